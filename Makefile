@@ -1,0 +1,35 @@
+# The two commands of the README. Both work on a fresh Debian 12 machine.
+PORT ?= 8080
+HOST ?= 127.0.0.1
+DB ?= data/demo.db
+
+.PHONY: deps build demo test test-release test-asan fuzz bench format clean
+
+deps:
+	./scripts/install-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+
+demo: build
+	./scripts/demo $(HOST) $(PORT) $(DB)
+
+test-release: build
+	ctest --preset release
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan
+	ctest --preset asan
+
+fuzz: deps
+	./scripts/fuzz
+
+test: test-release test-asan fuzz
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,99 @@
+// The CapabilityStatement, generated from what is actually served: every resource type of the
+// loaded definitions and every search parameter of the registry (R4's and added ones).
+#include "api/services.h"
+
+namespace kangyun::api {
+namespace {
+
+json::Value Code(const char* c) {
+  json::Value o = json::Value::Object();
+  o.Set("code", json::Value::String(c));
+  return o;
+}
+
+json::Value Strings(std::initializer_list<const char*> list) {
+  json::Value a = json::Value::Array();
+  for (const char* s : list) a.Push(json::Value::String(s));
+  return a;
+}
+
+}  // namespace
+
+std::string Services::CapabilityStatement() {
+  auto snap = params.snapshot();
+  std::lock_guard lock(capability_mu_);
+  if (capability_generation_ == snap->generation) return capability_;
+  json::Value cs = json::Value::Object();
+  cs.Set("resourceType", json::Value::String("CapabilityStatement"));
+  cs.Set("status", json::Value::String("active"));
+  cs.Set("date", json::Value::String(FormatInstant(clock.NowMicros()).substr(0, 10)));
+  cs.Set("publisher", json::Value::String("Kangyun"));
+  cs.Set("kind", json::Value::String("instance"));
+  json::Value software = json::Value::Object();
+  software.Set("name", json::Value::String("Kangyun (康云) regional health cloud"));
+  software.Set("version", json::Value::String("0.1.0"));
+  cs.Set("software", std::move(software));
+  cs.Set("fhirVersion", json::Value::String("4.0.1"));
+  cs.Set("format", Strings({"application/fhir+json", "json"}));
+  cs.Set("patchFormat", Strings({"application/json-patch+json"}));
+  json::Value rest = json::Value::Object();
+  rest.Set("mode", json::Value::String("server"));
+  json::Value resources = json::Value::Array();
+  for (const std::string& type : defs.ResourceTypes()) {
+    json::Value r = json::Value::Object();
+    r.Set("type", json::Value::String(type));
+    json::Value interactions = json::Value::Array();
+    for (const char* i : {"read", "vread", "update", "patch", "delete", "history-instance",
+                          "history-type", "create", "search-type"})
+      interactions.Push(Code(i));
+    r.Set("interaction", std::move(interactions));
+    r.Set("versioning", json::Value::String("versioned-update"));
+    r.Set("readHistory", json::Value::Bool(true));
+    r.Set("updateCreate", json::Value::Bool(true));
+    r.Set("conditionalCreate", json::Value::Bool(true));
+    r.Set("conditionalRead", json::Value::String("full-support"));
+    r.Set("conditionalUpdate", json::Value::Bool(true));
+    r.Set("conditionalDelete", json::Value::String("single"));
+    r.Set("searchInclude", Strings({"*"}));
+    r.Set("searchRevInclude", Strings({"*"}));
+    json::Value sps = json::Value::Array();
+    auto it = snap->by_type.find(type);
+    if (it != snap->by_type.end()) {
+      for (const auto& p : it->second) {
+        // Parameters that cannot be evaluated are not claimed.
+        if (p->type == "special" || (!p->compiled && p->type != "composite")) continue;
+        json::Value sp = json::Value::Object();
+        sp.Set("name", json::Value::String(p->code));
+        sp.Set("definition", json::Value::String(p->url));
+        sp.Set("type", json::Value::String(p->type));
+        sps.Push(std::move(sp));
+      }
+    }
+    r.Set("searchParam", std::move(sps));
+    if (type == "Patient") {
+      json::Value op = json::Value::Object();
+      op.Set("name", json::Value::String("everything"));
+      op.Set("definition", json::Value::String("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+      json::Value ops = json::Value::Array();
+      ops.Push(std::move(op));
+      r.Set("operation", std::move(ops));
+    }
+    resources.Push(std::move(r));
+  }
+  rest.Set("resource", std::move(resources));
+  json::Value interactions = json::Value::Array();
+  for (const char* i : {"transaction", "batch", "search-system", "history-system"})
+    interactions.Push(Code(i));
+  rest.Set("interaction", std::move(interactions));
+  json::Value compartments = json::Value::Array();
+  compartments.Push(json::Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
+  rest.Set("compartment", std::move(compartments));
+  json::Value rests = json::Value::Array();
+  rests.Push(std::move(rest));
+  cs.Set("rest", std::move(rests));
+  capability_ = json::Write(cs);
+  capability_generation_ = snap->generation;
+  return capability_;
+}
+
+}  // namespace kangyun::api

@@ -1,0 +1,43 @@
+// The FHIR REST API (http://hl7.org/fhir/R4/http.html) over a Store: one entry point that
+// answers a FhirRequest. Thread-safe: many request threads call Handle() at once.
+#pragma once
+
+#include <memory>
+
+#include "api/fhir_request.h"
+#include "base/env.h"
+#include "base/status.h"
+#include "fhir/definitions.h"
+#include "fhir/search_parameters.h"
+#include "store/store.h"
+
+namespace kangyun::api {
+
+struct ApiConfig {
+  int default_count = 20;
+  int max_count = 1000;
+  // Matches kept for paging one search; a larger result is cut here (and says so).
+  int64_t max_search_results = 10000;
+  int64_t result_set_ttl_micros = int64_t{3600} * 1000000;
+};
+
+class Services;
+
+class FhirApi {
+ public:
+  FhirApi(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params,
+          store::Store& store, Clock& clock, IdSource& ids, ApiConfig config = {});
+  ~FhirApi();
+
+  FhirResponse Handle(const FhirRequest& request);
+
+  // Registers the SearchParameter resources stored in the database (run once at start-up).
+  Status LoadStoredSearchParameters();
+  // Stops background jobs (re-indexing) and waits for them.
+  void Shutdown();
+
+ private:
+  std::unique_ptr<Services> services_;
+};
+
+}  // namespace kangyun::api

@@ -1,0 +1,39 @@
+// A FHIR interaction request and response, independent of the HTTP library: the HTTP layer
+// fills a FhirRequest, and transaction Bundles make them for their entries.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "search/search_request.h"
+
+namespace kangyun::api {
+
+struct FhirRequest {
+  std::string method;  // GET, HEAD, POST, PUT, PATCH, DELETE
+  std::string path;    // below the FHIR base, without a leading '/': "Patient/123"
+  search::QueryParams query;
+  std::string raw_query;                       // as received, for self links
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string base_url;  // "http://127.0.0.1:8080/fhir"
+
+  std::string_view Header(const std::string& lower_name) const;
+};
+
+struct FhirResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // JSON text; empty for 204 and 304
+
+  void SetHeader(std::string name, std::string value);
+  std::string_view Header(std::string_view name) const;
+};
+
+// Splits "Patient/123/_history/2" into its segments.
+std::vector<std::string> PathSegments(std::string_view path);
+
+}  // namespace kangyun::api

@@ -1,0 +1,89 @@
+#include "api/outcome.h"
+
+#include "json/json.h"
+
+namespace kangyun::api {
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalid: return 400;
+    case StatusCode::kUnauthorized: return 401;
+    case StatusCode::kForbidden: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kMethodNotAllowed: return 405;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kGone: return 410;
+    case StatusCode::kPreconditionFailed: return 412;
+    case StatusCode::kTooLarge: return 413;
+    case StatusCode::kUnsupportedMedia: return 415;
+    case StatusCode::kUnprocessable: return 422;
+    case StatusCode::kTooManyRequests: return 429;
+    case StatusCode::kInternal: return 500;
+    case StatusCode::kUnavailable: return 503;
+  }
+  return 500;
+}
+
+namespace {
+const char* IssueCode(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalid: return "invalid";
+    case StatusCode::kUnauthorized: return "login";
+    case StatusCode::kForbidden: return "forbidden";
+    case StatusCode::kNotFound: return "not-found";
+    case StatusCode::kMethodNotAllowed: return "not-supported";
+    case StatusCode::kConflict: return "conflict";
+    case StatusCode::kGone: return "deleted";
+    case StatusCode::kPreconditionFailed: return "conflict";
+    case StatusCode::kTooLarge: return "too-costly";
+    case StatusCode::kUnsupportedMedia: return "not-supported";
+    case StatusCode::kUnprocessable: return "processing";
+    case StatusCode::kTooManyRequests: return "throttled";
+    case StatusCode::kUnavailable: return "transient";
+    default: return "exception";
+  }
+}
+}  // namespace
+
+std::string OperationOutcomeJson(const std::string& severity, const std::string& code,
+                                 const std::string& diagnostics, const std::string& expression) {
+  json::Value issue = json::Value::Object();
+  issue.Set("severity", json::Value::String(severity));
+  issue.Set("code", json::Value::String(code));
+  issue.Set("diagnostics", json::Value::String(diagnostics));
+  if (!expression.empty()) {
+    json::Value expr = json::Value::Array();
+    expr.Push(json::Value::String(expression));
+    issue.Set("expression", std::move(expr));
+  }
+  json::Value oo = json::Value::Object();
+  oo.Set("resourceType", json::Value::String("OperationOutcome"));
+  json::Value issues = json::Value::Array();
+  issues.Push(std::move(issue));
+  oo.Set("issue", std::move(issues));
+  return json::Write(oo);
+}
+
+std::string OperationOutcomeFor(const Status& status) {
+  // Internal errors never show their details to clients; they are logged instead.
+  std::string message = status.code() == StatusCode::kInternal
+                            ? "Internal server error"
+                            : status.message();
+  return OperationOutcomeJson(status.code() == StatusCode::kOk ? "information" : "error",
+                              IssueCode(status.code()), message, status.expression());
+}
+
+FhirResponse ErrorResponse(const Status& status) {
+  FhirResponse r;
+  r.status = HttpStatusFor(status.code());
+  r.body = OperationOutcomeFor(status);
+  if (status.code() == StatusCode::kUnavailable) r.SetHeader("Retry-After", "1");
+  return r;
+}
+
+std::string InformationOutcome(const std::string& diagnostics) {
+  return OperationOutcomeJson("information", "informational", diagnostics, "");
+}
+
+}  // namespace kangyun::api

@@ -1,0 +1,234 @@
+// Search: plan the query, run it on the indexes, page through a stored result list (stable
+// while others write), add _include/_revinclude, and assemble the Bundle from stored bytes.
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+#include "api/outcome.h"
+#include "api/services.h"
+#include "base/strings.h"
+
+namespace kangyun::api {
+namespace {
+
+constexpr int kMaxIncludeIterations = 4;
+
+// Rewrites a stored resource for _summary / _elements; other requests send stored bytes.
+Result<std::string> Subset(Services& s, const std::string& body, const search::SearchRequest& sr) {
+  KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(body));
+  std::string type(r.GetString("resourceType"));
+  json::Value out = json::Value::Object();
+  auto keep = [&](const std::string& key) {
+    if (key == "resourceType" || key == "id" || key == "meta") return true;
+    if (!sr.elements.empty())
+      return std::find(sr.elements.begin(), sr.elements.end(), key) != sr.elements.end();
+    if (sr.summary == "text") return key == "text";
+    if (sr.summary == "data") return key != "text";
+    if (sr.summary == "true") {
+      std::string name = key;
+      auto child = s.defs.ResolveChild(type, name);
+      return child && (child->def->is_summary || child->def->min > 0);
+    }
+    return true;
+  };
+  for (auto& m : r.members())
+    if (keep(m.key)) out.members().push_back(std::move(m));
+  // Mark the resource as incomplete (SUBSETTED), as the spec requires.
+  json::Value* meta = out.Find("meta");
+  if (!meta) meta = &out.Set("meta", json::Value::Object());
+  json::Value* tags = meta->Find("tag");
+  if (!tags) tags = &meta->Set("tag", json::Value::Array());
+  json::Value tag = json::Value::Object();
+  tag.Set("system", json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
+  tag.Set("code", json::Value::String("SUBSETTED"));
+  tags->Push(std::move(tag));
+  return json::Write(out);
+}
+
+std::string SelfQuery(const search::QueryParams& params, const std::vector<std::string>& ignored,
+                      bool drop_paging) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    if (drop_paging && (k == "_page" || k == "_offset")) continue;
+    if (std::find(ignored.begin(), ignored.end(), k) != ignored.end()) continue;
+    if (!q.empty()) q += "&";
+    q += PercentEncode(k) + "=" + PercentEncode(v);
+  }
+  return q;
+}
+
+}  // namespace
+
+Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+                            const std::vector<std::string>& types,
+                            const search::QueryParams& params, const std::string& compartment,
+                            store::WriteTransaction* paging_txn) {
+  KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(params));
+  std::vector<std::string> searched = types;
+  if (searched.empty()) {
+    for (const std::string& t : sr.types) {
+      if (!s.defs.IsResourceType(t)) return Invalid("Unknown resource type '" + t + "' in _type", "_type");
+      searched.push_back(t);
+    }
+  }
+  bool strict = PreferStrict(req);
+  KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
+                      s.planner.Plan(searched, sr, strict, s.clock.NowMicros()));
+  if (!compartment.empty()) {
+    store::Condition c;
+    c.kind = store::Condition::Kind::kCompartment;
+    c.text = compartment;
+    plan.query.clauses.push_back({c});
+  }
+  int count = sr.count.value_or(s.config.default_count);
+  count = std::min(count, s.config.max_count);
+
+  std::vector<int64_t> page;
+  int64_t total = -1;
+  std::string result_id = sr.page;
+  int64_t offset = sr.offset;
+  bool more = false;
+  if (!sr.page.empty()) {
+    KY_ASSIGN_OR_RETURN(auto stored, txn.ReadResultSet(sr.page, offset, count + 1));
+    if (!stored) return Status(StatusCode::kGone, "This page's search has expired; search again");
+    page = std::move(*stored);
+  } else if (sr.summary != "count") {
+    KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids,
+                        txn.Search(plan.query, s.config.max_search_results + 1));
+    bool truncated = static_cast<int64_t>(rids.size()) > s.config.max_search_results;
+    if (truncated) rids.resize(static_cast<size_t>(s.config.max_search_results));
+    if (!truncated) total = static_cast<int64_t>(rids.size());
+    if (static_cast<int64_t>(rids.size()) > count) {
+      // Later pages read this list, so they neither repeat nor skip a resource while others
+      // write. Inside a Bundle the Bundle's transaction keeps it; otherwise a short write.
+      result_id = s.ids.NewId();
+      int64_t expires = s.clock.NowMicros() + s.config.result_set_ttl_micros;
+      if (paging_txn) {
+        KY_RETURN_IF_ERROR(paging_txn->SaveResultSet(result_id, rids, expires));
+      } else {
+        KY_ASSIGN_OR_RETURN(auto w, s.store.BeginWrite());
+        KY_RETURN_IF_ERROR(w->SaveResultSet(result_id, rids, expires));
+        KY_RETURN_IF_ERROR(w->Commit());
+      }
+    }
+    offset = 0;
+    page.assign(rids.begin(), rids.begin() + std::min<size_t>(rids.size(), count + 1));
+  }
+  more = static_cast<int>(page.size()) > count;
+  if (more) page.resize(static_cast<size_t>(count));
+  if (total < 0 && sr.total != "none" && (sr.page.empty() || sr.total == "accurate")) {
+    KY_ASSIGN_OR_RETURN(total, txn.Count(plan.query));
+  }
+
+  KY_ASSIGN_OR_RETURN(std::vector<store::StoredResource> matches, txn.ReadRows(page));
+
+  // _include and _revinclude, optionally iterated over what they add.
+  std::vector<store::StoredResource> included;
+  if (!sr.includes.empty() || !sr.revincludes.empty()) {
+    std::unordered_set<int64_t> seen;
+    for (const auto& m : matches) seen.insert(m.rid);
+    std::vector<store::StoredResource> frontier = matches;
+    for (int round = 0; round < kMaxIncludeIterations && !frontier.empty(); ++round) {
+      std::vector<int64_t> found;
+      for (const auto* list : {&sr.includes, &sr.revincludes}) {
+        bool rev = list == &sr.revincludes;
+        for (const auto& inc : *list) {
+          if (round > 0 && !inc.iterate) continue;
+          std::vector<int64_t> from;
+          for (const auto& r : frontier) {
+            if (rev || inc.source_type == "*" || inc.source_type == r.type) from.push_back(r.rid);
+          }
+          if (from.empty()) continue;
+          store::IncludeSpec spec;
+          spec.source_type = inc.source_type == "*" ? "" : inc.source_type;
+          spec.param = inc.param;
+          spec.target_type = inc.target_type;
+          if (!rev && spec.param != "*") {
+            auto def = s.params.Find(spec.source_type, spec.param);
+            if (!def || def->type != "reference")
+              return Invalid("Unknown reference parameter in _include: " + inc.source_type + ":" +
+                                 inc.param,
+                             "_include");
+          }
+          if (rev && spec.param != "*" && !s.params.Find(spec.source_type, spec.param))
+            return Invalid("Unknown reference parameter in _revinclude: " + inc.source_type +
+                               ":" + inc.param,
+                           "_revinclude");
+          KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids,
+                              rev ? txn.RevIncluded(from, spec) : txn.Included(from, spec));
+          for (int64_t rid : rids)
+            if (seen.insert(rid).second) found.push_back(rid);
+        }
+      }
+      KY_ASSIGN_OR_RETURN(frontier, txn.ReadRows(found));
+      included.insert(included.end(), frontier.begin(), frontier.end());
+    }
+  }
+
+  // The Bundle, built around the stored bytes.
+  std::string base_path = req.base_url + (req.path.empty() ? "" : "/" + req.path);
+  if (EndsWith(base_path, "/_search")) base_path.resize(base_path.size() - 8);
+  json::Value bundle = json::Value::Object();
+  bundle.Set("resourceType", json::Value::String("Bundle"));
+  bundle.Set("type", json::Value::String("searchset"));
+  if (total >= 0) bundle.Set("total", json::Value::Integer(total));
+  json::Value links = json::Value::Array();
+  auto add_link = [&](const char* rel, const std::string& url) {
+    json::Value l = json::Value::Object();
+    l.Set("relation", json::Value::String(rel));
+    l.Set("url", json::Value::String(url));
+    links.Push(std::move(l));
+  };
+  std::string query = SelfQuery(params, plan.ignored, true);
+  add_link("self", base_path + (query.empty() ? "" : "?" + query));
+  if (more && !result_id.empty()) {
+    std::string next = query + (query.empty() ? "" : "&") + "_page=" + result_id +
+                       "&_offset=" + std::to_string(offset + count);
+    add_link("next", base_path + "?" + next);
+  }
+  if (!result_id.empty() && offset > 0) {
+    std::string prev = query + (query.empty() ? "" : "&") + "_page=" + result_id +
+                       "&_offset=" + std::to_string(std::max<int64_t>(0, offset - count));
+    add_link("previous", base_path + "?" + prev);
+  }
+  bundle.Set("link", std::move(links));
+  json::Value entries = json::Value::Array();
+  bool subset = !sr.elements.empty() || (!sr.summary.empty() && sr.summary != "false");
+  auto add_entry = [&](const store::StoredResource& r, const char* mode) -> Status {
+    json::Value e = json::Value::Object();
+    e.Set("fullUrl", json::Value::String(req.base_url + "/" + r.type + "/" + r.id));
+    if (subset) {
+      KY_ASSIGN_OR_RETURN(std::string body, Subset(s, r.body, sr));
+      e.Set("resource", json::Value::Raw(std::move(body)));
+    } else {
+      e.Set("resource", json::Value::Raw(r.body));
+    }
+    json::Value search = json::Value::Object();
+    search.Set("mode", json::Value::String(mode));
+    e.Set("search", std::move(search));
+    entries.Push(std::move(e));
+    return Status::Ok();
+  };
+  if (sr.summary != "count") {
+    for (const auto& m : matches) KY_RETURN_IF_ERROR(add_entry(m, "match"));
+    for (const auto& m : included) KY_RETURN_IF_ERROR(add_entry(m, "include"));
+  }
+  if (!plan.ignored.empty()) {
+    // Tell the client what was not used, as the spec asks.
+    std::string names;
+    for (const auto& n : plan.ignored) names += (names.empty() ? "" : ", ") + n;
+    json::Value e = json::Value::Object();
+    e.Set("resource", json::Value::Raw(OperationOutcomeJson(
+                          "warning", "not-supported", "Search parameters ignored: " + names, "")));
+    json::Value search = json::Value::Object();
+    search.Set("mode", json::Value::String("outcome"));
+    e.Set("search", std::move(search));
+    entries.Push(std::move(e));
+  }
+  if (!entries.items().empty()) bundle.Set("entry", std::move(entries));
+  FhirResponse r;
+  r.body = json::Write(bundle);
+  return r;
+}
+
+}  // namespace kangyun::api

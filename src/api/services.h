@@ -1,0 +1,147 @@
+// What every interaction uses (internal to api/): the definitions, the store, the seams, and
+// the shared helpers for building responses.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/fhir_api.h"
+#include "api/fhir_request.h"
+#include "fhir/validator.h"
+#include "json/json.h"
+#include "search/index_extractor.h"
+#include "search/search_planner.h"
+
+namespace kangyun::api {
+
+class Reindexer;
+
+class Services {
+ public:
+  Services(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params,
+           store::Store& store, Clock& clock, IdSource& ids, ApiConfig config);
+  ~Services();
+
+  const fhir::Definitions& defs;
+  fhir::SearchParameterRegistry& params;
+  store::Store& store;
+  Clock& clock;
+  IdSource& ids;
+  ApiConfig config;
+  fhir::Validator validator;
+  search::IndexExtractor extractor;
+  search::SearchPlanner planner;
+  std::unique_ptr<Reindexer> reindexer;
+
+  // The CapabilityStatement, rebuilt when search parameters change.
+  std::string CapabilityStatement();
+
+ private:
+  std::mutex capability_mu_;
+  uint64_t capability_generation_ = UINT64_MAX;
+  std::string capability_;
+};
+
+// --- helpers shared by the interactions
+
+// Parses a request body as a resource: UTF-8 JSON object, known type, valid structure.
+Result<json::Value> ParseResource(const Services& s, const std::string& body);
+// Sets id, meta.versionId and meta.lastUpdated (keeping the rest of meta).
+void StampResource(json::Value* resource, const std::string& id, int64_t version,
+                   int64_t last_updated);
+std::string ETag(int64_t version);
+// Parses W/"3" or "3".
+std::optional<int64_t> ParseETag(std::string_view etag);
+
+enum class PreferReturn { kRepresentation, kMinimal, kOperationOutcome };
+PreferReturn PreferredReturn(const FhirRequest& req);
+bool PreferStrict(const FhirRequest& req);
+
+// A response carrying one resource version with Location/ETag/Last-Modified as the spec says.
+FhirResponse ResourceResponse(const store::StoredResource& r, int status,
+                              const std::string& base_url, PreferReturn prefer,
+                              bool with_location);
+
+// Matches of a conditional request's criteria ("identifier=x&active=true"), in txn.
+Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
+                                                          const std::string& type,
+                                                          const search::QueryParams& criteria,
+                                                          int64_t limit);
+
+// Writes one new version of a resource (a create or update) in txn. `existing` is the
+// current version when there is one. Returns what was stored.
+Result<store::StoredResource> WriteVersion(Services& s, store::WriteTransaction& txn,
+                                           json::Value resource, const std::string& id,
+                                           const std::optional<store::StoredResource>& existing,
+                                           const std::string& method);
+
+// --- interactions; each runs in the given transaction (a Bundle shares one)
+using Txn = store::WriteTransaction;
+Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+                          const std::string& type, const std::string& id);
+Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+                           const std::string& type, const std::string& id,
+                           const std::string& version);
+Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req,
+                            const std::string& type, json::Value resource);
+Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req,
+                            const std::string& type, const std::string& id, json::Value resource);
+Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
+                                       const std::string& type, json::Value resource);
+Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+                           const std::string& id);
+Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req,
+                            const std::string& type, const std::string& id);
+Result<FhirResponse> ConditionalDelete(Services& s, Txn& txn, const FhirRequest& req,
+                                       const std::string& type);
+Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+                             const std::string& type, const std::string& id);
+Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+                            const std::vector<std::string>& types,
+                            const search::QueryParams& params, const std::string& compartment,
+                            store::WriteTransaction* paging_txn);
+Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+                                const std::string& patient_id);
+// Batch and transaction Bundles.
+FhirResponse ProcessBundle(Services& s, const FhirRequest& req);
+
+// Handles one request outside any Bundle (opens its own transaction).
+FhirResponse Dispatch(Services& s, const FhirRequest& req);
+// Handles one request inside txn (a transaction Bundle entry).
+Result<FhirResponse> DispatchIn(Services& s, Txn& txn, const FhirRequest& req);
+
+// Background re-indexing after a SearchParameter is added.
+class Reindexer {
+ public:
+  explicit Reindexer(Services& s) : s_(s) {}
+  ~Reindexer();
+  // Starts re-indexing the base types of param; returns the job id.
+  std::string Start(const fhir::SearchParamDef& param);
+  // Progress of all jobs as a Parameters resource.
+  std::string StatusJson();
+  void Stop();
+
+ private:
+  struct Job {
+    std::string id, url;
+    std::vector<std::string> types;
+    std::atomic<int64_t> done{0};
+    int64_t total = 0;
+    std::atomic<bool> finished{false};
+    std::string error;
+  };
+  void Run(std::shared_ptr<Job> job);
+
+  Services& s_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Job>> jobs_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace kangyun::api

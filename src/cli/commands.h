@@ -1,0 +1,18 @@
+// kangyun's subcommands. Each takes the arguments after its name and returns the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kangyun::cli {
+
+using Args = std::vector<std::string>;
+
+int ServeCommand(const Args& args);
+int FhirPathCommand(const Args& args);
+
+// Where the FHIR definition files are: --definitions, else $KANGYUN_DEFINITIONS, else the
+// directory scripts/install-deps fills.
+std::string DefinitionsDir(const std::string& flag_value);
+
+}  // namespace kangyun::cli

@@ -1,0 +1,55 @@
+// kangyun: the one binary. `kangyun help` lists the subcommands.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace kangyun::cli {
+
+std::string DefinitionsDir(const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = std::getenv("KANGYUN_DEFINITIONS"); env && *env) return env;
+  return KANGYUN_DEFAULT_DEFINITIONS;
+}
+
+}  // namespace kangyun::cli
+
+namespace {
+
+void Usage() {
+  std::fprintf(stderr,
+               "Kangyun (康云) regional health cloud\n\n"
+               "usage: kangyun <command> [options]\n\n"
+               "commands:\n"
+               "  serve --db sqlite:PATH [--port N] [--host H] [--threads N]\n"
+               "        [--body-limit BYTES] [--base-url URL] [--definitions DIR]\n"
+               "        serve the FHIR R4 API at http://H:N/fhir\n"
+               "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
+               "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
+               "  version\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    Usage();
+    return 2;
+  }
+  std::string command = argv[1];
+  kangyun::cli::Args args(argv + 2, argv + argc);
+  if (command == "serve") return kangyun::cli::ServeCommand(args);
+  if (command == "fhirpath") return kangyun::cli::FhirPathCommand(args);
+  if (command == "version" || command == "--version") {
+    std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
+    return 0;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    Usage();
+    return 0;
+  }
+  std::fprintf(stderr, "kangyun: unknown command '%s'\n\n", command.c_str());
+  Usage();
+  return 2;
+}

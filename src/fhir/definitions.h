@@ -1,0 +1,86 @@
+// The FHIR R4 type system, loaded at start-up from the official definition files
+// (StructureDefinitions, ValueSets/CodeSystems, the Patient CompartmentDefinition).
+// Immutable once loaded; safe to share between threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/status.h"
+#include "json/value.h"
+
+namespace kangyun::fhir {
+
+struct ElementDef {
+  std::string path;                // "Patient.contact.name"; choice elements end in "[x]"
+  std::string name;                // last path segment without "[x]": "name", "value"
+  bool is_choice = false;
+  int min = 0;
+  bool many = false;               // max is "*" or above 1
+  std::vector<std::string> types;  // FHIR type codes: "HumanName", "BackboneElement", "dateTime"
+  std::string content_reference;   // "Questionnaire.item" for a recursive element, else ""
+  std::string required_valueset;   // canonical URL when the binding strength is required
+  bool is_summary = false;         // part of the _summary=true view
+};
+
+// The element a JSON member name denotes, below a node whose definition key is known.
+struct ChildElement {
+  const ElementDef* def = nullptr;
+  std::string type;       // the FHIR type of this member ("Quantity" for valueQuantity)
+  std::string child_key;  // definition key for the member's own children
+};
+
+class Definitions {
+ public:
+  // Reads the definition files in dir (as placed by scripts/install-deps).
+  static Result<std::unique_ptr<Definitions>> Load(const std::string& dir);
+
+  bool IsResourceType(std::string_view name) const;
+  // Concrete resource types (not Resource/DomainResource), sorted.
+  const std::vector<std::string>& ResourceTypes() const { return resource_types_; }
+  bool IsPrimitiveType(std::string_view type) const;
+  bool IsKnownType(std::string_view type) const;
+  // True when `type` is `base` or derives from it (Patient is a DomainResource and a Resource).
+  bool IsSubtypeOf(std::string_view type, std::string_view base) const;
+
+  // Resolves the JSON member `json_name` below a node whose definition key is parent_key (a type
+  // name such as "HumanName" or a backbone path such as "Patient.contact").
+  std::optional<ChildElement> ResolveChild(std::string_view parent_key,
+                                           std::string_view json_name) const;
+  // Elements directly below parent_key (for cardinality checks).
+  const std::vector<const ElementDef*>& Children(std::string_view parent_key) const;
+
+  // Codes of a ValueSet that a required binding names, or nullptr when the set cannot be
+  // enumerated from the loaded files (such bindings are then not enforced).
+  const std::unordered_set<std::string>* ValueSetCodes(std::string_view url) const;
+
+  // Patient compartment: for each resource type, the search parameters that link it to a
+  // Patient ("subject", "performer", ...). Types absent here are not in the compartment.
+  const std::map<std::string, std::vector<std::string>>& PatientCompartment() const {
+    return patient_compartment_;
+  }
+
+ private:
+  Definitions() = default;
+  Status LoadStructureDefinitions(const json::Value& bundle);
+  void LoadValueSets(const json::Value& bundle);
+  void LoadCompartment(const json::Value& compartment);
+  std::string ChildKeyFor(const ElementDef& def, const std::string& type) const;
+
+  std::vector<std::string> resource_types_;
+  std::unordered_set<std::string> resource_type_set_;
+  std::unordered_map<std::string, std::string> kinds_;      // type -> "primitive-type"/...
+  std::unordered_map<std::string, std::string> base_type_;  // type -> base type name
+  std::unordered_map<std::string, ElementDef> elements_;    // by path
+  std::unordered_map<std::string, std::vector<const ElementDef*>> children_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> valuesets_;
+  std::map<std::string, std::vector<std::string>> patient_compartment_;
+};
+
+}  // namespace kangyun::fhir

@@ -1,0 +1,73 @@
+// The search parameters the server knows: all of R4's, loaded from the official definition
+// file, plus SearchParameter resources added at run time. Thread-safe: readers take an
+// immutable snapshot; Add() publishes a new one.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "fhir/definitions.h"
+#include "fhir/fhirpath/fhirpath.h"
+#include "json/value.h"
+
+namespace kangyun::fhir {
+
+struct SearchParamDef {
+  std::string url;
+  std::string code;  // the name used in URLs
+  std::string type;  // number|date|string|token|reference|composite|quantity|uri|special
+  std::vector<std::string> base;
+  std::string expression;
+  std::vector<std::string> targets;  // reference target types
+  struct Component {
+    std::string definition;  // canonical URL of the component's SearchParameter
+    std::string expression;  // relative to the composite's value
+    std::string type;        // resolved from the definition
+    std::shared_ptr<const fhirpath::Expression> compiled;
+  };
+  std::vector<Component> components;
+  std::shared_ptr<const fhirpath::Expression> compiled;  // null for special parameters
+};
+
+using SearchParamPtr = std::shared_ptr<const SearchParamDef>;
+
+class SearchParameterRegistry {
+ public:
+  struct Snapshot {
+    // Parameters of each concrete resource type, Resource/DomainResource ones included.
+    std::unordered_map<std::string, std::vector<SearchParamPtr>> by_type;
+    std::unordered_map<std::string, SearchParamPtr> by_url;
+    uint64_t generation = 0;
+
+    SearchParamPtr Find(std::string_view type, std::string_view code) const;
+  };
+
+  // Loads search-parameters.json from the definitions directory.
+  static Result<std::unique_ptr<SearchParameterRegistry>> Load(const std::string& dir,
+                                                               const Definitions& defs);
+
+  std::shared_ptr<const Snapshot> snapshot() const;
+  SearchParamPtr Find(std::string_view type, std::string_view code) const {
+    return snapshot()->Find(type, code);
+  }
+
+  // Parses and checks a SearchParameter resource (compiles its expression) without adding it.
+  Result<SearchParamPtr> Parse(const json::Value& resource) const;
+  // Adds or replaces (same url) a parameter.
+  void Add(SearchParamPtr param);
+
+ private:
+  explicit SearchParameterRegistry(const Definitions& defs) : defs_(defs) {}
+  void AddTo(Snapshot* snap, SearchParamPtr param) const;
+
+  const Definitions& defs_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+}  // namespace kangyun::fhir

@@ -1,0 +1,253 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+#include <vector>
+
+#include "api/outcome.h"
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace kangyun::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::string_view kFhirBase = "/fhir";
+
+void AddCommonHeaders(bhttp::response<bhttp::string_body>& res) {
+  res.set(bhttp::field::server, "Kangyun");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  res.set(bhttp::field::cache_control, "no-store");
+}
+
+bhttp::response<bhttp::string_body> ErrorMessage(int status, const Status& st, unsigned version) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version};
+  AddCommonHeaders(res);
+  res.set(bhttp::field::content_type, "application/fhir+json; charset=utf-8");
+  res.body() = api::OperationOutcomeFor(st);
+  res.prepare_payload();
+  return res;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, api::FhirApi& api, const ServerConfig& config,
+          std::atomic<int>& connections)
+      : stream_(std::move(socket)), api_(api), config_(config), connections_(connections) {}
+  ~Session() { --connections_; }
+
+  void Start() { Read(); }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(config_.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(config_.header_limit));
+    stream_.expires_after(std::chrono::seconds(config_.read_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->OnRead(ec);
+                      });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      Close();
+      return;
+    }
+    if (ec == bhttp::error::body_limit) {
+      Send(ErrorMessage(413, Status(StatusCode::kTooLarge, "The request body is larger than " +
+                                                               std::to_string(config_.body_limit) +
+                                                               " bytes"),
+                        11),
+           false);
+      return;
+    }
+    if (ec == bhttp::error::header_limit) {
+      Send(ErrorMessage(431, Status(StatusCode::kInvalid, "Request headers are too large"), 11),
+           false);
+      return;
+    }
+    if (ec) {
+      Send(ErrorMessage(400, Invalid("Malformed HTTP request: " + ec.message()), 11), false);
+      return;
+    }
+    auto req = parser_->release();
+    bool keep_alive = req.keep_alive();
+    Send(Handle(req), keep_alive);
+  }
+
+  bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& req) {
+    std::string target(req.target());
+    std::string path = target.substr(0, target.find('?'));
+    std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    unsigned version = req.version();
+    if (path == "/healthz") {
+      bhttp::response<bhttp::string_body> res{bhttp::status::ok, version};
+      AddCommonHeaders(res);
+      res.set(bhttp::field::content_type, "text/plain");
+      res.body() = "ok\n";
+      res.prepare_payload();
+      return res;
+    }
+    if (path == "/" || path.empty()) {
+      bhttp::response<bhttp::string_body> res{bhttp::status::ok, version};
+      AddCommonHeaders(res);
+      res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+      res.body() =
+          "{\"name\":\"Kangyun (康云) regional health cloud\",\"fhir\":\"/fhir\","
+          "\"metadata\":\"/fhir/metadata\"}";
+      res.prepare_payload();
+      return res;
+    }
+    if (path != kFhirBase && !StartsWith(path, std::string(kFhirBase) + "/")) {
+      return ErrorMessage(404, NotFound("Nothing at " + path + "; the FHIR API is at /fhir"),
+                          version);
+    }
+    api::FhirRequest fr;
+    fr.method = std::string(req.method_string());
+    fr.path = PercentDecode(path.substr(std::min(path.size(), kFhirBase.size() + 1)), false);
+    fr.raw_query = query;
+    fr.query = search::ParseQueryString(query);
+    for (const auto& field : req) fr.headers[AsciiLower(field.name_string())] = std::string(field.value());
+    fr.body = req.body();
+    if (!config_.public_base_url.empty()) {
+      fr.base_url = config_.public_base_url;
+    } else {
+      std::string host(req[bhttp::field::host]);
+      // Only a plausible host name goes into links we hand out.
+      bool ok = !host.empty() && host.size() < 256;
+      for (char c : host)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+              c == '[' || c == ']'))
+          ok = false;
+      fr.base_url = "http://" + (ok ? host : config_.host + ":" + std::to_string(config_.port)) +
+                    std::string(kFhirBase);
+    }
+    api::FhirResponse out = api_.Handle(fr);
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), version};
+    AddCommonHeaders(res);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    if (!out.body.empty()) {
+      res.set(bhttp::field::content_type, "application/fhir+json; charset=utf-8");
+      if (req.method() != bhttp::verb::head) res.body() = std::move(out.body);
+    }
+    res.prepare_payload();
+    return res;
+  }
+
+  void Send(bhttp::response<bhttp::string_body> res, bool keep_alive) {
+    res.keep_alive(keep_alive);
+    auto sp = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(res));
+    stream_.expires_after(std::chrono::seconds(config_.read_timeout_seconds));
+    bhttp::async_write(stream_, *sp,
+                       [self = shared_from_this(), sp, keep_alive](beast::error_code ec, std::size_t) {
+                         if (ec || !keep_alive) {
+                           self->Close();
+                           return;
+                         }
+                         self->Read();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  api::FhirApi& api_;
+  const ServerConfig& config_;
+  std::atomic<int>& connections_;
+};
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(api::FhirApi& api, ServerConfig config)
+      : api_(api), config_(std::move(config)), ioc_(config_.threads), acceptor_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM) {}
+
+  Status Run() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(config_.host, ec);
+    if (ec) return Invalid("Invalid host '" + config_.host + "'");
+    tcp::endpoint endpoint{address, static_cast<unsigned short>(config_.port)};
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Internal("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
+                            ": " + ec.message());
+    signals_.async_wait([this](beast::error_code, int sig) {
+      Log(LogLevel::kInfo, "signal " + std::to_string(sig) + ": shutting down");
+      Stop();
+    });
+    Accept();
+    Log(LogLevel::kInfo, "serving FHIR R4 at http://" + config_.host + ":" +
+                             std::to_string(acceptor_.local_endpoint().port()) + "/fhir");
+    std::vector<std::thread> threads;
+    for (int i = 1; i < config_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+    Log(LogLevel::kInfo, "stopped");
+    return Status::Ok();
+  }
+
+  void Stop() {
+    asio::post(ioc_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      signals_.cancel(ec);
+      ioc_.stop();
+    });
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        if (connections_.load() >= config_.max_connections) {
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          ++connections_;
+          std::make_shared<Session>(std::move(socket), api_, config_, connections_)->Start();
+        }
+      }
+      Accept();
+    });
+  }
+
+  api::FhirApi& api_;
+  ServerConfig config_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  std::atomic<int> connections_{0};
+};
+
+Server::Server(api::FhirApi& api, ServerConfig config)
+    : impl_(std::make_unique<Impl>(api, std::move(config))) {}
+Server::~Server() = default;
+Status Server::Run() { return impl_->Run(); }
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace kangyun::http

@@ -1,0 +1,39 @@
+// The HTTP/1.1 server: connections, limits and timeouts, and the mapping of HTTP messages to
+// FhirRequest/FhirResponse. Boost.Beast stays inside server.cpp.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "api/fhir_api.h"
+#include "base/status.h"
+
+namespace kangyun::http {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 8;                       // request threads (handlers block on the store)
+  size_t body_limit = 16 * 1024 * 1024;  // larger bodies get 413
+  size_t header_limit = 16 * 1024;
+  int read_timeout_seconds = 30;  // slow or abandoned connections are closed
+  int max_connections = 1024;
+  // Public base URL of the FHIR endpoint; when empty it is made from the Host header.
+  std::string public_base_url;
+};
+
+class Server {
+ public:
+  Server(api::FhirApi& api, ServerConfig config);
+  ~Server();
+  // Binds, serves until SIGINT/SIGTERM or Stop(), then returns after in-flight requests end.
+  Status Run();
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kangyun::http

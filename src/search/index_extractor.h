@@ -1,0 +1,32 @@
+// Turns a resource into the index rows of every search parameter that applies to its type, by
+// evaluating the parameters' FHIRPath expressions. Thread-safe (holds only const state).
+#pragma once
+
+#include "fhir/definitions.h"
+#include "fhir/search_parameters.h"
+#include "json/value.h"
+#include "store/index_rows.h"
+
+namespace kangyun::search {
+
+class IndexExtractor {
+ public:
+  IndexExtractor(const fhir::Definitions& defs, const fhir::SearchParameterRegistry& params)
+      : defs_(defs), params_(params) {}
+
+  // REQUIRES: resource passed validation.
+  store::IndexRows Extract(const json::Value& resource) const;
+  // The rows of one parameter only.
+  void ExtractParam(const fhir::SearchParamDef& param, const json::Value& resource,
+                    store::IndexRows* rows) const;
+
+ private:
+  const fhir::Definitions& defs_;
+  const fhir::SearchParameterRegistry& params_;
+};
+
+// Splits a local reference "Type/id" or "Type/id/_history/n", or an absolute URL ending in
+// one; false for anything else.
+bool ParseLocalReference(std::string_view ref, std::string* type, std::string* id);
+
+}  // namespace kangyun::search

@@ -1,0 +1,45 @@
+// Compiles a SearchRequest into the store's backend-neutral Query: looks parameters up in the
+// registry, parses each value by the parameter's type (prefixes, modifiers, escapes, precision),
+// and builds chains and _has as nested queries.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "fhir/definitions.h"
+#include "fhir/search_parameters.h"
+#include "search/search_request.h"
+#include "store/query.h"
+
+namespace kangyun::search {
+
+struct SearchPlan {
+  store::Query query;
+  std::vector<std::string> ignored;  // unknown parameters left out (lenient handling)
+};
+
+class SearchPlanner {
+ public:
+  SearchPlanner(const fhir::Definitions& defs, const fhir::SearchParameterRegistry& params)
+      : defs_(defs), params_(params) {}
+
+  // types: the searched types (one for a type search, several or all for a system search).
+  // strict: Prefer: handling=strict, where unknown parameters are errors.
+  // now_micros: for the `ap` prefix on dates.
+  Result<SearchPlan> Plan(const std::vector<std::string>& types, const SearchRequest& request,
+                          bool strict, int64_t now_micros) const;
+
+  // The table a parameter of this type is indexed in.
+  static store::IndexTable TableFor(const std::string& param_type);
+
+ private:
+  Status AddFilter(const std::vector<std::string>& types, const FilterParam& f,
+                   const fhir::SearchParameterRegistry::Snapshot& snap, bool strict, int64_t now,
+                   int depth, store::Query* query, std::vector<std::string>* ignored) const;
+
+  const fhir::Definitions& defs_;
+  const fhir::SearchParameterRegistry& params_;
+};
+
+}  // namespace kangyun::search

@@ -1,0 +1,542 @@
+// SqliteStore: the embedded store. WAL journal, one serialised writer, a pool of readers that
+// each see a consistent snapshot. synchronous=FULL so that an acknowledged commit survives a
+// crash of the process or the machine.
+#include <sqlite3.h>
+
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/sql_builder.h"
+#include "store/sqlite/schema.h"
+#include "store/store.h"
+
+namespace kangyun::store {
+namespace {
+
+Status SqliteError(sqlite3* db, const std::string& what) {
+  int code = sqlite3_errcode(db);
+  std::string msg = what + ": " + sqlite3_errmsg(db);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    return {StatusCode::kUnavailable, "The store is busy; retry the request"};
+  if (code == SQLITE_FULL) return {StatusCode::kUnavailable, "The store is out of space"};
+  return Internal(msg);
+}
+
+class Connection {
+ public:
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    if (db_) sqlite3_close(db_);
+  }
+
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path) {
+    auto c = std::unique_ptr<Connection>(new Connection());
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) {
+      std::string msg = c->db_ ? sqlite3_errmsg(c->db_) : "out of memory";
+      return Internal("cannot open SQLite database " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(c->db_, 30000);
+    KY_RETURN_IF_ERROR(c->Exec("PRAGMA journal_mode=WAL"));
+    KY_RETURN_IF_ERROR(c->Exec("PRAGMA synchronous=FULL"));
+    KY_RETURN_IF_ERROR(c->Exec("PRAGMA foreign_keys=OFF"));
+    KY_RETURN_IF_ERROR(c->Exec("PRAGMA cache_size=-65536"));
+    return c;
+  }
+
+  Status Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      Status s = SqliteError(db_, "SQL failed");
+      sqlite3_free(err);
+      return s;
+    }
+    return Status::Ok();
+  }
+
+  // A cached prepared statement, reset and with the given values bound.
+  Result<sqlite3_stmt*> Prepare(const std::string& sql, const std::vector<SqlValue>& params = {}) {
+    sqlite3_stmt* stmt;
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      stmt = it->second;
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    } else {
+      if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+          SQLITE_OK)
+        return SqliteError(db_, "prepare failed");
+      if (cache_.size() > 512) {
+        for (auto& [k, s] : cache_) sqlite3_finalize(s);
+        cache_.clear();
+      }
+      cache_.emplace(sql, stmt);
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const SqlValue& v = params[i];
+      if (auto* n = std::get_if<int64_t>(&v)) {
+        sqlite3_bind_int64(stmt, idx, *n);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        sqlite3_bind_double(stmt, idx, *d);
+      } else {
+        const std::string& s = std::get<std::string>(v);
+        sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+    }
+    return stmt;
+  }
+
+  sqlite3* db() { return db_; }
+
+ private:
+  Connection() = default;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
+  int n = sqlite3_column_bytes(s, i);
+  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+// Columns: rid, type, id, version, last_updated, deleted, method, body
+StoredResource ReadStored(sqlite3_stmt* s) {
+  StoredResource r;
+  r.rid = sqlite3_column_int64(s, 0);
+  r.type = ColumnText(s, 1);
+  r.id = ColumnText(s, 2);
+  r.version = sqlite3_column_int64(s, 3);
+  r.last_updated = sqlite3_column_int64(s, 4);
+  r.deleted = sqlite3_column_int64(s, 5) != 0;
+  r.method = ColumnText(s, 6);
+  r.body = ColumnText(s, 7);
+  return r;
+}
+
+constexpr const char* kCurrentColumns =
+    "r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, h.body";
+
+class SqliteStore;
+
+class SqliteTransaction : public WriteTransaction {
+ public:
+  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn, bool writable,
+                    std::unique_lock<std::mutex> write_lock)
+      : store_(store), conn_(std::move(conn)), writable_(writable),
+        write_lock_(std::move(write_lock)) {}
+  ~SqliteTransaction() override;
+
+  Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
+                                                    const std::string& id) override {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare(std::string("SELECT ") + kCurrentColumns +
+                                           " FROM resources r JOIN history h ON h.seq = r.seq "
+                                           "WHERE r.type = ?1 AND r.id = ?2",
+                                       {type, id}));
+    return StepOne(s);
+  }
+
+  Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
+                                                    int64_t version) override {
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        conn_->Prepare("SELECT coalesce((SELECT rid FROM resources WHERE type = ?1 AND id = ?2), 0),"
+                       " h.type, h.id, h.version, h.last_updated, h.deleted, h.method, h.body "
+                       "FROM history h WHERE h.type = ?1 AND h.id = ?2 AND h.version = ?3",
+                       {type, id, version}));
+    return StepOne(s);
+  }
+
+  Sql HistorySql(const HistoryQuery& q, bool count) {
+    Sql sql;
+    SqlBuilder b(SqlDialect::kSqlite);
+    sql.text = count ? "SELECT count(*) FROM history h WHERE 1=1"
+                     : "SELECT coalesce((SELECT rid FROM resources r WHERE r.type = h.type AND "
+                       "r.id = h.id), 0), h.type, h.id, h.version, h.last_updated, h.deleted, "
+                       "h.method, h.body FROM history h WHERE 1=1";
+    if (!q.type.empty()) sql.text += " AND h.type = " + b.Bind(&sql, q.type);
+    if (!q.id.empty()) sql.text += " AND h.id = " + b.Bind(&sql, q.id);
+    if (q.since) sql.text += " AND h.last_updated >= " + b.Bind(&sql, q.since);
+    if (q.before) sql.text += " AND h.last_updated < " + b.Bind(&sql, q.before);
+    if (!count) {
+      sql.text += " ORDER BY h.seq DESC LIMIT " + b.Bind(&sql, q.count) + " OFFSET " +
+                  b.Bind(&sql, q.offset);
+    }
+    return sql;
+  }
+
+  Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
+    Sql sql = HistorySql(q, false);
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
+    return StepAll(s);
+  }
+
+  Result<int64_t> CountHistory(const HistoryQuery& q) override {
+    Sql sql = HistorySql(q, true);
+    return ScalarInt(sql);
+  }
+
+  Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).Search(q, limit);
+    return Rids(sql);
+  }
+
+  Result<int64_t> Count(const Query& q) override {
+    return ScalarInt(SqlBuilder(SqlDialect::kSqlite).Count(q));
+  }
+
+  Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
+    if (rids.empty()) return std::vector<StoredResource>{};
+    Sql sql;
+    SqlBuilder b(SqlDialect::kSqlite);
+    sql.text = std::string("SELECT ") + kCurrentColumns +
+               " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND " +
+               b.RidListMembership("r.rid", rids, &sql);
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
+    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, StepAll(s));
+    std::unordered_map<int64_t, size_t> pos;
+    for (size_t i = 0; i < rows.size(); ++i) pos[rows[i].rid] = i;
+    std::vector<StoredResource> ordered;
+    ordered.reserve(rows.size());
+    for (int64_t rid : rids) {
+      auto it = pos.find(rid);
+      if (it != pos.end()) ordered.push_back(std::move(rows[it->second]));
+    }
+    return ordered;
+  }
+
+  Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
+                                        const IncludeSpec& spec) override {
+    if (rids.empty()) return std::vector<int64_t>{};
+    Sql sql;
+    SqlBuilder b(SqlDialect::kSqlite);
+    sql.text =
+        "SELECT DISTINCT t.rid FROM idx_reference i JOIN resources t ON t.type = i.target_type "
+        "AND t.id = i.target_id WHERE t.deleted = 0 AND " +
+        b.RidListMembership("i.rid", rids, &sql);
+    if (spec.param != "*") sql.text += " AND i.param = " + b.Bind(&sql, spec.param);
+    if (!spec.source_type.empty()) sql.text += " AND i.type = " + b.Bind(&sql, spec.source_type);
+    if (!spec.target_type.empty()) sql.text += " AND t.type = " + b.Bind(&sql, spec.target_type);
+    sql.text += " ORDER BY t.rid";
+    return Rids(sql);
+  }
+
+  Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
+                                           const IncludeSpec& spec) override {
+    if (rids.empty()) return std::vector<int64_t>{};
+    Sql sql;
+    SqlBuilder b(SqlDialect::kSqlite);
+    sql.text =
+        "SELECT DISTINCT s.rid FROM resources t JOIN idx_reference i ON i.target_type = t.type "
+        "AND i.target_id = t.id JOIN resources s ON s.rid = i.rid WHERE s.deleted = 0 AND " +
+        b.RidListMembership("t.rid", rids, &sql);
+    if (spec.param != "*") sql.text += " AND i.param = " + b.Bind(&sql, spec.param);
+    if (!spec.source_type.empty()) sql.text += " AND i.type = " + b.Bind(&sql, spec.source_type);
+    sql.text += " ORDER BY s.rid";
+    return Rids(sql);
+  }
+
+  Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id, int64_t offset,
+                                                            int64_t count) override {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare("SELECT rids FROM result_sets WHERE id = ?1", {id}));
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<std::vector<int64_t>>();
+    if (rc != SQLITE_ROW) return SqliteError(conn_->db(), "reading result set");
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s, 0));
+    size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 0)) / 8;
+    std::vector<int64_t> out;
+    for (size_t i = static_cast<size_t>(std::max<int64_t>(offset, 0));
+         i < n && static_cast<int64_t>(out.size()) < count; ++i) {
+      int64_t v;
+      std::memcpy(&v, p + i * 8, 8);
+      out.push_back(v);
+    }
+    sqlite3_reset(s);
+    return std::optional<std::vector<int64_t>>(std::move(out));
+  }
+
+  Result<int64_t> Write(const ResourceWrite& w) override {
+    if (!writable_) return Internal("write in a read transaction");
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        conn_->Prepare("INSERT INTO history (type, id, version, last_updated, deleted, method, "
+                       "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method,
+                        w.body}));
+    if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "writing history");
+    int64_t seq = sqlite3_last_insert_rowid(conn_->db());
+    KY_ASSIGN_OR_RETURN(s, conn_->Prepare("SELECT rid FROM resources WHERE type = ?1 AND id = ?2",
+                                          {w.type, w.id}));
+    int rc = sqlite3_step(s);
+    int64_t rid = 0;
+    if (rc == SQLITE_ROW) {
+      rid = sqlite3_column_int64(s, 0);
+      sqlite3_reset(s);
+      KY_ASSIGN_OR_RETURN(s, conn_->Prepare("UPDATE resources SET version = ?1, last_updated = ?2, "
+                                            "deleted = ?3, seq = ?4 WHERE rid = ?5",
+                                            {w.version, w.last_updated, int64_t{w.deleted}, seq,
+                                             rid}));
+      if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "updating resource");
+      KY_RETURN_IF_ERROR(DeleteIndexRows(rid));
+    } else if (rc == SQLITE_DONE) {
+      KY_ASSIGN_OR_RETURN(
+          s, conn_->Prepare("INSERT INTO resources (type, id, version, last_updated, deleted, seq) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                            {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, seq}));
+      if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "inserting resource");
+      rid = sqlite3_last_insert_rowid(conn_->db());
+    } else {
+      return SqliteError(conn_->db(), "reading resource row");
+    }
+    if (!w.deleted) KY_RETURN_IF_ERROR(InsertIndexRows(rid, w.type, w.index));
+    return rid;
+  }
+
+  Status Reindex(int64_t rid, const IndexRows& rows) override {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare("SELECT type FROM resources WHERE rid = ?1 AND deleted = 0",
+                                       {rid}));
+    if (sqlite3_step(s) != SQLITE_ROW) return Status::Ok();  // deleted since
+    std::string type = ColumnText(s, 0);
+    sqlite3_reset(s);
+    KY_RETURN_IF_ERROR(DeleteIndexRows(rid));
+    return InsertIndexRows(rid, type, rows);
+  }
+
+  Status SaveResultSet(const std::string& id, const std::vector<int64_t>& rids,
+                       int64_t expires_at) override {
+    std::string blob(rids.size() * 8, '\0');
+    for (size_t i = 0; i < rids.size(); ++i) std::memcpy(blob.data() + i * 8, &rids[i], 8);
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare("DELETE FROM result_sets WHERE expires < ?1",
+                                       {expires_at - int64_t{2} * 3600 * 1000000}));
+    if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "expiring result sets");
+    KY_ASSIGN_OR_RETURN(s, conn_->Prepare("INSERT OR REPLACE INTO result_sets (id, rids, expires) "
+                                          "VALUES (?1, ?2, ?3)",
+                                          {id, std::string(), expires_at}));
+    sqlite3_bind_blob(s, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "saving result set");
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    KY_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
+    done_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  Result<std::optional<StoredResource>> StepOne(sqlite3_stmt* s) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<StoredResource>();
+    if (rc != SQLITE_ROW) return SqliteError(conn_->db(), "read failed");
+    StoredResource r = ReadStored(s);
+    sqlite3_reset(s);
+    return std::optional<StoredResource>(std::move(r));
+  }
+
+  Result<std::vector<StoredResource>> StepAll(sqlite3_stmt* s) {
+    std::vector<StoredResource> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadStored(s));
+    if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "read failed");
+    return out;
+  }
+
+  Result<std::vector<int64_t>> Rids(const Sql& sql) {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
+    std::vector<int64_t> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
+    if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "search failed");
+    return out;
+  }
+
+  Result<int64_t> ScalarInt(const Sql& sql) {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
+    if (sqlite3_step(s) != SQLITE_ROW) return SqliteError(conn_->db(), "count failed");
+    int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return n;
+  }
+
+  Status Run(const std::string& sql, const std::vector<SqlValue>& params) {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql, params));
+    if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "index write failed");
+    return Status::Ok();
+  }
+
+  Status DeleteIndexRows(int64_t rid) {
+    for (const char* table : {"idx_string", "idx_token", "idx_number", "idx_date", "idx_quantity",
+                              "idx_reference", "idx_uri", "idx_composite", "compartment"}) {
+      KY_RETURN_IF_ERROR(Run(std::string("DELETE FROM ") + table + " WHERE rid = ?1", {rid}));
+    }
+    return Status::Ok();
+  }
+
+  Status InsertIndexRows(int64_t rid, const std::string& type, const IndexRows& x) {
+    for (const auto& r : x.strings)
+      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_string VALUES (?1, ?2, ?3, ?4, ?5)",
+                             {rid, type, r.param, r.norm, r.exact}));
+    for (const auto& r : x.tokens)
+      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_token VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                             {rid, type, r.param, r.system, r.code, r.text}));
+    for (const auto& r : x.numbers)
+      KY_RETURN_IF_ERROR(
+          Run("INSERT INTO idx_number VALUES (?1, ?2, ?3, ?4)", {rid, type, r.param, r.value}));
+    for (const auto& r : x.dates)
+      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4, ?5)",
+                             {rid, type, r.param, r.low, r.high}));
+    for (const auto& r : x.quantities)
+      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                             {rid, type, r.param, r.system, r.code, r.value, r.canonical_code,
+                              r.canonical_value}));
+    for (const auto& r : x.references)
+      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                             {rid, type, r.param, r.target_type, r.target_id, r.url}));
+    for (const auto& r : x.uris)
+      KY_RETURN_IF_ERROR(
+          Run("INSERT INTO idx_uri VALUES (?1, ?2, ?3, ?4)", {rid, type, r.param, r.uri}));
+    for (const auto& r : x.composites)
+      KY_RETURN_IF_ERROR(
+          Run("INSERT INTO idx_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+              {rid, type, r.param, r.c1_system, r.c1_code, r.c2_system, r.c2_code, r.c2_low,
+               r.c2_high, r.c2_text}));
+    for (const auto& p : x.patient_compartments)
+      KY_RETURN_IF_ERROR(Run("INSERT INTO compartment VALUES (?1, ?2)", {rid, p}));
+    return Status::Ok();
+  }
+
+  SqliteStore* store_;
+  std::unique_ptr<Connection> conn_;
+  bool writable_;
+  std::unique_lock<std::mutex> write_lock_;
+  bool done_ = false;
+};
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+
+  Status Init() {
+    KY_ASSIGN_OR_RETURN(writer_, Connection::Open(path_));
+    KY_RETURN_IF_ERROR(writer_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare("SELECT max(version) FROM schema_version"));
+    int64_t current = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) current = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    const auto& migrations = sqlite_schema::Migrations();
+    if (current > static_cast<int64_t>(migrations.size()))
+      return Internal("database schema version " + std::to_string(current) +
+                      " is newer than this Kangyun supports (" +
+                      std::to_string(migrations.size()) + "); upgrade Kangyun");
+    for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
+      KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      Status st = writer_->Exec(migrations[v]);
+      if (st.ok())
+        st = writer_->Exec("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")");
+      if (!st.ok()) {
+        (void)writer_->Exec("ROLLBACK");
+        return st;
+      }
+      KY_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
+    std::unique_ptr<Connection> conn;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        conn = std::move(pool_.back());
+        pool_.pop_back();
+      }
+    }
+    if (!conn) {
+      KY_ASSIGN_OR_RETURN(conn, Connection::Open(path_));
+    }
+    KY_RETURN_IF_ERROR(conn->Exec("BEGIN"));
+    return std::unique_ptr<ReadTransaction>(
+        new SqliteTransaction(this, std::move(conn), false, std::unique_lock<std::mutex>()));
+  }
+
+  Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
+    std::unique_lock lock(write_mu_);
+    KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    return std::unique_ptr<WriteTransaction>(
+        new SqliteTransaction(this, std::move(writer_), true, std::move(lock)));
+  }
+
+  Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
+                                                  int64_t after_rid, int64_t count) override {
+    std::unique_ptr<Connection> conn;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        conn = std::move(pool_.back());
+        pool_.pop_back();
+      }
+    }
+    if (!conn) {
+      KY_ASSIGN_OR_RETURN(conn, Connection::Open(path_));
+    }
+    Sql sql;
+    SqlBuilder b(SqlDialect::kSqlite);
+    sql.text = std::string("SELECT ") + kCurrentColumns +
+               " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND r.rid > " +
+               b.Bind(&sql, after_rid);
+    if (!types.empty()) {
+      sql.text += " AND r.type IN (";
+      for (size_t i = 0; i < types.size(); ++i) sql.text += (i ? "," : "") + b.Bind(&sql, types[i]);
+      sql.text += ")";
+    }
+    sql.text += " ORDER BY r.rid LIMIT " + b.Bind(&sql, count);
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn->Prepare(sql.text, sql.params));
+    std::vector<StoredResource> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadStored(s));
+    Status st = rc == SQLITE_DONE ? Status::Ok() : SqliteError(conn->db(), "scan failed");
+    sqlite3_reset(s);
+    ReturnReader(std::move(conn));
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  void ReturnReader(std::unique_ptr<Connection> conn) {
+    std::lock_guard lock(pool_mu_);
+    if (pool_.size() < 16) pool_.push_back(std::move(conn));
+  }
+  void ReturnWriter(std::unique_ptr<Connection> conn) { writer_ = std::move(conn); }
+
+ private:
+  std::string path_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> pool_;
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!done_) (void)conn_->Exec(writable_ ? "ROLLBACK" : "COMMIT");
+  if (writable_) {
+    // Still under write_lock_: hand the connection back before the lock is released.
+    store_->ReturnWriter(std::move(conn_));
+  } else {
+    store_->ReturnReader(std::move(conn_));
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  auto store = std::make_unique<SqliteStore>(path);
+  KY_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace kangyun::store
