@@ -1,0 +1,142 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/store.h"
+
+namespace kangyun::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("ky-store-" + std::to_string(getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = OpenSqliteStore((dir_ / "t.db").string());
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(s).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  ResourceWrite Version(const std::string& id, int64_t v, const std::string& code) {
+    ResourceWrite w;
+    w.type = "Observation";
+    w.id = id;
+    w.version = v;
+    w.last_updated = 1000 * v;
+    w.method = v == 1 ? "POST" : "PUT";
+    w.body = "{\"resourceType\":\"Observation\",\"id\":\"" + id + "\"}";
+    w.index.tokens.push_back({"code", "http://loinc.org", code, ""});
+    w.index.patient_compartments.push_back("p1");
+    return w;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, WritesVersionsAndReplacesIndexRows) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Write(Version("a", 1, "x")).ok());
+    ASSERT_TRUE((*txn)->Write(Version("a", 2, "y")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = store_->BeginRead();
+  ASSERT_TRUE(txn.ok());
+  auto cur = (*txn)->ReadCurrent("Observation", "a");
+  ASSERT_TRUE(cur.ok() && cur->has_value());
+  EXPECT_EQ((*cur)->version, 2);
+  auto v1 = (*txn)->ReadVersion("Observation", "a", 1);
+  ASSERT_TRUE(v1.ok() && v1->has_value());
+  EXPECT_EQ((*v1)->method, "POST");
+  Query q;
+  q.types = {"Observation"};
+  Condition c;
+  c.param = "code";
+  c.code = "x";
+  q.clauses.push_back({c});
+  EXPECT_TRUE((*txn)->Search(q, 10)->empty()) << "index rows of version 1 must be gone";
+  q.clauses[0][0].code = "y";
+  EXPECT_EQ((*txn)->Search(q, 10)->size(), 1u);
+  HistoryQuery h;
+  h.type = "Observation";
+  h.id = "a";
+  EXPECT_EQ(*(*txn)->CountHistory(h), 2);
+}
+
+TEST_F(SqliteStoreTest, UncommittedWritesRollBack) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("b", 1, "x")).ok());
+    // No commit.
+  }
+  auto txn = store_->BeginRead();
+  auto cur = (*txn)->ReadCurrent("Observation", "b");
+  ASSERT_TRUE(cur.ok());
+  EXPECT_FALSE(cur->has_value());
+}
+
+TEST_F(SqliteStoreTest, DeletionHidesFromSearchButKeepsHistory) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("c", 1, "x")).ok());
+    ResourceWrite del;
+    del.type = "Observation";
+    del.id = "c";
+    del.version = 2;
+    del.last_updated = 5000;
+    del.deleted = true;
+    del.method = "DELETE";
+    ASSERT_TRUE((*txn)->Write(del).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = store_->BeginRead();
+  Query q;
+  q.types = {"Observation"};
+  EXPECT_TRUE((*txn)->Search(q, 10)->empty());
+  auto cur = (*txn)->ReadCurrent("Observation", "c");
+  ASSERT_TRUE(cur->has_value());
+  EXPECT_TRUE((*cur)->deleted);
+  Condition comp;
+  comp.kind = Condition::Kind::kCompartment;
+  comp.text = "p1";
+  q.clauses.push_back({comp});
+  EXPECT_TRUE((*txn)->Search(q, 10)->empty());
+}
+
+TEST_F(SqliteStoreTest, ResultSetsPage) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->SaveResultSet("rs", {5, 6, 7, 8, 9}, 1LL << 60).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = store_->BeginRead();
+  auto page = (*txn)->ReadResultSet("rs", 2, 2);
+  ASSERT_TRUE(page.ok() && page->has_value());
+  EXPECT_EQ(**page, (std::vector<int64_t>{7, 8}));
+  EXPECT_FALSE((*txn)->ReadResultSet("nope", 0, 2)->has_value());
+}
+
+TEST_F(SqliteStoreTest, ReopeningKeepsDataAndSchemaVersion) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("d", 1, "x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  store_.reset();
+  auto s = OpenSqliteStore((dir_ / "t.db").string());
+  ASSERT_TRUE(s.ok());
+  auto txn = (*s)->BeginRead();
+  EXPECT_TRUE((*txn)->ReadCurrent("Observation", "d")->has_value());
+}
+
+}  // namespace
+}  // namespace kangyun::store
