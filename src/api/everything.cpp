@@ -1,6 +1,7 @@
 // Patient/{id}/$everything: the resident's whole record in one call: the Patient, everything
 // in the Patient compartment, and the resources those refer to (practitioners, organisations,
 // medications, ...).
+#include <algorithm>
 #include <unordered_set>
 
 #include "api/services.h"
@@ -67,7 +68,10 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
   KY_ASSIGN_OR_RETURN(auto rows, txn.ReadRows(referenced));
   json::Value* entries = bundle.Find("entry");
   if (!entries && !rows.empty()) entries = &bundle.Set("entry", json::Value::Array());
+  bool filtered = false;
+  for (const auto& [k, v] : req.query) filtered = filtered || k == "_type";
   for (const auto& r : rows) {
+    if (filtered && std::find(types.begin(), types.end(), r.type) == types.end()) continue;
     if (!present.insert(r.type + "/" + r.id).second) continue;
     json::Value e = json::Value::Object();
     e.Set("fullUrl", json::Value::String(req.base_url + "/" + r.type + "/" + r.id));

@@ -171,7 +171,7 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   json::Value bundle = json::Value::Object();
   bundle.Set("resourceType", json::Value::String("Bundle"));
   bundle.Set("type", json::Value::String("searchset"));
-  if (total >= 0) bundle.Set("total", json::Value::Integer(total));
+  if (total >= 0 && sr.total != "none") bundle.Set("total", json::Value::Integer(total));
   json::Value links = json::Value::Array();
   auto add_link = [&](const char* rel, const std::string& url) {
     json::Value l = json::Value::Object();

@@ -76,6 +76,12 @@ std::string NormalizeForSearch(std::string_view s) {
       out.push_back(kLatinFold[cp - 0xC0]);
       continue;
     }
+    if (cp >= 0x1CD && cp <= 0x1DC) {  // pinyin third tone and ü: ǎ ǐ ǒ ǔ ǖ ǘ ǚ ǜ
+      static const char kPinyin[] = "aaiioouuuuuuuuuu";
+      out.push_back(kPinyin[cp - 0x1CD]);
+      continue;
+    }
+    if (cp >= 0x300 && cp <= 0x36F) continue;  // combining diacritical marks
     AppendUtf8(cp, &out);
   }
   return out;

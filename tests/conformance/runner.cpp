@@ -37,9 +37,9 @@ struct Block {
 };
 
 std::string Trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r");
+  size_t a = s.find_first_not_of(" \t\r\n");
   if (a == std::string::npos) return "";
-  size_t b = s.find_last_not_of(" \t\r");
+  size_t b = s.find_last_not_of(" \t\r\n");
   return s.substr(a, b - a + 1);
 }
 
@@ -168,11 +168,13 @@ class Runner {
         out += s.substr(i);
         break;
       }
-      size_t close = s.find("}}", open);
+      // A repeated text may itself contain "}}" and double quotes: it is single-quoted.
+      size_t close = s.compare(open, 9, "{{repeat ") == 0 ? s.find("'}}", open) : s.find("}}", open);
       if (close == std::string::npos) {
         out += s.substr(i);
         break;
       }
+      if (s[close] == '\'') ++close;
       out += s.substr(i, open - i);
       std::string cmd = s.substr(open + 2, close - open - 2);
       std::istringstream ss(cmd);
@@ -184,7 +186,8 @@ class Runner {
         std::string rest;
         std::getline(ss, rest);
         rest = Trim(rest);
-        if (rest.size() >= 2 && rest.front() == '"') rest = rest.substr(1, rest.size() - 2);
+        if (rest.size() >= 2 && (rest.front() == '\'' || rest.front() == '"'))
+          rest = rest.substr(1, rest.size() - 2);
         for (int k = 0; k < n; ++k) out += rest;
       } else if (word == "bytes") {
         for (std::string hex; ss >> hex;) out.push_back(static_cast<char>(std::stoi(hex, nullptr, 16)));
@@ -336,9 +339,11 @@ class Runner {
           else equal = found[0]->is_string() && (found[0]->str() == value || (parsed.ok() && parsed->is_string() && parsed->str() == found[0]->str()));
         }
         ok = op == "==" ? equal : !equal;
-      } else if (op == "~") {
+      } else if (op == "~" || op == "!~") {
+        bool any = false;
         for (const Value* v : found)
-          if (Show(v).find(value) != std::string::npos) ok = true;
+          if (Show(v).find(value) != std::string::npos) any = true;
+        ok = op == "~" ? any : !any;
       } else if (op == "->") {
         ok = found.size() == 1;
         if (ok) vars_[value] = Show(found[0]);

@@ -67,6 +67,8 @@ TEST(Normalize, FoldsCaseAccentsAndFullWidth) {
   EXPECT_EQ(NormalizeForSearch("  Ärger  Émile "), "arger emile");
   EXPECT_EQ(NormalizeForSearch("ＷＡＮＧ　Xiao"), "wang xiao");
   EXPECT_EQ(NormalizeForSearch("张伟"), "张伟");
+  EXPECT_EQ(NormalizeForSearch("Xiǎomíng Lǚ"), "xiaoming lu");
+  EXPECT_EQ(NormalizeForSearch("Jose\xCC\x81"), "jose");  // combining acute accent
 }
 
 }  // namespace
