@@ -28,6 +28,7 @@ struct Block {
   std::string name;
   int line = 0;
   int parallel = 1;
+  int retries = 0;  // "retry N": repeat until the expectations hold (background work)
   std::string method, target;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
@@ -105,6 +106,10 @@ class Runner {
       ++i;
       if (i < lines.size() && lines[i].rfind("parallel ", 0) == 0) {
         b.parallel = std::atoi(lines[i].c_str() + 9);
+        ++i;
+      }
+      if (i < lines.size() && lines[i].rfind("retry ", 0) == 0) {
+        b.retries = std::atoi(lines[i].c_str() + 6);
         ++i;
       }
       if (i < lines.size() && lines[i].rfind("RAW", 0) == 0) {
@@ -255,6 +260,7 @@ class Runner {
 
   void Fail(const Block& b, int line, const std::string& what, const HttpResult* r) {
     ++failed_;
+    if (quiet_) return;
     std::fprintf(stderr, "FAIL %s:%d [%s]: %s\n", file_.c_str(), line, b.name.c_str(), what.c_str());
     if (r) {
       std::fprintf(stderr, "  response %d: %s\n", r->status, r->body.substr(0, 600).c_str());
@@ -429,11 +435,28 @@ class Runner {
         }
       }
     } else {
-      const HttpResult& r = results[0];
-      auto parsed = kangyun::json::Parse(r.body);
-      const Value* body_json = parsed.ok() ? &*parsed : nullptr;
-      for (const auto& [line, text] : b.expects)
-        if (!Check(b, line, text, r, body_json)) all_ok = false;
+      for (int attempt = 0;; ++attempt) {
+        const HttpResult& r = results[0];
+        auto parsed = kangyun::json::Parse(r.body);
+        const Value* body_json = parsed.ok() ? &*parsed : nullptr;
+        if (attempt < b.retries) {
+          // Quietly check first; report only on the last attempt.
+          int before = failed_;
+          bool quiet_ok = true;
+          std::swap(quiet_, quiet_ok);
+          for (const auto& [line, text] : b.expects) Check(b, line, text, r, body_json);
+          std::swap(quiet_, quiet_ok);
+          bool passed = failed_ == before;
+          failed_ = before;
+          if (passed) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          results[0] = HttpCall("127.0.0.1", port_, b.method, target, headers, body);
+          continue;
+        }
+        for (const auto& [line, text] : b.expects)
+          if (!Check(b, line, text, r, body_json)) all_ok = false;
+        break;
+      }
     }
     if (all_ok) ++passed_;
   }
@@ -441,6 +464,7 @@ class Runner {
   std::string binary_, file_;
   int port_ = 0;
   int passed_ = 0, failed_ = 0;
+  bool quiet_ = false;
   std::map<std::string, std::string> vars_;
   std::map<std::string, std::vector<std::string>> lists_;
 };
