@@ -290,12 +290,12 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
       std::vector<std::pair<std::string, std::string>> firsts;
       for (const auto& t : a.tokens) firsts.emplace_back(t.system, t.code);
       for (const auto& r : a.references) firsts.emplace_back("", r.target_type + "/" + r.target_id);
-      for (const auto& [sys, code] : firsts) {
+      for (const auto& first_value : firsts) {
         auto base = [&] {
           store::CompositeRow row;
           row.param = p.code;
-          row.c1_system = sys;
-          row.c1_code = code;
+          row.c1_system = first_value.first;
+          row.c1_code = first_value.second;
           return row;
         };
         for (const auto& t : b.tokens) {
