@@ -26,6 +26,9 @@ test-asan: deps
 fuzz: deps
 	./scripts/fuzz
 
+bench: build
+	./bench/run
+
 test: test-release test-asan fuzz
 
 format:

@@ -73,7 +73,8 @@ std::string Services::CapabilityStatement() {
     if (type == "Patient") {
       json::Value op = json::Value::Object();
       op.Set("name", json::Value::String("everything"));
-      op.Set("definition", json::Value::String("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+      op.Set("definition",
+             json::Value::String("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
       json::Value ops = json::Value::Array();
       ops.Push(std::move(op));
       r.Set("operation", std::move(ops));

@@ -1,8 +1,7 @@
 // Routing of FHIR requests to interactions, transaction handling around them, and FhirApi.
-#include "api/fhir_api.h"
-
 #include <exception>
 
+#include "api/fhir_api.h"
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/log.h"
@@ -13,9 +12,24 @@ namespace {
 
 struct Route {
   enum class Kind {
-    kCapabilities, kSystemSearch, kSystemHistory, kBundle, kReindexStatus,
-    kTypeSearch, kCreate, kConditionalUpdate, kConditionalDelete, kTypeHistory,
-    kRead, kUpdate, kPatch, kDelete, kInstanceHistory, kVRead, kEverything, kCompartmentSearch,
+    kCapabilities,
+    kSystemSearch,
+    kSystemHistory,
+    kBundle,
+    kReindexStatus,
+    kTypeSearch,
+    kCreate,
+    kConditionalUpdate,
+    kConditionalDelete,
+    kTypeHistory,
+    kRead,
+    kUpdate,
+    kPatch,
+    kDelete,
+    kInstanceHistory,
+    kVRead,
+    kEverything,
+    kCompartmentSearch,
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
@@ -72,11 +86,16 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
   if (!s.defs.IsResourceType(r.type))
     return Status(StatusCode::kNotFound, "Unknown resource type '" + r.type + "'");
   if (seg.size() == 1) {
-    if (get) r.kind = K::kTypeSearch;
-    else if (m == "POST") r.kind = K::kCreate;
-    else if (m == "PUT") r.kind = K::kConditionalUpdate;
-    else if (m == "DELETE") r.kind = K::kConditionalDelete;
-    else return MethodNotAllowed(req);
+    if (get)
+      r.kind = K::kTypeSearch;
+    else if (m == "POST")
+      r.kind = K::kCreate;
+    else if (m == "PUT")
+      r.kind = K::kConditionalUpdate;
+    else if (m == "DELETE")
+      r.kind = K::kConditionalDelete;
+    else
+      return MethodNotAllowed(req);
     if ((r.kind == K::kConditionalUpdate || r.kind == K::kConditionalDelete) && req.query.empty())
       return Invalid("A conditional " + m + " needs search criteria in the URL");
     return r;
@@ -95,11 +114,16 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
   if (seg[1][0] == '$') return Status(StatusCode::kNotFound, "Unknown operation " + seg[1]);
   r.id = seg[1];
   if (seg.size() == 2) {
-    if (get) r.kind = K::kRead;
-    else if (m == "PUT") r.kind = K::kUpdate;
-    else if (m == "PATCH") r.kind = K::kPatch;
-    else if (m == "DELETE") r.kind = K::kDelete;
-    else return MethodNotAllowed(req);
+    if (get)
+      r.kind = K::kRead;
+    else if (m == "PUT")
+      r.kind = K::kUpdate;
+    else if (m == "PATCH")
+      r.kind = K::kPatch;
+    else if (m == "DELETE")
+      r.kind = K::kDelete;
+    else
+      return MethodNotAllowed(req);
     return r;
   }
   if (seg.size() == 3 && seg[2] == "_history") {
@@ -114,7 +138,8 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     return r;
   }
   if (seg.size() == 3 && seg[2] == "$everything") {
-    if (r.type != "Patient") return Status(StatusCode::kNotFound, "$everything is defined on Patient");
+    if (r.type != "Patient")
+      return Status(StatusCode::kNotFound, "$everything is defined on Patient");
     if (!get && m != "POST") return MethodNotAllowed(req);
     r.kind = K::kEverything;
     return r;
@@ -256,8 +281,16 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
 
 Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, store::Store& st,
                    Clock& c, IdSource& i, ApiConfig cfg)
-    : defs(d), params(p), store(st), clock(c), ids(i), config(cfg), validator(d),
-      extractor(d, p), planner(d, p), reindexer(std::make_unique<Reindexer>(*this)) {}
+    : defs(d),
+      params(p),
+      store(st),
+      clock(c),
+      ids(i),
+      config(cfg),
+      validator(d),
+      extractor(d, p),
+      planner(d, p),
+      reindexer(std::make_unique<Reindexer>(*this)) {}
 
 Services::~Services() = default;
 

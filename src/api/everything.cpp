@@ -34,7 +34,8 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
     }
   }
   for (const std::string& t : types)
-    if (!s.defs.IsResourceType(t)) return Invalid("Unknown resource type '" + t + "' in _type", "_type");
+    if (!s.defs.IsResourceType(t))
+      return Invalid("Unknown resource type '" + t + "' in _type", "_type");
   if (types.empty()) {
     for (const auto& [t, ps] : s.defs.PatientCompartment()) types.push_back(t);
   }

@@ -25,8 +25,8 @@ class Services;
 
 class FhirApi {
  public:
-  FhirApi(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params,
-          store::Store& store, Clock& clock, IdSource& ids, ApiConfig config = {});
+  FhirApi(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params, store::Store& store,
+          Clock& clock, IdSource& ids, ApiConfig config = {});
   ~FhirApi();
 
   FhirResponse Handle(const FhirRequest& request);

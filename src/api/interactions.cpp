@@ -75,8 +75,8 @@ FhirResponse ResourceResponse(const store::StoredResource& r, int status,
   resp.SetHeader("ETag", ETag(r.version));
   resp.SetHeader("Last-Modified", FormatHttpDate(r.last_updated));
   if (with_location) {
-    resp.SetHeader("Location", base_url + "/" + r.type + "/" + r.id + "/_history/" +
-                                   std::to_string(r.version));
+    resp.SetHeader("Location",
+                   base_url + "/" + r.type + "/" + r.id + "/_history/" + std::to_string(r.version));
   }
   switch (prefer) {
     case PreferReturn::kRepresentation:
@@ -85,8 +85,8 @@ FhirResponse ResourceResponse(const store::StoredResource& r, int status,
     case PreferReturn::kMinimal:
       break;
     case PreferReturn::kOperationOutcome:
-      resp.body = InformationOutcome(r.type + "/" + r.id + " version " +
-                                     std::to_string(r.version) + " stored");
+      resp.body = InformationOutcome(r.type + "/" + r.id + " version " + std::to_string(r.version) +
+                                     " stored");
       break;
   }
   return resp;
@@ -115,7 +115,8 @@ Result<store::StoredResource> WriteVersion(Services& s, store::WriteTransaction&
   w.version = existing ? existing->version + 1 : 1;
   w.last_updated = s.clock.NowMicros();
   // Versions of one resource never go back in time, even if the clock does.
-  if (existing && w.last_updated <= existing->last_updated) w.last_updated = existing->last_updated + 1;
+  if (existing && w.last_updated <= existing->last_updated)
+    w.last_updated = existing->last_updated + 1;
   w.method = method;
   StampResource(&resource, id, w.version, w.last_updated);
   w.index = s.extractor.Extract(resource);
@@ -212,8 +213,8 @@ Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirR
   KY_ASSIGN_OR_RETURN(auto stored, txn.ReadVersion(type, id, v));
   if (!stored) return NotFound(type + "/" + id + " has no version " + version);
   if (stored->deleted) {
-    FhirResponse r = ErrorResponse({StatusCode::kGone, type + "/" + id + " version " + version +
-                                                           " is a deletion"});
+    FhirResponse r = ErrorResponse(
+        {StatusCode::kGone, type + "/" + id + " version " + version + " is a deletion"});
     r.SetHeader("ETag", ETag(stored->version));
     return r;
   }
@@ -234,8 +235,9 @@ Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const
     if (matches.size() == 1)
       return ResourceResponse(matches[0], 200, req.base_url, PreferredReturn(req), true);
   }
-  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(resource), s.ids.NewId(), std::nullopt, "POST"));
+  KY_ASSIGN_OR_RETURN(
+      store::StoredResource stored,
+      WriteVersion(s, txn, std::move(resource), s.ids.NewId(), std::nullopt, "POST"));
   return ResourceResponse(stored, 201, req.base_url, PreferredReturn(req), true);
 }
 
@@ -246,16 +248,15 @@ Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const
   std::string_view body_id = resource.GetString("id");
   if (body_id.empty()) return Invalid("The resource in an update needs an id", type + ".id");
   if (body_id != id)
-    return Invalid("The resource id '" + std::string(body_id) + "' does not match the URL id '" +
-                       id + "'",
-                   type + ".id");
+    return Invalid(
+        "The resource id '" + std::string(body_id) + "' does not match the URL id '" + id + "'",
+        type + ".id");
   KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
   KY_RETURN_IF_ERROR(CheckIfMatch(req, current));
   bool created = !current || current->deleted;
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                       WriteVersion(s, txn, std::move(resource), id, current, "PUT"));
-  return ResourceResponse(stored, created ? 201 : 200, req.base_url, PreferredReturn(req),
-                          created);
+  return ResourceResponse(stored, created ? 201 : 200, req.base_url, PreferredReturn(req), created);
 }
 
 Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
@@ -270,17 +271,17 @@ Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest&
     std::string id = body_id.empty() ? s.ids.NewId() : body_id;
     KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
     if (current && !current->deleted)
-      return Status(StatusCode::kConflict, type + "/" + id +
-                                               " exists but does not match the criteria");
+      return Status(StatusCode::kConflict,
+                    type + "/" + id + " exists but does not match the criteria");
     KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                         WriteVersion(s, txn, std::move(resource), id, current, "PUT"));
     return ResourceResponse(stored, 201, req.base_url, PreferredReturn(req), true);
   }
   const store::StoredResource& match = matches[0];
   if (!body_id.empty() && body_id != match.id)
-    return Invalid("The resource id '" + body_id + "' differs from the matching resource '" +
-                       match.id + "'",
-                   type + ".id");
+    return Invalid(
+        "The resource id '" + body_id + "' differs from the matching resource '" + match.id + "'",
+        type + ".id");
   std::optional<store::StoredResource> current = match;
   KY_RETURN_IF_ERROR(CheckIfMatch(req, current));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,

@@ -6,21 +6,36 @@ namespace kangyun::api {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalid: return 400;
-    case StatusCode::kUnauthorized: return 401;
-    case StatusCode::kForbidden: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kMethodNotAllowed: return 405;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kGone: return 410;
-    case StatusCode::kPreconditionFailed: return 412;
-    case StatusCode::kTooLarge: return 413;
-    case StatusCode::kUnsupportedMedia: return 415;
-    case StatusCode::kUnprocessable: return 422;
-    case StatusCode::kTooManyRequests: return 429;
-    case StatusCode::kInternal: return 500;
-    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalid:
+      return 400;
+    case StatusCode::kUnauthorized:
+      return 401;
+    case StatusCode::kForbidden:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kMethodNotAllowed:
+      return 405;
+    case StatusCode::kConflict:
+      return 409;
+    case StatusCode::kGone:
+      return 410;
+    case StatusCode::kPreconditionFailed:
+      return 412;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kUnsupportedMedia:
+      return 415;
+    case StatusCode::kUnprocessable:
+      return 422;
+    case StatusCode::kTooManyRequests:
+      return 429;
+    case StatusCode::kInternal:
+      return 500;
+    case StatusCode::kUnavailable:
+      return 503;
   }
   return 500;
 }
@@ -28,20 +43,34 @@ int HttpStatusFor(StatusCode code) {
 namespace {
 const char* IssueCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalid: return "invalid";
-    case StatusCode::kUnauthorized: return "login";
-    case StatusCode::kForbidden: return "forbidden";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kMethodNotAllowed: return "not-supported";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kGone: return "deleted";
-    case StatusCode::kPreconditionFailed: return "conflict";
-    case StatusCode::kTooLarge: return "too-costly";
-    case StatusCode::kUnsupportedMedia: return "not-supported";
-    case StatusCode::kUnprocessable: return "processing";
-    case StatusCode::kTooManyRequests: return "throttled";
-    case StatusCode::kUnavailable: return "transient";
-    default: return "exception";
+    case StatusCode::kInvalid:
+      return "invalid";
+    case StatusCode::kUnauthorized:
+      return "login";
+    case StatusCode::kForbidden:
+      return "forbidden";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kMethodNotAllowed:
+      return "not-supported";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kGone:
+      return "deleted";
+    case StatusCode::kPreconditionFailed:
+      return "conflict";
+    case StatusCode::kTooLarge:
+      return "too-costly";
+    case StatusCode::kUnsupportedMedia:
+      return "not-supported";
+    case StatusCode::kUnprocessable:
+      return "processing";
+    case StatusCode::kTooManyRequests:
+      return "throttled";
+    case StatusCode::kUnavailable:
+      return "transient";
+    default:
+      return "exception";
   }
 }
 }  // namespace
@@ -67,9 +96,8 @@ std::string OperationOutcomeJson(const std::string& severity, const std::string&
 
 std::string OperationOutcomeFor(const Status& status) {
   // Internal errors never show their details to clients; they are logged instead.
-  std::string message = status.code() == StatusCode::kInternal
-                            ? "Internal server error"
-                            : status.message();
+  std::string message =
+      status.code() == StatusCode::kInternal ? "Internal server error" : status.message();
   return OperationOutcomeJson(status.code() == StatusCode::kOk ? "information" : "error",
                               IssueCode(status.code()), message, status.expression());
 }

@@ -70,8 +70,9 @@ void Reindexer::Run(std::shared_ptr<Job> job) {
     job->done += static_cast<int64_t>(rows->size());
   }
   job->finished = true;
-  Log(LogLevel::kInfo, "re-index for " + job->url + " finished: " + std::to_string(job->done.load()) +
-                           " resources" + (job->error.empty() ? "" : ", error: " + job->error));
+  Log(LogLevel::kInfo, "re-index for " + job->url +
+                           " finished: " + std::to_string(job->done.load()) + " resources" +
+                           (job->error.empty() ? "" : ", error: " + job->error));
 }
 
 std::string Reindexer::StatusJson() {

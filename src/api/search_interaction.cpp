@@ -39,7 +39,8 @@ Result<std::string> Subset(Services& s, const std::string& body, const search::S
   json::Value* tags = meta->Find("tag");
   if (!tags) tags = &meta->Set("tag", json::Value::Array());
   json::Value tag = json::Value::Object();
-  tag.Set("system", json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
+  tag.Set("system",
+          json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
   tag.Set("code", json::Value::String("SUBSETTED"));
   tags->Push(std::move(tag));
   return json::Write(out);
@@ -67,7 +68,8 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   std::vector<std::string> searched = types;
   if (searched.empty()) {
     for (const std::string& t : sr.types) {
-      if (!s.defs.IsResourceType(t)) return Invalid("Unknown resource type '" + t + "' in _type", "_type");
+      if (!s.defs.IsResourceType(t))
+        return Invalid("Unknown resource type '" + t + "' in _type", "_type");
       searched.push_back(t);
     }
   }
@@ -146,14 +148,14 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
           if (!rev && spec.param != "*") {
             auto def = s.params.Find(spec.source_type, spec.param);
             if (!def || def->type != "reference")
-              return Invalid("Unknown reference parameter in _include: " + inc.source_type + ":" +
-                                 inc.param,
-                             "_include");
+              return Invalid(
+                  "Unknown reference parameter in _include: " + inc.source_type + ":" + inc.param,
+                  "_include");
           }
           if (rev && spec.param != "*" && !s.params.Find(spec.source_type, spec.param))
-            return Invalid("Unknown reference parameter in _revinclude: " + inc.source_type +
-                               ":" + inc.param,
-                           "_revinclude");
+            return Invalid(
+                "Unknown reference parameter in _revinclude: " + inc.source_type + ":" + inc.param,
+                "_revinclude");
           KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids,
                               rev ? txn.RevIncluded(from, spec) : txn.Included(from, spec));
           for (int64_t rid : rids)

@@ -64,8 +64,7 @@ bool PreferStrict(const FhirRequest& req);
 
 // A response carrying one resource version with Location/ETag/Last-Modified as the spec says.
 FhirResponse ResourceResponse(const store::StoredResource& r, int status,
-                              const std::string& base_url, PreferReturn prefer,
-                              bool with_location);
+                              const std::string& base_url, PreferReturn prefer, bool with_location);
 
 // Matches of a conditional request's criteria ("identifier=x&active=true"), in txn.
 Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
@@ -87,16 +86,16 @@ Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRe
 Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                            const std::string& type, const std::string& id,
                            const std::string& version);
-Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req,
-                            const std::string& type, json::Value resource);
-Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req,
-                            const std::string& type, const std::string& id, json::Value resource);
+Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+                            json::Value resource);
+Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+                            const std::string& id, json::Value resource);
 Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type, json::Value resource);
 Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
                            const std::string& id);
-Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req,
-                            const std::string& type, const std::string& id);
+Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+                            const std::string& id);
 Result<FhirResponse> ConditionalDelete(Services& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type);
 Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const FhirRequest& req,

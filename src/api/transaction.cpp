@@ -30,11 +30,16 @@ int MethodOrder(const std::string& m) {
 
 std::string StatusLine(int status) {
   switch (status) {
-    case 200: return "200 OK";
-    case 201: return "201 Created";
-    case 204: return "204 No Content";
-    case 304: return "304 Not Modified";
-    default: return std::to_string(status);
+    case 200:
+      return "200 OK";
+    case 201:
+      return "201 Created";
+    case 204:
+      return "204 No Content";
+    case 304:
+      return "304 Not Modified";
+    default:
+      return std::to_string(status);
   }
 }
 
@@ -53,8 +58,8 @@ FhirRequest EntryRequest(const FhirRequest& outer, const Entry& e, const std::st
     r.query = search::ParseQueryString(r.raw_query);
   }
   r.body = body;
-  r.headers["content-type"] = e.method == "PATCH" ? "application/json-patch+json"
-                                                   : "application/fhir+json";
+  r.headers["content-type"] =
+      e.method == "PATCH" ? "application/json-patch+json" : "application/fhir+json";
   if (auto p = outer.Header("prefer"); !p.empty()) r.headers["prefer"] = std::string(p);
   if (e.request) {
     auto copy = [&](const char* field, const char* header) {
@@ -93,7 +98,8 @@ void RewriteReferences(json::Value* v, const std::map<std::string, std::string>&
 void CollectConditionalReferences(const json::Value& v, std::set<std::string>* out) {
   if (v.is_object()) {
     for (const auto& m : v.members()) {
-      if (m.key == "reference" && m.value.is_string() && m.value.str().find('?') != std::string::npos)
+      if (m.key == "reference" && m.value.is_string() &&
+          m.value.str().find('?') != std::string::npos)
         out->insert(m.value.str());
       else
         CollectConditionalReferences(m.value, out);
@@ -137,7 +143,8 @@ Result<std::vector<Entry>> ReadEntries(const json::Value& bundle) {
     if (!entry.request) return Invalid("Entry needs a request", where + ".request");
     entry.method = std::string(entry.request->GetString("method"));
     entry.url = std::string(entry.request->GetString("url"));
-    if (entry.method.empty()) return Invalid("Entry needs request.method", where + ".request.method");
+    if (entry.method.empty())
+      return Invalid("Entry needs request.method", where + ".request.method");
     if (entry.url.empty()) return Invalid("Entry needs request.url", where + ".request.url");
     if ((entry.method == "POST" || entry.method == "PUT") && !entry.resource)
       return Invalid("A " + entry.method + " entry needs a resource", where + ".resource");
@@ -174,9 +181,9 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
   std::set<std::string> touched;
   for (const Entry& e : entries) {
     if (e.method == "GET" || e.method == "HEAD" || e.method == "POST") continue;
-    std::string key = e.method == "PATCH" || e.method == "DELETE" || e.url.find('?') == std::string::npos
-                          ? e.url
-                          : "";
+    std::string key =
+        e.method == "PATCH" || e.method == "DELETE" || e.url.find('?') == std::string::npos ? e.url
+                                                                                            : "";
     if (!key.empty() && !touched.insert(key).second)
       return Invalid("Bundle.entry[" + std::to_string(e.index) + "]: " + e.url +
                          " appears twice in the transaction",
@@ -206,7 +213,8 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
                         where + ": ifNoneExist matches more than one " + type);
         if (matches.size() == 1) {
           id = matches[0].id;
-          early[e.index] = ResourceResponse(matches[0], 200, req.base_url, PreferredReturn(req), true);
+          early[e.index] =
+              ResourceResponse(matches[0], 200, req.base_url, PreferredReturn(req), true);
         }
       }
     }
@@ -226,8 +234,9 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
     std::string type = ref.substr(0, q);
     if (!s.defs.IsResourceType(type))
       return Invalid("Conditional reference '" + ref + "' names an unknown type");
-    KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, *txn, type,
-                                                     search::ParseQueryString(ref.substr(q + 1)), 2));
+    KY_ASSIGN_OR_RETURN(
+        auto matches,
+        FindByCriteria(s, *txn, type, search::ParseQueryString(ref.substr(q + 1)), 2));
     if (matches.size() != 1)
       return Status(StatusCode::kPreconditionFailed,
                     "Conditional reference '" + ref + "' matches " +
@@ -267,12 +276,15 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
       } else {
         std::string type(resource->GetString("resourceType"));
         if (PathSegments(sub.path).size() != 1 || PathSegments(sub.path)[0] != type) {
-          result = Invalid("request.url must be the resource type for a POST", where + ".request.url");
+          result =
+              Invalid("request.url must be the resource type for a POST", where + ".request.url");
         } else {
           auto stored = WriteVersion(s, *txn, std::move(resource).value(), assigned_ids[e->index],
                                      std::nullopt, "POST");
-          if (!stored.ok()) result = stored.status();
-          else result = ResourceResponse(*stored, 201, req.base_url, PreferredReturn(req), true);
+          if (!stored.ok())
+            result = stored.status();
+          else
+            result = ResourceResponse(*stored, 201, req.base_url, PreferredReturn(req), true);
         }
       }
     } else {
@@ -285,10 +297,10 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
     }
     if (result->status >= 400) {
       FhirResponse failed = std::move(result).value();
-      failed.body = OperationOutcomeJson("error", "processing",
-                                         where + " failed with status " +
-                                             std::to_string(failed.status) + "; nothing was kept",
-                                         where);
+      failed.body = OperationOutcomeJson(
+          "error", "processing",
+          where + " failed with status " + std::to_string(failed.status) + "; nothing was kept",
+          where);
       return failed;
     }
     responses[e->index] = std::move(result).value();
@@ -316,8 +328,8 @@ FhirResponse ProcessBundle(Services& s, const FhirRequest& req) {
     return ErrorResponse(Invalid("POST to the base needs a Bundle", "resourceType"));
   std::string type(bundle->GetString("type"));
   if (type != "batch" && type != "transaction")
-    return ErrorResponse(Invalid("Bundle.type must be batch or transaction, not '" + type + "'",
-                                 "Bundle.type"));
+    return ErrorResponse(
+        Invalid("Bundle.type must be batch or transaction, not '" + type + "'", "Bundle.type"));
   auto entries = ReadEntries(*bundle);
   if (!entries.ok()) return ErrorResponse(entries.status());
   if (type == "batch") return ProcessBatch(s, req, *entries);

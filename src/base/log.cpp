@@ -19,9 +19,8 @@ void Log(LogLevel level, std::string_view message) {
   static const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
   auto now = SystemClock()->NowMicros();
   std::lock_guard lock(g_mu);
-  std::fprintf(stderr, "%s %s %.*s\n", FormatInstant(now).c_str(),
-               kNames[static_cast<int>(level)], static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "%s %s %.*s\n", FormatInstant(now).c_str(), kNames[static_cast<int>(level)],
+               static_cast<int>(message.size()), message.data());
 }
 
 }  // namespace kangyun

@@ -83,10 +83,10 @@ class Result {
 }  // namespace kangyun
 
 // Returns the Status of an expression from the enclosing function when it is not ok.
-#define KY_RETURN_IF_ERROR(expr)              \
-  do {                                        \
-    ::kangyun::Status ky_status_ = (expr);    \
-    if (!ky_status_.ok()) return ky_status_;  \
+#define KY_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::kangyun::Status ky_status_ = (expr);   \
+    if (!ky_status_.ok()) return ky_status_; \
   } while (0)
 
 #define KY_CONCAT_INNER(a, b) a##b

@@ -15,9 +15,12 @@ int FhirPathCommand(const Args& args) {
   std::string definitions;
   bool no_definitions = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--definitions" && i + 1 < args.size()) definitions = args[++i];
-    else if (args[i] == "--no-definitions") no_definitions = true;
-    else positional.push_back(args[i]);
+    if (args[i] == "--definitions" && i + 1 < args.size())
+      definitions = args[++i];
+    else if (args[i] == "--no-definitions")
+      no_definitions = true;
+    else
+      positional.push_back(args[i]);
   }
   if (positional.size() != 2) {
     std::fprintf(stderr, "usage: kangyun fhirpath 'EXPRESSION' RESOURCE.json\n");

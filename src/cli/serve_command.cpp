@@ -26,14 +26,22 @@ int ServeCommand(const Args& args) {
       }
       return args[++i];
     };
-    if (a == "--db") db = value();
-    else if (a == "--port") config.port = std::atoi(value().c_str());
-    else if (a == "--host") config.host = value();
-    else if (a == "--threads") config.threads = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--body-limit") config.body_limit = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--base-url") config.public_base_url = value();
-    else if (a == "--read-timeout") config.read_timeout_seconds = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--definitions") definitions = value();
+    if (a == "--db")
+      db = value();
+    else if (a == "--port")
+      config.port = std::atoi(value().c_str());
+    else if (a == "--host")
+      config.host = value();
+    else if (a == "--threads")
+      config.threads = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--body-limit")
+      config.body_limit = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--base-url")
+      config.public_base_url = value();
+    else if (a == "--read-timeout")
+      config.read_timeout_seconds = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--definitions")
+      definitions = value();
     else {
       std::fprintf(stderr, "kangyun serve: unknown option %s\n", a.c_str());
       return 2;

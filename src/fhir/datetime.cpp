@@ -148,7 +148,8 @@ int64_t DateTimeValue::HighMicros() const {
 std::string DateTimeValue::ToString() const {
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04d", year);
-  if (precision >= DatePrecision::kMonth) n += std::snprintf(buf + n, sizeof buf - n, "-%02d", month);
+  if (precision >= DatePrecision::kMonth)
+    n += std::snprintf(buf + n, sizeof buf - n, "-%02d", month);
   if (precision >= DatePrecision::kDay) n += std::snprintf(buf + n, sizeof buf - n, "-%02d", day);
   if (precision >= DatePrecision::kHour) n += std::snprintf(buf + n, sizeof buf - n, "T%02d", hour);
   if (precision >= DatePrecision::kMinute)

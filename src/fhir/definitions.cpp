@@ -163,7 +163,8 @@ void Definitions::LoadValueSets(const json::Value& bundle) {
         break;
       }
       if (const json::Value* concepts = inc.Find("concept")) {
-        for (const json::Value& c : concepts->items()) codes.insert(std::string(c.GetString("code")));
+        for (const json::Value& c : concepts->items())
+          codes.insert(std::string(c.GetString("code")));
       } else {
         auto sys = systems.find(std::string(inc.GetString("system")));
         if (sys == systems.end() || sys->second.empty()) {

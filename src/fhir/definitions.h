@@ -18,8 +18,8 @@
 namespace kangyun::fhir {
 
 struct ElementDef {
-  std::string path;                // "Patient.contact.name"; choice elements end in "[x]"
-  std::string name;                // last path segment without "[x]": "name", "value"
+  std::string path;  // "Patient.contact.name"; choice elements end in "[x]"
+  std::string name;  // last path segment without "[x]": "name", "value"
   bool is_choice = false;
   int min = 0;
   bool many = false;               // max is "*" or above 1

@@ -7,17 +7,17 @@ namespace {
 
 // Base letters for U+00C0..U+017F; 0 where there is no plain ASCII base.
 constexpr char kLatinFold[] =
-    "aaaaaaaceeeeiiii"  // C0-CF
+    "aaaaaaaceeeeiiii"   // C0-CF
     "dnooooo\0ouuuuyts"  // D0-DF (D7 multiplication sign, DE thorn -> t, DF sharp s -> s)
-    "aaaaaaaceeeeiiii"  // E0-EF
+    "aaaaaaaceeeeiiii"   // E0-EF
     "dnooooo\0ouuuuyty"  // F0-FF
-    "aaaaaaccccccccdd"  // 100-10F
-    "ddeeeeeeeeeegggg"  // 110-11F
-    "gggghhhhiiiiiiii"  // 120-12F
-    "iiiijjjjkkklllll"  // 130-13F
-    "lllllnnnnnnnnnoo"  // 140-14F
-    "oooooorrrrrrssss"  // 150-15F
-    "ssssttttttuuuuuu"  // 160-16F
+    "aaaaaaccccccccdd"   // 100-10F
+    "ddeeeeeeeeeegggg"   // 110-11F
+    "gggghhhhiiiiiiii"   // 120-12F
+    "iiiijjjjkkklllll"   // 130-13F
+    "lllllnnnnnnnnnoo"   // 140-14F
+    "oooooorrrrrrssss"   // 150-15F
+    "ssssttttttuuuuuu"   // 160-16F
     "uuuuwwyyyzzzzzzs";  // 170-17F
 
 uint32_t DecodeUtf8(std::string_view s, size_t* i) {

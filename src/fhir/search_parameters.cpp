@@ -65,12 +65,13 @@ Result<SearchParamPtr> SearchParameterRegistry::Parse(const json::Value& r) cons
   std::string name = p->url.empty() ? p->code : p->url;
   if (p->code.empty()) return Unprocessable("SearchParameter needs a code", "SearchParameter.code");
   if (p->url.empty()) return Unprocessable("SearchParameter needs a url", "SearchParameter.url");
-  static const char* kTypes[] = {"number", "date", "string", "token", "reference",
-                                 "composite", "quantity", "uri", "special"};
+  static const char* kTypes[] = {"number",    "date",     "string", "token",  "reference",
+                                 "composite", "quantity", "uri",    "special"};
   bool known = false;
   for (const char* t : kTypes) known = known || p->type == t;
-  if (!known) return Unprocessable("SearchParameter.type '" + p->type + "' is not valid",
-                                   "SearchParameter.type");
+  if (!known)
+    return Unprocessable("SearchParameter.type '" + p->type + "' is not valid",
+                         "SearchParameter.type");
   if (const json::Value* base = r.Find("base")) {
     for (const json::Value& b : base->items()) {
       if (b.str() != "Resource" && b.str() != "DomainResource" && !defs_.IsResourceType(b.str()))

@@ -17,7 +17,7 @@ bool IsBase64(std::string_view s) {
     if (c == '=') {
       ++pad;
     } else if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                         (c >= '0' && c <= '9') || c == '+' || c == '/')) {
+                        (c >= '0' && c <= '9') || c == '+' || c == '/')) {
       return false;
     }
     ++n;
@@ -66,7 +66,8 @@ std::string Validator::CheckPrimitive(std::string_view type, const json::Value& 
   if (type == "uuid") return StartsWith(s, "urn:uuid:") ? "" : "must start with urn:uuid:";
   if (type == "date") {
     auto d = ParseDateTime(s);
-    if (!d || d->precision > DatePrecision::kDay) return "is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD)";
+    if (!d || d->precision > DatePrecision::kDay)
+      return "is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD)";
     return "";
   }
   if (type == "dateTime") {
@@ -140,8 +141,7 @@ Status Validator::ValidateObject(const json::Value& obj, const std::string& def_
     if (def.many) {
       if (!m.value.is_array())
         return Unprocessable("Element '" + m.key + "' must be an array", member_path);
-      if (m.value.items().empty())
-        return Unprocessable("Arrays must not be empty", member_path);
+      if (m.value.items().empty()) return Unprocessable("Arrays must not be empty", member_path);
       const json::Value* ext = obj.Find("_" + m.key);
       for (size_t i = 0; i < m.value.items().size(); ++i) {
         const json::Value& item = m.value.items()[i];

@@ -26,8 +26,8 @@ class Validator {
 
  private:
   Status ValidateResource(const json::Value& r, const std::string& path, int depth) const;
-  Status ValidateObject(const json::Value& obj, const std::string& def_key,
-                        const std::string& path, int depth) const;
+  Status ValidateObject(const json::Value& obj, const std::string& def_key, const std::string& path,
+                        int depth) const;
   Status ValidateValue(const json::Value& v, const ChildElement& child, const std::string& path,
                        int depth) const;
 

@@ -54,10 +54,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(config_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(config_.header_limit));
     stream_.expires_after(std::chrono::seconds(config_.read_timeout_seconds));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -68,10 +67,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec == bhttp::error::body_limit) {
-      Send(ErrorMessage(413, Status(StatusCode::kTooLarge, "The request body is larger than " +
-                                                               std::to_string(config_.body_limit) +
-                                                               " bytes"),
-                        11),
+      Send(ErrorMessage(
+               413,
+               Status(StatusCode::kTooLarge, "The request body is larger than " +
+                                                 std::to_string(config_.body_limit) + " bytes"),
+               11),
            false);
       return;
     }
@@ -92,7 +92,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& req) {
     std::string target(req.target());
     std::string path = target.substr(0, target.find('?'));
-    std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    std::string query =
+        target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     unsigned version = req.version();
     if (path == "/healthz") {
       bhttp::response<bhttp::string_body> res{bhttp::status::ok, version};
@@ -121,7 +122,8 @@ class Session : public std::enable_shared_from_this<Session> {
     fr.path = PercentDecode(path.substr(std::min(path.size(), kFhirBase.size() + 1)), false);
     fr.raw_query = query;
     fr.query = search::ParseQueryString(query);
-    for (const auto& field : req) fr.headers[AsciiLower(field.name_string())] = std::string(field.value());
+    for (const auto& field : req)
+      fr.headers[AsciiLower(field.name_string())] = std::string(field.value());
     fr.body = req.body();
     if (!config_.public_base_url.empty()) {
       fr.base_url = config_.public_base_url;
@@ -152,14 +154,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res.keep_alive(keep_alive);
     auto sp = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(res));
     stream_.expires_after(std::chrono::seconds(config_.read_timeout_seconds));
-    bhttp::async_write(stream_, *sp,
-                       [self = shared_from_this(), sp, keep_alive](beast::error_code ec, std::size_t) {
-                         if (ec || !keep_alive) {
-                           self->Close();
-                           return;
-                         }
-                         self->Read();
-                       });
+    bhttp::async_write(
+        stream_, *sp,
+        [self = shared_from_this(), sp, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive) {
+            self->Close();
+            return;
+          }
+          self->Read();
+        });
   }
 
   void Close() {
@@ -181,7 +184,10 @@ class Session : public std::enable_shared_from_this<Session> {
 class Server::Impl {
  public:
   Impl(api::FhirApi& api, ServerConfig config)
-      : api_(api), config_(std::move(config)), ioc_(config_.threads), acceptor_(ioc_),
+      : api_(api),
+        config_(std::move(config)),
+        ioc_(config_.threads),
+        acceptor_(ioc_),
         signals_(ioc_, SIGINT, SIGTERM) {}
 
   Status Run() {
@@ -193,8 +199,9 @@ class Server::Impl {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Internal("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
-                            ": " + ec.message());
+    if (ec)
+      return Internal("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
+                      ": " + ec.message());
     signals_.async_wait([this](beast::error_code, int sig) {
       Log(LogLevel::kInfo, "signal " + std::to_string(sig) + ": shutting down");
       Stop();
@@ -221,19 +228,20 @@ class Server::Impl {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (connections_.load() >= config_.max_connections) {
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          ++connections_;
-          std::make_shared<Session>(std::move(socket), api_, config_, connections_)->Start();
-        }
-      }
-      Accept();
-    });
+    acceptor_.async_accept(
+        asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            if (connections_.load() >= config_.max_connections) {
+              beast::error_code ignored;
+              socket.close(ignored);
+            } else {
+              ++connections_;
+              std::make_shared<Session>(std::move(socket), api_, config_, connections_)->Start();
+            }
+          }
+          Accept();
+        });
   }
 
   api::FhirApi& api_;

@@ -10,7 +10,8 @@ namespace {
 Result<std::vector<std::string>> ParsePointer(std::string_view pointer) {
   std::vector<std::string> tokens;
   if (pointer.empty()) return tokens;
-  if (pointer[0] != '/') return Invalid("JSON Pointer must start with '/': " + std::string(pointer));
+  if (pointer[0] != '/')
+    return Invalid("JSON Pointer must start with '/': " + std::string(pointer));
   for (std::string& raw : Split(pointer.substr(1), '/')) {
     std::string t;
     for (size_t i = 0; i < raw.size(); ++i) {

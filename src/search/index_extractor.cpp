@@ -58,7 +58,8 @@ bool ItemDateRange(const Item& item, int64_t* low, int64_t* high) {
     int64_t l = INT64_MIN, h = INT64_MAX, ignore;
     bool any = false;
     if (auto s = v.GetString("start"); !s.empty()) any = DateRange(std::string(s), &l, &ignore);
-    if (auto e = v.GetString("end"); !e.empty()) any = DateRange(std::string(e), &ignore, &h) || any;
+    if (auto e = v.GetString("end"); !e.empty())
+      any = DateRange(std::string(e), &ignore, &h) || any;
     *low = l;
     *high = h;
     return any;
@@ -132,7 +133,8 @@ void AddToken(const std::string& param, const Item& item, IndexRows* rows) {
   }
   if (t == "Identifier" || (t.empty() && v.Find("value") && v.Find("system"))) {
     std::string type_text;
-    if (const json::Value* type = v.Find("type")) type_text = fhir::NormalizeForSearch(type->GetString("text"));
+    if (const json::Value* type = v.Find("type"))
+      type_text = fhir::NormalizeForSearch(type->GetString("text"));
     std::string value(v.GetString("value"));
     if (!value.empty())
       rows->tokens.push_back({param, std::string(v.GetString("system")), value, type_text});
@@ -140,13 +142,14 @@ void AddToken(const std::string& param, const Item& item, IndexRows* rows) {
   }
   if (t == "ContactPoint") {
     std::string value(v.GetString("value"));
-    if (!value.empty()) rows->tokens.push_back({param, std::string(v.GetString("system")), value, ""});
+    if (!value.empty())
+      rows->tokens.push_back({param, std::string(v.GetString("system")), value, ""});
     return;
   }
   if (t == "Reference") {  // token on a Reference: its identifier
     if (const json::Value* id = v.Find("identifier"))
-      rows->tokens.push_back({param, std::string(id->GetString("system")),
-                              std::string(id->GetString("value")), ""});
+      rows->tokens.push_back(
+          {param, std::string(id->GetString("system")), std::string(id->GetString("value")), ""});
   }
 }
 
@@ -228,16 +231,18 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
   auto items = fhir::fhirpath::Evaluate(*p.compiled, resource, options);
   if (!items.ok()) return;  // an expression that fails on this resource indexes nothing
   static const char* const kNameKeys[] = {"text", "family", "given", "prefix", "suffix", nullptr};
-  static const char* const kAddressKeys[] = {"text", "line", "city", "district", "state",
-                                             "postalCode", "country", nullptr};
+  static const char* const kAddressKeys[] = {"text",  "line",       "city",    "district",
+                                             "state", "postalCode", "country", nullptr};
   for (const Item& item : *items) {
     if (p.type == "string") {
       Item v = fhir::fhirpath::ToSystemValue(item);
       if (v.kind == Item::Kind::kString) {
         AddString(p.code, v.text, rows);
       } else if (item.node && item.node->is_object()) {
-        if (item.type == "HumanName") AddStringsOf(p.code, *item.node, kNameKeys, rows);
-        else if (item.type == "Address") AddStringsOf(p.code, *item.node, kAddressKeys, rows);
+        if (item.type == "HumanName")
+          AddStringsOf(p.code, *item.node, kNameKeys, rows);
+        else if (item.type == "Address")
+          AddStringsOf(p.code, *item.node, kAddressKeys, rows);
       }
     } else if (p.type == "token") {
       AddToken(p.code, item, rows);
@@ -253,7 +258,8 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
       else if (v.kind == Item::Kind::kDecimal)
         rows->numbers.push_back({p.code, v.decimal});
     } else if (p.type == "quantity") {
-      if (IsQuantityType(item.type) || (item.node && item.node->is_object())) AddQuantity(p.code, item, rows);
+      if (IsQuantityType(item.type) || (item.node && item.node->is_object()))
+        AddQuantity(p.code, item, rows);
     } else if (p.type == "uri") {
       Item v = fhir::fhirpath::ToSystemValue(item);
       if (v.kind == Item::Kind::kString) rows->uris.push_back({p.code, v.text});
@@ -266,11 +272,14 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
       if (!first.ok() || !second.ok()) continue;
       store::IndexRows a, b;
       for (const Item& x : *first) {
-        if (c1.type == "reference") AddReference("c1", x, &a);
-        else AddToken("c1", x, &a);
+        if (c1.type == "reference")
+          AddReference("c1", x, &a);
+        else
+          AddToken("c1", x, &a);
       }
       for (const Item& y : *second) {
-        if (c2.type == "quantity") AddQuantity("c2", y, &b);
+        if (c2.type == "quantity")
+          AddQuantity("c2", y, &b);
         else if (c2.type == "date") {
           int64_t lo, hi;
           if (ItemDateRange(y, &lo, &hi)) b.dates.push_back({"c2", lo, hi});
@@ -282,7 +291,8 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
         } else if (c2.type == "number") {
           Item v = fhir::fhirpath::ToSystemValue(y);
           if (v.kind == Item::Kind::kInteger || v.kind == Item::Kind::kDecimal)
-            b.numbers.push_back({"c2", v.kind == Item::Kind::kInteger ? double(v.integer) : v.decimal});
+            b.numbers.push_back(
+                {"c2", v.kind == Item::Kind::kInteger ? double(v.integer) : v.decimal});
         } else {
           AddToken("c2", y, &b);
         }
@@ -359,7 +369,8 @@ store::IndexRows IndexExtractor::Extract(const json::Value& resource) const {
         continue;
       }
       for (const auto& r : rows.references)
-        if (r.param == param && r.target_type == "Patient") rows.patient_compartments.push_back(r.target_id);
+        if (r.param == param && r.target_type == "Patient")
+          rows.patient_compartments.push_back(r.target_id);
     }
   }
   if (type == "Patient") rows.patient_compartments.push_back(std::string(resource.GetString("id")));

@@ -105,7 +105,8 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
   std::string value = Unescape(raw);
   if (def.type == "string") {
     if (!mod.empty() && mod != "exact" && mod != "contains")
-      return Invalid("Modifier :" + mod + " is not supported on string parameter " + def.code, f.name);
+      return Invalid("Modifier :" + mod + " is not supported on string parameter " + def.code,
+                     f.name);
     c.string_mode = mod == "exact"      ? Condition::StringMode::kExact
                     : mod == "contains" ? Condition::StringMode::kContains
                                         : Condition::StringMode::kPrefix;
@@ -114,7 +115,8 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
   }
   if (def.type == "token") {
     if (!mod.empty() && mod != "not" && mod != "text")
-      return Invalid("Modifier :" + mod + " is not supported on token parameter " + def.code, f.name);
+      return Invalid("Modifier :" + mod + " is not supported on token parameter " + def.code,
+                     f.name);
     if (mod == "text") {
       c.token_text = true;
       c.text = fhir::NormalizeForSearch(value);
@@ -134,7 +136,9 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     return c;
   }
   if (def.type == "number") {
-    if (!mod.empty()) return Invalid("Modifier :" + mod + " is not supported on number parameter " + def.code, f.name);
+    if (!mod.empty())
+      return Invalid("Modifier :" + mod + " is not supported on number parameter " + def.code,
+                     f.name);
     Prefixed p = SplitPrefix(value);
     double v, half;
     if (!ParseNumber(p.rest, &v, &half)) return BadValue(f, raw, "expected a number");
@@ -142,7 +146,9 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     return c;
   }
   if (def.type == "date") {
-    if (!mod.empty()) return Invalid("Modifier :" + mod + " is not supported on date parameter " + def.code, f.name);
+    if (!mod.empty())
+      return Invalid("Modifier :" + mod + " is not supported on date parameter " + def.code,
+                     f.name);
     Prefixed p = SplitPrefix(value);
     auto dt = fhir::ParseDateTime(p.rest, true);
     if (!dt) return BadValue(f, raw, "expected a date such as 2024-05-01 or 2024-05-01T10:00:00Z");
@@ -157,7 +163,9 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     return c;
   }
   if (def.type == "quantity") {
-    if (!mod.empty()) return Invalid("Modifier :" + mod + " is not supported on quantity parameter " + def.code, f.name);
+    if (!mod.empty())
+      return Invalid("Modifier :" + mod + " is not supported on quantity parameter " + def.code,
+                     f.name);
     std::vector<std::string> parts = SplitEscaped(raw, '|', true);
     if (parts.size() != 1 && parts.size() != 3)
       return BadValue(f, raw, "expected [prefix]number[|system|code]");
@@ -212,8 +220,10 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     std::vector<std::string> parts = Split(value, '/');
     if (parts.size() == 1) {
       c.target_id = parts[0];
-      if (!mod.empty()) c.target_types = {mod};
-      else c.target_types = def.targets;
+      if (!mod.empty())
+        c.target_types = {mod};
+      else
+        c.target_types = def.targets;
     } else if (parts.size() == 2 || (parts.size() == 4 && parts[2] == "_history")) {
       c.target_types = {parts[0]};
       c.target_id = parts[1];
@@ -226,7 +236,9 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     return c;
   }
   if (def.type == "composite") {
-    if (!mod.empty()) return Invalid("Modifier :" + mod + " is not supported on composite parameter " + def.code, f.name);
+    if (!mod.empty())
+      return Invalid("Modifier :" + mod + " is not supported on composite parameter " + def.code,
+                     f.name);
     std::vector<std::string> parts = SplitEscaped(raw, '$', false);
     if (parts.size() != 2 || def.components.size() < 2)
       return BadValue(f, raw, "expected two components separated by $");
@@ -282,7 +294,8 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
     sub->types = {parts[0]};
     std::vector<std::string> sub_ignored;
     for (const FilterParam& g : inner.filters)
-      KY_RETURN_IF_ERROR(AddFilter(sub->types, g, snap, true, now, depth + 1, sub.get(), &sub_ignored));
+      KY_RETURN_IF_ERROR(
+          AddFilter(sub->types, g, snap, true, now, depth + 1, sub.get(), &sub_ignored));
     Condition c;
     c.kind = Condition::Kind::kReverseChain;
     c.param = parts[1];
@@ -311,8 +324,10 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
         c.date_low = dt->LowMicros();
         c.date_high = dt->HighMicros();
       }
-      if (c.negated) query->clauses.push_back({c});
-      else clause.push_back(c);
+      if (c.negated)
+        query->clauses.push_back({c});
+      else
+        clause.push_back(c);
     }
     if (!clause.empty()) query->clauses.push_back(std::move(clause));
     return Status::Ok();
@@ -339,7 +354,8 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
   }
   if (!f.chain.empty()) {
     if (def->type != "reference")
-      return Invalid("Chaining needs a reference parameter; '" + f.code + "' is " + def->type, f.name);
+      return Invalid("Chaining needs a reference parameter; '" + f.code + "' is " + def->type,
+                     f.name);
     std::vector<std::string> targets;
     if (!f.modifier.empty()) {
       if (!defs_.IsResourceType(f.modifier))
@@ -369,7 +385,8 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
       auto sub = std::make_shared<store::Query>();
       sub->types = {target};
       std::vector<std::string> sub_ignored;
-      KY_RETURN_IF_ERROR(AddFilter(sub->types, next, snap, true, now, depth + 1, sub.get(), &sub_ignored));
+      KY_RETURN_IF_ERROR(
+          AddFilter(sub->types, next, snap, true, now, depth + 1, sub.get(), &sub_ignored));
       Condition c;
       c.kind = Condition::Kind::kChain;
       c.param = def->code;
@@ -388,8 +405,10 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
     if (raw.empty()) return BadValue(f, raw, "empty value");
     KY_ASSIGN_OR_RETURN(Condition c, ValueCondition(*def, f, raw, now));
     // "not any of" is an AND of negations.
-    if (c.negated) query->clauses.push_back({c});
-    else clause.push_back(std::move(c));
+    if (c.negated)
+      query->clauses.push_back({c});
+    else
+      clause.push_back(std::move(c));
   }
   if (!clause.empty()) query->clauses.push_back(std::move(clause));
   return Status::Ok();

@@ -79,7 +79,8 @@ Result<SearchRequest> ParseSearchRequest(const QueryParams& params) {
     if (key == "_count") {
       char* end = nullptr;
       long n = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end || n < 0) return Invalid("Invalid _count '" + value + "'", "_count");
+      if (value.empty() || *end || n < 0)
+        return Invalid("Invalid _count '" + value + "'", "_count");
       req.count = static_cast<int>(std::min<long>(n, 1000));
     } else if (key == "_sort") {
       for (const std::string& s : Split(value, ',')) {
@@ -115,7 +116,8 @@ Result<SearchRequest> ParseSearchRequest(const QueryParams& params) {
     } else if (key == "_offset") {
       char* end = nullptr;
       long long n = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end || n < 0) return Invalid("Invalid _offset '" + value + "'", "_offset");
+      if (value.empty() || *end || n < 0)
+        return Invalid("Invalid _offset '" + value + "'", "_offset");
       req.offset = n;
     } else if (key == "_format" || key == "_pretty" || key == "_contained" ||
                key == "_containedType") {

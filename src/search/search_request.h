@@ -41,9 +41,9 @@ struct SearchRequest {
   std::vector<IncludeRequest> includes, revincludes;
   std::string summary;  // "", true, false, count, data, text
   std::vector<std::string> elements;
-  std::string total;  // "", none, estimate, accurate
+  std::string total;               // "", none, estimate, accurate
   std::vector<std::string> types;  // _type on a system-level search
-  std::string page;   // our paging token
+  std::string page;                // our paging token
   int64_t offset = 0;
 };
 

@@ -20,14 +20,22 @@ std::string PrefixUpperBound(const std::string& prefix) { return prefix + "\xff"
 
 const char* IndexTableName(IndexTable t) {
   switch (t) {
-    case IndexTable::kString: return "idx_string";
-    case IndexTable::kToken: return "idx_token";
-    case IndexTable::kNumber: return "idx_number";
-    case IndexTable::kDate: return "idx_date";
-    case IndexTable::kQuantity: return "idx_quantity";
-    case IndexTable::kReference: return "idx_reference";
-    case IndexTable::kUri: return "idx_uri";
-    case IndexTable::kComposite: return "idx_composite";
+    case IndexTable::kString:
+      return "idx_string";
+    case IndexTable::kToken:
+      return "idx_token";
+    case IndexTable::kNumber:
+      return "idx_number";
+    case IndexTable::kDate:
+      return "idx_date";
+    case IndexTable::kQuantity:
+      return "idx_quantity";
+    case IndexTable::kReference:
+      return "idx_reference";
+    case IndexTable::kUri:
+      return "idx_uri";
+    case IndexTable::kComposite:
+      return "idx_composite";
   }
   return "idx_token";
 }
@@ -49,13 +57,13 @@ std::string SqlBuilder::RidListMembership(const std::string& column,
   }
   list += "]";
   if (dialect_ == SqlDialect::kPostgres)
-    return column + " IN (SELECT value::bigint FROM jsonb_array_elements_text(" +
-           Bind(sql, list) + "::jsonb))";
+    return column + " IN (SELECT value::bigint FROM jsonb_array_elements_text(" + Bind(sql, list) +
+           "::jsonb))";
   return column + " IN (SELECT value FROM json_each(" + Bind(sql, list) + "))";
 }
 
-std::string SqlBuilder::TypeFilter(const std::vector<std::string>& types,
-                                   const std::string& column, Sql* sql) const {
+std::string SqlBuilder::TypeFilter(const std::vector<std::string>& types, const std::string& column,
+                                   Sql* sql) const {
   if (types.empty()) return "";
   if (types.size() == 1) return " AND " + column + " = " + Bind(sql, types[0]);
   std::string s = " AND " + column + " IN (";
@@ -207,8 +215,8 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
     case Condition::Kind::kId:
       return r + ".id " + (c.negated ? "<> " : "= ") + Bind(sql, c.text);
     case Condition::Kind::kLastUpdated: {
-      std::string s = RangeSql(c.cmp, r + ".last_updated", r + ".last_updated", c.date_low,
-                               c.date_high, sql);
+      std::string s =
+          RangeSql(c.cmp, r + ".last_updated", r + ".last_updated", c.date_low, c.date_high, sql);
       return c.negated ? "NOT " + s : s;
     }
     case Condition::Kind::kCompartment:
@@ -231,10 +239,9 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
       Sql inner;
       std::string s = "SELECT " + i + ".rid FROM idx_reference " + i + " WHERE " + i +
                       ".param = " + Bind(sql, c.param) + TypeFilter(q.types, i + ".type", sql) +
-                      " AND EXISTS (SELECT 1 FROM resources " + t + " WHERE " + t +
-                      ".type = " + i + ".target_type AND " + t + ".id = " + i +
-                      ".target_id AND " + t + ".deleted = 0" +
-                      TypeFilter(c.subquery->types, t + ".type", sql);
+                      " AND EXISTS (SELECT 1 FROM resources " + t + " WHERE " + t + ".type = " + i +
+                      ".target_type AND " + t + ".id = " + i + ".target_id AND " + t +
+                      ".deleted = 0" + TypeFilter(c.subquery->types, t + ".type", sql);
       for (const auto& clause : c.subquery->clauses) {
         s += " AND (";
         for (size_t k = 0; k < clause.size(); ++k) {
@@ -299,14 +306,30 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit) const {
       case SortKey::Kind::kParam: {
         std::string col, agg = k.descending ? "MAX" : "MIN";
         switch (k.table) {
-          case IndexTable::kString: col = "norm"; break;
-          case IndexTable::kToken: col = "code"; break;
-          case IndexTable::kNumber: col = "value"; break;
-          case IndexTable::kDate: col = k.descending ? "high" : "low"; break;
-          case IndexTable::kQuantity: col = "value"; break;
-          case IndexTable::kReference: col = "target_id"; break;
-          case IndexTable::kUri: col = "uri"; break;
-          case IndexTable::kComposite: col = "c1_code"; break;
+          case IndexTable::kString:
+            col = "norm";
+            break;
+          case IndexTable::kToken:
+            col = "code";
+            break;
+          case IndexTable::kNumber:
+            col = "value";
+            break;
+          case IndexTable::kDate:
+            col = k.descending ? "high" : "low";
+            break;
+          case IndexTable::kQuantity:
+            col = "value";
+            break;
+          case IndexTable::kReference:
+            col = "target_id";
+            break;
+          case IndexTable::kUri:
+            col = "uri";
+            break;
+          case IndexTable::kComposite:
+            col = "c1_code";
+            break;
         }
         expr = "(SELECT " + agg + "(so." + col + ") FROM " + IndexTableName(k.table) +
                " so WHERE so.rid = r.rid AND so.param = " + Bind(&sql, k.param) + ")";

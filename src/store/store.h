@@ -39,8 +39,8 @@ struct ResourceWrite {
 };
 
 struct HistoryQuery {
-  std::string type;  // "" for the whole system
-  std::string id;    // "" for the type (or system)
+  std::string type;    // "" for the whole system
+  std::string id;      // "" for the type (or system)
   int64_t since = 0;   // versions updated at or after; 0 for all
   int64_t before = 0;  // versions updated before (exclusive); 0 for no bound
   int64_t offset = 0;

@@ -32,7 +32,7 @@ struct Block {
   std::string method, target;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string raw;  // raw bytes to send instead of a request
+  std::string raw;                                   // raw bytes to send instead of a request
   std::vector<std::pair<int, std::string>> expects;  // line number, text
   std::vector<std::pair<int, std::string>> asserts;
 };
@@ -46,7 +46,8 @@ std::string Trim(const std::string& s) {
 
 class Runner {
  public:
-  Runner(std::string binary, std::string file) : binary_(std::move(binary)), file_(std::move(file)) {}
+  Runner(std::string binary, std::string file)
+      : binary_(std::move(binary)), file_(std::move(file)) {}
 
   int Run() {
     std::ifstream in(file_);
@@ -76,7 +77,8 @@ class Runner {
   }
 
  private:
-  std::vector<Block> Parse(const std::vector<std::string>& lines, std::vector<std::string>* server_args) {
+  std::vector<Block> Parse(const std::vector<std::string>& lines,
+                           std::vector<std::string>* server_args) {
     std::vector<Block> blocks;
     size_t i = 0;
     while (i < lines.size()) {
@@ -122,7 +124,8 @@ class Runner {
         while (i < lines.size() && !Trim(lines[i]).empty() && lines[i] != "--- expect") {
           auto colon = lines[i].find(':');
           if (colon != std::string::npos)
-            b.headers.emplace_back(Trim(lines[i].substr(0, colon)), Trim(lines[i].substr(colon + 1)));
+            b.headers.emplace_back(Trim(lines[i].substr(0, colon)),
+                                   Trim(lines[i].substr(colon + 1)));
           ++i;
         }
         if (i < lines.size() && Trim(lines[i]).empty()) ++i;
@@ -135,7 +138,8 @@ class Runner {
       }
       if (i < lines.size() && lines[i] == "--- expect") {
         ++i;
-        while (i < lines.size() && lines[i].rfind("=== ", 0) != 0 && lines[i].rfind("assert ", 0) != 0) {
+        while (i < lines.size() && lines[i].rfind("=== ", 0) != 0 &&
+               lines[i].rfind("assert ", 0) != 0) {
           std::string t = Trim(lines[i]);
           if (!t.empty() && t[0] != '#') b.expects.emplace_back(i + 1, t);
           ++i;
@@ -174,7 +178,8 @@ class Runner {
         break;
       }
       // A repeated text may itself contain "}}" and double quotes: it is single-quoted.
-      size_t close = s.compare(open, 9, "{{repeat ") == 0 ? s.find("'}}", open) : s.find("}}", open);
+      size_t close =
+          s.compare(open, 9, "{{repeat ") == 0 ? s.find("'}}", open) : s.find("}}", open);
       if (close == std::string::npos) {
         out += s.substr(i);
         break;
@@ -195,7 +200,8 @@ class Runner {
           rest = rest.substr(1, rest.size() - 2);
         for (int k = 0; k < n; ++k) out += rest;
       } else if (word == "bytes") {
-        for (std::string hex; ss >> hex;) out.push_back(static_cast<char>(std::stoi(hex, nullptr, 16)));
+        for (std::string hex; ss >> hex;)
+          out.push_back(static_cast<char>(std::stoi(hex, nullptr, 16)));
       } else {
         out += "{{" + cmd + "}}";
       }
@@ -261,13 +267,15 @@ class Runner {
   void Fail(const Block& b, int line, const std::string& what, const HttpResult* r) {
     ++failed_;
     if (quiet_) return;
-    std::fprintf(stderr, "FAIL %s:%d [%s]: %s\n", file_.c_str(), line, b.name.c_str(), what.c_str());
+    std::fprintf(stderr, "FAIL %s:%d [%s]: %s\n", file_.c_str(), line, b.name.c_str(),
+                 what.c_str());
     if (r) {
       std::fprintf(stderr, "  response %d: %s\n", r->status, r->body.substr(0, 600).c_str());
     }
   }
 
-  bool Check(const Block& b, int line, const std::string& exp, const HttpResult& r, const Value* body) {
+  bool Check(const Block& b, int line, const std::string& exp, const HttpResult& r,
+             const Value* body) {
     std::istringstream ss(exp);
     std::string kind;
     ss >> kind;
@@ -286,7 +294,8 @@ class Runner {
       std::string needle = Trim(rest.substr(2));
       bool found = r.body.find(needle) != std::string::npos;
       if (found == negate) {
-        Fail(b, line, std::string("body should ") + (negate ? "not " : "") + "contain '" + needle + "'", &r);
+        Fail(b, line,
+             std::string("body should ") + (negate ? "not " : "") + "contain '" + needle + "'", &r);
         return false;
       }
       return true;
@@ -301,16 +310,23 @@ class Runner {
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto it = r.headers.find(name);
       bool ok;
-      if (op == "exists") ok = it != r.headers.end();
-      else if (op == "absent") ok = it == r.headers.end();
-      else if (op == "==") ok = it != r.headers.end() && it->second == value;
-      else if (op == "~") ok = it != r.headers.end() && it->second.find(value) != std::string::npos;
+      if (op == "exists")
+        ok = it != r.headers.end();
+      else if (op == "absent")
+        ok = it == r.headers.end();
+      else if (op == "==")
+        ok = it != r.headers.end() && it->second == value;
+      else if (op == "~")
+        ok = it != r.headers.end() && it->second.find(value) != std::string::npos;
       else if (op == "->") {
         ok = it != r.headers.end();
         if (ok) vars_[value] = it->second;
-      } else ok = false;
+      } else
+        ok = false;
       if (!ok) {
-        Fail(b, line, "header " + rest + " (got '" + (it == r.headers.end() ? "<none>" : it->second) + "')", &r);
+        Fail(b, line,
+             "header " + rest + " (got '" + (it == r.headers.end() ? "<none>" : it->second) + "')",
+             &r);
         return false;
       }
       return true;
@@ -329,20 +345,27 @@ class Runner {
       auto found = Select(*body, path);
       bool ok = false;
       std::string got = found.empty() ? "<nothing>" : Show(found[0]);
-      if (op == "exists") ok = !found.empty();
-      else if (op == "absent") ok = found.empty();
+      if (op == "exists")
+        ok = !found.empty();
+      else if (op == "absent")
+        ok = found.empty();
       else if (op == "count") {
-        size_t n = found.size() == 1 && found[0]->is_array() && path.find("[*]") == std::string::npos
-                       ? found[0]->items().size()
-                       : found.size();
+        size_t n =
+            found.size() == 1 && found[0]->is_array() && path.find("[*]") == std::string::npos
+                ? found[0]->items().size()
+                : found.size();
         ok = n == static_cast<size_t>(std::atoi(value.c_str()));
         got = std::to_string(n);
       } else if (op == "==" || op == "!=") {
         bool equal = false;
         if (found.size() == 1) {
           auto parsed = kangyun::json::Parse(value);
-          if (parsed.ok() && !found[0]->is_string()) equal = *parsed == *found[0];
-          else equal = found[0]->is_string() && (found[0]->str() == value || (parsed.ok() && parsed->is_string() && parsed->str() == found[0]->str()));
+          if (parsed.ok() && !found[0]->is_string())
+            equal = *parsed == *found[0];
+          else
+            equal = found[0]->is_string() &&
+                    (found[0]->str() == value ||
+                     (parsed.ok() && parsed->is_string() && parsed->str() == found[0]->str()));
         }
         ok = op == "==" ? equal : !equal;
       } else if (op == "~" || op == "!~") {
@@ -375,13 +398,17 @@ class Runner {
     const auto& items = lists_[list];
     std::set<std::string> unique(items.begin(), items.end());
     bool ok = false;
-    if (op == "unique") ok = unique.size() == items.size() && static_cast<int>(items.size()) == n;
-    else if (op == "size") ok = static_cast<int>(items.size()) == n;
+    if (op == "unique")
+      ok = unique.size() == items.size() && static_cast<int>(items.size()) == n;
+    else if (op == "size")
+      ok = static_cast<int>(items.size()) == n;
     if (ok) {
       ++passed_;
     } else {
-      Fail(b, line, "assert " + text + ": " + std::to_string(items.size()) + " items, " +
-                        std::to_string(unique.size()) + " distinct", nullptr);
+      Fail(b, line,
+           "assert " + text + ": " + std::to_string(items.size()) + " items, " +
+               std::to_string(unique.size()) + " distinct",
+           nullptr);
     }
   }
 
@@ -405,7 +432,8 @@ class Runner {
       std::vector<std::thread> threads;
       for (int k = 0; k < b.parallel; ++k)
         threads.emplace_back([&, k] {
-          results[static_cast<size_t>(k)] = HttpCall("127.0.0.1", port_, b.method, target, headers, body);
+          results[static_cast<size_t>(k)] =
+              HttpCall("127.0.0.1", port_, b.method, target, headers, body);
         });
       for (auto& t : threads) t.join();
     }

@@ -23,8 +23,8 @@ const std::vector<std::pair<std::string, std::string>> kJson = {
     {"Content-Type", "application/fhir+json"}};
 
 std::filesystem::path TempDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("kangyun-" + name + "-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("kangyun-" + name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -46,9 +46,11 @@ TEST(CrashSafety, Kill9LosesNoAcknowledgedWrite) {
       writers.emplace_back([&, w] {
         int n = 0;
         while (!stop) {
-          std::string id = "r" + std::to_string(round) + "-w" + std::to_string(w) + "-" + std::to_string(n++);
-          HttpResult r = HttpCall("127.0.0.1", server.port(), "PUT", "/fhir/Patient/" + id, kJson,
-                                  R"({"resourceType":"Patient","id":")" + id + R"(","active":true})", 5);
+          std::string id =
+              "r" + std::to_string(round) + "-w" + std::to_string(w) + "-" + std::to_string(n++);
+          HttpResult r =
+              HttpCall("127.0.0.1", server.port(), "PUT", "/fhir/Patient/" + id, kJson,
+                       R"({"resourceType":"Patient","id":")" + id + R"(","active":true})", 5);
           if (r.status == 201) {
             std::lock_guard lock(mu);
             acknowledged[id] = 1;
@@ -57,8 +59,12 @@ TEST(CrashSafety, Kill9LosesNoAcknowledgedWrite) {
           std::string tag = id + "-tx";
           std::string bundle =
               R"({"resourceType":"Bundle","type":"transaction","entry":[)"
-              R"({"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","identifier":[{"system":"urn:tx","value":")" + tag + R"("}]},"request":{"method":"POST","url":"Patient"}},)"
-              R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":")" + tag + R"("},"subject":{"reference":"urn:uuid:a"}},"request":{"method":"POST","url":"Observation"}}]})";
+              R"({"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","identifier":[{"system":"urn:tx","value":")" +
+              tag +
+              R"("}]},"request":{"method":"POST","url":"Patient"}},)"
+              R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":")" +
+              tag +
+              R"("},"subject":{"reference":"urn:uuid:a"}},"request":{"method":"POST","url":"Observation"}}]})";
           HttpResult t = HttpCall("127.0.0.1", server.port(), "POST", "/fhir", kJson, bundle, 5);
           if (t.status == 200) {
             std::lock_guard lock(mu);
@@ -82,8 +88,8 @@ TEST(CrashSafety, Kill9LosesNoAcknowledgedWrite) {
   // Every transaction is whole: each tag has its Patient and its Observation, or neither.
   HttpResult patients = HttpCall("127.0.0.1", server.port(), "GET",
                                  "/fhir/Patient?identifier=urn:tx|&_count=0", {}, "");
-  HttpResult observations = HttpCall("127.0.0.1", server.port(), "GET",
-                                     "/fhir/Observation?_count=0", {}, "");
+  HttpResult observations =
+      HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Observation?_count=0", {}, "");
   auto p = json::Parse(patients.body);
   auto o = json::Parse(observations.body);
   ASSERT_TRUE(p.ok() && o.ok());
@@ -133,13 +139,15 @@ TEST(Examples, DemoBundleLoads) {
 
 TEST(SlowClients, AnAbandonedConnectionDoesNotBlockOthers) {
   auto dir = TempDir("slow");
-  ServerProcess server(KANGYUN_BINARY, (dir / "s.db").string(), {"--read-timeout", "2", "--threads", "2"});
+  ServerProcess server(KANGYUN_BINARY, (dir / "s.db").string(),
+                       {"--read-timeout", "2", "--threads", "2"});
   ASSERT_TRUE(server.ok());
   // Many connections that send half a request and then nothing.
   std::vector<std::thread> slow;
   for (int i = 0; i < 20; ++i)
     slow.emplace_back([&] {
-      RawExchange("127.0.0.1", server.port(), "POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", 10);
+      RawExchange("127.0.0.1", server.port(),
+                  "POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{", 10);
     });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto start = std::chrono::steady_clock::now();

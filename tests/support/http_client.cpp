@@ -140,8 +140,8 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& db,
   port_ = FreePort();
   pid_ = fork();
   if (pid_ == 0) {
-    std::vector<std::string> args = {binary, "serve", "--db", "sqlite:" + db, "--port",
-                                      std::to_string(port_)};
+    std::vector<std::string> args = {binary,         "serve",  "--db",
+                                     "sqlite:" + db, "--port", std::to_string(port_)};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

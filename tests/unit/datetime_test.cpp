@@ -1,6 +1,7 @@
+#include "fhir/datetime.h"
+
 #include <gtest/gtest.h>
 
-#include "fhir/datetime.h"
 #include "fhir/fhirpath/quantity.h"
 #include "fhir/normalize.h"
 
@@ -35,7 +36,8 @@ TEST(DateTime, RefusesImpossibleDates) {
 }
 
 TEST(DateTime, RoundTripsText) {
-  EXPECT_EQ(ParseDateTime("2024-05-01T08:30:00.250+08:00")->ToString(), "2024-05-01T08:30:00.250+08:00");
+  EXPECT_EQ(ParseDateTime("2024-05-01T08:30:00.250+08:00")->ToString(),
+            "2024-05-01T08:30:00.250+08:00");
   EXPECT_EQ(ParseDateTime("2024-05")->ToString(), "2024-05");
 }
 

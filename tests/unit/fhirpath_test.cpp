@@ -1,6 +1,7 @@
+#include "fhir/fhirpath/fhirpath.h"
+
 #include <gtest/gtest.h>
 
-#include "fhir/fhirpath/fhirpath.h"
 #include "json/json.h"
 #include "tests/unit/test_definitions.h"
 
@@ -32,7 +33,8 @@ const char* kObservation = R"({
 
 class FhirPathTest : public ::testing::Test {
  protected:
-  std::string Eval(const std::string& expr, const char* resource = kPatient, bool with_defs = true) {
+  std::string Eval(const std::string& expr, const char* resource = kPatient,
+                   bool with_defs = true) {
     auto compiled = Compile(expr);
     if (!compiled.ok()) return "COMPILE ERROR: " + compiled.status().message();
     auto r = json::Parse(resource);
@@ -56,13 +58,16 @@ TEST_F(FhirPathTest, Paths) {
 }
 
 TEST_F(FhirPathTest, ChoiceTypesAndTypeOperators) {
-  EXPECT_EQ(Eval("Observation.value", kObservation), R"([{"value":120.5,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}])");
+  EXPECT_EQ(
+      Eval("Observation.value", kObservation),
+      R"([{"value":120.5,"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}])");
   EXPECT_EQ(Eval("(Observation.value as Quantity).value", kObservation), "[120.5]");
   EXPECT_EQ(Eval("Observation.value.as(Quantity).unit", kObservation), R"(["mmHg"])");
   EXPECT_EQ(Eval("Observation.value is Quantity", kObservation), "[true]");
   EXPECT_EQ(Eval("Observation.value is string", kObservation), "[false]");
   EXPECT_EQ(Eval("Observation.value.ofType(Quantity).code", kObservation), R"(["mm[Hg]"])");
-  EXPECT_EQ(Eval("Observation.effective.ofType(dateTime)", kObservation), R"(["2024-05-01T08:00:00+08:00"])");
+  EXPECT_EQ(Eval("Observation.effective.ofType(dateTime)", kObservation),
+            R"(["2024-05-01T08:00:00+08:00"])");
   EXPECT_EQ(Eval("Patient.multipleBirth is integer"), "[true]");
   EXPECT_EQ(Eval("Patient.gender is code"), "[true]");
   EXPECT_EQ(Eval("Patient.gender is string"), "[true]");  // code derives from string
@@ -169,9 +174,11 @@ TEST_F(FhirPathTest, ResolveAndExtension) {
   EXPECT_EQ(Eval("managingOrganization.resolve() is Organization"), "[true]");
   EXPECT_EQ(Eval("managingOrganization.where(resolve() is Patient).exists()"), "[false]");
   EXPECT_EQ(Eval("generalPractitioner.resolve().active"), "[true]");
-  EXPECT_EQ(Eval("Observation.subject.where(resolve() is Patient)", kObservation), R"([{"reference":"Patient/p1"}])");
+  EXPECT_EQ(Eval("Observation.subject.where(resolve() is Patient)", kObservation),
+            R"([{"reference":"Patient/p1"}])");
   EXPECT_EQ(Eval("extension('http://example.org/ethnicity').value"), R"(["01"])");
-  EXPECT_EQ(Eval("Patient.extension.where(url = 'http://example.org/ethnicity').exists()"), "[true]");
+  EXPECT_EQ(Eval("Patient.extension.where(url = 'http://example.org/ethnicity').exists()"),
+            "[true]");
   EXPECT_EQ(Eval("%resource.id"), R"(["p1"])");
   EXPECT_EQ(Eval("iif(active, 'yes', 'no')"), R"(["yes"])");
   EXPECT_EQ(Eval("active.hasValue()"), "[true]");

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "json/json.h"
+
+#include <gtest/gtest.h>
 
 namespace kangyun::json {
 namespace {
@@ -33,11 +33,11 @@ TEST(JsonParse, RefusesMalformedInputWithPosition) {
 
 TEST(JsonParse, RefusesInvalidUtf8AndLoneSurrogates) {
   EXPECT_FALSE(Parse("\"\xff\"").ok());
-  EXPECT_FALSE(Parse("\"\xc0\xaf\"").ok());        // overlong
-  EXPECT_FALSE(Parse("\"\xed\xa0\x80\"").ok());    // encoded surrogate
+  EXPECT_FALSE(Parse("\"\xc0\xaf\"").ok());      // overlong
+  EXPECT_FALSE(Parse("\"\xed\xa0\x80\"").ok());  // encoded surrogate
   EXPECT_FALSE(Parse(R"("\ud800")").ok());
   EXPECT_FALSE(Parse(R"("\udc00x")").ok());
-  EXPECT_FALSE(Parse("\"a\tb\"").ok());            // raw control character
+  EXPECT_FALSE(Parse("\"a\tb\"").ok());  // raw control character
 }
 
 TEST(JsonParse, RefusesDuplicateMembers) {

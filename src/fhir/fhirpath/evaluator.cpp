@@ -53,10 +53,10 @@ const json::Value& EmptyObject() {
 }
 
 bool IsFhirPrimitiveName(std::string_view t) {
-  static const char* kNames[] = {"boolean", "integer", "string", "decimal", "uri", "url",
-                                 "canonical", "base64Binary", "instant", "date", "dateTime",
-                                 "time", "code", "oid", "id", "markdown", "unsignedInt",
-                                 "positiveInt", "uuid", "xhtml"};
+  static const char* kNames[] = {"boolean",  "integer",     "string",       "decimal", "uri",
+                                 "url",      "canonical",   "base64Binary", "instant", "date",
+                                 "dateTime", "time",        "code",         "oid",     "id",
+                                 "markdown", "unsignedInt", "positiveInt",  "uuid",    "xhtml"};
   for (const char* n : kNames)
     if (t == n) return true;
   return false;
@@ -174,8 +174,8 @@ void Evaluator::Navigate(const Item& item, std::string_view name, Collection* ou
   }
   // Choice elements: `value` finds valueQuantity, valueString, ...
   for (const json::Member& m : obj.members()) {
-    if (m.key.size() > name.size() && StartsWith(m.key, name) &&
-        m.key[name.size()] >= 'A' && m.key[name.size()] <= 'Z') {
+    if (m.key.size() > name.size() && StartsWith(m.key, name) && m.key[name.size()] >= 'A' &&
+        m.key[name.size()] <= 'Z') {
       Item before_count;
       size_t n = out->size();
       add(&m.value, m.key);
@@ -212,15 +212,24 @@ bool Evaluator::IsType(const Item& item, std::string_view type_name) const {
   std::string t = StripNamespace(type_name);
   bool system = StartsWith(type_name, "System.");
   switch (item.kind) {
-    case Item::Kind::kBoolean: return t == "Boolean" || (!system && t == "boolean");
-    case Item::Kind::kInteger: return t == "Integer" || (!system && t == "integer");
-    case Item::Kind::kDecimal: return t == "Decimal" || (!system && t == "decimal");
-    case Item::Kind::kString: return t == "String" || (!system && t == "string");
-    case Item::Kind::kDate: return t == "Date" || (!system && t == "date");
-    case Item::Kind::kDateTime: return t == "DateTime" || (!system && t == "dateTime");
-    case Item::Kind::kTime: return t == "Time" || (!system && t == "time");
-    case Item::Kind::kQuantity: return t == "Quantity";
-    case Item::Kind::kNode: break;
+    case Item::Kind::kBoolean:
+      return t == "Boolean" || (!system && t == "boolean");
+    case Item::Kind::kInteger:
+      return t == "Integer" || (!system && t == "integer");
+    case Item::Kind::kDecimal:
+      return t == "Decimal" || (!system && t == "decimal");
+    case Item::Kind::kString:
+      return t == "String" || (!system && t == "string");
+    case Item::Kind::kDate:
+      return t == "Date" || (!system && t == "date");
+    case Item::Kind::kDateTime:
+      return t == "DateTime" || (!system && t == "dateTime");
+    case Item::Kind::kTime:
+      return t == "Time" || (!system && t == "time");
+    case Item::Kind::kQuantity:
+      return t == "Quantity";
+    case Item::Kind::kNode:
+      break;
   }
   if (system) {
     // A FHIR primitive is not a System type, but its value converts: treat as the same family.
@@ -237,8 +246,8 @@ bool Evaluator::IsType(const Item& item, std::string_view type_name) const {
 
 std::optional<bool> SingletonBoolean(const Collection& c) {
   if (c.empty()) return std::nullopt;
-  if (c.size() > 1) throw EvalError("expected a single boolean, got a collection of " +
-                                    std::to_string(c.size()));
+  if (c.size() > 1)
+    throw EvalError("expected a single boolean, got a collection of " + std::to_string(c.size()));
   Item v = ToSystemValue(c[0]);
   if (v.kind == Item::Kind::kBoolean) return v.boolean;
   return true;  // a single non-boolean item is true in a boolean context
@@ -371,8 +380,10 @@ std::optional<bool> Evaluator::Equal(const Item& a0, const Item& b0) const {
     return false;
   }
   switch (a.kind) {
-    case Item::Kind::kBoolean: return a.boolean == b.boolean;
-    case Item::Kind::kString: return a.text == b.text;
+    case Item::Kind::kBoolean:
+      return a.boolean == b.boolean;
+    case Item::Kind::kString:
+      return a.text == b.text;
     case Item::Kind::kTime:
       return a.time.hour == b.time.hour && a.time.minute == b.time.minute &&
              a.time.second == b.time.second && a.time.millis == b.time.millis;
@@ -381,7 +392,8 @@ std::optional<bool> Evaluator::Equal(const Item& a0, const Item& b0) const {
       if (!c) return std::nullopt;
       return *c == 0;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -444,7 +456,7 @@ Item Arithmetic(const std::string& op, const Item& a0, const Item& b0) {
     return Item::String(a.text + b.text);
   if (IsNumeric(a) && IsNumeric(b)) {
     bool ints = a.kind == Item::Kind::kInteger && b.kind == Item::Kind::kInteger;
-    if (op == "/" ) {
+    if (op == "/") {
       if (AsDouble(b) == 0) throw EvalError("");  // empty result
       double r = AsDouble(a) / AsDouble(b);
       std::ostringstream ss;
@@ -470,9 +482,12 @@ Item Arithmetic(const std::string& op, const Item& a0, const Item& b0) {
       return Item::Integer(r);
     }
     double x = AsDouble(a), y = AsDouble(b), r = 0;
-    if (op == "+") r = x + y;
-    else if (op == "-") r = x - y;
-    else if (op == "*") r = x * y;
+    if (op == "+")
+      r = x + y;
+    else if (op == "-")
+      r = x - y;
+    else if (op == "*")
+      r = x * y;
     else if (op == "div") {
       if (y == 0) throw EvalError("");
       return Item::Integer(static_cast<int64_t>(std::trunc(x / y)));
@@ -498,12 +513,18 @@ Item Arithmetic(const std::string& op, const Item& a0, const Item& b0) {
       d.month = static_cast<int>(m % 12) + 1;
     } else {
       int64_t secs;
-      if (u == "week" || u == "weeks" || u == "wk") secs = amount * 7 * 86400;
-      else if (u == "day" || u == "days" || u == "d") secs = amount * 86400;
-      else if (u == "hour" || u == "hours" || u == "h") secs = amount * 3600;
-      else if (u == "minute" || u == "minutes" || u == "min") secs = amount * 60;
-      else if (u == "second" || u == "seconds" || u == "s") secs = amount;
-      else throw EvalError("cannot add '" + u + "' to a date");
+      if (u == "week" || u == "weeks" || u == "wk")
+        secs = amount * 7 * 86400;
+      else if (u == "day" || u == "days" || u == "d")
+        secs = amount * 86400;
+      else if (u == "hour" || u == "hours" || u == "h")
+        secs = amount * 3600;
+      else if (u == "minute" || u == "minutes" || u == "min")
+        secs = amount * 60;
+      else if (u == "second" || u == "seconds" || u == "s")
+        secs = amount;
+      else
+        throw EvalError("cannot add '" + u + "' to a date");
       int64_t days = DaysFromCivil(d.year, d.month, d.day);
       int64_t total = days * 86400 + d.hour * 3600 + d.minute * 60 + d.second + secs;
       int64_t nd = total / 86400;
@@ -528,7 +549,7 @@ Item Arithmetic(const std::string& op, const Item& a0, const Item& b0) {
     return out;
   }
   if (a.kind == Item::Kind::kQuantity && b.kind == Item::Kind::kQuantity &&
-      (op == "+" || op == "-") ) {
+      (op == "+" || op == "-")) {
     auto ua = ParseUcum(a.quantity.unit), ub = ParseUcum(b.quantity.unit);
     if (!ua || !ub || ua->dims != ub->dims) throw EvalError("");
     double bv = b.quantity.value * ub->factor / ua->factor;
@@ -779,16 +800,15 @@ json::Value ToJson(const Collection& items) {
         break;
       case Item::Kind::kTime: {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", i.time.hour, i.time.minute,
-                      i.time.second);
+        std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", i.time.hour, i.time.minute, i.time.second);
         out.Push(json::Value::String(buf));
         break;
       }
       case Item::Kind::kQuantity: {
         json::Value q = json::Value::Object();
-        q.Set("value", json::Value::Number(i.quantity.value_text.empty()
-                                               ? std::to_string(i.quantity.value)
-                                               : i.quantity.value_text));
+        q.Set("value",
+              json::Value::Number(i.quantity.value_text.empty() ? std::to_string(i.quantity.value)
+                                                                : i.quantity.value_text));
         q.Set("unit", json::Value::String(i.quantity.unit));
         out.Push(std::move(q));
         break;

@@ -44,7 +44,8 @@ class Evaluator {
   const EvalOptions& options() const { return options_; }
 
  private:
-  Item MakeChild(const json::Value* v, const std::string& parent_key, std::string_view json_name) const;
+  Item MakeChild(const json::Value* v, const std::string& parent_key,
+                 std::string_view json_name) const;
   Collection EvalBinary(const Node& node, const Collection& input, const Frame& frame);
 
   const EvalOptions& options_;

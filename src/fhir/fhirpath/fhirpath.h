@@ -30,7 +30,17 @@ struct Quantity {
 // One item of a FHIRPath collection: either an element of the input resource (a node) or a
 // value computed by the expression.
 struct Item {
-  enum class Kind { kNode, kBoolean, kInteger, kDecimal, kString, kDate, kDateTime, kTime, kQuantity };
+  enum class Kind {
+    kNode,
+    kBoolean,
+    kInteger,
+    kDecimal,
+    kString,
+    kDate,
+    kDateTime,
+    kTime,
+    kQuantity
+  };
   Kind kind = Kind::kNode;
   const json::Value* node = nullptr;  // kNode: points into the evaluated resource
   std::string type;     // FHIR type of a node ("HumanName", "dateTime", "Patient"), or ""

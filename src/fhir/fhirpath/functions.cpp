@@ -18,10 +18,10 @@ namespace {
 
 void ExpectArgs(const Node& fn, size_t min, size_t max) {
   if (fn.children.size() < min || fn.children.size() > max)
-    throw EvalError(fn.name + "() takes " +
-                    (min == max ? std::to_string(min)
-                                : std::to_string(min) + " to " + std::to_string(max)) +
-                    " argument(s)");
+    throw EvalError(
+        fn.name + "() takes " +
+        (min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max)) +
+        " argument(s)");
 }
 
 std::string DecimalText(double d) {
@@ -35,22 +35,28 @@ std::string DecimalText(double d) {
 std::optional<Item> ConvertToString(const Item& i0) {
   Item i = ToSystemValue(i0);
   switch (i.kind) {
-    case Item::Kind::kString: return i;
-    case Item::Kind::kBoolean: return Item::String(i.boolean ? "true" : "false");
-    case Item::Kind::kInteger: return Item::String(std::to_string(i.integer));
-    case Item::Kind::kDecimal: return Item::String(i.text.empty() ? DecimalText(i.decimal) : i.text);
+    case Item::Kind::kString:
+      return i;
+    case Item::Kind::kBoolean:
+      return Item::String(i.boolean ? "true" : "false");
+    case Item::Kind::kInteger:
+      return Item::String(std::to_string(i.integer));
+    case Item::Kind::kDecimal:
+      return Item::String(i.text.empty() ? DecimalText(i.decimal) : i.text);
     case Item::Kind::kDate:
-    case Item::Kind::kDateTime: return Item::String(i.datetime.ToString());
+    case Item::Kind::kDateTime:
+      return Item::String(i.datetime.ToString());
     case Item::Kind::kQuantity:
-      return Item::String((i.quantity.value_text.empty() ? DecimalText(i.quantity.value)
-                                                         : i.quantity.value_text) +
-                          " '" + i.quantity.unit + "'");
+      return Item::String(
+          (i.quantity.value_text.empty() ? DecimalText(i.quantity.value) : i.quantity.value_text) +
+          " '" + i.quantity.unit + "'");
     case Item::Kind::kTime: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", i.time.hour, i.time.minute, i.time.second);
       return Item::String(buf);
     }
-    case Item::Kind::kNode: return std::nullopt;
+    case Item::Kind::kNode:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -75,7 +81,8 @@ std::optional<Item> ConvertToDecimal(const Item& i0) {
   if (i.kind == Item::Kind::kDecimal) return i;
   if (i.kind == Item::Kind::kInteger)
     return Item::Decimal(static_cast<double>(i.integer), std::to_string(i.integer));
-  if (i.kind == Item::Kind::kBoolean) return Item::Decimal(i.boolean ? 1 : 0, i.boolean ? "1.0" : "0.0");
+  if (i.kind == Item::Kind::kBoolean)
+    return Item::Decimal(i.boolean ? 1 : 0, i.boolean ? "1.0" : "0.0");
   if (i.kind == Item::Kind::kString) {
     static const std::regex kDecimal(R"([+-]?\d+(\.\d+)?)");
     if (!std::regex_match(i.text, kDecimal)) return std::nullopt;
@@ -106,7 +113,8 @@ std::optional<Item> ConvertToDateTime(const Item& i0, bool date_only) {
   if (i.kind == Item::Kind::kDate || i.kind == Item::Kind::kDateTime) {
     Item out = i;
     if (date_only) {
-      if (out.datetime.precision > DatePrecision::kDay) out.datetime.precision = DatePrecision::kDay;
+      if (out.datetime.precision > DatePrecision::kDay)
+        out.datetime.precision = DatePrecision::kDay;
       out.datetime.tz_offset_minutes.reset();
       out.kind = Item::Kind::kDate;
     } else {
@@ -185,7 +193,10 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
   };
 
   // --- existence
-  if (name == "empty") { ExpectArgs(fn, 0, 0); return Bool(input.empty()); }
+  if (name == "empty") {
+    ExpectArgs(fn, 0, 0);
+    return Bool(input.empty());
+  }
   if (name == "exists") {
     ExpectArgs(fn, 0, 1);
     if (args.empty()) return Bool(!input.empty());
@@ -222,9 +233,18 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
       if (!Contains(*this, big, i)) return Bool(false);
     return Bool(true);
   }
-  if (name == "count") { ExpectArgs(fn, 0, 0); return {Item::Integer(static_cast<int64_t>(input.size()))}; }
-  if (name == "distinct") { ExpectArgs(fn, 0, 0); return Distinct(*this, input); }
-  if (name == "isDistinct") { ExpectArgs(fn, 0, 0); return Bool(Distinct(*this, input).size() == input.size()); }
+  if (name == "count") {
+    ExpectArgs(fn, 0, 0);
+    return {Item::Integer(static_cast<int64_t>(input.size()))};
+  }
+  if (name == "distinct") {
+    ExpectArgs(fn, 0, 0);
+    return Distinct(*this, input);
+  }
+  if (name == "isDistinct") {
+    ExpectArgs(fn, 0, 0);
+    return Bool(Distinct(*this, input).size() == input.size());
+  }
 
   // --- filtering and projection
   if (name == "where") {
@@ -289,10 +309,22 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
   }
 
   // --- subsetting
-  if (name == "single") { ExpectArgs(fn, 0, 0); return Single(input); }
-  if (name == "first") { ExpectArgs(fn, 0, 0); return input.empty() ? Collection{} : Collection{input.front()}; }
-  if (name == "last") { ExpectArgs(fn, 0, 0); return input.empty() ? Collection{} : Collection{input.back()}; }
-  if (name == "tail") { ExpectArgs(fn, 0, 0); return input.size() <= 1 ? Collection{} : Collection(input.begin() + 1, input.end()); }
+  if (name == "single") {
+    ExpectArgs(fn, 0, 0);
+    return Single(input);
+  }
+  if (name == "first") {
+    ExpectArgs(fn, 0, 0);
+    return input.empty() ? Collection{} : Collection{input.front()};
+  }
+  if (name == "last") {
+    ExpectArgs(fn, 0, 0);
+    return input.empty() ? Collection{} : Collection{input.back()};
+  }
+  if (name == "tail") {
+    ExpectArgs(fn, 0, 0);
+    return input.size() <= 1 ? Collection{} : Collection(input.begin() + 1, input.end());
+  }
   if (name == "skip" || name == "take") {
     ExpectArgs(fn, 1, 1);
     auto n = SingletonInteger(arg(0));
@@ -306,7 +338,8 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
     Collection other = arg(0), out;
     for (const Item& i : input) {
       bool in_other = Contains(*this, other, i);
-      if (name == "intersect" ? (in_other && !Contains(*this, out, i)) : !in_other) out.push_back(i);
+      if (name == "intersect" ? (in_other && !Contains(*this, out, i)) : !in_other)
+        out.push_back(i);
     }
     return out;
   }
@@ -318,8 +351,9 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
   }
   if (name == "iif") {
     ExpectArgs(fn, 2, 3);
-    Collection cond = input.empty() && frame.this_item == nullptr ? Eval(*args[0], root_, frame)
-                                                                  : Eval(*args[0], ctx_input, frame);
+    Collection cond = input.empty() && frame.this_item == nullptr
+                          ? Eval(*args[0], root_, frame)
+                          : Eval(*args[0], ctx_input, frame);
     if (SingletonBoolean(cond) == true) return Eval(*args[1], ctx_input, frame);
     if (args.size() == 3) return Eval(*args[2], ctx_input, frame);
     return {};
@@ -464,9 +498,12 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
     for (size_t i = 0; i < s->size();) {
       size_t len = 1;
       auto c = static_cast<unsigned char>((*s)[i]);
-      if (c >= 0xF0) len = 4;
-      else if (c >= 0xE0) len = 3;
-      else if (c >= 0xC0) len = 2;
+      if (c >= 0xF0)
+        len = 4;
+      else if (c >= 0xE0)
+        len = 3;
+      else if (c >= 0xC0)
+        len = 2;
       out.push_back(Item::String(s->substr(i, len)));
       i += len;
     }
@@ -487,7 +524,8 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
     size_t pos = 0;
     while (true) {
       size_t next = s->find(*sep, pos);
-      out.push_back(Item::String(s->substr(pos, next == std::string::npos ? std::string::npos : next - pos)));
+      out.push_back(
+          Item::String(s->substr(pos, next == std::string::npos ? std::string::npos : next - pos)));
       if (next == std::string::npos) break;
       pos = next + sep->size();
     }
@@ -530,10 +568,15 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
     if (name == "floor") return {Item::Integer(static_cast<int64_t>(std::floor(x)))};
     if (name == "truncate") return {Item::Integer(static_cast<int64_t>(std::trunc(x)))};
     double r;
-    if (name == "exp") r = std::exp(x);
-    else if (name == "ln") { if (x <= 0) return {}; r = std::log(x); }
-    else if (name == "sqrt") { if (x < 0) return {}; r = std::sqrt(x); }
-    else if (name == "round") {
+    if (name == "exp")
+      r = std::exp(x);
+    else if (name == "ln") {
+      if (x <= 0) return {};
+      r = std::log(x);
+    } else if (name == "sqrt") {
+      if (x < 0) return {};
+      r = std::sqrt(x);
+    } else if (name == "round") {
       ExpectArgs(fn, 0, 1);
       int64_t places = args.empty() ? 0 : SingletonInteger(arg(0)).value_or(0);
       double scale = std::pow(10.0, static_cast<double>(places));
@@ -634,7 +677,8 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
   if (name == "getValue") {
     Collection out;
     for (const Item& i : input)
-      if (i.kind == Item::Kind::kNode && i.node && !i.node->is_object()) out.push_back(ToSystemValue(i));
+      if (i.kind == Item::Kind::kNode && i.node && !i.node->is_object())
+        out.push_back(ToSystemValue(i));
     return out;
   }
   if (name == "extension") {

@@ -27,20 +27,32 @@ Result<std::string> ReadQuoted(std::string_view s, size_t* pos, char quote) {
       char e = s[*pos + 1];
       *pos += 2;
       switch (e) {
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'f': out.push_back('\f'); break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
         case 'u': {
           if (*pos + 4 > s.size()) return ErrorAt(*pos, "truncated \\u escape");
           unsigned cp = 0;
           for (int i = 0; i < 4; ++i) {
             char h = s[*pos + i];
             cp <<= 4;
-            if (h >= '0' && h <= '9') cp |= h - '0';
-            else if (h >= 'a' && h <= 'f') cp |= h - 'a' + 10;
-            else if (h >= 'A' && h <= 'F') cp |= h - 'A' + 10;
-            else return ErrorAt(*pos, "invalid \\u escape");
+            if (h >= '0' && h <= '9')
+              cp |= h - '0';
+            else if (h >= 'a' && h <= 'f')
+              cp |= h - 'a' + 10;
+            else if (h >= 'A' && h <= 'F')
+              cp |= h - 'A' + 10;
+            else
+              return ErrorAt(*pos, "invalid \\u escape");
           }
           *pos += 4;
           if (cp < 0x80) {
@@ -55,7 +67,8 @@ Result<std::string> ReadQuoted(std::string_view s, size_t* pos, char quote) {
           }
           break;
         }
-        default: out.push_back(e);  // \' \" \` \\ \/
+        default:
+          out.push_back(e);  // \' \" \` \\ \/
       }
       continue;
     }

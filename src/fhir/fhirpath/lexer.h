@@ -10,8 +10,17 @@
 namespace kangyun::fhir::fhirpath {
 
 struct Token {
-  enum class Kind { kIdentifier, kDelimitedIdentifier, kString, kNumber, kDate, kTime, kSymbol,
-                    kVariable, kEnd };
+  enum class Kind {
+    kIdentifier,
+    kDelimitedIdentifier,
+    kString,
+    kNumber,
+    kDate,
+    kTime,
+    kSymbol,
+    kVariable,
+    kEnd
+  };
   Kind kind;
   std::string text;  // identifier name, unescaped string, number text, symbol, variable name
   int position;      // 1-based

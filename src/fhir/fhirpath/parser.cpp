@@ -11,9 +11,9 @@ namespace {
 constexpr int kMaxDepth = 200;
 
 bool IsCalendarUnit(const std::string& s) {
-  static const char* kUnits[] = {"year", "years", "month", "months", "week", "weeks",
-                                 "day", "days", "hour", "hours", "minute", "minutes",
-                                 "second", "seconds", "millisecond", "milliseconds"};
+  static const char* kUnits[] = {
+      "year", "years", "month",  "months",  "week",   "weeks",   "day",         "days",
+      "hour", "hours", "minute", "minutes", "second", "seconds", "millisecond", "milliseconds"};
   for (const char* u : kUnits)
     if (s == u) return true;
   return false;
@@ -42,8 +42,8 @@ class Parser {
     return Peek().kind == Token::Kind::kIdentifier && Peek().text == s;
   }
   Status Fail(const std::string& msg) {
-    error_ = Invalid("FHIRPath syntax error at position " + std::to_string(Peek().position) +
-                     ": " + msg);
+    error_ = Invalid("FHIRPath syntax error at position " + std::to_string(Peek().position) + ": " +
+                     msg);
     return error_;
   }
   std::unique_ptr<Node> FailN(const std::string& msg) {
@@ -63,8 +63,19 @@ class Parser {
   }
 
   // Precedence levels, lowest first.
-  enum Level { kImplies, kOr, kAnd, kMembership, kEquality, kInequality, kUnion, kType,
-               kAdditive, kMultiplicative, kUnaryLevel };
+  enum Level {
+    kImplies,
+    kOr,
+    kAnd,
+    kMembership,
+    kEquality,
+    kInequality,
+    kUnion,
+    kType,
+    kAdditive,
+    kMultiplicative,
+    kUnaryLevel
+  };
 
   std::unique_ptr<Node> Expr(int level) {
     if (++depth_ > kMaxDepth) return FailN("expression nested too deep");
@@ -223,10 +234,14 @@ class Parser {
         return FailN("expected this, index or total after '$'");
       std::string w = Peek().text;
       ++pos_;
-      if (w == "this") n->kind = Node::Kind::kThis;
-      else if (w == "index") n->kind = Node::Kind::kIndex;
-      else if (w == "total") n->kind = Node::Kind::kTotal;
-      else return FailN("unknown $" + w);
+      if (w == "this")
+        n->kind = Node::Kind::kThis;
+      else if (w == "index")
+        n->kind = Node::Kind::kIndex;
+      else if (w == "total")
+        n->kind = Node::Kind::kTotal;
+      else
+        return FailN("unknown $" + w);
       return n;
     }
     if (tok.kind != Token::Kind::kIdentifier && tok.kind != Token::Kind::kDelimitedIdentifier)

@@ -58,10 +58,10 @@ const std::unordered_map<std::string, Atom>& Atoms() {
 
 const std::unordered_map<std::string, std::string>& CalendarWords() {
   static const auto* words = new std::unordered_map<std::string, std::string>{
-      {"year", "a"},   {"years", "a"},     {"month", "mo"},  {"months", "mo"},
-      {"week", "wk"},  {"weeks", "wk"},    {"day", "d"},     {"days", "d"},
-      {"hour", "h"},   {"hours", "h"},     {"minute", "min"}, {"minutes", "min"},
-      {"second", "s"}, {"seconds", "s"},   {"millisecond", "ms"}, {"milliseconds", "ms"},
+      {"year", "a"},   {"years", "a"},   {"month", "mo"},       {"months", "mo"},
+      {"week", "wk"},  {"weeks", "wk"},  {"day", "d"},          {"days", "d"},
+      {"hour", "h"},   {"hours", "h"},   {"minute", "min"},     {"minutes", "min"},
+      {"second", "s"}, {"seconds", "s"}, {"millisecond", "ms"}, {"milliseconds", "ms"},
   };
   return *words;
 }
@@ -70,9 +70,9 @@ struct Prefix {
   const char* symbol;
   double factor;
 };
-constexpr Prefix kPrefixes[] = {{"da", 1e1}, {"Y", 1e24}, {"Z", 1e21}, {"E", 1e18}, {"P", 1e15},
-                                {"T", 1e12}, {"G", 1e9},  {"M", 1e6},  {"k", 1e3},  {"h", 1e2},
-                                {"d", 1e-1}, {"c", 1e-2}, {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
+constexpr Prefix kPrefixes[] = {{"da", 1e1},  {"Y", 1e24},  {"Z", 1e21}, {"E", 1e18}, {"P", 1e15},
+                                {"T", 1e12},  {"G", 1e9},   {"M", 1e6},  {"k", 1e3},  {"h", 1e2},
+                                {"d", 1e-1},  {"c", 1e-2},  {"m", 1e-3}, {"u", 1e-6}, {"n", 1e-9},
                                 {"p", 1e-12}, {"f", 1e-15}, {"a", 1e-18}};
 
 void Multiply(CanonicalUnit* acc, const CanonicalUnit& u, int sign) {

@@ -125,7 +125,9 @@ class SqliteTransaction : public WriteTransaction {
  public:
   SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn, bool writable,
                     std::unique_lock<std::mutex> write_lock)
-      : store_(store), conn_(std::move(conn)), writable_(writable),
+      : store_(store),
+        conn_(std::move(conn)),
+        writable_(writable),
         write_lock_(std::move(write_lock)) {}
   ~SqliteTransaction() override;
 
@@ -143,10 +145,11 @@ class SqliteTransaction : public WriteTransaction {
                                                     int64_t version) override {
     KY_ASSIGN_OR_RETURN(
         sqlite3_stmt * s,
-        conn_->Prepare("SELECT coalesce((SELECT rid FROM resources WHERE type = ?1 AND id = ?2), 0),"
-                       " h.type, h.id, h.version, h.last_updated, h.deleted, h.method, h.body "
-                       "FROM history h WHERE h.type = ?1 AND h.id = ?2 AND h.version = ?3",
-                       {type, id, version}));
+        conn_->Prepare(
+            "SELECT coalesce((SELECT rid FROM resources WHERE type = ?1 AND id = ?2), 0),"
+            " h.type, h.id, h.version, h.last_updated, h.deleted, h.method, h.body "
+            "FROM history h WHERE h.type = ?1 AND h.id = ?2 AND h.version = ?3",
+            {type, id, version}));
     return StepOne(s);
   }
 
@@ -263,23 +266,23 @@ class SqliteTransaction : public WriteTransaction {
     if (!writable_) return Internal("write in a read transaction");
     KY_ASSIGN_OR_RETURN(
         sqlite3_stmt * s,
-        conn_->Prepare("INSERT INTO history (type, id, version, last_updated, deleted, method, "
-                       "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                       {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method,
-                        w.body}));
+        conn_->Prepare(
+            "INSERT INTO history (type, id, version, last_updated, deleted, method, "
+            "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method, w.body}));
     if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "writing history");
     int64_t seq = sqlite3_last_insert_rowid(conn_->db());
-    KY_ASSIGN_OR_RETURN(s, conn_->Prepare("SELECT rid FROM resources WHERE type = ?1 AND id = ?2",
-                                          {w.type, w.id}));
+    KY_ASSIGN_OR_RETURN(
+        s, conn_->Prepare("SELECT rid FROM resources WHERE type = ?1 AND id = ?2", {w.type, w.id}));
     int rc = sqlite3_step(s);
     int64_t rid = 0;
     if (rc == SQLITE_ROW) {
       rid = sqlite3_column_int64(s, 0);
       sqlite3_reset(s);
-      KY_ASSIGN_OR_RETURN(s, conn_->Prepare("UPDATE resources SET version = ?1, last_updated = ?2, "
-                                            "deleted = ?3, seq = ?4 WHERE rid = ?5",
-                                            {w.version, w.last_updated, int64_t{w.deleted}, seq,
-                                             rid}));
+      KY_ASSIGN_OR_RETURN(
+          s, conn_->Prepare("UPDATE resources SET version = ?1, last_updated = ?2, "
+                            "deleted = ?3, seq = ?4 WHERE rid = ?5",
+                            {w.version, w.last_updated, int64_t{w.deleted}, seq, rid}));
       if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "updating resource");
       KY_RETURN_IF_ERROR(DeleteIndexRows(rid));
     } else if (rc == SQLITE_DONE) {
@@ -297,9 +300,9 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   Status Reindex(int64_t rid, const IndexRows& rows) override {
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare("SELECT type FROM resources WHERE rid = ?1 AND deleted = 0",
-                                       {rid}));
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        conn_->Prepare("SELECT type FROM resources WHERE rid = ?1 AND deleted = 0", {rid}));
     if (sqlite3_step(s) != SQLITE_ROW) return Status::Ok();  // deleted since
     std::string type = ColumnText(s, 0);
     sqlite3_reset(s);
@@ -392,9 +395,9 @@ class SqliteTransaction : public WriteTransaction {
       KY_RETURN_IF_ERROR(Run("INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4, ?5)",
                              {rid, type, r.param, r.low, r.high}));
     for (const auto& r : x.quantities)
-      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                             {rid, type, r.param, r.system, r.code, r.value, r.canonical_code,
-                              r.canonical_value}));
+      KY_RETURN_IF_ERROR(Run(
+          "INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+          {rid, type, r.param, r.system, r.code, r.value, r.canonical_code, r.canonical_value}));
     for (const auto& r : x.references)
       KY_RETURN_IF_ERROR(Run("INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                              {rid, type, r.param, r.target_type, r.target_id, r.url}));
@@ -424,16 +427,18 @@ class SqliteStore : public Store {
 
   Status Init() {
     KY_ASSIGN_OR_RETURN(writer_, Connection::Open(path_));
-    KY_RETURN_IF_ERROR(writer_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare("SELECT max(version) FROM schema_version"));
+    KY_RETURN_IF_ERROR(
+        writer_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        writer_->Prepare("SELECT max(version) FROM schema_version"));
     int64_t current = 0;
     if (sqlite3_step(s) == SQLITE_ROW) current = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     const auto& migrations = sqlite_schema::Migrations();
     if (current > static_cast<int64_t>(migrations.size()))
       return Internal("database schema version " + std::to_string(current) +
-                      " is newer than this Kangyun supports (" +
-                      std::to_string(migrations.size()) + "); upgrade Kangyun");
+                      " is newer than this Kangyun supports (" + std::to_string(migrations.size()) +
+                      "); upgrade Kangyun");
     for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
       KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
       Status st = writer_->Exec(migrations[v]);
@@ -487,9 +492,10 @@ class SqliteStore : public Store {
     }
     Sql sql;
     SqlBuilder b(SqlDialect::kSqlite);
-    sql.text = std::string("SELECT ") + kCurrentColumns +
-               " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND r.rid > " +
-               b.Bind(&sql, after_rid);
+    sql.text =
+        std::string("SELECT ") + kCurrentColumns +
+        " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND r.rid > " +
+        b.Bind(&sql, after_rid);
     if (!types.empty()) {
       sql.text += " AND r.type IN (";
       for (size_t i = 0; i < types.size(); ++i) sql.text += (i ? "," : "") + b.Bind(&sql, types[i]);
