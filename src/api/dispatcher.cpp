@@ -201,10 +201,10 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       }
       std::vector<std::string> types;
       if (!route.type.empty()) types.push_back(route.type);
-      return Search(s, rtxn, req, types, params, "", wtxn);
+      return Search(s, rtxn, req, types, params, "");
     }
     case K::kCompartmentSearch:
-      return Search(s, rtxn, req, {route.compartment_type}, req.query, route.id, wtxn);
+      return Search(s, rtxn, req, {route.compartment_type}, req.query, route.id);
     case K::kSystemHistory:
     case K::kTypeHistory:
     case K::kInstanceHistory:

@@ -48,7 +48,7 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
   // The compartment search does the paging; the Patient is part of its own compartment.
   FhirRequest sub = req;
   sub.path = "Patient/" + patient_id + "/$everything";
-  KY_ASSIGN_OR_RETURN(FhirResponse page, Search(s, txn, sub, types, params, patient_id, nullptr));
+  KY_ASSIGN_OR_RETURN(FhirResponse page, Search(s, txn, sub, types, params, patient_id));
   // Add what the page's resources refer to outside the compartment.
   KY_ASSIGN_OR_RETURN(json::Value bundle, json::Parse(page.body));
   std::vector<int64_t> rids;

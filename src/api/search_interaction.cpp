@@ -62,8 +62,7 @@ std::string SelfQuery(const search::QueryParams& params, const std::vector<std::
 
 Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
-                            const search::QueryParams& params, const std::string& compartment,
-                            store::WriteTransaction* paging_txn) {
+                            const search::QueryParams& params, const std::string& compartment) {
   KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(params));
   std::vector<std::string> searched = types;
   if (searched.empty()) {
@@ -91,7 +90,8 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   int64_t offset = sr.offset;
   bool more = false;
   if (!sr.page.empty()) {
-    KY_ASSIGN_OR_RETURN(auto stored, txn.ReadResultSet(sr.page, offset, count + 1));
+    KY_ASSIGN_OR_RETURN(auto stored,
+                        s.store.ReadResultSet(sr.page, offset, count + 1, s.clock.NowMicros()));
     if (!stored) return Status(StatusCode::kGone, "This page's search has expired; search again");
     page = std::move(*stored);
   } else if (sr.summary != "count") {
@@ -100,21 +100,15 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
     bool truncated = static_cast<int64_t>(rids.size()) > s.config.max_search_results;
     if (truncated) rids.resize(static_cast<size_t>(s.config.max_search_results));
     if (!truncated) total = static_cast<int64_t>(rids.size());
-    if (static_cast<int64_t>(rids.size()) > count) {
-      // Later pages read this list, so they neither repeat nor skip a resource while others
-      // write. Inside a Bundle the Bundle's transaction keeps it; otherwise a short write.
-      result_id = s.ids.NewId();
-      int64_t expires = s.clock.NowMicros() + s.config.result_set_ttl_micros;
-      if (paging_txn) {
-        KY_RETURN_IF_ERROR(paging_txn->SaveResultSet(result_id, rids, expires));
-      } else {
-        KY_ASSIGN_OR_RETURN(auto w, s.store.BeginWrite());
-        KY_RETURN_IF_ERROR(w->SaveResultSet(result_id, rids, expires));
-        KY_RETURN_IF_ERROR(w->Commit());
-      }
-    }
     offset = 0;
     page.assign(rids.begin(), rids.begin() + std::min<size_t>(rids.size(), count + 1));
+    if (static_cast<int64_t>(rids.size()) > count) {
+      // Later pages read this list, so they neither repeat nor skip a resource while others
+      // write.
+      result_id = s.ids.NewId();
+      KY_RETURN_IF_ERROR(s.store.SaveResultSet(
+          result_id, std::move(rids), s.clock.NowMicros() + s.config.result_set_ttl_micros));
+    }
   }
   more = static_cast<int>(page.size()) > count;
   if (more) page.resize(static_cast<size_t>(count));

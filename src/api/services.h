@@ -102,8 +102,7 @@ Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const Fhi
                              const std::string& type, const std::string& id);
 Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
-                            const search::QueryParams& params, const std::string& compartment,
-                            store::WriteTransaction* paging_txn);
+                            const search::QueryParams& params, const std::string& compartment);
 Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);
 // Batch and transaction Bundles.

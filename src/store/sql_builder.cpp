@@ -1,5 +1,8 @@
 #include "store/sql_builder.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace kangyun::store {
 namespace {
 
@@ -79,8 +82,9 @@ std::string SqlBuilder::RangeSql(Comparator cmp, const std::string& lo, const st
   // Target value range [lo, hi] (inclusive) against search range [L, H] (inclusive).
   switch (cmp) {
     case Comparator::kEq: {
+      // lo <= hi, so lo <= H follows; saying it lets one index range on lo answer.
       std::string L = Bind(sql, low), H = Bind(sql, high);
-      return "(" + lo + " >= " + L + " AND " + hi + " <= " + H + ")";
+      return "(" + lo + " >= " + L + " AND " + lo + " <= " + H + " AND " + hi + " <= " + H + ")";
     }
     case Comparator::kNe: {
       std::string L = Bind(sql, low), H = Bind(sql, high);
@@ -207,8 +211,20 @@ std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* 
 }
 
 std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const std::string& r,
-                                     Sql* sql) const {
+                                     bool driver, Sql* sql) const {
   std::string i = "i" + std::to_string(sql->aliases++);
+  // A driving condition yields row ids from an index ("r.rid IN (...)"); the others are probed
+  // per candidate row through the (rid, param) indexes ("EXISTS (... i.rid = r.rid ...)").
+  auto membership = [&](const std::string& table, const std::string& where, bool negated) {
+    if (driver) {
+      std::string type_filter =
+          table == "compartment" ? std::string() : TypeFilter(q.types, i + ".type", sql);
+      return r + ".rid " + (negated ? "NOT IN (" : "IN (") + "SELECT " + i + ".rid FROM " + table +
+             " " + i + " WHERE " + where + type_filter + ")";
+    }
+    return std::string(negated ? "NOT EXISTS (" : "EXISTS (") + "SELECT 1 FROM " + table + " " + i +
+           " WHERE " + i + ".rid = " + r + ".rid AND " + where + ")";
+  };
   switch (c.kind) {
     case Condition::Kind::kNever:
       return "0=1";
@@ -220,79 +236,171 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
       return c.negated ? "NOT " + s : s;
     }
     case Condition::Kind::kCompartment:
-      return r + ".rid IN (SELECT " + i + ".rid FROM compartment " + i + " WHERE " + i +
-             ".patient_id = " + Bind(sql, c.text) + ")";
-    case Condition::Kind::kMissing: {
-      std::string sub = "SELECT " + i + ".rid FROM " + IndexTableName(c.table) + " " + i +
-                        " WHERE " + i + ".param = " + Bind(sql, c.param) +
-                        TypeFilter(q.types, i + ".type", sql);
-      return r + ".rid " + (c.missing ? "NOT IN (" : "IN (") + sub + ")";
-    }
-    case Condition::Kind::kIndex: {
-      std::string sub = "SELECT " + i + ".rid FROM " + IndexTableName(c.table) + " " + i +
-                        " WHERE " + i + ".param = " + Bind(sql, c.param) +
-                        TypeFilter(q.types, i + ".type", sql) + " AND " + MatchSql(c, i, sql);
-      return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + sub + ")";
-    }
+      return membership("compartment", i + ".patient_id = " + Bind(sql, c.text), false);
+    case Condition::Kind::kMissing:
+      return membership(IndexTableName(c.table), i + ".param = " + Bind(sql, c.param), c.missing);
+    case Condition::Kind::kIndex:
+      return membership(IndexTableName(c.table),
+                        i + ".param = " + Bind(sql, c.param) + " AND " + MatchSql(c, i, sql),
+                        c.negated);
     case Condition::Kind::kChain: {
+      // The referenced resources are found by their own lookups, then the references to them.
       std::string t = "t" + i;
-      Sql inner;
-      std::string s = "SELECT " + i + ".rid FROM idx_reference " + i + " WHERE " + i +
-                      ".param = " + Bind(sql, c.param) + TypeFilter(q.types, i + ".type", sql) +
-                      " AND EXISTS (SELECT 1 FROM resources " + t + " WHERE " + t + ".type = " + i +
-                      ".target_type AND " + t + ".id = " + i + ".target_id AND " + t +
-                      ".deleted = 0" + TypeFilter(c.subquery->types, t + ".type", sql);
-      for (const auto& clause : c.subquery->clauses) {
-        s += " AND (";
-        for (size_t k = 0; k < clause.size(); ++k) {
-          if (k) s += " OR ";
-          s += ConditionSql(clause[k], *c.subquery, t, sql);
-        }
-        s += ")";
-      }
-      s += ")";
-      return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + s + ")";
+      std::string targets = "SELECT " + t + ".type, " + t + ".id FROM resources " + t +
+                            WhereClause(*c.subquery, t, sql);
+      return membership("idx_reference",
+                        i + ".param = " + Bind(sql, c.param) + " AND (" + i + ".target_type, " + i +
+                            ".target_id) IN (" + targets + ")",
+                        c.negated);
     }
     case Condition::Kind::kReverseChain: {
       std::string src = "s" + i, tgt = "g" + i;
-      std::string s = "SELECT " + tgt + ".rid FROM idx_reference " + i + " JOIN resources " + src +
-                      " ON " + src + ".rid = " + i + ".rid JOIN resources " + tgt + " ON " + tgt +
-                      ".type = " + i + ".target_type AND " + tgt + ".id = " + i +
+      std::string sources =
+          "SELECT " + src + ".rid FROM resources " + src + WhereClause(*c.subquery, src, sql);
+      std::string s = "SELECT " + tgt + ".rid FROM idx_reference " + i + " JOIN resources " + tgt +
+                      " ON " + tgt + ".type = " + i + ".target_type AND " + tgt + ".id = " + i +
                       ".target_id WHERE " + i + ".type = " + Bind(sql, c.has_type) + " AND " + i +
-                      ".param = " + Bind(sql, c.param) + " AND " + src + ".deleted = 0";
-      for (const auto& clause : c.subquery->clauses) {
-        s += " AND (";
-        for (size_t k = 0; k < clause.size(); ++k) {
-          if (k) s += " OR ";
-          s += ConditionSql(clause[k], *c.subquery, src, sql);
-        }
-        s += ")";
-      }
+                      ".param = " + Bind(sql, c.param) + " AND " + i + ".rid IN (" + sources + ")";
       return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + s + ")";
     }
   }
   return "0=1";
 }
 
-void SqlBuilder::Where(const Query& q, const std::string& r, Sql* sql) const {
-  sql->text += " WHERE " + r + ".deleted = 0" + TypeFilter(q.types, r + ".type", sql);
-  for (const auto& clause : q.clauses) {
-    if (clause.empty()) continue;
-    sql->text += " AND (";
-    for (size_t k = 0; k < clause.size(); ++k) {
-      if (k) sql->text += " OR ";
-      // Bind order follows text order, so build the condition before appending.
-      std::string cond = ConditionSql(clause[k], q, r, sql);
-      sql->text += cond;
+namespace {
+
+// How selective a positive clause is likely to be (lower drives better); -1 when the clause
+// cannot drive (negations, :missing=true, OR of mixed kinds).
+int DriverRank(const std::vector<Condition>& clause) {
+  int worst = -1;
+  for (const Condition& c : clause) {
+    int rank;
+    switch (c.kind) {
+      case Condition::Kind::kCompartment:
+        rank = 1;
+        break;
+      case Condition::Kind::kIndex:
+        if (c.negated) return -1;
+        switch (c.table) {
+          case IndexTable::kToken:
+          case IndexTable::kReference:
+          case IndexTable::kUri:
+            rank = c.token_text ? 4 : 2;
+            break;
+          case IndexTable::kString:
+            rank = c.string_mode == Condition::StringMode::kContains ? 9 : 3;
+            break;
+          case IndexTable::kComposite:
+            rank = 3;
+            break;
+          case IndexTable::kNumber:
+          case IndexTable::kQuantity:
+            rank = 5;
+            break;
+          case IndexTable::kDate:
+            rank = 6;
+            break;
+          default:
+            rank = 7;
+        }
+        break;
+      case Condition::Kind::kChain:
+        rank = c.negated ? -1 : 7;
+        break;
+      case Condition::Kind::kReverseChain:
+        rank = c.negated ? -1 : 7;
+        break;
+      case Condition::Kind::kMissing:
+        rank = c.missing ? -1 : 8;
+        break;
+      default:
+        return -1;
     }
-    sql->text += ")";
+    if (rank < 0) return -1;
+    worst = std::max(worst, rank);
   }
+  return worst;
 }
 
-Sql SqlBuilder::Search(const Query& q, int64_t limit) const {
+bool IsIdLookup(const std::vector<Condition>& clause) {
+  if (clause.empty()) return false;
+  for (const Condition& c : clause)
+    if (c.kind != Condition::Kind::kId || c.negated) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<int> SqlBuilder::DriverCandidates(const Query& q) const {
+  std::vector<int> out;
+  for (size_t k = 0; k < q.clauses.size(); ++k) {
+    if (IsIdLookup(q.clauses[k])) return {};
+    if (DriverRank(q.clauses[k]) >= 0) out.push_back(static_cast<int>(k));
+  }
+  return out;
+}
+
+std::optional<Sql> SqlBuilder::Probe(const Query& q, int clause, int64_t cap) const {
+  // Index-only counts, each stopping at cap: cheap however common the value is.
+  Sql sql;
+  std::string sum;
+  for (const Condition& c : q.clauses[static_cast<size_t>(clause)]) {
+    std::string i = "i" + std::to_string(sql.aliases++);
+    std::string from;
+    if (c.kind == Condition::Kind::kIndex && !c.negated) {
+      from = std::string(IndexTableName(c.table)) + " " + i + " WHERE " + i +
+             ".param = " + Bind(&sql, c.param) + " AND " + MatchSql(c, i, &sql) +
+             TypeFilter(q.types, i + ".type", &sql);
+    } else if (c.kind == Condition::Kind::kCompartment) {
+      from = "compartment " + i + " WHERE " + i + ".patient_id = " + Bind(&sql, c.text);
+    } else {
+      return std::nullopt;
+    }
+    if (!sum.empty()) sum += " + ";
+    sum += "(SELECT count(*) FROM (SELECT 1 FROM " + from + " LIMIT " + Bind(&sql, cap) + "))";
+  }
+  sql.text = "SELECT " + sum;
+  return sql;
+}
+
+std::string SqlBuilder::WhereClause(const Query& q, const std::string& r, Sql* sql,
+                                    int forced_driver) const {
+  // Pick the clause that drives: an _id lookup (the (type, id) index) or the most selective
+  // positive index lookup (measured by the caller, else guessed from its kind). Without
+  // statistics SQLite would otherwise walk every resource of the type; "+" keeps the type test
+  // from being used as an index when a lookup drives.
+  int driver = -1, best = 1000;
+  bool id_lookup = false;
+  for (size_t k = 0; k < q.clauses.size(); ++k) {
+    if (IsIdLookup(q.clauses[k])) id_lookup = true;
+    int rank = DriverRank(q.clauses[k]);
+    if (rank >= 0 && rank < best) {
+      best = rank;
+      driver = static_cast<int>(k);
+    }
+  }
+  if (id_lookup) driver = -1;
+  if (forced_driver >= -1 && !id_lookup) driver = forced_driver;
+  std::string type_column = r + ".type";
+  if (dialect_ == SqlDialect::kSqlite && driver >= 0) type_column = "+" + type_column;
+  std::string out = " WHERE " + r + ".deleted = 0" + TypeFilter(q.types, type_column, sql);
+  for (size_t k = 0; k < q.clauses.size(); ++k) {
+    const auto& clause = q.clauses[k];
+    if (clause.empty()) continue;
+    out += " AND (";
+    for (size_t n = 0; n < clause.size(); ++n) {
+      if (n) out += " OR ";
+      out += ConditionSql(clause[n], q, r, static_cast<int>(k) == driver, sql);
+    }
+    out += ")";
+  }
+  return out;
+}
+
+Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
   Sql sql;
   sql.text = "SELECT r.rid FROM resources r";
-  Where(q, "r", &sql);
+  sql.text += WhereClause(q, "r", &sql, driver);
   std::string order;
   for (const SortKey& k : q.sort) {
     std::string expr;
@@ -346,10 +454,10 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit) const {
   return sql;
 }
 
-Sql SqlBuilder::Count(const Query& q) const {
+Sql SqlBuilder::Count(const Query& q, int driver) const {
   Sql sql;
   sql.text = "SELECT count(*) FROM resources r";
-  Where(q, "r", &sql);
+  sql.text += WhereClause(q, "r", &sql, driver);
   return sql;
 }
 

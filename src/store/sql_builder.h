@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,10 +26,18 @@ class SqlBuilder {
  public:
   explicit SqlBuilder(SqlDialect dialect) : dialect_(dialect) {}
 
+  // The clause that yields row ids from an index ("drives") is chosen by the caller when it
+  // passes driver >= 0 (a clause index), otherwise guessed from the kinds of clauses.
+  static constexpr int kAutoDriver = -2;
   // SELECT r.rid ... ORDER BY ... LIMIT limit
-  Sql Search(const Query& q, int64_t limit) const;
+  Sql Search(const Query& q, int64_t limit, int driver = kAutoDriver) const;
   // SELECT count(*) ...
-  Sql Count(const Query& q) const;
+  Sql Count(const Query& q, int driver = kAutoDriver) const;
+  // Clauses that could drive; a caller with two or more may measure them with Probe.
+  std::vector<int> DriverCandidates(const Query& q) const;
+  // Counts the index rows one clause matches, stopping at cap: a cheap selectivity measure.
+  // nullopt for clauses that cannot be measured this way (chains).
+  std::optional<Sql> Probe(const Query& q, int clause, int64_t cap) const;
   // "r.rid IN (<list bound as one parameter>)" for the dialect.
   std::string RidListMembership(const std::string& column, const std::vector<int64_t>& rids,
                                 Sql* sql) const;
@@ -36,9 +45,11 @@ class SqlBuilder {
   std::string Bind(Sql* sql, SqlValue v) const;
 
  private:
-  void Where(const Query& q, const std::string& alias, Sql* sql) const;
+  // " WHERE ..." for q over the resource table aliased `alias`.
+  std::string WhereClause(const Query& q, const std::string& alias, Sql* sql,
+                          int forced_driver = kAutoDriver) const;
   std::string ConditionSql(const Condition& c, const Query& q, const std::string& alias,
-                           Sql* sql) const;
+                           bool driver, Sql* sql) const;
   std::string MatchSql(const Condition& c, const std::string& i, Sql* sql) const;
   std::string RangeSql(Comparator cmp, const std::string& low_col, const std::string& high_col,
                        SqlValue low, SqlValue high, Sql* sql) const;

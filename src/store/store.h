@@ -81,11 +81,6 @@ class ReadTransaction {
   // Rows of spec.source_type whose spec.param references one of `rids` (_revinclude).
   virtual Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
                                                    const IncludeSpec& spec) = 0;
-
-  // Paging: a stored, ordered result list (see WriteTransaction::SaveResultSet).
-  virtual Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id,
-                                                                    int64_t offset,
-                                                                    int64_t count) = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -93,9 +88,6 @@ class WriteTransaction : public ReadTransaction {
   // Writes one version (and, unless deleted, replaces the index rows). REQUIRES: version is
   // the current version + 1 (or 1 for a new resource); the caller read it in this transaction.
   virtual Result<int64_t> Write(const ResourceWrite& w) = 0;
-  // Stores an ordered result list for paging; kept until expires_at (micros).
-  virtual Status SaveResultSet(const std::string& id, const std::vector<int64_t>& rids,
-                               int64_t expires_at) = 0;
   // Replaces the index rows of a current version (re-indexing after a new SearchParameter).
   virtual Status Reindex(int64_t rid, const IndexRows& rows) = 0;
   // Makes every write durable. Without Commit, destruction rolls back.
@@ -107,6 +99,13 @@ class Store {
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<ReadTransaction>> BeginRead() = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
+  // Paging: an ordered match list kept until expires_at (micros), outside any transaction
+  // (it is a cache of a search, not data). ReadResultSet gives nullopt when unknown or expired.
+  virtual Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,
+                               int64_t expires_at) = 0;
+  virtual Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id,
+                                                                    int64_t offset, int64_t count,
+                                                                    int64_t now) = 0;
   // Rows [after_rid, ...) of current resources, up to count, for background re-indexing.
   virtual Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                           int64_t after_rid, int64_t count) = 0;

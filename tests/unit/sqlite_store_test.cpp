@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "store/result_set_cache.h"
 #include "store/store.h"
 
 namespace kangyun::store {
@@ -113,17 +114,22 @@ TEST_F(SqliteStoreTest, DeletionHidesFromSearchButKeepsHistory) {
   EXPECT_TRUE((*txn)->Search(q, 10)->empty());
 }
 
-TEST_F(SqliteStoreTest, ResultSetsPage) {
-  {
-    auto txn = store_->BeginWrite();
-    ASSERT_TRUE((*txn)->SaveResultSet("rs", {5, 6, 7, 8, 9}, 1LL << 60).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
-  auto txn = store_->BeginRead();
-  auto page = (*txn)->ReadResultSet("rs", 2, 2);
+TEST_F(SqliteStoreTest, ResultSetsPageAndExpire) {
+  ASSERT_TRUE(store_->SaveResultSet("rs", {5, 6, 7, 8, 9}, 1000).ok());
+  auto page = store_->ReadResultSet("rs", 2, 2, 10);
   ASSERT_TRUE(page.ok() && page->has_value());
   EXPECT_EQ(**page, (std::vector<int64_t>{7, 8}));
-  EXPECT_FALSE((*txn)->ReadResultSet("nope", 0, 2)->has_value());
+  EXPECT_EQ(**store_->ReadResultSet("rs", 4, 10, 10), (std::vector<int64_t>{9}));
+  EXPECT_FALSE(store_->ReadResultSet("nope", 0, 2, 10)->has_value());
+  EXPECT_FALSE(store_->ReadResultSet("rs", 0, 2, 2000)->has_value()) << "expired";
+}
+
+TEST(ResultSetCache, EvictsTheSetsClosestToExpiryWhenFull) {
+  ResultSetCache cache(/*max_rows=*/5);
+  cache.Put("a", {1, 2, 3}, 100);
+  cache.Put("b", {4, 5, 6}, 200);
+  EXPECT_FALSE(cache.Get("a", 0, 10, 0).has_value());
+  EXPECT_TRUE(cache.Get("b", 0, 10, 0).has_value());
 }
 
 TEST_F(SqliteStoreTest, ReopeningKeepsDataAndSchemaVersion) {

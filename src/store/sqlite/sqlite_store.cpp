@@ -3,10 +3,13 @@
 // crash of the process or the machine.
 #include <sqlite3.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
 
+#include "store/result_set_cache.h"
 #include "store/sql_builder.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
@@ -183,12 +186,14 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
-    Sql sql = SqlBuilder(SqlDialect::kSqlite).Search(q, limit);
+    KY_ASSIGN_OR_RETURN(int driver, ChooseDriver(q));
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).Search(q, limit, driver);
     return Rids(sql);
   }
 
   Result<int64_t> Count(const Query& q) override {
-    return ScalarInt(SqlBuilder(SqlDialect::kSqlite).Count(q));
+    KY_ASSIGN_OR_RETURN(int driver, ChooseDriver(q));
+    return ScalarInt(SqlBuilder(SqlDialect::kSqlite).Count(q, driver));
   }
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
@@ -242,26 +247,6 @@ class SqliteTransaction : public WriteTransaction {
     return Rids(sql);
   }
 
-  Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id, int64_t offset,
-                                                            int64_t count) override {
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare("SELECT rids FROM result_sets WHERE id = ?1", {id}));
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) return std::optional<std::vector<int64_t>>();
-    if (rc != SQLITE_ROW) return SqliteError(conn_->db(), "reading result set");
-    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s, 0));
-    size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 0)) / 8;
-    std::vector<int64_t> out;
-    for (size_t i = static_cast<size_t>(std::max<int64_t>(offset, 0));
-         i < n && static_cast<int64_t>(out.size()) < count; ++i) {
-      int64_t v;
-      std::memcpy(&v, p + i * 8, 8);
-      out.push_back(v);
-    }
-    sqlite3_reset(s);
-    return std::optional<std::vector<int64_t>>(std::move(out));
-  }
-
   Result<int64_t> Write(const ResourceWrite& w) override {
     if (!writable_) return Internal("write in a read transaction");
     KY_ASSIGN_OR_RETURN(
@@ -310,22 +295,6 @@ class SqliteTransaction : public WriteTransaction {
     return InsertIndexRows(rid, type, rows);
   }
 
-  Status SaveResultSet(const std::string& id, const std::vector<int64_t>& rids,
-                       int64_t expires_at) override {
-    std::string blob(rids.size() * 8, '\0');
-    for (size_t i = 0; i < rids.size(); ++i) std::memcpy(blob.data() + i * 8, &rids[i], 8);
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare("DELETE FROM result_sets WHERE expires < ?1",
-                                       {expires_at - int64_t{2} * 3600 * 1000000}));
-    if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "expiring result sets");
-    KY_ASSIGN_OR_RETURN(s, conn_->Prepare("INSERT OR REPLACE INTO result_sets (id, rids, expires) "
-                                          "VALUES (?1, ?2, ?3)",
-                                          {id, std::string(), expires_at}));
-    sqlite3_bind_blob(s, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "saving result set");
-    return Status::Ok();
-  }
-
   Status Commit() override {
     KY_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
     done_ = true;
@@ -351,12 +320,35 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   Result<std::vector<int64_t>> Rids(const Sql& sql) {
+    static const bool kLogSql = std::getenv("KANGYUN_LOG_SQL") != nullptr;
+    if (kLogSql) std::fprintf(stderr, "SQL %s\n", sql.text.c_str());
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
     std::vector<int64_t> out;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
     if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "search failed");
     return out;
+  }
+
+  // With several filters, the one with the fewest matches should drive the query; SQLite has
+  // no statistics for our index rows, so count each candidate's matches up to a small cap.
+  Result<int> ChooseDriver(const Query& q) {
+    SqlBuilder b(SqlDialect::kSqlite);
+    std::vector<int> candidates = b.DriverCandidates(q);
+    if (candidates.size() < 2) return SqlBuilder::kAutoDriver;
+    constexpr int64_t kCap = 2000;
+    int best = candidates[0];
+    int64_t best_count = kCap + 1;
+    for (int k : candidates) {
+      std::optional<Sql> probe = b.Probe(q, k, kCap);
+      if (!probe) return SqlBuilder::kAutoDriver;  // a chain: leave the choice to the rules
+      KY_ASSIGN_OR_RETURN(int64_t n, ScalarInt(*probe));
+      if (n < best_count) {
+        best_count = n;
+        best = k;
+      }
+    }
+    return best;
   }
 
   Result<int64_t> ScalarInt(const Sql& sql) {
@@ -513,6 +505,17 @@ class SqliteStore : public Store {
     return out;
   }
 
+  Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,
+                       int64_t expires_at) override {
+    result_sets_.Put(id, std::move(rids), expires_at);
+    return Status::Ok();
+  }
+
+  Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id, int64_t offset,
+                                                            int64_t count, int64_t now) override {
+    return result_sets_.Get(id, offset, count, now);
+  }
+
   void ReturnReader(std::unique_ptr<Connection> conn) {
     std::lock_guard lock(pool_mu_);
     if (pool_.size() < 16) pool_.push_back(std::move(conn));
@@ -525,6 +528,9 @@ class SqliteStore : public Store {
   std::vector<std::unique_ptr<Connection>> pool_;
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;
+  // The embedded store serves one process, so paging lists live in its memory: a search never
+  // needs a write (or an fsync) to page.
+  ResultSetCache result_sets_;
 };
 
 SqliteTransaction::~SqliteTransaction() {

@@ -1,0 +1,38 @@
+#include "store/result_set_cache.h"
+
+#include <algorithm>
+
+namespace kangyun::store {
+
+void ResultSetCache::Put(const std::string& id, std::vector<int64_t> rids, int64_t expires_at) {
+  std::lock_guard lock(mu_);
+  while (!sets_.empty() && rows_ + rids.size() > max_rows_) {
+    auto victim = std::min_element(sets_.begin(), sets_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires_at < b.second.expires_at;
+    });
+    rows_ -= victim->second.rids.size();
+    sets_.erase(victim);
+  }
+  rows_ += rids.size();
+  sets_[id] = Entry{std::move(rids), expires_at};
+}
+
+std::optional<std::vector<int64_t>> ResultSetCache::Get(const std::string& id, int64_t offset,
+                                                        int64_t count, int64_t now) {
+  std::lock_guard lock(mu_);
+  auto it = sets_.find(id);
+  if (it == sets_.end()) return std::nullopt;
+  if (it->second.expires_at < now) {
+    rows_ -= it->second.rids.size();
+    sets_.erase(it);
+    return std::nullopt;
+  }
+  const auto& rids = it->second.rids;
+  size_t start =
+      static_cast<size_t>(std::clamp<int64_t>(offset, 0, static_cast<int64_t>(rids.size())));
+  size_t end = std::min(rids.size(), start + static_cast<size_t>(std::max<int64_t>(count, 0)));
+  return std::vector<int64_t>(rids.begin() + static_cast<long>(start),
+                              rids.begin() + static_cast<long>(end));
+}
+
+}  // namespace kangyun::store

@@ -1,0 +1,34 @@
+// Search result lists kept in memory for paging, for a store whose server is one process
+// (the embedded SQLite store). Thread-safe; bounded: the sets closest to expiry go first.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kangyun::store {
+
+class ResultSetCache {
+ public:
+  explicit ResultSetCache(size_t max_rows = 20'000'000) : max_rows_(max_rows) {}
+
+  void Put(const std::string& id, std::vector<int64_t> rids, int64_t expires_at);
+  // Rows [offset, offset + count) of a set, or nullopt when it is unknown or expired at `now`.
+  std::optional<std::vector<int64_t>> Get(const std::string& id, int64_t offset, int64_t count,
+                                          int64_t now);
+
+ private:
+  struct Entry {
+    std::vector<int64_t> rids;
+    int64_t expires_at;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry> sets_;
+  size_t rows_ = 0;
+  size_t max_rows_;
+};
+
+}  // namespace kangyun::store
