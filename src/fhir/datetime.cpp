@@ -31,6 +31,39 @@ int64_t DaysFromCivil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+DateTimeValue DateTimeFromMicros(int64_t micros) {
+  int64_t secs = micros / kMicrosPerSecond;
+  int64_t sub = micros % kMicrosPerSecond;
+  if (sub < 0) {
+    sub += kMicrosPerSecond;
+    --secs;
+  }
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // Howard Hinnant's civil_from_days.
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  DateTimeValue v;
+  v.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  v.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  v.year = static_cast<int>(yoe + era * 400 + (v.month <= 2));
+  v.hour = static_cast<int>(rem / 3600);
+  v.minute = static_cast<int>((rem / 60) % 60);
+  v.second = static_cast<int>(rem % 60);
+  v.millis = static_cast<int>(sub / 1000);
+  v.precision = DatePrecision::kMillisecond;
+  v.tz_offset_minutes = 0;
+  return v;
+}
+
 int DaysInMonth(int y, int m) {
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;

@@ -37,6 +37,10 @@ struct TimeValue {
 };
 std::optional<TimeValue> ParseTime(std::string_view s);
 
+// The UTC calendar fields of an instant (microseconds since the epoch), at millisecond
+// precision and zone Z.
+DateTimeValue DateTimeFromMicros(int64_t micros);
+
 // Days since 1970-01-01 of a proleptic Gregorian date.
 int64_t DaysFromCivil(int y, int m, int d);
 int DaysInMonth(int y, int m);

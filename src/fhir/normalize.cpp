@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "base/utf8.h"
+
 namespace kangyun::fhir {
 namespace {
 
@@ -20,38 +22,6 @@ constexpr char kLatinFold[] =
     "ssssttttttuuuuuu"   // 160-16F
     "uuuuwwyyyzzzzzzs";  // 170-17F
 
-uint32_t DecodeUtf8(std::string_view s, size_t* i) {
-  auto c = static_cast<unsigned char>(s[*i]);
-  if (c < 0x80) {
-    ++*i;
-    return c;
-  }
-  int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-  uint32_t cp = len == 4 ? c & 0x07 : len == 3 ? c & 0x0F : c & 0x1F;
-  for (int k = 1; k < len && *i + k < s.size(); ++k)
-    cp = (cp << 6) | (static_cast<unsigned char>(s[*i + k]) & 0x3F);
-  *i += len;
-  return cp;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 }  // namespace
 
 std::string NormalizeForSearch(std::string_view s) {
@@ -60,7 +30,11 @@ std::string NormalizeForSearch(std::string_view s) {
   bool pending_space = false;
   size_t i = 0;
   while (i < s.size()) {
-    uint32_t cp = DecodeUtf8(s, &i);
+    uint32_t cp;
+    if (!DecodeUtf8(s, &i, &cp)) {  // not UTF-8: pass the byte through
+      out.push_back(s[i++]);
+      continue;
+    }
     if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0;  // full-width ASCII
     if (cp == 0x3000) cp = ' ';                      // ideographic space
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') {

@@ -1,6 +1,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/utf8.h"
 #include "json/json.h"
 
 namespace kangyun::json {
@@ -125,52 +126,12 @@ class Parser {
     return true;
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   // Copies one UTF-8 sequence starting at pos_, validating it.
   bool CopyUtf8(std::string* out) {
-    auto c = static_cast<uint8_t>(s_[pos_]);
-    int len;
+    size_t start = pos_;
     uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return FailB("invalid UTF-8");
-    }
-    if (pos_ + len > s_.size()) return FailB("invalid UTF-8");
-    for (int k = 1; k < len; ++k) {
-      auto b = static_cast<uint8_t>(s_[pos_ + k]);
-      if ((b & 0xC0) != 0x80) return FailB("invalid UTF-8");
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return FailB("invalid UTF-8");
-    out->append(s_.substr(pos_, len));
-    pos_ += len;
+    if (!DecodeUtf8(s_, &pos_, &cp)) return FailB("invalid UTF-8");
+    out->append(s_.substr(start, pos_ - start));
     return true;
   }
 

@@ -60,6 +60,21 @@ Status BadValue(const FilterParam& f, const std::string& value, const std::strin
                  f.name);
 }
 
+// [system|]code: "code" (any system), "system|code", "|code" (no system), "system|" (any code).
+Status ParseToken(const FilterParam& f, const std::string& raw, Condition* c) {
+  std::vector<std::string> parts = SplitEscaped(raw, '|', true);
+  if (parts.size() == 1) {
+    c->code = parts[0];
+  } else if (parts.size() == 2) {
+    if (parts[0].empty() && parts[1].empty()) return BadValue(f, raw, "empty token");
+    c->system = parts[0];
+    if (!parts[1].empty()) c->code = parts[1];
+  } else {
+    return BadValue(f, raw, "expected [system|]code");
+  }
+  return Status::Ok();
+}
+
 void SetRange(Condition* c, Comparator cmp, double value, double half_unit) {
   c->cmp = cmp;
   if (cmp == Comparator::kEq || cmp == Comparator::kNe) {
@@ -123,16 +138,7 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
       return c;
     }
     c.negated = mod == "not";
-    std::vector<std::string> parts = SplitEscaped(raw, '|', true);
-    if (parts.size() == 1) {
-      c.code = parts[0];
-    } else if (parts.size() == 2) {
-      c.system = parts[0];
-      if (!parts[1].empty()) c.code = parts[1];
-      if (parts[0].empty() && parts[1].empty()) return BadValue(f, raw, "empty token");
-    } else {
-      return BadValue(f, raw, "expected [system|]code");
-    }
+    KY_RETURN_IF_ERROR(ParseToken(f, raw, &c));
     return c;
   }
   if (def.type == "number") {
@@ -200,15 +206,7 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     if (mod == "identifier") {
       c.table = IndexTable::kToken;
       c.param = def.code + ":identifier";
-      std::vector<std::string> parts = SplitEscaped(raw, '|', true);
-      if (parts.size() == 1) {
-        c.code = parts[0];
-      } else if (parts.size() == 2) {
-        c.system = parts[0];
-        if (!parts[1].empty()) c.code = parts[1];
-      } else {
-        return BadValue(f, raw, "expected [system|]value");
-      }
+      KY_RETURN_IF_ERROR(ParseToken(f, raw, &c));
       return c;
     }
     if (value.empty()) return BadValue(f, raw, "empty reference");

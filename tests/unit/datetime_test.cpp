@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/utf8.h"
 #include "fhir/fhirpath/quantity.h"
 #include "fhir/normalize.h"
 
@@ -41,6 +42,15 @@ TEST(DateTime, RoundTripsText) {
   EXPECT_EQ(ParseDateTime("2024-05")->ToString(), "2024-05");
 }
 
+TEST(DateTime, FromMicrosIsTheInverseOfLowMicros) {
+  for (const char* text : {"1970-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z",
+                           "1899-12-31T12:00:00.000Z", "2000-03-01T00:00:00.000Z"}) {
+    auto v = ParseDateTime(text);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(DateTimeFromMicros(v->LowMicros()).ToString(), text);
+  }
+}
+
 TEST(Ucum, ConvertsWithinADimension) {
   auto mg = ParseUcum("mg");
   auto g = ParseUcum("g");
@@ -75,3 +85,27 @@ TEST(Normalize, FoldsCaseAccentsAndFullWidth) {
 
 }  // namespace
 }  // namespace kangyun::fhir
+
+namespace kangyun {
+namespace {
+
+TEST(Utf8, DecodesStrictlyAndRoundTrips) {
+  std::string s;
+  for (uint32_t cp : {0x41u, 0x4E2Du, 0x1F600u, 0x7FFu}) AppendUtf8(cp, &s);
+  size_t pos = 0;
+  uint32_t cp;
+  std::vector<uint32_t> back;
+  while (pos < s.size()) {
+    ASSERT_TRUE(DecodeUtf8(s, &pos, &cp));
+    back.push_back(cp);
+  }
+  EXPECT_EQ(back, (std::vector<uint32_t>{0x41, 0x4E2D, 0x1F600, 0x7FF}));
+  for (std::string bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE4\xB8", "\x80"}) {
+    pos = 0;
+    EXPECT_FALSE(DecodeUtf8(bad, &pos, &cp));
+    EXPECT_EQ(pos, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace kangyun

@@ -291,25 +291,9 @@ std::optional<int> CompareDateTimes(const DateTimeValue& a, const DateTimeValue&
   auto to_fields = [](const DateTimeValue& d) {
     DateTimeValue n = d;
     if (d.tz_offset_minutes && d.precision >= DatePrecision::kHour && *d.tz_offset_minutes != 0) {
-      int64_t micros = d.LowMicros();
-      int64_t secs = micros / 1000000;
-      int64_t days = secs / 86400;
-      if (secs % 86400 < 0) --days;
-      int64_t rem = secs - days * 86400;
-      // civil_from_days
-      int64_t z = days + 719468;
-      int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-      int64_t doe = z - era * 146097;
-      int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-      int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-      int64_t mp = (5 * doy + 2) / 153;
-      n.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-      n.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-      n.year = static_cast<int>(yoe + era * 400 + (n.month <= 2));
-      n.hour = static_cast<int>(rem / 3600);
-      n.minute = static_cast<int>((rem / 60) % 60);
-      n.second = static_cast<int>(rem % 60);
-      n.tz_offset_minutes = 0;
+      n = DateTimeFromMicros(d.LowMicros());
+      n.precision = d.precision;
+      n.fraction_digits = d.fraction_digits;
     }
     return n;
   };
@@ -525,23 +509,14 @@ Item Arithmetic(const std::string& op, const Item& a0, const Item& b0) {
         secs = amount;
       else
         throw EvalError("cannot add '" + u + "' to a date");
-      int64_t days = DaysFromCivil(d.year, d.month, d.day);
-      int64_t total = days * 86400 + d.hour * 3600 + d.minute * 60 + d.second + secs;
-      int64_t nd = total / 86400;
-      if (total % 86400 < 0) --nd;
-      int64_t rem = total - nd * 86400;
-      int64_t z = nd + 719468;
-      int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-      int64_t doe = z - era * 146097;
-      int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-      int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-      int64_t mp = (5 * doy + 2) / 153;
-      d.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-      d.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-      d.year = static_cast<int>(yoe + era * 400 + (d.month <= 2));
-      d.hour = static_cast<int>(rem / 3600);
-      d.minute = static_cast<int>((rem / 60) % 60);
-      d.second = static_cast<int>(rem % 60);
+      // Shift the fields as if in UTC; the zone written with the value is kept.
+      DateTimeValue utc = d;
+      utc.tz_offset_minutes.reset();
+      DateTimeValue shifted = DateTimeFromMicros(utc.LowMicros() + secs * 1000000);
+      shifted.precision = d.precision;
+      shifted.fraction_digits = d.fraction_digits;
+      shifted.tz_offset_minutes = d.tz_offset_minutes;
+      d = shifted;
     }
     if (d.day > DaysInMonth(d.year, d.month)) d.day = DaysInMonth(d.year, d.month);
     Item out = a;

@@ -630,25 +630,12 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
   if (name == "trace") return input;
   if (name == "now" || name == "today") {
     ExpectArgs(fn, 0, 0);
-    int64_t secs = now_micros_ / 1000000;
-    int64_t days = secs / 86400;
     Item out;
     out.kind = name == "now" ? Item::Kind::kDateTime : Item::Kind::kDate;
-    int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    out.datetime.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-    out.datetime.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    out.datetime.year = static_cast<int>(yoe + era * 400 + (out.datetime.month <= 2));
-    out.datetime.precision = DatePrecision::kDay;
-    if (name == "now") {
-      int64_t rem = secs % 86400;
-      out.datetime.hour = static_cast<int>(rem / 3600);
-      out.datetime.minute = static_cast<int>((rem / 60) % 60);
-      out.datetime.second = static_cast<int>(rem % 60);
-      out.datetime.millis = static_cast<int>((now_micros_ / 1000) % 1000);
-      out.datetime.precision = DatePrecision::kMillisecond;
-      out.datetime.tz_offset_minutes = 0;
+    out.datetime = DateTimeFromMicros(now_micros_);
+    if (name == "today") {
+      out.datetime.precision = DatePrecision::kDay;
+      out.datetime.tz_offset_minutes.reset();
     }
     return {out};
   }

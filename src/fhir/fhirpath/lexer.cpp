@@ -1,5 +1,7 @@
 #include "fhir/fhirpath/lexer.h"
 
+#include "base/utf8.h"
+
 namespace kangyun::fhir::fhirpath {
 namespace {
 
@@ -55,16 +57,8 @@ Result<std::string> ReadQuoted(std::string_view s, size_t* pos, char quote) {
               return ErrorAt(*pos, "invalid \\u escape");
           }
           *pos += 4;
-          if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-          } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          }
+          if (cp >= 0xD800 && cp <= 0xDFFF) return ErrorAt(*pos - 6, "surrogate in \\u escape");
+          AppendUtf8(cp, &out);
           break;
         }
         default:
