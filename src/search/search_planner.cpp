@@ -304,6 +304,17 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
   }
   // _id and _lastUpdated live on the resource table.
   if (f.code == "_id" || f.code == "_lastUpdated") {
+    if (f.modifier == "missing") {
+      // Every resource has an id and a lastUpdated.
+      if (f.values.size() != 1 || (f.values[0] != "true" && f.values[0] != "false"))
+        return Invalid(":missing takes one value, true or false", f.name);
+      if (f.values[0] == "true") {
+        Condition never;
+        never.kind = Condition::Kind::kNever;
+        query->clauses.push_back({never});
+      }
+      return Status::Ok();
+    }
     if (!f.modifier.empty() && !(f.code == "_id" && f.modifier == "not"))
       return Invalid("Modifier :" + f.modifier + " is not supported on " + f.code, f.name);
     for (const std::string& raw : f.values) {
