@@ -39,16 +39,36 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
   if (types.empty()) {
     for (const auto& [t, ps] : s.defs.PatientCompartment()) types.push_back(t);
   }
+  std::vector<std::vector<store::Condition>> extra;
   if (start || end) {
-    // Care dates: resources whose clinical `date` parameter falls in the window; those without
-    // one are kept, as the operation's definition allows.
-    (void)start;
-    (void)end;
+    // Care dates: of the types that have a clinical `date` search parameter, keep resources
+    // whose date overlaps [start, end] or that have no date; other types are kept whole (the
+    // operation's definition leaves that to the server).
+    store::Condition undated;
+    undated.kind = store::Condition::Kind::kType;
+    undated.negated = true;
+    for (const std::string& t : types) {
+      auto def = s.params.Find(t, "date");
+      if (def && def->type == "date") undated.target_types.push_back(t);
+    }
+    store::Condition in_window;
+    in_window.table = store::IndexTable::kDate;
+    in_window.param = "date";
+    in_window.cmp = store::Comparator::kAp;  // overlaps
+    in_window.date_low = start ? start : INT64_MIN;
+    in_window.date_high = end ? end : INT64_MAX;
+    store::Condition no_date;
+    no_date.kind = store::Condition::Kind::kMissing;
+    no_date.table = store::IndexTable::kDate;
+    no_date.param = "date";
+    no_date.missing = true;
+    extra.push_back({undated, in_window, no_date});
   }
   // The compartment search does the paging; the Patient is part of its own compartment.
   FhirRequest sub = req;
   sub.path = "Patient/" + patient_id + "/$everything";
-  KY_ASSIGN_OR_RETURN(FhirResponse page, Search(s, txn, sub, types, params, patient_id));
+  KY_ASSIGN_OR_RETURN(FhirResponse page,
+                      Search(s, txn, sub, types, params, patient_id, std::move(extra)));
   // Add what the page's resources refer to outside the compartment.
   KY_ASSIGN_OR_RETURN(json::Value bundle, json::Parse(page.body));
   std::vector<int64_t> rids;

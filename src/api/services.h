@@ -102,7 +102,8 @@ Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const Fhi
                              const std::string& type, const std::string& id);
 Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
-                            const search::QueryParams& params, const std::string& compartment);
+                            const search::QueryParams& params, const std::string& compartment,
+                            std::vector<std::vector<store::Condition>> extra_clauses = {});
 Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);
 // Batch and transaction Bundles.

@@ -27,6 +27,7 @@ struct Condition {
     kChain,         // param references a resource matching subquery
     kReverseChain,  // a resource of has_type whose param references this one matches subquery
     kNever,         // matches nothing (e.g. a chain to an unknown type)
+    kType,          // the resource's type is one of target_types (negated: is none of them)
   };
   Kind kind = Kind::kIndex;
   IndexTable table = IndexTable::kToken;

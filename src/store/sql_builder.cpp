@@ -230,6 +230,12 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
       return "0=1";
     case Condition::Kind::kId:
       return r + ".id " + (c.negated ? "<> " : "= ") + Bind(sql, c.text);
+    case Condition::Kind::kType: {
+      if (c.target_types.empty()) return c.negated ? "1=1" : "0=1";
+      std::string list;
+      for (const std::string& t : c.target_types) list += (list.empty() ? "" : ", ") + Bind(sql, t);
+      return r + ".type " + (c.negated ? "NOT IN (" : "IN (") + list + ")";
+    }
     case Condition::Kind::kLastUpdated: {
       std::string s =
           RangeSql(c.cmp, r + ".last_updated", r + ".last_updated", c.date_low, c.date_high, sql);
