@@ -3,10 +3,13 @@
 // crash of the process or the machine.
 #include <sqlite3.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "store/result_set_cache.h"
@@ -45,6 +48,8 @@ class Connection {
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA synchronous=FULL"));
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA foreign_keys=OFF"));
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA cache_size=-65536"));
+    // Savepoint journals of group-committed writes and sort spills stay in memory.
+    KY_RETURN_IF_ERROR(c->Exec("PRAGMA temp_store=MEMORY"));
     return c;
   }
 
@@ -126,12 +131,12 @@ class SqliteStore;
 
 class SqliteTransaction : public WriteTransaction {
  public:
-  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn, bool writable,
-                    std::unique_lock<std::mutex> write_lock)
-      : store_(store),
-        conn_(std::move(conn)),
-        writable_(writable),
-        write_lock_(std::move(write_lock)) {}
+  // A read transaction owns a pooled connection.
+  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn)
+      : store_(store), owned_(std::move(conn)), conn_(owned_.get()), writable_(false) {}
+  // A write transaction borrows the writer connection while it holds the write lock.
+  SqliteTransaction(SqliteStore* store, Connection* writer, std::unique_lock<std::mutex> write_lock)
+      : store_(store), conn_(writer), writable_(true), write_lock_(std::move(write_lock)) {}
   ~SqliteTransaction() override;
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
@@ -295,11 +300,7 @@ class SqliteTransaction : public WriteTransaction {
     return InsertIndexRows(rid, type, rows);
   }
 
-  Status Commit() override {
-    KY_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
-    done_ = true;
-    return Status::Ok();
-  }
+  Status Commit() override;
 
  private:
   Result<std::optional<StoredResource>> StepOne(sqlite3_stmt* s) {
@@ -407,7 +408,8 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   SqliteStore* store_;
-  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<Connection> owned_;
+  Connection* conn_;
   bool writable_;
   std::unique_lock<std::mutex> write_lock_;
   bool done_ = false;
@@ -445,6 +447,77 @@ class SqliteStore : public Store {
     return Status::Ok();
   }
 
+  // Group commit. Write transactions run one at a time on the writer connection, each inside
+  // a SAVEPOINT of one open SQLite transaction. A transaction that finishes while others wait
+  // for the write lock leaves the COMMIT (and its fsync) to them and waits for it; the last of
+  // the group commits for all. So concurrent writers share fsyncs, one transaction's rollback
+  // never touches another's changes, and nobody is acknowledged before its data is durable.
+  Status OpenGroupMember() {
+    if (!group_open_) {
+      KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      group_open_ = true;
+      group_size_ = 0;
+      ++group_id_;
+    }
+    // The first member needs no savepoint: undoing it is undoing the whole transaction.
+    member_has_savepoint_ = group_size_ > 0;
+    if (!member_has_savepoint_) return Status::Ok();
+    Status st = writer_->Exec("SAVEPOINT member");
+    if (!st.ok()) AbortGroup();
+    return st;
+  }
+
+  // REQUIRES: lock holds write_mu_. Releases it.
+  Status FinishGroupMember(bool keep, std::unique_lock<std::mutex>& lock) {
+    Status st;
+    if (keep) {
+      if (member_has_savepoint_) st = writer_->Exec("RELEASE member");
+      if (st.ok()) ++group_size_;
+    }
+    if (!keep || !st.ok()) {
+      if (!member_has_savepoint_) {
+        // The only member so far: roll the transaction back.
+        (void)writer_->Exec("ROLLBACK");
+        group_open_ = false;
+        lock.unlock();
+        return st;
+      }
+      // Undo this member only; the group's other members keep theirs.
+      (void)writer_->Exec("ROLLBACK TO member");
+      (void)writer_->Exec("RELEASE member");
+    }
+    if (sqlite3_get_autocommit(writer_->db())) {
+      // SQLite abandoned the whole transaction (an I/O error, say): fail the whole group.
+      AbortGroup();
+      lock.unlock();
+      return keep ? Status(StatusCode::kUnavailable, "The store failed to commit; retry") : st;
+    }
+    uint64_t group = group_id_;
+    bool others_waiting = write_waiters_.load() > 0 && group_size_ < kMaxGroupSize;
+    if (others_waiting) {
+      lock.unlock();
+      if (!keep || !st.ok()) return st;
+      std::unique_lock wait(group_mu_);
+      group_cv_.wait(wait, [&] { return committed_group_ >= group; });
+      return failed_groups_.count(group)
+                 ? Status(StatusCode::kUnavailable, "The store failed to commit; retry")
+                 : Status::Ok();
+    }
+    Status committed = group_size_ > 0 ? writer_->Exec("COMMIT") : writer_->Exec("ROLLBACK");
+    if (!committed.ok()) (void)writer_->Exec("ROLLBACK");
+    group_open_ = false;
+    {
+      std::lock_guard g(group_mu_);
+      if (!committed.ok()) failed_groups_.insert(group);
+      committed_group_ = group;
+    }
+    group_cv_.notify_all();
+    lock.unlock();
+    if (!keep) return st;
+    return committed.ok() ? st
+                          : Status(StatusCode::kUnavailable, "The store failed to commit; retry");
+  }
+
   Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
     std::unique_ptr<Connection> conn;
     {
@@ -458,15 +531,16 @@ class SqliteStore : public Store {
       KY_ASSIGN_OR_RETURN(conn, Connection::Open(path_));
     }
     KY_RETURN_IF_ERROR(conn->Exec("BEGIN"));
-    return std::unique_ptr<ReadTransaction>(
-        new SqliteTransaction(this, std::move(conn), false, std::unique_lock<std::mutex>()));
+    return std::unique_ptr<ReadTransaction>(new SqliteTransaction(this, std::move(conn)));
   }
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
+    ++write_waiters_;
     std::unique_lock lock(write_mu_);
-    KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    --write_waiters_;
+    KY_RETURN_IF_ERROR(OpenGroupMember());
     return std::unique_ptr<WriteTransaction>(
-        new SqliteTransaction(this, std::move(writer_), true, std::move(lock)));
+        new SqliteTransaction(this, writer_.get(), std::move(lock)));
   }
 
   Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
@@ -518,28 +592,53 @@ class SqliteStore : public Store {
 
   void ReturnReader(std::unique_ptr<Connection> conn) {
     std::lock_guard lock(pool_mu_);
-    if (pool_.size() < 16) pool_.push_back(std::move(conn));
+    if (pool_.size() < 64) pool_.push_back(std::move(conn));
   }
-  void ReturnWriter(std::unique_ptr<Connection> conn) { writer_ = std::move(conn); }
 
  private:
   std::string path_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;
-  std::mutex write_mu_;
+  void AbortGroup() {
+    (void)writer_->Exec("ROLLBACK");
+    group_open_ = false;
+    {
+      std::lock_guard g(group_mu_);
+      failed_groups_.insert(group_id_);
+      committed_group_ = group_id_;
+    }
+    group_cv_.notify_all();
+  }
+
+  static constexpr int kMaxGroupSize = 64;
+  std::mutex write_mu_;  // held by the running write transaction
   std::unique_ptr<Connection> writer_;
+  std::atomic<int> write_waiters_{0};
+  bool group_open_ = false;  // these four: guarded by write_mu_
+  bool member_has_savepoint_ = false;
+  int group_size_ = 0;
+  uint64_t group_id_ = 0;
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  uint64_t committed_group_ = 0;  // guarded by group_mu_
+  std::set<uint64_t> failed_groups_;
   // The embedded store serves one process, so paging lists live in its memory: a search never
   // needs a write (or an fsync) to page.
   ResultSetCache result_sets_;
 };
 
+Status SqliteTransaction::Commit() {
+  if (!writable_) return Internal("commit of a read transaction");
+  done_ = true;
+  return store_->FinishGroupMember(/*keep=*/true, write_lock_);
+}
+
 SqliteTransaction::~SqliteTransaction() {
-  if (!done_) (void)conn_->Exec(writable_ ? "ROLLBACK" : "COMMIT");
   if (writable_) {
-    // Still under write_lock_: hand the connection back before the lock is released.
-    store_->ReturnWriter(std::move(conn_));
+    if (!done_) (void)store_->FinishGroupMember(/*keep=*/false, write_lock_);
   } else {
-    store_->ReturnReader(std::move(conn_));
+    (void)conn_->Exec("COMMIT");
+    store_->ReturnReader(std::move(owned_));
   }
 }
 
