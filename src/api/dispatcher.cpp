@@ -246,8 +246,34 @@ Result<FhirResponse> DispatchIn(Services& s, Txn& txn, const FhirRequest& req) {
   return Execute(s, route, req, txn, &txn);
 }
 
+namespace {
+
+// This server writes JSON only: `_format` or an Accept header that rules JSON out is a 406.
+Status CheckAcceptable(const FhirRequest& req) {
+  for (const auto& [k, v] : req.query) {
+    if (k != "_format") continue;
+    std::string f = AsciiLower(v);
+    if (f != "json" && f != "application/json" && f != "application/fhir+json")
+      return {StatusCode::kNotAcceptable, "_format '" + v + "' is not supported; use json"};
+  }
+  std::string accept = AsciiLower(req.Header("accept"));
+  if (accept.empty()) return Status::Ok();
+  for (const std::string& part : Split(accept, ',')) {
+    std::string type(Trim(part.substr(0, part.find(';'))));
+    if (type == "*/*" || type == "application/*" || type == "application/json" ||
+        type == "application/fhir+json" || type == "text/json")
+      return Status::Ok();
+  }
+  return {StatusCode::kNotAcceptable,
+          "This server answers in application/fhir+json; the Accept header rules it out"};
+}
+
+}  // namespace
+
 FhirResponse Dispatch(Services& s, const FhirRequest& req) {
   try {
+    if (Status acceptable = CheckAcceptable(req); !acceptable.ok())
+      return ErrorResponse(acceptable);
     auto route = Resolve(s, req);
     if (!route.ok()) return ErrorResponse(route.status());
     Status ct = CheckContentType(req, *route);

@@ -18,6 +18,8 @@ int HttpStatusFor(StatusCode code) {
       return 404;
     case StatusCode::kMethodNotAllowed:
       return 405;
+    case StatusCode::kNotAcceptable:
+      return 406;
     case StatusCode::kConflict:
       return 409;
     case StatusCode::kGone:
@@ -52,6 +54,7 @@ const char* IssueCode(StatusCode code) {
     case StatusCode::kNotFound:
       return "not-found";
     case StatusCode::kMethodNotAllowed:
+    case StatusCode::kNotAcceptable:
       return "not-supported";
     case StatusCode::kConflict:
       return "conflict";

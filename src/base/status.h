@@ -16,6 +16,7 @@ enum class StatusCode {
   kForbidden,           // 403
   kNotFound,            // 404
   kMethodNotAllowed,    // 405
+  kNotAcceptable,       // 406: a response format this server does not produce
   kConflict,            // 409: version conflict, duplicate
   kGone,                // 410: deleted
   kPreconditionFailed,  // 412: If-Match on a stale version, ambiguous conditional

@@ -288,6 +288,8 @@ class Parser {
 }  // namespace
 
 Result<Value> Parse(std::string_view text, const ParseOptions& options) {
+  // A UTF-8 byte order mark is not JSON, but some clients send one.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   return Parser(text, options).ParseDocument();
 }
 
