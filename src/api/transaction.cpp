@@ -109,6 +109,16 @@ void CollectConditionalReferences(const json::Value& v, std::set<std::string>* o
   }
 }
 
+// The body an entry's request carries: its resource, or for a PATCH the JSON Patch document
+// that travels base64-encoded in a Binary (http://hl7.org/fhir/R4/http.html#transaction).
+std::string EntryBody(const Entry& e, const json::Value& resource) {
+  if (e.method == "PATCH" && resource.GetString("resourceType") == "Binary") {
+    auto decoded = Base64Decode(resource.GetString("data"));
+    return decoded ? *decoded : std::string();
+  }
+  return json::Write(resource);
+}
+
 json::Value ResponseEntry(const FhirResponse& r, bool with_resource) {
   json::Value e = json::Value::Object();
   json::Value response = json::Value::Object();
@@ -156,13 +166,7 @@ Result<std::vector<Entry>> ReadEntries(const json::Value& bundle) {
 FhirResponse ProcessBatch(Services& s, const FhirRequest& req, const std::vector<Entry>& entries) {
   json::Value out = json::Value::Array();
   for (const Entry& e : entries) {
-    std::string body;
-    if (e.resource) body = json::Write(*e.resource);
-    if (e.method == "PATCH" && e.resource && e.resource->GetString("resourceType") == "Binary") {
-      // A JSON Patch travels as a Binary's base64 data; not decoded here.
-      body.clear();
-    }
-    FhirRequest sub = EntryRequest(req, e, body);
+    FhirRequest sub = EntryRequest(req, e, e.resource ? EntryBody(e, *e.resource) : "");
     FhirResponse r = Dispatch(s, sub);
     out.Push(ResponseEntry(r, PreferredReturn(req) != PreferReturn::kMinimal));
   }
@@ -264,7 +268,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
       if (e->method == "POST") {
         resource.Set("id", json::Value::String(assigned_ids[e->index]));
       }
-      body = json::Write(resource);
+      body = EntryBody(*e, resource);
     }
     FhirRequest sub = EntryRequest(req, entry, body);
     Result<FhirResponse> result = Internal("not run");

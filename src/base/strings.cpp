@@ -88,6 +88,41 @@ std::string PercentEncode(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> Base64Decode(std::string_view s) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0, padding = 0;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    int v;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else if (c == '=') {
+      ++padding;
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (padding) return std::nullopt;  // data after padding
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  if (padding > 2 || bits >= 6) return std::nullopt;
+  return out;
+}
+
 bool IsValidUtf8(std::string_view s) {
   size_t pos = 0;
   uint32_t cp;

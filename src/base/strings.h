@@ -1,6 +1,7 @@
 // Small string helpers shared by every layer.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ bool EndsWith(std::string_view s, std::string_view suffix);
 // Decodes %XX and, when plus_is_space, '+' (application/x-www-form-urlencoded).
 std::string PercentDecode(std::string_view s, bool plus_is_space);
 std::string PercentEncode(std::string_view s);
+// Standard base64 (RFC 4648, with padding; whitespace ignored); nullopt when malformed.
+std::optional<std::string> Base64Decode(std::string_view s);
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/strings.h"
+
 namespace kangyun::json {
 namespace {
 
@@ -88,3 +90,18 @@ TEST(JsonPatch, ReportsBadPathsAndFailedTests) {
 
 }  // namespace
 }  // namespace kangyun::json
+
+namespace kangyun {
+namespace {
+
+TEST(Base64, DecodesAndRefusesMalformed) {
+  EXPECT_EQ(*Base64Decode("aGVsbG8="), "hello");
+  EXPECT_EQ(*Base64Decode("aGVs\nbG8h"), "hello!");
+  EXPECT_EQ(*Base64Decode(""), "");
+  EXPECT_FALSE(Base64Decode("aGVsbG8=x").has_value());
+  EXPECT_FALSE(Base64Decode("a$b=").has_value());
+  EXPECT_FALSE(Base64Decode("a").has_value());
+}
+
+}  // namespace
+}  // namespace kangyun
