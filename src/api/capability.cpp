@@ -47,7 +47,7 @@ std::string Services::CapabilityStatement() {
                           "history-type", "create", "search-type"})
       interactions.Push(Code(i));
     r.Set("interaction", std::move(interactions));
-    r.Set("versioning", json::Value::String("versioned-update"));
+    r.Set("versioning", json::Value::String("versioned"));
     r.Set("readHistory", json::Value::Bool(true));
     r.Set("updateCreate", json::Value::Bool(true));
     r.Set("conditionalCreate", json::Value::Bool(true));

@@ -281,7 +281,7 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
     if (route->kind == Route::Kind::kBundle) return ProcessBundle(s, req);
     Result<FhirResponse> result = Internal("not run");
     if (IsWrite(route->kind)) {
-      auto txn = s.store.BeginWrite();
+      auto txn = BeginApiTransaction(s.store);
       if (!txn.ok()) return ErrorResponse(txn.status());
       result = Execute(s, *route, req, **txn, txn->get());
       if (result.ok() && result->status < 400) {

@@ -105,8 +105,8 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
   return txn.ReadRows(rids);
 }
 
-Result<store::StoredResource> WriteVersion(Services& s, store::WriteTransaction& txn,
-                                           json::Value resource, const std::string& id,
+Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
+                                           const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method) {
   store::ResourceWrite w;
@@ -123,11 +123,14 @@ Result<store::StoredResource> WriteVersion(Services& s, store::WriteTransaction&
   w.body = json::Write(resource);
   KY_ASSIGN_OR_RETURN(int64_t rid, txn.Write(w));
   if (w.type == "SearchParameter") {
-    // A new search parameter: register it, and re-index existing data in the background.
+    // A new search parameter: once it is stored, register it and re-index existing data in
+    // the background.
     auto param = s.params.Parse(resource);
     if (!param.ok()) return param.status();
-    s.params.Add(*param);
-    s.reindexer->Start(**param);
+    txn.AfterCommit([&s, p = *param] {
+      s.params.Add(p);
+      s.reindexer->Start(*p);
+    });
   }
   store::StoredResource out;
   out.rid = rid;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/api_transaction.h"
 #include "api/fhir_api.h"
 #include "api/fhir_request.h"
 #include "fhir/validator.h"
@@ -74,13 +75,13 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
 
 // Writes one new version of a resource (a create or update) in txn. `existing` is the
 // current version when there is one. Returns what was stored.
-Result<store::StoredResource> WriteVersion(Services& s, store::WriteTransaction& txn,
-                                           json::Value resource, const std::string& id,
+Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
+                                           const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method);
 
 // --- interactions; each runs in the given transaction (a Bundle shares one)
-using Txn = store::WriteTransaction;
+using Txn = ApiTransaction;
 Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                           const std::string& type, const std::string& id);
 Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirRequest& req,

@@ -86,7 +86,16 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto req = parser_->release();
     bool keep_alive = req.keep_alive();
-    Send(Handle(req), keep_alive);
+    bhttp::response<bhttp::string_body> res;
+    try {
+      res = Handle(req);
+    } catch (const std::exception& e) {
+      // Nothing thrown may take the server down; the client gets a plain 500.
+      Log(LogLevel::kError, std::string("request failed: ") + e.what());
+      res = ErrorMessage(500, Internal(e.what()), req.version());
+      keep_alive = false;
+    }
+    Send(std::move(res), keep_alive);
   }
 
   bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& req) {

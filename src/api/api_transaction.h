@@ -1,0 +1,75 @@
+// The API's write transaction: the store's transaction, plus what must happen only once it has
+// committed (registering a new SearchParameter, starting its re-index). Internal to api/.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "store/store.h"
+
+namespace kangyun::api {
+
+class ApiTransaction : public store::WriteTransaction {
+ public:
+  explicit ApiTransaction(std::unique_ptr<store::WriteTransaction> inner)
+      : inner_(std::move(inner)) {}
+
+  // Runs f after a successful Commit(); dropped when the transaction rolls back.
+  void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
+
+  Status Commit() override {
+    KY_RETURN_IF_ERROR(inner_->Commit());
+    for (auto& f : after_commit_) f();
+    after_commit_.clear();
+    return Status::Ok();
+  }
+
+  // Everything else is the store's.
+  Result<std::optional<store::StoredResource>> ReadCurrent(const std::string& type,
+                                                           const std::string& id) override {
+    return inner_->ReadCurrent(type, id);
+  }
+  Result<std::optional<store::StoredResource>> ReadVersion(const std::string& type,
+                                                           const std::string& id,
+                                                           int64_t version) override {
+    return inner_->ReadVersion(type, id, version);
+  }
+  Result<std::vector<store::StoredResource>> History(const store::HistoryQuery& q) override {
+    return inner_->History(q);
+  }
+  Result<int64_t> CountHistory(const store::HistoryQuery& q) override {
+    return inner_->CountHistory(q);
+  }
+  Result<std::vector<int64_t>> Search(const store::Query& q, int64_t limit) override {
+    return inner_->Search(q, limit);
+  }
+  Result<int64_t> Count(const store::Query& q) override { return inner_->Count(q); }
+  Result<std::vector<store::StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
+    return inner_->ReadRows(rids);
+  }
+  Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
+                                        const store::IncludeSpec& spec) override {
+    return inner_->Included(rids, spec);
+  }
+  Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
+                                           const store::IncludeSpec& spec) override {
+    return inner_->RevIncluded(rids, spec);
+  }
+  Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
+  Status Reindex(int64_t rid, const store::IndexRows& rows) override {
+    return inner_->Reindex(rid, rows);
+  }
+
+ private:
+  std::unique_ptr<store::WriteTransaction> inner_;
+  std::vector<std::function<void()>> after_commit_;
+};
+
+// Begins a write transaction of the store, wrapped.
+inline Result<std::unique_ptr<ApiTransaction>> BeginApiTransaction(store::Store& store) {
+  KY_ASSIGN_OR_RETURN(auto inner, store.BeginWrite());
+  return std::make_unique<ApiTransaction>(std::move(inner));
+}
+
+}  // namespace kangyun::api
