@@ -14,7 +14,7 @@ namespace kangyun::http {
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 16;                      // request threads (handlers block on the store)
+  int threads = 8;                       // request threads (handlers block on the store)
   size_t body_limit = 16 * 1024 * 1024;  // larger bodies get 413
   size_t header_limit = 16 * 1024;
   int read_timeout_seconds = 30;  // slow or abandoned connections are closed
