@@ -1,0 +1,50 @@
+// `kangyun fhirpath` prints the result collection as a JSON array, and a bad expression as an
+// error with its position and a non-zero exit.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+namespace kangyun::testing {
+namespace {
+
+struct Output {
+  std::string text;
+  int exit_code;
+};
+
+Output RunFhirPath(const std::string& args) {
+  std::string cmd = std::string(KANGYUN_BINARY) + " fhirpath " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  Output out{"", -1};
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int status = pclose(p);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+const std::string kPatient = std::string(KANGYUN_SOURCE_DIR) + "/examples/patient.json";
+
+TEST(FhirPathCli, PrintsTheResultAsAJsonArray) {
+  Output o = RunFhirPath("\"Patient.name.where(use = 'official').given\" " + kPatient);
+  EXPECT_EQ(o.exit_code, 0);
+  EXPECT_EQ(o.text, "[\"小明\"]\n");
+  o = RunFhirPath("\"Patient.birthDate + 1 year\" " + kPatient);
+  EXPECT_EQ(o.text, "[\"1981-03-07\"]\n");
+  o = RunFhirPath("\"Patient.identifier.count() > 1 and Patient.telecom.exists()\" " + kPatient);
+  EXPECT_EQ(o.text, "[true]\n");
+}
+
+TEST(FhirPathCli, ReportsErrorsWithTheirPosition) {
+  Output o = RunFhirPath("\"Patient.name.where(\" " + kPatient);
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.text.find("position 20"), std::string::npos) << o.text;
+  o = RunFhirPath("\"Patient.name\" /no/such/file.json");
+  EXPECT_NE(o.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace kangyun::testing
