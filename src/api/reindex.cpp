@@ -25,8 +25,17 @@ std::string Reindexer::Start(const fhir::SearchParamDef& param) {
     job->types.push_back(b);
   }
   std::lock_guard lock(mu_);
+  // Threads of finished jobs are joined here, so they do not pile up.
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    if (it->first->finished) {
+      it->second.join();
+      it = threads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   jobs_.push_back(job);
-  threads_.emplace_back([this, job] { Run(job); });
+  threads_.emplace_back(job, std::thread([this, job] { Run(job); }));
   return job->id;
 }
 
@@ -106,12 +115,12 @@ std::string Reindexer::StatusJson() {
 
 void Reindexer::Stop() {
   stop_ = true;
-  std::vector<std::thread> threads;
+  std::vector<std::pair<std::shared_ptr<Job>, std::thread>> threads;
   {
     std::lock_guard lock(mu_);
     threads.swap(threads_);
   }
-  for (auto& t : threads)
+  for (auto& [job, t] : threads)
     if (t.joinable()) t.join();
 }
 

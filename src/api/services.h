@@ -140,7 +140,7 @@ class Reindexer {
   Services& s_;
   std::mutex mu_;
   std::vector<std::shared_ptr<Job>> jobs_;
-  std::vector<std::thread> threads_;
+  std::vector<std::pair<std::shared_ptr<Job>, std::thread>> threads_;
   std::atomic<bool> stop_{false};
 };
 
