@@ -1,5 +1,6 @@
 // The instance and type interactions: read, vread, create, update, patch, delete, history, and
 // their conditional forms.
+#include <algorithm>
 #include <cstdlib>
 
 #include "api/outcome.h"
@@ -167,6 +168,56 @@ Status CheckIfMatch(const FhirRequest& req, const std::optional<store::StoredRes
 
 }  // namespace
 
+Result<std::string> SubsetResource(const Services& s, const std::string& body,
+                                   const search::SearchRequest& sr) {
+  KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(body));
+  std::string type(r.GetString("resourceType"));
+  json::Value out = json::Value::Object();
+  auto keep = [&](const std::string& key) {
+    if (key == "resourceType" || key == "id" || key == "meta") return true;
+    if (!sr.elements.empty())
+      return std::find(sr.elements.begin(), sr.elements.end(), key) != sr.elements.end();
+    if (sr.summary == "text") return key == "text";
+    if (sr.summary == "data") return key != "text";
+    if (sr.summary == "true") {
+      std::string name = key;
+      auto child = s.defs.ResolveChild(type, name);
+      return child && (child->def->is_summary || child->def->min > 0);
+    }
+    return true;
+  };
+  for (auto& m : r.members())
+    if (keep(m.key)) out.members().push_back(std::move(m));
+  // Mark the resource as incomplete (SUBSETTED), as the spec requires.
+  json::Value* meta = out.Find("meta");
+  if (!meta) meta = &out.Set("meta", json::Value::Object());
+  json::Value* tags = meta->Find("tag");
+  if (!tags) tags = &meta->Set("tag", json::Value::Array());
+  json::Value tag = json::Value::Object();
+  tag.Set("system",
+          json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
+  tag.Set("code", json::Value::String("SUBSETTED"));
+  tags->Push(std::move(tag));
+  return json::Write(out);
+}
+
+namespace {
+
+// A read's response body: the stored bytes, or the subset _summary / _elements ask for.
+Status ApplySubsetting(const Services& s, const FhirRequest& req, FhirResponse* resp) {
+  bool wanted = false;
+  for (const auto& [k, v] : req.query) wanted = wanted || k == "_summary" || k == "_elements";
+  if (!wanted || resp->body.empty()) return Status::Ok();
+  KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(req.query));
+  if (sr.summary == "count") return Invalid("_summary=count applies to searches", "_summary");
+  if (sr.summary.empty() && sr.elements.empty()) return Status::Ok();
+  if (sr.summary == "false" && sr.elements.empty()) return Status::Ok();
+  KY_ASSIGN_OR_RETURN(resp->body, SubsetResource(s, resp->body, sr));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                           const std::string& type, const std::string& id) {
   KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
@@ -204,7 +255,10 @@ Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRe
       return r;
     }
   }
-  return ResourceResponse(*current, 200, req.base_url, PreferReturn::kRepresentation, false);
+  FhirResponse resp =
+      ResourceResponse(*current, 200, req.base_url, PreferReturn::kRepresentation, false);
+  KY_RETURN_IF_ERROR(ApplySubsetting(s, req, &resp));
+  return resp;
 }
 
 Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
@@ -221,7 +275,10 @@ Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirR
     r.SetHeader("ETag", ETag(stored->version));
     return r;
   }
-  return ResourceResponse(*stored, 200, req.base_url, PreferReturn::kRepresentation, false);
+  FhirResponse resp =
+      ResourceResponse(*stored, 200, req.base_url, PreferReturn::kRepresentation, false);
+  KY_RETURN_IF_ERROR(ApplySubsetting(s, req, &resp));
+  return resp;
 }
 
 Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,

@@ -13,39 +13,6 @@ namespace {
 
 constexpr int kMaxIncludeIterations = 4;
 
-// Rewrites a stored resource for _summary / _elements; other requests send stored bytes.
-Result<std::string> Subset(Services& s, const std::string& body, const search::SearchRequest& sr) {
-  KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(body));
-  std::string type(r.GetString("resourceType"));
-  json::Value out = json::Value::Object();
-  auto keep = [&](const std::string& key) {
-    if (key == "resourceType" || key == "id" || key == "meta") return true;
-    if (!sr.elements.empty())
-      return std::find(sr.elements.begin(), sr.elements.end(), key) != sr.elements.end();
-    if (sr.summary == "text") return key == "text";
-    if (sr.summary == "data") return key != "text";
-    if (sr.summary == "true") {
-      std::string name = key;
-      auto child = s.defs.ResolveChild(type, name);
-      return child && (child->def->is_summary || child->def->min > 0);
-    }
-    return true;
-  };
-  for (auto& m : r.members())
-    if (keep(m.key)) out.members().push_back(std::move(m));
-  // Mark the resource as incomplete (SUBSETTED), as the spec requires.
-  json::Value* meta = out.Find("meta");
-  if (!meta) meta = &out.Set("meta", json::Value::Object());
-  json::Value* tags = meta->Find("tag");
-  if (!tags) tags = &meta->Set("tag", json::Value::Array());
-  json::Value tag = json::Value::Object();
-  tag.Set("system",
-          json::Value::String("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
-  tag.Set("code", json::Value::String("SUBSETTED"));
-  tags->Push(std::move(tag));
-  return json::Write(out);
-}
-
 std::string SelfQuery(const search::QueryParams& params, const std::vector<std::string>& ignored,
                       bool drop_paging) {
   std::string q;
@@ -196,7 +163,7 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
     json::Value e = json::Value::Object();
     e.Set("fullUrl", json::Value::String(req.base_url + "/" + r.type + "/" + r.id));
     if (subset) {
-      KY_ASSIGN_OR_RETURN(std::string body, Subset(s, r.body, sr));
+      KY_ASSIGN_OR_RETURN(std::string body, SubsetResource(s, r.body, sr));
       e.Set("resource", json::Value::Raw(std::move(body)));
     } else {
       e.Set("resource", json::Value::Raw(r.body));

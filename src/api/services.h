@@ -50,6 +50,9 @@ class Services {
 
 // --- helpers shared by the interactions
 
+// A stored resource cut down to what _summary / _elements ask for, marked SUBSETTED.
+Result<std::string> SubsetResource(const Services& s, const std::string& body,
+                                   const search::SearchRequest& sr);
 // Parses a request body as a resource: UTF-8 JSON object, known type, valid structure.
 Result<json::Value> ParseResource(const Services& s, const std::string& body);
 // Sets id, meta.versionId and meta.lastUpdated (keeping the rest of meta).
