@@ -99,12 +99,16 @@ std::string SqlBuilder::RangeSql(Comparator cmp, const std::string& lo, const st
     case Comparator::kEb:
       return "(" + hi + " < " + Bind(sql, low) + ")";
     case Comparator::kGe: {
+      // Either alternative implies hi >= L; saying so lets an index range on hi answer.
       std::string H1 = Bind(sql, high), L = Bind(sql, low), H2 = Bind(sql, high);
-      return "(" + hi + " > " + H1 + " OR (" + lo + " >= " + L + " AND " + hi + " <= " + H2 + "))";
+      return "(" + hi + " >= " + L + " AND (" + hi + " > " + H1 + " OR (" + lo + " >= " + L +
+             " AND " + hi + " <= " + H2 + ")))";
     }
     case Comparator::kLe: {
+      // Either alternative implies lo <= H.
       std::string L1 = Bind(sql, low), L = Bind(sql, low), H = Bind(sql, high);
-      return "(" + lo + " < " + L1 + " OR (" + lo + " >= " + L + " AND " + hi + " <= " + H + "))";
+      return "(" + lo + " <= " + H + " AND (" + lo + " < " + L1 + " OR (" + lo + " >= " + L +
+             " AND " + hi + " <= " + H + ")))";
     }
     case Comparator::kAp: {
       // The planner widened [L, H] already; approximately means overlapping.
