@@ -19,6 +19,22 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
 
 constexpr int64_t kMicrosPerSecond = 1000000;
 
+// Fractional seconds after the '.': at least one digit; milliseconds from the first three.
+bool Fraction(std::string_view s, size_t* pos, int* millis, int* digits) {
+  size_t start = *pos;
+  int ms = 0, n = 0;
+  while (*pos < s.size() && s[*pos] >= '0' && s[*pos] <= '9') {
+    if (n < 3) ms = ms * 10 + (s[*pos] - '0');
+    ++n;
+    ++*pos;
+  }
+  if (*pos == start) return false;
+  for (int k = n; k < 3; ++k) ms *= 10;
+  *millis = ms;
+  *digits = n;
+  return true;
+}
+
 }  // namespace
 
 int64_t DaysFromCivil(int y, int m, int d) {
@@ -105,17 +121,7 @@ std::optional<DateTimeValue> ParseDateTime(std::string_view s, bool allow_partia
         have_second = true;
         if (pos < s.size() && s[pos] == '.') {
           ++pos;
-          size_t start = pos;
-          int ms = 0, n = 0;
-          while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-            if (n < 3) ms = ms * 10 + (s[pos] - '0');
-            ++n;
-            ++pos;
-          }
-          if (pos == start) return std::nullopt;
-          for (int k = n; k < 3; ++k) ms *= 10;
-          v.millis = ms;
-          v.fraction_digits = n;
+          if (!Fraction(s, &pos, &v.millis, &v.fraction_digits)) return std::nullopt;
           v.precision = DatePrecision::kMillisecond;
         }
       }
@@ -222,16 +228,8 @@ std::optional<TimeValue> ParseTime(std::string_view s) {
   if (pos < s.size()) {
     if (s[pos] != '.') return std::nullopt;
     ++pos;
-    size_t start = pos;
-    int ms = 0, n = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (n < 3) ms = ms * 10 + (s[pos] - '0');
-      ++n;
-      ++pos;
-    }
-    if (pos == start || pos != s.size()) return std::nullopt;
-    for (int k = n; k < 3; ++k) ms *= 10;
-    t.millis = ms;
+    int digits;
+    if (!Fraction(s, &pos, &t.millis, &digits) || pos != s.size()) return std::nullopt;
     t.precision = DatePrecision::kMillisecond;
   }
   return t;
