@@ -129,23 +129,27 @@ Status Definitions::LoadStructureDefinitions(const json::Value& bundle) {
 }
 
 void Definitions::LoadValueSets(const json::Value& bundle) {
-  // CodeSystems first: a ValueSet may include a whole system.
-  std::unordered_map<std::string, std::unordered_set<std::string>> systems;
   const json::Value* entries = bundle.Find("entry");
   if (!entries) return;
+  // CodeSystems first: a ValueSet may include a whole system. Nested concepts are children.
   for (const json::Value& entry : entries->items()) {
     const json::Value* r = entry.Find("resource");
     if (!r || r->GetString("resourceType") != "CodeSystem") continue;
-    auto& codes = systems[std::string(r->GetString("url"))];
-    std::vector<const json::Value*> stack{r};
+    CodeSystemTree& tree = code_systems_[std::string(r->GetString("url"))];
+    std::vector<std::pair<const json::Value*, std::string>> stack{{r, ""}};
     while (!stack.empty()) {
-      const json::Value* node = stack.back();
+      auto [node, parent] = stack.back();
       stack.pop_back();
-      if (const json::Value* concepts = node->Find("concept")) {
-        for (const json::Value& c : concepts->items()) {
-          codes.insert(std::string(c.GetString("code")));
-          stack.push_back(&c);
+      const json::Value* concepts = node->Find("concept");
+      if (!concepts) continue;
+      for (const json::Value& c : concepts->items()) {
+        std::string code(c.GetString("code"));
+        tree.codes.push_back(code);
+        if (!parent.empty()) {
+          tree.parent[code] = parent;
+          tree.children[parent].push_back(code);
         }
+        stack.emplace_back(&c, code);
       }
     }
   }
@@ -155,27 +159,61 @@ void Definitions::LoadValueSets(const json::Value& bundle) {
     const json::Value* compose = r->Find("compose");
     const json::Value* includes = compose ? compose->Find("include") : nullptr;
     if (!includes || compose->Find("exclude")) continue;
-    std::unordered_set<std::string> codes;
+    std::vector<Code> expansion;
     bool complete = true;
     for (const json::Value& inc : includes->items()) {
-      if (inc.Find("filter") || inc.Find("valueSet")) {
+      std::string system(inc.GetString("system"));
+      if (inc.Find("filter") || inc.Find("valueSet") || system.empty()) {
         complete = false;
         break;
       }
       if (const json::Value* concepts = inc.Find("concept")) {
         for (const json::Value& c : concepts->items())
-          codes.insert(std::string(c.GetString("code")));
+          expansion.push_back({system, std::string(c.GetString("code"))});
       } else {
-        auto sys = systems.find(std::string(inc.GetString("system")));
-        if (sys == systems.end() || sys->second.empty()) {
+        auto sys = code_systems_.find(system);
+        if (sys == code_systems_.end() || sys->second.codes.empty()) {
           complete = false;
           break;
         }
-        codes.insert(sys->second.begin(), sys->second.end());
+        for (const std::string& code : sys->second.codes) expansion.push_back({system, code});
       }
     }
-    if (complete && !codes.empty()) valuesets_[std::string(r->GetString("url"))] = std::move(codes);
+    if (!complete || expansion.empty()) continue;
+    std::string url(r->GetString("url"));
+    auto& codes = valuesets_[url];
+    for (const Code& c : expansion) codes.insert(c.code);
+    expansions_[url] = std::move(expansion);
   }
+}
+
+const std::vector<Definitions::Code>* Definitions::ValueSetExpansion(std::string_view url) const {
+  std::string key(url);
+  if (auto bar = key.find('|'); bar != std::string::npos) key.resize(bar);
+  auto it = expansions_.find(key);
+  return it == expansions_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::vector<std::string>> Definitions::Subsumed(std::string_view system,
+                                                              std::string_view code,
+                                                              bool below) const {
+  auto sys = code_systems_.find(std::string(system));
+  // A CodeSystem without concepts (SNOMED CT, LOINC) is known by name only.
+  if (sys == code_systems_.end() || sys->second.codes.empty()) return std::nullopt;
+  const CodeSystemTree& tree = sys->second;
+  std::vector<std::string> out{std::string(code)};
+  if (below) {
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto kids = tree.children.find(out[i]);
+      if (kids != tree.children.end())
+        out.insert(out.end(), kids->second.begin(), kids->second.end());
+    }
+  } else {
+    for (auto p = tree.parent.find(out.back()); p != tree.parent.end() && out.size() < 64;
+         p = tree.parent.find(out.back()))
+      out.push_back(p->second);
+  }
+  return out;
 }
 
 void Definitions::LoadCompartment(const json::Value& cd) {

@@ -60,6 +60,17 @@ class Definitions {
   // enumerated from the loaded files (such bindings are then not enforced).
   const std::unordered_set<std::string>* ValueSetCodes(std::string_view url) const;
 
+  struct Code {
+    std::string system, code;
+  };
+  // The (system, code) pairs of a ValueSet whose compose the loaded files enumerate (concept
+  // lists, or whole loaded CodeSystems), or nullptr. A "|version" suffix is ignored.
+  const std::vector<Code>* ValueSetExpansion(std::string_view url) const;
+  // `code` and the codes it subsumes (below) or that subsume it (above) in a loaded CodeSystem's
+  // hierarchy; nullopt when the system is not loaded.
+  std::optional<std::vector<std::string>> Subsumed(std::string_view system, std::string_view code,
+                                                   bool below) const;
+
   // Patient compartment: for each resource type, the search parameters that link it to a
   // Patient ("subject", "performer", ...). Types absent here are not in the compartment.
   const std::map<std::string, std::vector<std::string>>& PatientCompartment() const {
@@ -80,6 +91,13 @@ class Definitions {
   std::unordered_map<std::string, ElementDef> elements_;    // by path
   std::unordered_map<std::string, std::vector<const ElementDef*>> children_;
   std::unordered_map<std::string, std::unordered_set<std::string>> valuesets_;
+  std::unordered_map<std::string, std::vector<Code>> expansions_;
+  struct CodeSystemTree {
+    std::vector<std::string> codes;
+    std::unordered_map<std::string, std::string> parent;
+    std::unordered_map<std::string, std::vector<std::string>> children;
+  };
+  std::unordered_map<std::string, CodeSystemTree> code_systems_;
   std::map<std::string, std::vector<std::string>> patient_compartment_;
 };
 

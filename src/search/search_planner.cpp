@@ -16,6 +16,7 @@ using store::Condition;
 using store::IndexTable;
 
 constexpr int kMaxChainDepth = 4;
+constexpr size_t kMaxTokenSet = 2000;  // codes one :in / :below may expand to
 
 struct Prefixed {
   Comparator cmp = Comparator::kEq;
@@ -105,8 +106,8 @@ store::IndexTable SearchPlanner::TableFor(const std::string& t) {
 namespace {
 
 // The condition one value of a parameter (not a chain) stands for.
-Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterParam& f,
-                                 const std::string& raw, int64_t now) {
+Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::SearchParamDef& def,
+                                 const FilterParam& f, const std::string& raw, int64_t now) {
   Condition c;
   c.param = def.code;
   c.table = SearchPlanner::TableFor(def.type);
@@ -129,6 +130,27 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     return c;
   }
   if (def.type == "token") {
+    if (mod == "in" || mod == "not-in") {
+      // Codes of a ValueSet the loaded definitions enumerate.
+      const auto* expansion = defs.ValueSetExpansion(value);
+      if (!expansion)
+        return BadValue(f, raw, "the ValueSet is not known here or cannot be expanded");
+      if (expansion->size() > kMaxTokenSet)
+        return BadValue(f, raw, "the ValueSet has too many codes for :" + mod);
+      for (const auto& code : *expansion) c.token_set.emplace_back(code.system, code.code);
+      c.negated = mod == "not-in";
+      return c;
+    }
+    if (mod == "above" || mod == "below") {
+      // Subsumption in a CodeSystem hierarchy the loaded definitions carry.
+      std::vector<std::string> parts = SplitEscaped(raw, '|', true);
+      if (parts.size() != 2 || parts[0].empty() || parts[1].empty())
+        return BadValue(f, raw, ":" + mod + " needs system|code");
+      auto codes = defs.Subsumed(parts[0], parts[1], mod == "below");
+      if (!codes) return BadValue(f, raw, "the code system is not known here");
+      for (const std::string& code : *codes) c.token_set.emplace_back(parts[0], code);
+      return c;
+    }
     if (!mod.empty() && mod != "not" && mod != "text")
       return Invalid("Modifier :" + mod + " is not supported on token parameter " + def.code,
                      f.name);
@@ -247,8 +269,8 @@ Result<Condition> ValueCondition(const fhir::SearchParamDef& def, const FilterPa
     first.type = def.components[0].type.empty() ? "token" : def.components[0].type;
     fhir::SearchParamDef second = first;
     second.type = def.components[1].type.empty() ? "token" : def.components[1].type;
-    KY_ASSIGN_OR_RETURN(Condition a, ValueCondition(first, plain, parts[0], now));
-    KY_ASSIGN_OR_RETURN(Condition b, ValueCondition(second, plain, parts[1], now));
+    KY_ASSIGN_OR_RETURN(Condition a, ValueCondition(defs, first, plain, parts[0], now));
+    KY_ASSIGN_OR_RETURN(Condition b, ValueCondition(defs, second, plain, parts[1], now));
     c.table = IndexTable::kComposite;
     if (first.type == "reference") {
       c.code = (a.target_types.size() == 1 ? a.target_types[0] + "/" : std::string()) + a.target_id;
@@ -412,7 +434,7 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
     return Invalid(":missing takes one value, true or false", f.name);
   for (const std::string& raw : f.values) {
     if (raw.empty()) return BadValue(f, raw, "empty value");
-    KY_ASSIGN_OR_RETURN(Condition c, ValueCondition(*def, f, raw, now));
+    KY_ASSIGN_OR_RETURN(Condition c, ValueCondition(defs_, *def, f, raw, now));
     // "not any of" is an AND of negations.
     if (c.negated)
       query->clauses.push_back({c});

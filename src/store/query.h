@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kangyun::store {
@@ -43,6 +44,9 @@ struct Condition {
   std::optional<std::string> system;
   std::optional<std::string> code;
   bool token_text = false;  // :text: prefix match on the display text
+  // A set of (system, code) pairs (:in, :not-in, :above, :below); when set, system and code
+  // are not used.
+  std::vector<std::pair<std::string, std::string>> token_set;
 
   // kNumber, kQuantity, kDate, kLastUpdated: comparator and the search value's range
   Comparator cmp = Comparator::kEq;

@@ -137,6 +137,20 @@ std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* 
         std::string lo = Bind(sql, c.text), hi = Bind(sql, PrefixUpperBound(c.text));
         return "(" + i + ".text >= " + lo + " AND " + i + ".text < " + hi + ")";
       }
+      if (!c.token_set.empty()) {
+        // A bare `code` element is indexed without a system (its binding implies it), so it
+        // matches a set member by code alone.
+        std::string values, codes;
+        for (const auto& [system, code] : c.token_set) {
+          std::string code_param = Bind(sql, code);
+          if (!values.empty()) values += ", ";
+          values += "(" + Bind(sql, system) + ", " + code_param + ")";
+          if (!codes.empty()) codes += ", ";
+          codes += code_param;
+        }
+        return "((" + i + ".system, " + i + ".code) IN (VALUES " + values + ") OR (" + i +
+               ".system = '' AND " + i + ".code IN (" + codes + ")))";
+      }
       std::string s = "1=1";
       if (c.code) s += " AND " + i + ".code = " + Bind(sql, *c.code);
       if (c.system) s += " AND " + i + ".system = " + Bind(sql, *c.system);

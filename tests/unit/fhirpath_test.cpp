@@ -179,6 +179,12 @@ TEST_F(FhirPathTest, ResolveAndExtension) {
   EXPECT_EQ(Eval("extension('http://example.org/ethnicity').value"), R"(["01"])");
   EXPECT_EQ(Eval("Patient.extension.where(url = 'http://example.org/ethnicity').exists()"),
             "[true]");
+  EXPECT_EQ(Eval("gender.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')"),
+            "[true]");
+  EXPECT_EQ(Eval("Observation.code.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')",
+                 kObservation),
+            "[false]");
+  EXPECT_EQ(Eval("gender.memberOf('http://example.org/unknown')"), "[]");
   EXPECT_EQ(Eval("%resource.id"), R"(["p1"])");
   EXPECT_EQ(Eval("iif(active, 'yes', 'no')"), R"(["yes"])");
   EXPECT_EQ(Eval("active.hasValue()"), "[true]");

@@ -722,7 +722,36 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
     }
     return out;
   }
-  if (name == "memberOf" || name == "conformsTo" || name == "subsumes" || name == "subsumedBy") {
+  if (name == "memberOf") {
+    // Against the ValueSets the loaded definitions enumerate; unknown sets give empty.
+    ExpectArgs(fn, 1, 1);
+    auto url = SingletonString(arg(0));
+    if (input.empty() || !url || !options_.definitions) return {};
+    const auto* expansion = options_.definitions->ValueSetExpansion(*url);
+    if (!expansion) return {};
+    Collection single = Single(input);
+    const Item& item = single[0];
+    auto in_set = [&](std::string_view system, std::string_view code) {
+      for (const auto& c : *expansion)
+        if (c.code == code && (system.empty() || c.system == system)) return true;
+      return false;
+    };
+    if (item.node && item.node->is_object()) {
+      std::vector<const json::Value*> codings;
+      if (const json::Value* list = item.node->Find("coding")) {
+        for (const json::Value& c : list->items()) codings.push_back(&c);
+      } else {
+        codings.push_back(item.node);
+      }
+      for (const json::Value* c : codings)
+        if (in_set(c->GetString("system"), c->GetString("code"))) return Bool(true);
+      return Bool(false);
+    }
+    Item v = ToSystemValue(item);
+    if (v.kind != Item::Kind::kString) return {};
+    return Bool(in_set("", v.text));
+  }
+  if (name == "conformsTo" || name == "subsumes" || name == "subsumedBy") {
     // Needs a terminology or validation service; unknown here, which FHIRPath spells empty.
     return {};
   }
