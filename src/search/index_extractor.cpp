@@ -136,8 +136,17 @@ void AddToken(const std::string& param, const Item& item, IndexRows* rows) {
     if (const json::Value* type = v.Find("type"))
       type_text = fhir::NormalizeForSearch(type->GetString("text"));
     std::string value(v.GetString("value"));
-    if (!value.empty())
-      rows->tokens.push_back({param, std::string(v.GetString("system")), value, type_text});
+    if (value.empty()) return;
+    rows->tokens.push_back({param, std::string(v.GetString("system")), value, type_text});
+    // :of-type searches the identifier's type coding together with its value.
+    if (const json::Value* type = v.Find("type")) {
+      if (const json::Value* codings = type->Find("coding")) {
+        for (const json::Value& c : codings->items()) {
+          rows->tokens.push_back({param + ":of-type", std::string(c.GetString("system")),
+                                  std::string(c.GetString("code")) + "|" + value, ""});
+        }
+      }
+    }
     return;
   }
   if (t == "ContactPoint") {

@@ -151,6 +151,16 @@ Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::Sear
       for (const std::string& code : *codes) c.token_set.emplace_back(parts[0], code);
       return c;
     }
+    if (mod == "of-type") {
+      // type-system|type-code|value, matched against the identifier's type coding.
+      std::vector<std::string> parts = SplitEscaped(raw, '|', true);
+      if (parts.size() != 3 || parts[1].empty() || parts[2].empty())
+        return BadValue(f, raw, ":of-type needs type-system|type-code|value");
+      c.param = def.code + ":of-type";
+      c.system = parts[0];
+      c.code = parts[1] + "|" + parts[2];
+      return c;
+    }
     if (!mod.empty() && mod != "not" && mod != "text")
       return Invalid("Modifier :" + mod + " is not supported on token parameter " + def.code,
                      f.name);
