@@ -10,7 +10,7 @@
 #include "fhir/definitions.h"
 #include "fhir/search_parameters.h"
 #include "http/server.h"
-#include "store/store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace kangyun::cli {
 

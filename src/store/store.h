@@ -111,7 +111,4 @@ class Store {
                                                           int64_t after_rid, int64_t count) = 0;
 };
 
-// Opens (creating and migrating as needed) a SQLite store at path.
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
-
 }  // namespace kangyun::store

@@ -12,7 +12,7 @@
 #include "base/env.h"
 #include "fhir/definitions.h"
 #include "fhir/search_parameters.h"
-#include "store/store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace {
 std::unique_ptr<kangyun::fhir::Definitions> g_defs;

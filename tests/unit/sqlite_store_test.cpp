@@ -1,10 +1,11 @@
+#include "store/sqlite/sqlite_store.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "store/result_set_cache.h"
-#include "store/store.h"
 
 namespace kangyun::store {
 namespace {

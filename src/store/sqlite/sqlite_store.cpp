@@ -1,6 +1,8 @@
 // SqliteStore: the embedded store. WAL journal, one serialised writer, a pool of readers that
 // each see a consistent snapshot. synchronous=FULL so that an acknowledged commit survives a
 // crash of the process or the machine.
+#include "store/sqlite/sqlite_store.h"
+
 #include <sqlite3.h>
 
 #include <atomic>
@@ -15,7 +17,6 @@
 #include "store/result_set_cache.h"
 #include "store/sql_builder.h"
 #include "store/sqlite/schema.h"
-#include "store/store.h"
 
 namespace kangyun::store {
 namespace {
