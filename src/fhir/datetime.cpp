@@ -108,12 +108,11 @@ std::optional<DateTimeValue> ParseDateTime(std::string_view s, bool allow_partia
     if (s[pos] != 'T' || !Digits(s, pos + 1, 2, &v.hour) || v.hour > 23) return std::nullopt;
     pos += 3;
     v.precision = DatePrecision::kHour;
-    bool have_minute = false, have_second = false;
+    bool have_second = false;
     if (pos < s.size() && s[pos] == ':') {
       if (!Digits(s, pos + 1, 2, &v.minute) || v.minute > 59) return std::nullopt;
       pos += 3;
       v.precision = DatePrecision::kMinute;
-      have_minute = true;
       if (pos < s.size() && s[pos] == ':') {
         if (!Digits(s, pos + 1, 2, &v.second) || v.second > 59) return std::nullopt;
         pos += 3;
@@ -127,7 +126,6 @@ std::optional<DateTimeValue> ParseDateTime(std::string_view s, bool allow_partia
       }
     }
     if (!allow_partial_time && !have_second) return std::nullopt;
-    (void)have_minute;
     if (pos < s.size()) {
       if (s[pos] == 'Z') {
         v.tz_offset_minutes = 0;

@@ -176,7 +176,6 @@ void Evaluator::Navigate(const Item& item, std::string_view name, Collection* ou
   for (const json::Member& m : obj.members()) {
     if (m.key.size() > name.size() && StartsWith(m.key, name) && m.key[name.size()] >= 'A' &&
         m.key[name.size()] <= 'Z') {
-      Item before_count;
       size_t n = out->size();
       add(&m.value, m.key);
       // Without definitions, type the choice from its suffix.
@@ -190,7 +189,6 @@ void Evaluator::Navigate(const Item& item, std::string_view name, Collection* ou
           if (!IsFhirPrimitiveName(lower)) it.def_key = suffix;
         }
       }
-      (void)before_count;
     }
   }
 }
