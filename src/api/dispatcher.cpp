@@ -201,10 +201,14 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       }
       std::vector<std::string> types;
       if (!route.type.empty()) types.push_back(route.type);
-      return Search(s, rtxn, req, types, params, "");
+      return Search(s, rtxn, req, types, params);
     }
-    case K::kCompartmentSearch:
-      return Search(s, rtxn, req, {route.compartment_type}, req.query, route.id);
+    case K::kCompartmentSearch: {
+      store::Condition in_compartment;
+      in_compartment.kind = store::Condition::Kind::kCompartment;
+      in_compartment.text = route.id;
+      return Search(s, rtxn, req, {route.compartment_type}, req.query, {{in_compartment}});
+    }
     case K::kSystemHistory:
     case K::kTypeHistory:
     case K::kInstanceHistory:

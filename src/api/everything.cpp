@@ -1,9 +1,6 @@
 // Patient/{id}/$everything: the resident's whole record in one call: the Patient, everything
 // in the Patient compartment, and the resources those refer to (practitioners, organisations,
 // medications, ...).
-#include <algorithm>
-#include <unordered_set>
-
 #include "api/services.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
@@ -36,6 +33,7 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
   for (const std::string& t : types)
     if (!s.defs.IsResourceType(t))
       return Invalid("Unknown resource type '" + t + "' in _type", "_type");
+  bool type_filtered = !types.empty();
   if (types.empty()) {
     for (const auto& [t, ps] : s.defs.PatientCompartment()) types.push_back(t);
   }
@@ -64,46 +62,21 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
     no_date.missing = true;
     extra.push_back({undated, in_window, no_date});
   }
+  // The resources the page refers to outside the compartment come by _include, restricted
+  // to the asked types when _type is given.
+  if (type_filtered) {
+    for (const std::string& t : types) params.emplace_back("_include", "*:*:" + t);
+  } else {
+    params.emplace_back("_include", "*");
+  }
   // The compartment search does the paging; the Patient is part of its own compartment.
+  store::Condition in_compartment;
+  in_compartment.kind = store::Condition::Kind::kCompartment;
+  in_compartment.text = patient_id;
+  extra.push_back({in_compartment});
   FhirRequest sub = req;
   sub.path = "Patient/" + patient_id + "/$everything";
-  KY_ASSIGN_OR_RETURN(FhirResponse page,
-                      Search(s, txn, sub, types, params, patient_id, std::move(extra)));
-  // Add what the page's resources refer to outside the compartment.
-  KY_ASSIGN_OR_RETURN(json::Value bundle, json::Parse(page.body));
-  std::vector<int64_t> rids;
-  std::unordered_set<std::string> present;
-  if (json::Value* entries = bundle.Find("entry")) {
-    for (const json::Value& e : entries->items()) {
-      const json::Value* r = e.Find("resource");
-      if (!r) continue;
-      std::string type(r->GetString("resourceType")), id(r->GetString("id"));
-      present.insert(type + "/" + id);
-      KY_ASSIGN_OR_RETURN(auto cur, txn.ReadCurrent(type, id));
-      if (cur) rids.push_back(cur->rid);
-    }
-  }
-  store::IncludeSpec spec;
-  spec.param = "*";
-  KY_ASSIGN_OR_RETURN(auto referenced, txn.Included(rids, spec));
-  KY_ASSIGN_OR_RETURN(auto rows, txn.ReadRows(referenced));
-  json::Value* entries = bundle.Find("entry");
-  if (!entries && !rows.empty()) entries = &bundle.Set("entry", json::Value::Array());
-  bool filtered = false;
-  for (const auto& [k, v] : req.query) filtered = filtered || k == "_type";
-  for (const auto& r : rows) {
-    if (filtered && std::find(types.begin(), types.end(), r.type) == types.end()) continue;
-    if (!present.insert(r.type + "/" + r.id).second) continue;
-    json::Value e = json::Value::Object();
-    e.Set("fullUrl", json::Value::String(req.base_url + "/" + r.type + "/" + r.id));
-    e.Set("resource", json::Value::Raw(r.body));
-    json::Value search = json::Value::Object();
-    search.Set("mode", json::Value::String("include"));
-    e.Set("search", std::move(search));
-    entries->Push(std::move(e));
-  }
-  page.body = json::Write(bundle);
-  return page;
+  return Search(s, txn, sub, types, params, std::move(extra));
 }
 
 }  // namespace kangyun::api

@@ -295,9 +295,15 @@ Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const
     if (matches.size() == 1)
       return ResourceResponse(matches[0], 200, req.base_url, PreferredReturn(req), true);
   }
-  KY_ASSIGN_OR_RETURN(
-      store::StoredResource stored,
-      WriteVersion(s, txn, std::move(resource), s.ids.NewId(), std::nullopt, "POST"));
+  return CreateWithId(s, txn, req, type, std::move(resource), s.ids.NewId());
+}
+
+Result<FhirResponse> CreateWithId(Services& s, Txn& txn, const FhirRequest& req,
+                                  const std::string& type, json::Value resource,
+                                  const std::string& id) {
+  KY_RETURN_IF_ERROR(CheckType(resource, type));
+  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
+                      WriteVersion(s, txn, std::move(resource), id, std::nullopt, "POST"));
   return ResourceResponse(stored, 201, req.base_url, PreferredReturn(req), true);
 }
 

@@ -29,7 +29,7 @@ std::string SelfQuery(const search::QueryParams& params, const std::vector<std::
 
 Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
-                            const search::QueryParams& params, const std::string& compartment,
+                            const search::QueryParams& params,
                             std::vector<std::vector<store::Condition>> extra_clauses) {
   KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(params));
   std::vector<std::string> searched = types;
@@ -43,12 +43,6 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   bool strict = PreferStrict(req);
   KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
                       s.planner.Plan(searched, sr, strict, s.clock.NowMicros()));
-  if (!compartment.empty()) {
-    store::Condition c;
-    c.kind = store::Condition::Kind::kCompartment;
-    c.text = compartment;
-    plan.query.clauses.push_back({c});
-  }
   for (auto& clause : extra_clauses) plan.query.clauses.push_back(std::move(clause));
   int count = sr.count.value_or(s.config.default_count);
   count = std::min(count, s.config.max_count);

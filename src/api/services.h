@@ -92,6 +92,11 @@ Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirR
                            const std::string& version);
 Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             json::Value resource);
+// A create with an id chosen beforehand (a transaction assigns ids before any entry runs, so
+// that references to urn:uuid: full URLs can be rewritten).
+Result<FhirResponse> CreateWithId(Services& s, Txn& txn, const FhirRequest& req,
+                                  const std::string& type, json::Value resource,
+                                  const std::string& id);
 Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             const std::string& id, json::Value resource);
 Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
@@ -106,7 +111,7 @@ Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const Fhi
                              const std::string& type, const std::string& id);
 Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
-                            const search::QueryParams& params, const std::string& compartment,
+                            const search::QueryParams& params,
                             std::vector<std::vector<store::Condition>> extra_clauses = {});
 Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);

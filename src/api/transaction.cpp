@@ -274,22 +274,16 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
     Result<FhirResponse> result = Internal("not run");
     if (e->method == "POST") {
       // A create with the id chosen above, so references to it are already rewritten.
+      std::vector<std::string> segments = PathSegments(sub.path);
       auto resource = ParseResource(s, body);
-      if (!resource.ok()) {
+      if (segments.size() != 1) {
+        result =
+            Invalid("request.url must be the resource type for a POST", where + ".request.url");
+      } else if (!resource.ok()) {
         result = resource.status();
       } else {
-        std::string type(resource->GetString("resourceType"));
-        if (PathSegments(sub.path).size() != 1 || PathSegments(sub.path)[0] != type) {
-          result =
-              Invalid("request.url must be the resource type for a POST", where + ".request.url");
-        } else {
-          auto stored = WriteVersion(s, *txn, std::move(resource).value(), assigned_ids[e->index],
-                                     std::nullopt, "POST");
-          if (!stored.ok())
-            result = stored.status();
-          else
-            result = ResourceResponse(*stored, 201, req.base_url, PreferredReturn(req), true);
-        }
+        result = CreateWithId(s, *txn, sub, segments[0], std::move(resource).value(),
+                              assigned_ids[e->index]);
       }
     } else {
       result = DispatchIn(s, *txn, sub);

@@ -1,6 +1,7 @@
 // Small string helpers shared by every layer.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,10 @@ std::string_view Trim(std::string_view s);
 std::string AsciiLower(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
+// The value of a hexadecimal digit, or -1.
+int HexDigitValue(char c);
+// Four hexadecimal digits at the start of s (a \uXXXX escape), or nullopt.
+std::optional<uint32_t> ParseHex4(std::string_view s);
 // Decodes %XX and, when plus_is_space, '+' (application/x-www-form-urlencoded).
 std::string PercentDecode(std::string_view s, bool plus_is_space);
 std::string PercentEncode(std::string_view s);

@@ -1,6 +1,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/strings.h"
 #include "base/utf8.h"
 #include "json/json.h"
 
@@ -108,21 +109,10 @@ class Parser {
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
   bool ParseHex4(uint32_t* out) {
-    if (pos_ + 4 > s_.size()) return FailB("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9')
-        v |= c - '0';
-      else if (c >= 'a' && c <= 'f')
-        v |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        v |= c - 'A' + 10;
-      else
-        return FailB("invalid \\u escape");
-    }
-    *out = v;
+    auto v = kangyun::ParseHex4(s_.substr(pos_));
+    if (!v) return FailB("invalid \\u escape");
+    pos_ += 4;
+    *out = *v;
     return true;
   }
 

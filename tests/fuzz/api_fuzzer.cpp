@@ -10,13 +10,11 @@
 
 #include "api/fhir_api.h"
 #include "base/env.h"
-#include "fhir/definitions.h"
-#include "fhir/search_parameters.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tests/fuzz/fuzz_definitions.h"
 
 namespace {
-std::unique_ptr<kangyun::fhir::Definitions> g_defs;
-std::unique_ptr<kangyun::fhir::SearchParameterRegistry> g_params;
+kangyun::fuzzing::LoadedDefinitions g_loaded;
 std::unique_ptr<kangyun::store::Store> g_store;
 std::unique_ptr<kangyun::Clock> g_clock;
 std::unique_ptr<kangyun::IdSource> g_ids;
@@ -24,19 +22,15 @@ std::unique_ptr<kangyun::api::FhirApi> g_api;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  auto defs = kangyun::fhir::Definitions::Load(KANGYUN_DEFAULT_DEFINITIONS);
-  if (!defs.ok()) std::abort();
-  g_defs = std::move(defs).value();
-  auto params = kangyun::fhir::SearchParameterRegistry::Load(KANGYUN_DEFAULT_DEFINITIONS, *g_defs);
-  if (!params.ok()) std::abort();
-  g_params = std::move(params).value();
+  g_loaded = kangyun::fuzzing::LoadDefinitionsOrDie();
   std::string path = "/tmp/kangyun-api-fuzz-" + std::to_string(getpid()) + ".db";
   auto store = kangyun::store::OpenSqliteStore(path);
   if (!store.ok()) std::abort();
   g_store = std::move(store).value();
   g_clock = kangyun::SystemClock();
   g_ids = kangyun::RandomIdSource();
-  g_api = std::make_unique<kangyun::api::FhirApi>(*g_defs, *g_params, *g_store, *g_clock, *g_ids);
+  g_api = std::make_unique<kangyun::api::FhirApi>(*g_loaded.defs, *g_loaded.params, *g_store,
+                                                  *g_clock, *g_ids);
   return 0;
 }
 

@@ -131,8 +131,7 @@ Item ToSystemValue(const Item& item) {
 }
 
 Evaluator::Evaluator(const EvalOptions& options, const json::Value& resource)
-    : options_(options),
-      now_micros_(options.now_micros ? options.now_micros : SystemClock()->NowMicros()) {
+    : options_(options), now_micros_(options.now_micros) {
   std::string type(resource.GetString("resourceType"));
   if (type.empty()) type = InferType(resource);
   root_.push_back(Item::Node(&resource, type, type));

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/env.h"
 #include "fhir/fhirpath/ast.h"
 #include "fhir/fhirpath/fhirpath.h"
 
@@ -40,7 +41,12 @@ class Evaluator {
   Collection CallFunction(const Node& fn, const Collection& input, const Frame& frame);
 
   const Collection& root() const { return root_; }
-  int64_t now_micros() const { return now_micros_; }
+  // The evaluation's now: fixed by the options, else read from the clock on first use (most
+  // expressions never ask, and search-value extraction runs many per write).
+  int64_t now_micros() {
+    if (!now_micros_) now_micros_ = SystemClock()->NowMicros();
+    return now_micros_;
+  }
   const EvalOptions& options() const { return options_; }
 
  private:

@@ -632,7 +632,7 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
     ExpectArgs(fn, 0, 0);
     Item out;
     out.kind = name == "now" ? Item::Kind::kDateTime : Item::Kind::kDate;
-    out.datetime = DateTimeFromMicros(now_micros_);
+    out.datetime = DateTimeFromMicros(now_micros());
     if (name == "today") {
       out.datetime.precision = DatePrecision::kDay;
       out.datetime.tz_offset_minutes.reset();
@@ -642,7 +642,7 @@ Collection Evaluator::CallFunction(const Node& fn, const Collection& input, cons
   if (name == "timeOfDay") {
     Item out;
     out.kind = Item::Kind::kTime;
-    int64_t rem = (now_micros_ / 1000000) % 86400;
+    int64_t rem = (now_micros() / 1000000) % 86400;
     out.time.hour = static_cast<int>(rem / 3600);
     out.time.minute = static_cast<int>((rem / 60) % 60);
     out.time.second = static_cast<int>(rem % 60);

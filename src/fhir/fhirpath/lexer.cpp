@@ -1,5 +1,6 @@
 #include "fhir/fhirpath/lexer.h"
 
+#include "base/strings.h"
 #include "base/utf8.h"
 
 namespace kangyun::fhir::fhirpath {
@@ -42,20 +43,9 @@ Result<std::string> ReadQuoted(std::string_view s, size_t* pos, char quote) {
           out.push_back('\f');
           break;
         case 'u': {
-          if (*pos + 4 > s.size()) return ErrorAt(*pos, "truncated \\u escape");
-          unsigned cp = 0;
-          for (int i = 0; i < 4; ++i) {
-            char h = s[*pos + i];
-            cp <<= 4;
-            if (h >= '0' && h <= '9')
-              cp |= h - '0';
-            else if (h >= 'a' && h <= 'f')
-              cp |= h - 'a' + 10;
-            else if (h >= 'A' && h <= 'F')
-              cp |= h - 'A' + 10;
-            else
-              return ErrorAt(*pos, "invalid \\u escape");
-          }
+          auto hex = ParseHex4(s.substr(*pos));
+          if (!hex) return ErrorAt(*pos, "invalid \\u escape");
+          uint32_t cp = *hex;
           *pos += 4;
           if (cp >= 0xD800 && cp <= 0xDFFF) return ErrorAt(*pos - 6, "surrogate in \\u escape");
           AppendUtf8(cp, &out);

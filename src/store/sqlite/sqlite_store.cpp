@@ -520,17 +520,7 @@ class SqliteStore : public Store {
   }
 
   Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
-    std::unique_ptr<Connection> conn;
-    {
-      std::lock_guard lock(pool_mu_);
-      if (!pool_.empty()) {
-        conn = std::move(pool_.back());
-        pool_.pop_back();
-      }
-    }
-    if (!conn) {
-      KY_ASSIGN_OR_RETURN(conn, Connection::Open(path_));
-    }
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
     KY_RETURN_IF_ERROR(conn->Exec("BEGIN"));
     return std::unique_ptr<ReadTransaction>(new SqliteTransaction(this, std::move(conn)));
   }
@@ -546,17 +536,7 @@ class SqliteStore : public Store {
 
   Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                   int64_t after_rid, int64_t count) override {
-    std::unique_ptr<Connection> conn;
-    {
-      std::lock_guard lock(pool_mu_);
-      if (!pool_.empty()) {
-        conn = std::move(pool_.back());
-        pool_.pop_back();
-      }
-    }
-    if (!conn) {
-      KY_ASSIGN_OR_RETURN(conn, Connection::Open(path_));
-    }
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
     Sql sql;
     SqlBuilder b(SqlDialect::kSqlite);
     sql.text =
@@ -589,6 +569,19 @@ class SqliteStore : public Store {
   Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id, int64_t offset,
                                                             int64_t count, int64_t now) override {
     return result_sets_.Get(id, offset, count, now);
+  }
+
+  // A pooled reader connection, or a new one.
+  Result<std::unique_ptr<Connection>> AcquireReader() {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!pool_.empty()) {
+        std::unique_ptr<Connection> conn = std::move(pool_.back());
+        pool_.pop_back();
+        return conn;
+      }
+    }
+    return Connection::Open(path_);
   }
 
   void ReturnReader(std::unique_ptr<Connection> conn) {
