@@ -25,7 +25,11 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
     } else if (k == "start" || k == "end") {
       auto dt = fhir::ParseDateTime(v, true);
       if (!dt) return Invalid("Invalid " + k + " '" + v + "'", k);
-      (k == "start" ? start : end) = k == "start" ? dt->LowMicros() : dt->HighMicros();
+      if (k == "start") {
+        start = dt->LowMicros();
+      } else {
+        end = dt->HighMicros();
+      }
     } else if (k == "_count" || k == "_page" || k == "_offset") {
       params.emplace_back(k, v);
     }
