@@ -28,6 +28,9 @@ void Usage() {
                "        serve the FHIR R4 API at http://H:N/fhir\n"
                "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
                "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
+               "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
+               "        [--duplicates SHARE] [--as-of YYYY-MM-DD]\n"
+               "        write a synthetic city as FHIR NDJSON (and transaction Bundles)\n"
                "  version\n");
 }
 
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   kangyun::cli::Args args(argv + 2, argv + argc);
   if (command == "serve") return kangyun::cli::ServeCommand(args);
   if (command == "fhirpath") return kangyun::cli::FhirPathCommand(args);
+  if (command == "generate") return kangyun::cli::GenerateCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;
