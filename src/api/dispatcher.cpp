@@ -332,6 +332,11 @@ FhirApi::~FhirApi() { Shutdown(); }
 
 FhirResponse FhirApi::Handle(const FhirRequest& request) { return Dispatch(*services_, request); }
 
+Result<ImportResult> FhirApi::Import(ImportSource& source, const ImportOptions& options,
+                                     const ImportProgress& progress) {
+  return api::Import(*services_, source, options, progress);
+}
+
 void FhirApi::Shutdown() { services_->reindexer->Stop(); }
 
 Status FhirApi::LoadStoredSearchParameters() {

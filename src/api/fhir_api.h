@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "api/bulk_import.h"
 #include "api/fhir_request.h"
 #include "base/env.h"
 #include "base/status.h"
@@ -33,6 +34,10 @@ class FhirApi {
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();
+  // Loads resources from `source` (see api/bulk_import.h). The error is a store failure;
+  // refused lines are counted in the result.
+  Result<ImportResult> Import(ImportSource& source, const ImportOptions& options,
+                              const ImportProgress& progress = {});
   // Stops background jobs (re-indexing) and waits for them.
   void Shutdown();
 

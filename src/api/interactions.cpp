@@ -106,33 +106,45 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
   return txn.ReadRows(rids);
 }
 
+store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const std::string& id,
+                                    int64_t version, int64_t last_updated,
+                                    const std::string& method) {
+  store::ResourceWrite w;
+  w.type = std::string(resource->GetString("resourceType"));
+  w.id = id;
+  w.version = version;
+  w.last_updated = last_updated;
+  w.method = method;
+  StampResource(resource, id, w.version, w.last_updated);
+  w.index = s.extractor.Extract(*resource);
+  w.body = json::Write(*resource);
+  return w;
+}
+
+Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& resource) {
+  if (resource.GetString("resourceType") != "SearchParameter") return Status::Ok();
+  // A new search parameter: once it is stored, register it and re-index existing data in the
+  // background.
+  auto param = s.params.Parse(resource);
+  if (!param.ok()) return param.status();
+  txn.AfterCommit([&s, p = *param] {
+    s.params.Add(p);
+    s.reindexer->Start(*p);
+  });
+  return Status::Ok();
+}
+
 Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method) {
-  store::ResourceWrite w;
-  w.type = std::string(resource.GetString("resourceType"));
-  w.id = id;
-  w.version = existing ? existing->version + 1 : 1;
-  w.last_updated = s.clock.NowMicros();
+  int64_t last_updated = s.clock.NowMicros();
   // Versions of one resource never go back in time, even if the clock does.
-  if (existing && w.last_updated <= existing->last_updated)
-    w.last_updated = existing->last_updated + 1;
-  w.method = method;
-  StampResource(&resource, id, w.version, w.last_updated);
-  w.index = s.extractor.Extract(resource);
-  w.body = json::Write(resource);
+  if (existing && last_updated <= existing->last_updated) last_updated = existing->last_updated + 1;
+  store::ResourceWrite w =
+      PrepareVersion(s, &resource, id, existing ? existing->version + 1 : 1, last_updated, method);
   KY_ASSIGN_OR_RETURN(int64_t rid, txn.Write(w));
-  if (w.type == "SearchParameter") {
-    // A new search parameter: once it is stored, register it and re-index existing data in
-    // the background.
-    auto param = s.params.Parse(resource);
-    if (!param.ok()) return param.status();
-    txn.AfterCommit([&s, p = *param] {
-      s.params.Add(p);
-      s.reindexer->Start(*p);
-    });
-  }
+  KY_RETURN_IF_ERROR(RegisterAfterCommit(s, txn, resource));
   store::StoredResource out;
   out.rid = rid;
   out.type = w.type;

@@ -76,6 +76,14 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
                                                           const search::QueryParams& criteria,
                                                           int64_t limit);
 
+// Stamps id, version and lastUpdated into *resource and builds what the store writes: the
+// bytes and the index rows.
+store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const std::string& id,
+                                    int64_t version, int64_t last_updated,
+                                    const std::string& method);
+// A stored SearchParameter is registered (and data re-indexed) once txn commits.
+Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& resource);
+
 // Writes one new version of a resource (a create or update) in txn. `existing` is the
 // current version when there is one. Returns what was stored.
 Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
@@ -115,6 +123,9 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
                             std::vector<std::vector<store::Condition>> extra_clauses = {});
 Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);
+// Bulk loading (api/bulk_import.h).
+Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptions& options,
+                            const ImportProgress& progress);
 // Batch and transaction Bundles.
 FhirResponse ProcessBundle(Services& s, const FhirRequest& req);
 

@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;
 int ServeCommand(const Args& args);
 int FhirPathCommand(const Args& args);
 int GenerateCommand(const Args& args);
+int LoadCommand(const Args& args);
 
 // Where the FHIR definition files are: --definitions, else $KANGYUN_DEFINITIONS, else the
 // directory scripts/install-deps fills.

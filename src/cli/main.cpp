@@ -18,20 +18,25 @@ std::string DefinitionsDir(const std::string& flag_value) {
 namespace {
 
 void Usage() {
-  std::fprintf(stderr,
-               "Kangyun (康云) regional health cloud\n\n"
-               "usage: kangyun <command> [options]\n\n"
-               "commands:\n"
-               "  serve --db sqlite:PATH [--port N] [--host H] [--threads N]\n"
-               "        [--body-limit BYTES] [--read-timeout SECONDS] [--base-url URL]\n"
-               "        [--definitions DIR]\n"
-               "        serve the FHIR R4 API at http://H:N/fhir\n"
-               "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
-               "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
-               "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
-               "        [--duplicates SHARE] [--as-of YYYY-MM-DD]\n"
-               "        write a synthetic city as FHIR NDJSON (and transaction Bundles)\n"
-               "  version\n");
+  std::fprintf(
+      stderr,
+      "Kangyun (康云) regional health cloud\n\n"
+      "usage: kangyun <command> [options]\n\n"
+      "commands:\n"
+      "  serve --db sqlite:PATH [--port N] [--host H] [--threads N]\n"
+      "        [--body-limit BYTES] [--read-timeout SECONDS] [--base-url URL]\n"
+      "        [--definitions DIR]\n"
+      "        serve the FHIR R4 API at http://H:N/fhir\n"
+      "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
+      "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
+      "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
+      "        [--duplicates SHARE] [--as-of YYYY-MM-DD]\n"
+      "        write a synthetic city as FHIR NDJSON (and transaction Bundles)\n"
+      "  load --db sqlite:PATH DIR [--threads N] [--batch N] [--stats FILE]\n"
+      "        load DIR/*.ndjson through the bulk path (validated and indexed as the API)\n"
+      "  load --url http://HOST:PORT/fhir DIR [--connections N] [--bundle-size N]\n"
+      "        post DIR/*.ndjson to a server as transaction Bundles\n"
+      "  version\n");
 }
 
 }  // namespace
@@ -46,6 +51,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return kangyun::cli::ServeCommand(args);
   if (command == "fhirpath") return kangyun::cli::FhirPathCommand(args);
   if (command == "generate") return kangyun::cli::GenerateCommand(args);
+  if (command == "load") return kangyun::cli::LoadCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

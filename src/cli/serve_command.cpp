@@ -2,15 +2,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "api/fhir_api.h"
-#include "base/env.h"
 #include "base/log.h"
-#include "base/strings.h"
 #include "cli/commands.h"
-#include "fhir/definitions.h"
-#include "fhir/search_parameters.h"
+#include "cli/platform.h"
 #include "http/server.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace kangyun::cli {
 
@@ -47,35 +42,12 @@ int ServeCommand(const Args& args) {
       return 2;
     }
   }
-  if (!StartsWith(db, "sqlite:") || db.size() <= 7) {
-    std::fprintf(stderr, "kangyun serve: --db sqlite:PATH is required\n");
-    return 2;
+  auto platform = OpenPlatform(db, definitions);
+  if (!platform.ok()) {
+    Log(LogLevel::kError, platform.status().message());
+    return platform.status().code() == StatusCode::kInvalid ? 2 : 1;
   }
-  std::string dir = DefinitionsDir(definitions);
-  Log(LogLevel::kInfo, "loading FHIR R4 definitions from " + dir);
-  auto defs = fhir::Definitions::Load(dir);
-  if (!defs.ok()) {
-    Log(LogLevel::kError, defs.status().message() + " (run scripts/install-deps)");
-    return 1;
-  }
-  auto params = fhir::SearchParameterRegistry::Load(dir, **defs);
-  if (!params.ok()) {
-    Log(LogLevel::kError, params.status().message());
-    return 1;
-  }
-  auto store = store::OpenSqliteStore(db.substr(7));
-  if (!store.ok()) {
-    Log(LogLevel::kError, store.status().message());
-    return 1;
-  }
-  auto clock = SystemClock();
-  auto ids = RandomIdSource();
-  api::FhirApi api(**defs, **params, **store, *clock, *ids);
-  Status loaded = api.LoadStoredSearchParameters();
-  if (!loaded.ok()) {
-    Log(LogLevel::kError, loaded.message());
-    return 1;
-  }
+  api::FhirApi& api = *(*platform)->api;
   Log(LogLevel::kWarning,
       "authentication is OFF: this server answers anyone who can reach it (demo mode)");
   http::Server server(api, config);

@@ -5,25 +5,15 @@
 #include <cstdio>
 #include <string>
 
+#include "tests/support/http_client.h"
+
 namespace kangyun::testing {
 namespace {
 
-struct Output {
-  std::string text;
-  int exit_code;
-};
+using Output = CommandOutput;
 
 Output RunFhirPath(const std::string& args) {
-  std::string cmd = std::string(KANGYUN_BINARY) + " fhirpath " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Output out{"", -1};
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
-  int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  return RunKangyun(KANGYUN_BINARY, "fhirpath " + args);
 }
 
 const std::string kPatient = std::string(KANGYUN_SOURCE_DIR) + "/examples/patient.json";

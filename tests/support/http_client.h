@@ -1,28 +1,16 @@
-// A small blocking HTTP/1.1 client for tests: one request per connection, so every test talks
-// to the server the way an independent client would.
+// Test support: the HTTP client of http/client.h and server processes started for a test.
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
+#include "http/client.h"
+
 namespace kangyun::testing {
 
-struct HttpResult {
-  int status = 0;                              // 0 when the connection failed
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string error;
-};
-
-HttpResult HttpCall(const std::string& host, int port, const std::string& method,
-                    const std::string& target,
-                    const std::vector<std::pair<std::string, std::string>>& headers,
-                    const std::string& body, int timeout_seconds = 60);
-
-// Sends raw bytes and returns whatever the server answers before closing (or timeout).
-std::string RawExchange(const std::string& host, int port, const std::string& bytes,
-                        int timeout_seconds);
+using http::HttpCall;
+using http::HttpResult;
+using http::RawExchange;
 
 // A server process started for a test and killed at the end.
 class ServerProcess {
@@ -43,5 +31,12 @@ class ServerProcess {
 };
 
 int FreePort();
+
+struct CommandOutput {
+  std::string text;  // stdout and stderr together
+  int exit_code = -1;
+};
+// Runs `KANGYUN_BINARY args` through the shell and waits for it.
+CommandOutput RunKangyun(const std::string& binary, const std::string& args);
 
 }  // namespace kangyun::testing

@@ -1,0 +1,101 @@
+#include "api/bulk_import.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "api/services.h"
+#include "json/json.h"
+
+namespace kangyun::api {
+namespace {
+
+struct Prepared {
+  json::Value resource;  // kept to stamp again when the resource already exists
+  store::ResourceWrite write;
+};
+
+Result<Prepared> Prepare(Services& s, const std::string& text) {
+  KY_ASSIGN_OR_RETURN(json::Value resource, ParseResource(s, text));
+  std::string id(resource.GetString("id"));
+  std::string type(resource.GetString("resourceType"));
+  if (id.empty()) return Invalid("A loaded resource needs its id", type + ".id");
+  if (!fhir::Validator::IsValidId(id))
+    return Invalid("'" + id + "' is not a valid id", type + ".id");
+  Prepared p;
+  p.write = PrepareVersion(s, &resource, id, 1, s.clock.NowMicros(), "PUT");
+  p.resource = std::move(resource);
+  return p;
+}
+
+// One transaction for the batch: all of it is stored or none.
+Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
+  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
+  for (Prepared& p : batch) {
+    KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrent(p.write.type, p.write.id));
+    if (current) {
+      int64_t last_updated = std::max(p.write.last_updated, current->last_updated + 1);
+      p.write =
+          PrepareVersion(s, &p.resource, p.write.id, current->version + 1, last_updated, "PUT");
+    }
+    KY_RETURN_IF_ERROR(txn->Write(p.write).status());
+    KY_RETURN_IF_ERROR(RegisterAfterCommit(s, *txn, p.resource));
+  }
+  return txn->Commit();
+}
+
+}  // namespace
+
+Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptions& options,
+                            const ImportProgress& progress) {
+  std::mutex source_mu, result_mu;
+  ImportResult result;
+  Status failure;
+  std::atomic<bool> stop{false};
+  auto work = [&] {
+    std::vector<ImportLine> lines;
+    std::vector<Prepared> batch;
+    while (!stop) {
+      lines.clear();
+      {
+        std::lock_guard lock(source_mu);
+        ImportLine line;
+        while (static_cast<int>(lines.size()) < options.batch_size && source.Next(&line))
+          lines.push_back(std::move(line));
+      }
+      if (lines.empty()) return;
+      batch.clear();
+      for (const ImportLine& line : lines) {
+        auto p = Prepare(s, line.text);
+        if (p.ok()) {
+          batch.push_back(std::move(p).value());
+          continue;
+        }
+        std::lock_guard lock(result_mu);
+        ++result.failed;
+        if (result.errors.size() < options.max_errors) {
+          std::string message = p.status().message();
+          if (!p.status().expression().empty()) message += " (at " + p.status().expression() + ")";
+          result.errors.push_back({line.source, line.number, message});
+        }
+      }
+      Status written = WriteBatch(s, batch);
+      std::lock_guard lock(result_mu);
+      if (!written.ok()) {
+        if (failure.ok()) failure = written;
+        stop = true;
+        return;
+      }
+      result.resources += static_cast<int64_t>(batch.size());
+      if (progress) progress(result.resources);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back(work);
+  for (std::thread& t : threads) t.join();
+  if (!failure.ok()) return failure;
+  return result;
+}
+
+}  // namespace kangyun::api

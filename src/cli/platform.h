@@ -1,0 +1,30 @@
+// What `serve` and `load` both open: the FHIR definitions, the search parameters, the store
+// and the API over them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/fhir_api.h"
+#include "base/env.h"
+#include "base/status.h"
+#include "fhir/definitions.h"
+#include "fhir/search_parameters.h"
+#include "store/store.h"
+
+namespace kangyun::cli {
+
+struct Platform {
+  std::unique_ptr<fhir::Definitions> defs;
+  std::unique_ptr<fhir::SearchParameterRegistry> params;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<Clock> clock;
+  std::unique_ptr<IdSource> ids;
+  std::unique_ptr<api::FhirApi> api;
+};
+
+// db is `sqlite:PATH`; definitions_flag as for DefinitionsDir.
+Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
+                                               const std::string& definitions_flag);
+
+}  // namespace kangyun::cli

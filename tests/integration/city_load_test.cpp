@@ -1,0 +1,160 @@
+// A generated city goes into the store through `kangyun load`, by the bulk path and through
+// the API, and the server then answers for every resource of it.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "json/json.h"
+#include "tests/support/http_client.h"
+
+namespace kangyun::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+using Output = CommandOutput;
+
+Output RunKangyun(const std::string& args) { return testing::RunKangyun(KANGYUN_BINARY, args); }
+
+std::string Scratch(const std::string& name) {
+  fs::path dir =
+      fs::temp_directory_path() / ("kangyun-load-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// Lines per type of a generated folder.
+std::map<std::string, int64_t> CountLines(const std::string& dir) {
+  std::map<std::string, int64_t> counts;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".ndjson") continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) ++counts[entry.path().stem().string()];
+  }
+  return counts;
+}
+
+int64_t Total(int port, const std::string& query) {
+  HttpResult r = HttpCall("127.0.0.1", port, "GET", "/fhir/" + query, {}, "");
+  EXPECT_EQ(r.status, 200) << query << " " << r.body;
+  auto bundle = json::Parse(r.body);
+  if (!bundle.ok() || !bundle->Find("total")) return -1;
+  return std::stoll(bundle->Find("total")->str());
+}
+
+const std::string& City() {
+  static const std::string dir = [] {
+    std::string d = Scratch("city") + "/city";
+    Output o = RunKangyun("generate --residents 120 --seed 5 --out " + d);
+    EXPECT_EQ(o.exit_code, 0) << o.text;
+    return d;
+  }();
+  return dir;
+}
+
+void ExpectEveryTypeServed(int port, const std::map<std::string, int64_t>& lines) {
+  ASSERT_GT(lines.size(), 15u);
+  for (const auto& [type, count] : lines)
+    EXPECT_EQ(Total(port, type + "?_summary=count"), count) << type;
+}
+
+TEST(CityLoad, BulkPathStoresEveryResourceSearchableAsTheApiWouldIndexIt) {
+  std::string db = Scratch("bulk") + "/city.db";
+  Output o = RunKangyun("load --db sqlite:" + db + " " + City());
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  EXPECT_NE(o.text.find("0 refused"), std::string::npos) << o.text;
+  auto lines = CountLines(City());
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  ExpectEveryTypeServed(server.port(), lines);
+
+  // The index rows are the API's: identifier, reference, chain and date searches find them.
+  HttpResult patient = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/pat-1", {}, "");
+  ASSERT_EQ(patient.status, 200);
+  auto p = json::Parse(patient.body);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->Find("meta")->GetString("versionId"), "1");
+  std::string citizen_id;
+  for (const json::Value& ident : p->Find("identifier")->items())
+    if (ident.GetString("system") == "urn:oid:2.16.156.10011.1.3")
+      citizen_id = std::string(ident.GetString("value"));
+  ASSERT_FALSE(citizen_id.empty());
+  EXPECT_EQ(Total(server.port(), "Patient?identifier=urn:oid:2.16.156.10011.1.3|" + citizen_id), 1);
+  int64_t encounters = 0;
+  std::ifstream in(City() + "/Encounter.ndjson");
+  for (std::string line; std::getline(in, line);)
+    encounters += line.find("\"Patient/pat-1\"") != std::string::npos;
+  EXPECT_EQ(Total(server.port(), "Encounter?subject=Patient/pat-1"), encounters);
+  EXPECT_EQ(Total(server.port(),
+                  "Encounter?subject:Patient.identifier=urn:oid:2.16.156.10011.1.3|" + citizen_id),
+            encounters);
+  EXPECT_EQ(Total(server.port(), "Observation?date=ge2025-07-01&date=lt2026-07-02"),
+            lines["Observation"]);
+  server.Terminate();
+
+  // Loading again makes new versions, not duplicates.
+  o = RunKangyun("load --db sqlite:" + db + " " + City());
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  ServerProcess again(KANGYUN_BINARY, db);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Total(again.port(), "Patient?_summary=count"), lines["Patient"]);
+  HttpResult v2 = HttpCall("127.0.0.1", again.port(), "GET", "/fhir/Patient/pat-1", {}, "");
+  EXPECT_NE(v2.body.find("\"versionId\":\"2\""), std::string::npos) << v2.body.substr(0, 300);
+}
+
+TEST(CityLoad, ThroughTheApiAsTransactionBundles) {
+  std::string db = Scratch("api") + "/city.db";
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  Output o = RunKangyun("load --url http://127.0.0.1:" + std::to_string(server.port()) + "/fhir " +
+                        City() + " --connections 3 --bundle-size 50");
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  EXPECT_NE(o.text.find("0 refused"), std::string::npos) << o.text;
+  ExpectEveryTypeServed(server.port(), CountLines(City()));
+}
+
+TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
+  std::string dir = Scratch("bad");
+  {
+    std::ofstream out(dir + "/Patient.ndjson");
+    out << R"({"resourceType":"Patient","id":"good-1","gender":"female"})"
+        << "\n";
+    out << R"({"resourceType":"Patient","id":"bad-json",)"
+        << "\n";
+    out << R"({"resourceType":"Patient","id":"bad-gender","gender":17})"
+        << "\n";
+    out << R"({"resourceType":"Patient","gender":"male"})"
+        << "\n";
+    out << R"({"resourceType":"Patient","id":"good-2"})"
+        << "\n";
+  }
+  std::string db = dir + "/x.db";
+  Output o = RunKangyun("load --db sqlite:" + db + " " + dir);
+  EXPECT_EQ(o.exit_code, 1) << o.text;
+  EXPECT_NE(o.text.find("Patient.ndjson:2:"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("Patient.ndjson:3:"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("Patient.gender"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("Patient.ndjson:4:"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("loaded 2 resources"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("3 refused"), std::string::npos) << o.text;
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ(Total(server.port(), "Patient?_summary=count"), 2);
+
+  Output usage = RunKangyun("load " + dir);
+  EXPECT_EQ(usage.exit_code, 2);
+  Output empty = RunKangyun("load --db sqlite:" + db + " " + Scratch("empty"));
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.text.find("no .ndjson files"), std::string::npos) << empty.text;
+}
+
+}  // namespace
+}  // namespace kangyun::testing
