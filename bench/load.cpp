@@ -1,6 +1,9 @@
-// kangyun-load: a small closed-loop HTTP load generator for `make bench`. Each connection is
-// kept alive and sends its next request when the previous answer has arrived; latencies are
-// recorded per request. Only for loopback targets.
+// kangyun-load: a closed-loop HTTP load generator for `make bench`. Each connection is kept
+// alive and sends its next request when the previous answer has arrived; latencies are
+// recorded per request. Requests come from a targets file, one per line, taken in turn:
+//   GET /fhir/Patient/pat-1
+//   POST /fhir/Observation<TAB>{"resourceType":"Observation",...}
+// Only for loopback targets.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,7 +42,7 @@ struct Connection {
   }
 
   // Sends one request and reads one response; returns the status (0 on failure).
-  int Exchange(const std::string& request, std::string* body) {
+  int Exchange(const std::string& request) {
     size_t sent = 0;
     while (sent < request.size()) {
       ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -56,7 +60,6 @@ struct Connection {
           length = std::strtoul(buffer.c_str() + cl + 16, nullptr, 10);
         if (buffer.size() >= end + 4 + length) {
           int status = std::atoi(buffer.c_str() + 9);
-          if (body) *body = buffer.substr(end + 4, length);
           buffer.erase(0, end + 4 + length);
           return status;
         }
@@ -68,140 +71,133 @@ struct Connection {
   }
 };
 
-struct Stats {
-  std::vector<double> latencies_ms;
-  int errors = 0;
-  double seconds = 0;
-};
-
-std::string Request(const std::string& method, const std::string& target, const std::string& body) {
-  std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  if (!body.empty())
-    r += "Content-Type: application/fhir+json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n";
-  return r + "\r\n" + body;
-}
-
-// Runs `total` requests over `connections` connections; make(i) builds request i.
-template <typename Make>
-Stats Run(int port, int connections, int total, Make make,
-          std::vector<std::string>* bodies = nullptr) {
-  Stats stats;
-  std::mutex mu;
-  std::atomic<int> next{0};
-  auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&] {
-      Connection conn;
-      if (!conn.Open(port)) {
-        std::lock_guard lock(mu);
-        ++stats.errors;
-        return;
-      }
-      std::vector<double> local;
-      std::vector<std::string> local_bodies;
-      int errors = 0;
-      while (true) {
-        int i = next.fetch_add(1);
-        if (i >= total) break;
-        std::string body;
-        auto t0 = Clock::now();
-        int status = conn.Exchange(make(i), &body);
-        auto t1 = Clock::now();
-        local.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-        if (status < 200 || status >= 300) ++errors;
-        if (bodies) local_bodies.push_back(std::move(body));
-        if (status == 0) break;
-      }
-      close(conn.fd);
-      std::lock_guard lock(mu);
-      stats.latencies_ms.insert(stats.latencies_ms.end(), local.begin(), local.end());
-      stats.errors += errors;
-      if (bodies) bodies->insert(bodies->end(), local_bodies.begin(), local_bodies.end());
-    });
+// Percent-encodes what may not appear raw in a request target (non-ASCII, spaces, |).
+std::string EncodeTarget(const std::string& target) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : target) {
+    if (c >= 0x80 || c == ' ' || c == '|') {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
   }
-  for (auto& t : threads) t.join();
-  stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return stats;
+  return out;
 }
 
-double Percentile(std::vector<double> v, double p) {
+std::vector<std::string> ReadTargets(const char* path) {
+  std::vector<std::string> requests;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    auto space = line.find(' ');
+    auto tab = line.find('\t');
+    std::string method = line.substr(0, space);
+    std::string target = line.substr(space + 1, tab == std::string::npos ? tab : tab - space - 1);
+    std::string body = tab == std::string::npos ? "" : line.substr(tab + 1);
+    std::string r = method + " " + EncodeTarget(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!body.empty())
+      r += "Content-Type: application/fhir+json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n";
+    requests.push_back(r + "\r\n" + body);
+  }
+  return requests;
+}
+
+double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
-void Report(const char* name, int connections, const Stats& s, FILE* json, bool* first) {
-  double rps = static_cast<double>(s.latencies_ms.size()) / s.seconds;
-  double p50 = Percentile(s.latencies_ms, 0.50), p99 = Percentile(s.latencies_ms, 0.99);
-  std::printf("%-34s %5d %10.0f %9.2f %9.2f %7d\n", name, connections, rps, p50, p99, s.errors);
-  std::fprintf(json,
-               "%s\n    {\"workload\": \"%s\", \"connections\": %d, \"requests_per_second\": %.1f, "
-               "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"errors\": %d}",
-               *first ? "" : ",", name, connections, rps, p50, p99, s.errors);
-  *first = false;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: kangyun-load PORT RESULTS.json [N]\n");
+  int port = 0, connections = 1;
+  long long requests = 0;
+  double seconds = 0;
+  std::string name = "workload", json_path, targets_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    bool v = i + 1 < argc;
+    if (a == "--port" && v)
+      port = std::atoi(argv[++i]);
+    else if (a == "--connections" && v)
+      connections = std::atoi(argv[++i]);
+    else if (a == "--requests" && v)
+      requests = std::atoll(argv[++i]);
+    else if (a == "--seconds" && v)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--name" && v)
+      name = argv[++i];
+    else if (a == "--json" && v)
+      json_path = argv[++i];
+    else
+      targets_path = a;
+  }
+  if (port <= 0 || targets_path.empty() || (requests <= 0 && seconds <= 0)) {
+    std::fprintf(stderr,
+                 "usage: kangyun-load --port P [--connections C] (--requests N | --seconds S)\n"
+                 "                    [--name NAME] [--json RESULTS.ndjson] TARGETS\n");
     return 2;
   }
-  int port = std::atoi(argv[1]);
-  int n = argc > 3 ? std::atoi(argv[3]) : 20000;
-  FILE* json = std::fopen(argv[2], "w");
-  if (!json) return 1;
-  std::fprintf(json, "{\n  \"results\": [");
-  bool first = true;
-  std::printf("%-34s %5s %10s %9s %9s %7s\n", "workload", "conns", "req/s", "p50 ms", "p99 ms",
-              "errors");
+  std::vector<std::string> targets = ReadTargets(targets_path.c_str());
+  if (targets.empty()) {
+    std::fprintf(stderr, "kangyun-load: no requests in %s\n", targets_path.c_str());
+    return 2;
+  }
 
-  auto patient = [](int i) {
-    return std::string(
-               R"({"resourceType":"Patient","identifier":[{"system":"urn:bench","value":")") +
-           std::to_string(i) + R"("}],"name":[{"family":"王","given":["测试)" +
-           std::to_string(i % 997) + R"("]}],"gender":")" + (i % 2 ? "male" : "female") +
-           R"(","birthDate":")" + std::to_string(1930 + i % 90) + R"(-0)" +
-           std::to_string(1 + i % 9) + R"(-1)" + std::to_string(i % 10) + R"("})";
-  };
-  std::vector<std::string> created;
-  Stats create1 =
-      Run(port, 1, n / 10, [&](int i) { return Request("POST", "/fhir/Patient", patient(i)); });
-  Report("create Patient", 1, create1, json, &first);
-  Stats create8 = Run(
-      port, 8, n, [&](int i) { return Request("POST", "/fhir/Patient", patient(n + i)); },
-      &created);
-  Report("create Patient", 8, create8, json, &first);
-  std::vector<std::string> ids;
-  for (const std::string& b : created) {
-    auto p = b.find("\"id\":\"");
-    if (p != std::string::npos) ids.push_back(b.substr(p + 6, b.find('"', p + 6) - p - 6));
-  }
-  if (ids.empty()) {
-    std::fprintf(stderr, "no resources were created\n");
-    return 1;
-  }
-  for (int conns : {1, 32}) {
-    Stats read = Run(port, conns, n, [&](int i) {
-      return Request("GET", "/fhir/Patient/" + ids[static_cast<size_t>(i) % ids.size()], "");
+  std::mutex mu;
+  std::vector<double> latencies;
+  long long errors = 0;
+  std::atomic<long long> next{0};
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(seconds > 0 ? seconds : 1e9));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&] {
+      Connection conn;
+      std::vector<double> local;
+      long long local_errors = 0;
+      if (conn.Open(port)) {
+        while (true) {
+          long long i = next.fetch_add(1);
+          if (requests > 0 && i >= requests) break;
+          auto t0 = Clock::now();
+          if (t0 >= deadline) break;
+          int status = conn.Exchange(targets[static_cast<size_t>(i) % targets.size()]);
+          local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          if (status < 200 || status >= 300) ++local_errors;
+          if (status == 0) break;
+        }
+        close(conn.fd);
+      } else {
+        ++local_errors;
+      }
+      std::lock_guard lock(mu);
+      latencies.insert(latencies.end(), local.begin(), local.end());
+      errors += local_errors;
     });
-    Report("read Patient by id", conns, read, json, &first);
   }
-  Stats search_token = Run(port, 8, n / 4, [&](int i) {
-    return Request("GET", "/fhir/Patient?identifier=urn:bench|" + std::to_string(n + i % n), "");
-  });
-  Report("search Patient?identifier=", 8, search_token, json, &first);
-  Stats search_date = Run(port, 8, n / 20, [&](int i) {
-    return Request(
-        "GET",
-        "/fhir/Patient?birthdate=" + std::to_string(1930 + i % 90) + "-03&gender=male&_count=10",
-        "");
-  });
-  Report("search birthdate=YYYY-MM&gender=", 8, search_date, json, &first);
-  std::fprintf(json, "\n  ]\n}\n");
-  std::fclose(json);
-  return create8.errors + search_token.errors > 0 ? 1 : 0;
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  double rps = static_cast<double>(latencies.size()) / elapsed;
+  double p50 = Percentile(latencies, 0.50), p99 = Percentile(latencies, 0.99);
+  std::printf("%-44s %5d %9.0f %8.2f %8.2f %6lld\n", name.c_str(), connections, rps, p50, p99,
+              errors);
+  std::fflush(stdout);
+  if (!json_path.empty()) {
+    FILE* json = std::fopen(json_path.c_str(), "a");
+    if (!json) return 1;
+    std::fprintf(json,
+                 "{\"workload\":\"%s\",\"system\":\"kangyun\",\"connections\":%d,"
+                 "\"requests\":%zu,\"perSecond\":%.1f,\"p50ms\":%.3f,\"p99ms\":%.3f,"
+                 "\"errors\":%lld}\n",
+                 name.c_str(), connections, latencies.size(), rps, p50, p99, errors);
+    std::fclose(json);
+  }
+  return errors > 0 ? 1 : 0;
 }
