@@ -90,9 +90,10 @@ int Parse(const std::string& dir) {
     bytes += line.size();
   }
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("{\"resources\":%zu,\"seconds\":%.3f,\"perSecond\":%.1f,\"megabytesPerSecond\":%.1f,"
-              "\"failed\":%zu}\n",
-              lines.size(), seconds, lines.size() / seconds, bytes / seconds / 1e6, failed);
+  std::printf(
+      "{\"resources\":%zu,\"seconds\":%.3f,\"perSecond\":%.1f,\"megabytesPerSecond\":%.1f,"
+      "\"failed\":%zu}\n",
+      lines.size(), seconds, lines.size() / seconds, bytes / seconds / 1e6, failed);
   return failed == 0 ? 0 : 1;
 }
 

@@ -99,8 +99,8 @@ std::vector<std::string> ReadTargets(const char* path) {
     std::string body = tab == std::string::npos ? "" : line.substr(tab + 1);
     std::string r = method + " " + EncodeTarget(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     if (!body.empty())
-      r += "Content-Type: application/fhir+json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n";
+      r += "Content-Type: application/fhir+json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n";
     requests.push_back(r + "\r\n" + body);
   }
   return requests;

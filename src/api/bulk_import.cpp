@@ -49,6 +49,7 @@ Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
 
 Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptions& options,
                             const ImportProgress& progress) {
+  KY_ASSIGN_OR_RETURN(bool bulk, s.store.BeginBulkLoad());
   std::mutex source_mu, result_mu;
   ImportResult result;
   Status failure;
@@ -94,6 +95,10 @@ Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptio
   std::vector<std::thread> threads;
   for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back(work);
   for (std::thread& t : threads) t.join();
+  if (bulk) {
+    Status indexed = s.store.EndBulkLoad();
+    if (failure.ok()) failure = indexed;
+  }
   if (!failure.ok()) return failure;
   return result;
 }

@@ -88,6 +88,9 @@ Result<SearchParamPtr> SearchParameterRegistry::Parse(const json::Value& r) cons
     if (!compiled.ok())
       return Unprocessable(name + ": " + compiled.status().message(), "SearchParameter.expression");
     p->compiled = *compiled;
+    for (const std::string& b : p->base)
+      if (b != "Resource" && b != "DomainResource")
+        p->compiled_by_type[b] = fhirpath::SpecializeForType(p->compiled, b);
   } else if (p->type != "special") {
     // A parameter without an expression cannot be indexed; keep it known but inert.
   }

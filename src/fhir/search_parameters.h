@@ -32,6 +32,14 @@ struct SearchParamDef {
   };
   std::vector<Component> components;
   std::shared_ptr<const fhirpath::Expression> compiled;  // null for special parameters
+  // Per base type, the part of `compiled` that applies to it (fhirpath::SpecializeForType).
+  std::unordered_map<std::string, std::shared_ptr<const fhirpath::Expression>> compiled_by_type;
+
+  // What to evaluate on a resource of `type`; null when nothing can be selected on it.
+  const fhirpath::Expression* CompiledFor(const std::string& type) const {
+    auto it = compiled_by_type.find(type);
+    return it != compiled_by_type.end() ? it->second.get() : compiled.get();
+  }
 };
 
 using SearchParamPtr = std::shared_ptr<const SearchParamDef>;

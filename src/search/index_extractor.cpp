@@ -234,10 +234,12 @@ bool ParseLocalReference(std::string_view ref, std::string* type, std::string* i
 
 void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Value& resource,
                                   store::IndexRows* rows) const {
-  if (!p.compiled) return;
+  const fhir::fhirpath::Expression* expr =
+      p.CompiledFor(std::string(resource.GetString("resourceType")));
+  if (!expr) return;
   fhir::fhirpath::EvalOptions options;
   options.definitions = &defs_;
-  auto items = fhir::fhirpath::Evaluate(*p.compiled, resource, options);
+  auto items = fhir::fhirpath::Evaluate(*expr, resource, options);
   if (!items.ok()) return;  // an expression that fails on this resource indexes nothing
   static const char* const kNameKeys[] = {"text", "family", "given", "prefix", "suffix", nullptr};
   static const char* const kAddressKeys[] = {"text",  "line",       "city",    "district",

@@ -173,7 +173,9 @@ std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* 
       return "(" + s + ")";
     }
     case IndexTable::kReference: {
-      if (!c.url.empty()) return i + ".url = " + Bind(sql, c.url);
+      // `url <> ''` lets the partial index of canonical references answer.
+      if (!c.url.empty())
+        return "(" + i + ".url = " + Bind(sql, c.url) + " AND " + i + ".url <> '')";
       std::string s = i + ".target_id = " + Bind(sql, c.target_id);
       s += TypeFilter(c.target_types, i + ".target_type", sql);
       return "(" + s + ")";

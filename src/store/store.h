@@ -106,6 +106,12 @@ class Store {
   virtual Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id,
                                                                     int64_t offset, int64_t count,
                                                                     int64_t now) = 0;
+  // Loading into an empty store: the secondary indexes of the search tables are set aside and
+  // built once at the end, by sorting, which is several times cheaper than growing each B-tree
+  // row by row. False (and nothing changes) when the store holds resources. Searches are slow
+  // until EndBulkLoad; a crash in between is repaired when the store next opens.
+  virtual Result<bool> BeginBulkLoad() = 0;
+  virtual Status EndBulkLoad() = 0;
   // Rows [after_rid, ...) of current resources, up to count, for background re-indexing.
   virtual Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                           int64_t after_rid, int64_t count) = 0;

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -144,6 +145,78 @@ TEST_F(SqliteStoreTest, ReopeningKeepsDataAndSchemaVersion) {
   ASSERT_TRUE(s.ok());
   auto txn = (*s)->BeginRead();
   EXPECT_TRUE((*txn)->ReadCurrent("Observation", "d")->has_value());
+}
+
+}  // namespace
+}  // namespace kangyun::store
+
+namespace kangyun::store {
+namespace {
+
+// The indexes of the store's search tables, read with SQLite itself.
+std::vector<std::string> SearchIndexes(const std::filesystem::path& db) {
+  sqlite3* raw = nullptr;
+  std::vector<std::string> names;
+  if (sqlite3_open(db.c_str(), &raw) != SQLITE_OK) return names;
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(raw,
+                     "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+                     "(tbl_name LIKE 'idx%' OR tbl_name = 'compartment') ORDER BY name",
+                     -1, &s, nullptr);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+  sqlite3_finalize(s);
+  sqlite3_close(raw);
+  return names;
+}
+
+size_t CodeMatches(Store& store, const std::string& code) {
+  auto txn = store.BeginRead();
+  Query q;
+  q.types = {"Observation"};
+  Condition c;
+  c.param = "code";
+  c.code = code;
+  q.clauses.push_back({c});
+  return (*txn)->Search(q, 100)->size();
+}
+
+TEST_F(SqliteStoreTest, BulkLoadSetsIndexesAsideOnlyInAnEmptyStoreAndBuildsThemAtTheEnd) {
+  std::vector<std::string> indexes = SearchIndexes(dir_ / "t.db");
+  ASSERT_GT(indexes.size(), 15u);
+  auto bulk = store_->BeginBulkLoad();
+  ASSERT_TRUE(bulk.ok() && *bulk) << bulk.status().message();
+  EXPECT_TRUE(SearchIndexes(dir_ / "t.db").empty());
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("a", 1, "x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  ASSERT_TRUE(store_->EndBulkLoad().ok());
+  EXPECT_EQ(SearchIndexes(dir_ / "t.db"), indexes);
+  EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
+  // With resources in it, a store keeps its indexes.
+  auto again = store_->BeginBulkLoad();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(SearchIndexes(dir_ / "t.db"), indexes);
+}
+
+TEST_F(SqliteStoreTest, IndexesOfABulkLoadThatDiedAreBuiltWhenTheStoreOpens) {
+  std::vector<std::string> indexes = SearchIndexes(dir_ / "t.db");
+  ASSERT_TRUE(*store_->BeginBulkLoad());
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("a", 1, "x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  store_.reset();  // the loader is gone without EndBulkLoad
+  EXPECT_TRUE(SearchIndexes(dir_ / "t.db").empty());
+  auto reopened = OpenSqliteStore((dir_ / "t.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(reopened).value();
+  EXPECT_EQ(SearchIndexes(dir_ / "t.db"), indexes);
+  EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
 }
 
 }  // namespace

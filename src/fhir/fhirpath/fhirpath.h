@@ -90,6 +90,13 @@ class Expression {
 // Compiles an expression. A syntax error names the character position (1-based).
 Result<std::shared_ptr<const Expression>> Compile(std::string_view text);
 
+// The part of a union of paths (`Observation.code | Condition.code | ...`, as shared search
+// parameters are written) that can select anything on a resource of `type`: branches rooted
+// at another resource type are left out. `expr` itself when every branch may apply; null when
+// none does.
+std::shared_ptr<const Expression> SpecializeForType(const std::shared_ptr<const Expression>& expr,
+                                                    std::string_view type);
+
 // Evaluates on a resource (its JSON object; REQUIRES resource outlives the result, since node
 // items point into it).
 Result<Collection> Evaluate(const Expression& expr, const json::Value& resource,

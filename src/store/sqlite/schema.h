@@ -89,6 +89,15 @@ CREATE INDEX compartment_patient ON compartment (patient_id);
 CREATE INDEX compartment_rid ON compartment (rid, patient_id);
 
 )sql",
+      // 2: bulk loads set indexes aside in deferred_indexes; the token index by system alone
+      // goes (a system-only search walks the type and parameter's lookup range instead); the
+      // URL index keeps only canonical references, since most references have no URL.
+      R"sql(
+CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, sql TEXT NOT NULL);
+DROP INDEX idx_token_system;
+DROP INDEX idx_reference_url;
+CREATE INDEX idx_reference_url ON idx_reference (type, param, url) WHERE url <> '';
+)sql",
   };
   return kMigrations;
 }

@@ -14,6 +14,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/log.h"
 #include "store/result_set_cache.h"
 #include "store/sql_builder.h"
 #include "store/sqlite/schema.h"
@@ -37,7 +38,12 @@ class Connection {
     if (db_) sqlite3_close(db_);
   }
 
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path) {
+  // Page cache sizes: the writer's holds the B-tree pages that inserts touch; readers keep a
+  // small one each, because there are as many as request threads and the operating system's
+  // file cache, shared by all of them, holds the rest.
+  static constexpr int kWriterCacheKiB = 65536, kReaderCacheKiB = 8192;
+
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int cache_kib) {
     auto c = std::unique_ptr<Connection>(new Connection());
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) {
@@ -48,7 +54,7 @@ class Connection {
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA journal_mode=WAL"));
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA synchronous=FULL"));
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA foreign_keys=OFF"));
-    KY_RETURN_IF_ERROR(c->Exec("PRAGMA cache_size=-65536"));
+    KY_RETURN_IF_ERROR(c->Exec("PRAGMA cache_size=-" + std::to_string(cache_kib)));
     // Savepoint journals of group-committed writes and sort spills stay in memory.
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA temp_store=MEMORY"));
     return c;
@@ -231,8 +237,10 @@ class SqliteTransaction : public WriteTransaction {
         "SELECT DISTINCT t.rid FROM idx_reference i JOIN resources t ON t.type = i.target_type "
         "AND t.id = i.target_id WHERE t.deleted = 0 AND " +
         b.RidListMembership("i.rid", rids, &sql);
-    if (spec.param != "*") sql.text += " AND i.param = " + b.Bind(&sql, spec.param);
-    if (!spec.source_type.empty()) sql.text += " AND i.type = " + b.Bind(&sql, spec.source_type);
+    // The rid list drives both queries; unary + keeps SQLite from scanning every reference
+    // of the type and parameter instead (it cannot see how short the list is).
+    if (spec.param != "*") sql.text += " AND +i.param = " + b.Bind(&sql, spec.param);
+    if (!spec.source_type.empty()) sql.text += " AND +i.type = " + b.Bind(&sql, spec.source_type);
     if (!spec.target_type.empty()) sql.text += " AND t.type = " + b.Bind(&sql, spec.target_type);
     sql.text += " ORDER BY t.rid";
     return Rids(sql);
@@ -247,8 +255,8 @@ class SqliteTransaction : public WriteTransaction {
         "SELECT DISTINCT s.rid FROM resources t JOIN idx_reference i ON i.target_type = t.type "
         "AND i.target_id = t.id JOIN resources s ON s.rid = i.rid WHERE s.deleted = 0 AND " +
         b.RidListMembership("t.rid", rids, &sql);
-    if (spec.param != "*") sql.text += " AND i.param = " + b.Bind(&sql, spec.param);
-    if (!spec.source_type.empty()) sql.text += " AND i.type = " + b.Bind(&sql, spec.source_type);
+    if (spec.param != "*") sql.text += " AND +i.param = " + b.Bind(&sql, spec.param);
+    if (!spec.source_type.empty()) sql.text += " AND +i.type = " + b.Bind(&sql, spec.source_type);
     sql.text += " ORDER BY s.rid";
     return Rids(sql);
   }
@@ -421,7 +429,7 @@ class SqliteStore : public Store {
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
 
   Status Init() {
-    KY_ASSIGN_OR_RETURN(writer_, Connection::Open(path_));
+    KY_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, Connection::kWriterCacheKiB));
     KY_RETURN_IF_ERROR(
         writer_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -439,6 +447,88 @@ class SqliteStore : public Store {
       Status st = writer_->Exec(migrations[v]);
       if (st.ok())
         st = writer_->Exec("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")");
+      if (!st.ok()) {
+        (void)writer_->Exec("ROLLBACK");
+        return st;
+      }
+      KY_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+    }
+    // Indexes a bulk load set aside and did not get to rebuild (it was killed).
+    return RebuildDeferredIndexes();
+  }
+
+  // REQUIRES: holds write_mu_. Commits the open group (its last member may have left the
+  // commit to whoever took the lock next) and wakes the members waiting for it.
+  Status CommitOpenGroup() {
+    if (!group_open_) return Status::Ok();
+    Status committed = group_size_ > 0 ? writer_->Exec("COMMIT") : writer_->Exec("ROLLBACK");
+    if (!committed.ok()) (void)writer_->Exec("ROLLBACK");
+    group_open_ = false;
+    {
+      std::lock_guard g(group_mu_);
+      if (!committed.ok()) failed_groups_.insert(group_id_);
+      committed_group_ = group_id_;
+    }
+    group_cv_.notify_all();
+    return committed;
+  }
+
+  Result<bool> BeginBulkLoad() override {
+    std::unique_lock lock(write_mu_);
+    KY_RETURN_IF_ERROR(CommitOpenGroup());
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        writer_->Prepare("SELECT EXISTS (SELECT 1 FROM resources)"));
+    bool has_resources = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+    sqlite3_reset(s);
+    if (has_resources) return false;
+    KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+    // The definitions are kept before the indexes go, in the same transaction.
+    Status st = writer_->Exec(
+        "INSERT OR IGNORE INTO deferred_indexes SELECT name, sql FROM sqlite_master "
+        "WHERE type = 'index' AND sql IS NOT NULL "
+        "AND (tbl_name LIKE 'idx!_%' ESCAPE '!' OR tbl_name = 'compartment')");
+    std::vector<std::string> names;
+    if (st.ok()) {
+      KY_ASSIGN_OR_RETURN(sqlite3_stmt * q, writer_->Prepare("SELECT name FROM deferred_indexes"));
+      while (sqlite3_step(q) == SQLITE_ROW)
+        names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+      sqlite3_reset(q);
+    }
+    for (const std::string& name : names) {
+      if (!st.ok()) break;
+      st = writer_->Exec("DROP INDEX IF EXISTS \"" + name + "\"");
+    }
+    if (!st.ok()) {
+      (void)writer_->Exec("ROLLBACK");
+      return st;
+    }
+    KY_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
+    return true;
+  }
+
+  Status EndBulkLoad() override {
+    std::unique_lock lock(write_mu_);
+    KY_RETURN_IF_ERROR(CommitOpenGroup());
+    return RebuildDeferredIndexes();
+  }
+
+  // REQUIRES: no write transaction is open on the writer connection.
+  Status RebuildDeferredIndexes() {
+    std::vector<std::pair<std::string, std::string>> pending;
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * q,
+                        writer_->Prepare("SELECT name, sql FROM deferred_indexes"));
+    while (sqlite3_step(q) == SQLITE_ROW)
+      pending.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)),
+                           reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
+    sqlite3_reset(q);
+    if (pending.empty()) return Status::Ok();
+    Log(LogLevel::kInfo, "building " + std::to_string(pending.size()) + " deferred indexes");
+    // One index per transaction: what was built stays built if this is interrupted too.
+    for (const auto& [name, sql] : pending) {
+      KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+      Status st = writer_->Exec("DROP INDEX IF EXISTS \"" + name + "\"");
+      if (st.ok()) st = writer_->Exec(sql);
+      if (st.ok()) st = writer_->Exec("DELETE FROM deferred_indexes WHERE name = '" + name + "'");
       if (!st.ok()) {
         (void)writer_->Exec("ROLLBACK");
         return st;
@@ -504,15 +594,7 @@ class SqliteStore : public Store {
                  ? Status(StatusCode::kUnavailable, "The store failed to commit; retry")
                  : Status::Ok();
     }
-    Status committed = group_size_ > 0 ? writer_->Exec("COMMIT") : writer_->Exec("ROLLBACK");
-    if (!committed.ok()) (void)writer_->Exec("ROLLBACK");
-    group_open_ = false;
-    {
-      std::lock_guard g(group_mu_);
-      if (!committed.ok()) failed_groups_.insert(group);
-      committed_group_ = group;
-    }
-    group_cv_.notify_all();
+    Status committed = CommitOpenGroup();
     lock.unlock();
     if (!keep) return st;
     return committed.ok() ? st
@@ -581,7 +663,7 @@ class SqliteStore : public Store {
         return conn;
       }
     }
-    return Connection::Open(path_);
+    return Connection::Open(path_, Connection::kReaderCacheKiB);
   }
 
   void ReturnReader(std::unique_ptr<Connection> conn) {
