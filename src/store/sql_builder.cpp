@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "store/param_key.h"
+
 namespace kangyun::store {
 namespace {
 
@@ -63,6 +65,17 @@ std::string SqlBuilder::RidListMembership(const std::string& column,
     return column + " IN (SELECT value::bigint FROM jsonb_array_elements_text(" + Bind(sql, list) +
            "::jsonb))";
   return column + " IN (SELECT value FROM json_each(" + Bind(sql, list) + "))";
+}
+
+std::string SqlBuilder::ParamFilter(const std::vector<std::string>& types, const std::string& param,
+                                    const std::string& column, Sql* sql) const {
+  if (types.empty())
+    return column + " IN (SELECT pid FROM params WHERE param = " + Bind(sql, param) + ")";
+  if (types.size() == 1) return column + " = " + Bind(sql, ParamKey(types[0], param));
+  std::string list;
+  for (const std::string& t : types)
+    list += (list.empty() ? "" : ", ") + Bind(sql, ParamKey(t, param));
+  return column + " IN (" + list + ")";
 }
 
 std::string SqlBuilder::TypeFilter(const std::vector<std::string>& types, const std::string& column,
@@ -237,10 +250,8 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
   // per candidate row through the (rid, param) indexes ("EXISTS (... i.rid = r.rid ...)").
   auto membership = [&](const std::string& table, const std::string& where, bool negated) {
     if (driver) {
-      std::string type_filter =
-          table == "compartment" ? std::string() : TypeFilter(q.types, i + ".type", sql);
       return r + ".rid " + (negated ? "NOT IN (" : "IN (") + "SELECT " + i + ".rid FROM " + table +
-             " " + i + " WHERE " + where + type_filter + ")";
+             " " + i + " WHERE " + where + ")";
     }
     return std::string(negated ? "NOT EXISTS (" : "EXISTS (") + "SELECT 1 FROM " + table + " " + i +
            " WHERE " + i + ".rid = " + r + ".rid AND " + where + ")";
@@ -264,19 +275,21 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
     case Condition::Kind::kCompartment:
       return membership("compartment", i + ".patient_id = " + Bind(sql, c.text), false);
     case Condition::Kind::kMissing:
-      return membership(IndexTableName(c.table), i + ".param = " + Bind(sql, c.param), c.missing);
+      return membership(IndexTableName(c.table), ParamFilter(q.types, c.param, i + ".pid", sql),
+                        c.missing);
     case Condition::Kind::kIndex:
-      return membership(IndexTableName(c.table),
-                        i + ".param = " + Bind(sql, c.param) + " AND " + MatchSql(c, i, sql),
-                        c.negated);
+      return membership(
+          IndexTableName(c.table),
+          ParamFilter(q.types, c.param, i + ".pid", sql) + " AND " + MatchSql(c, i, sql),
+          c.negated);
     case Condition::Kind::kChain: {
       // The referenced resources are found by their own lookups, then the references to them.
       std::string t = "t" + i;
       std::string targets = "SELECT " + t + ".type, " + t + ".id FROM resources " + t +
                             WhereClause(*c.subquery, t, sql);
       return membership("idx_reference",
-                        i + ".param = " + Bind(sql, c.param) + " AND (" + i + ".target_type, " + i +
-                            ".target_id) IN (" + targets + ")",
+                        ParamFilter(q.types, c.param, i + ".pid", sql) + " AND (" + i +
+                            ".target_type, " + i + ".target_id) IN (" + targets + ")",
                         c.negated);
     }
     case Condition::Kind::kReverseChain: {
@@ -285,8 +298,9 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
           "SELECT " + src + ".rid FROM resources " + src + WhereClause(*c.subquery, src, sql);
       std::string s = "SELECT " + tgt + ".rid FROM idx_reference " + i + " JOIN resources " + tgt +
                       " ON " + tgt + ".type = " + i + ".target_type AND " + tgt + ".id = " + i +
-                      ".target_id WHERE " + i + ".type = " + Bind(sql, c.has_type) + " AND " + i +
-                      ".param = " + Bind(sql, c.param) + " AND " + i + ".rid IN (" + sources + ")";
+                      ".target_id WHERE " + i +
+                      ".pid = " + Bind(sql, ParamKey(c.has_type, c.param)) + " AND " + i +
+                      ".rid IN (" + sources + ")";
       return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + s + ")";
     }
   }
@@ -374,9 +388,8 @@ std::optional<Sql> SqlBuilder::Probe(const Query& q, int clause, int64_t cap) co
     std::string i = "i" + std::to_string(sql.aliases++);
     std::string from;
     if (c.kind == Condition::Kind::kIndex && !c.negated) {
-      from = std::string(IndexTableName(c.table)) + " " + i + " WHERE " + i +
-             ".param = " + Bind(&sql, c.param) + " AND " + MatchSql(c, i, &sql) +
-             TypeFilter(q.types, i + ".type", &sql);
+      from = std::string(IndexTableName(c.table)) + " " + i + " WHERE " +
+             ParamFilter(q.types, c.param, i + ".pid", &sql) + " AND " + MatchSql(c, i, &sql);
     } else if (c.kind == Condition::Kind::kCompartment) {
       from = "compartment " + i + " WHERE " + i + ".patient_id = " + Bind(&sql, c.text);
     } else {
@@ -466,7 +479,8 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
             break;
         }
         expr = "(SELECT " + agg + "(so." + col + ") FROM " + IndexTableName(k.table) +
-               " so WHERE so.rid = r.rid AND so.param = " + Bind(&sql, k.param) + ")";
+               " so WHERE so.rid = r.rid AND " + ParamFilter(q.types, k.param, "so.pid", &sql) +
+               ")";
         break;
       }
     }

@@ -55,6 +55,10 @@ class SqlBuilder {
                        SqlValue low, SqlValue high, Sql* sql) const;
   std::string TypeFilter(const std::vector<std::string>& types, const std::string& column,
                          Sql* sql) const;
+  // Index rows of `param` on resources of `types` (of any type when empty), by their key
+  // (store/param_key.h) in `column`.
+  std::string ParamFilter(const std::vector<std::string>& types, const std::string& param,
+                          const std::string& column, Sql* sql) const;
 
   SqlDialect dialect_;
 };

@@ -98,6 +98,93 @@ DROP INDEX idx_token_system;
 DROP INDEX idx_reference_url;
 CREATE INDEX idx_reference_url ON idx_reference (type, param, url) WHERE url <> '';
 )sql",
+      // 3: index rows carry the key of their (type, parameter) pair (store/param_key.h)
+      // instead of both names; `params` keeps the names. kangyun_param_key() is the SQL
+      // function the store registers for this migration.
+      R"sql(
+DELETE FROM deferred_indexes;  -- every index is made again below
+CREATE TABLE params (pid INTEGER PRIMARY KEY, type TEXT NOT NULL, param TEXT NOT NULL);
+CREATE INDEX params_param ON params (param);
+INSERT OR IGNORE INTO params
+  SELECT kangyun_param_key(type, param), type, param FROM (
+    SELECT type, param FROM idx_string UNION SELECT type, param FROM idx_token
+    UNION SELECT type, param FROM idx_number UNION SELECT type, param FROM idx_date
+    UNION SELECT type, param FROM idx_quantity UNION SELECT type, param FROM idx_reference
+    UNION SELECT type, param FROM idx_uri UNION SELECT type, param FROM idx_composite);
+
+CREATE TABLE n_string (rid INTEGER NOT NULL, pid INTEGER NOT NULL, norm TEXT NOT NULL,
+                       exact TEXT NOT NULL);
+INSERT INTO n_string SELECT rid, kangyun_param_key(type, param), norm, exact FROM idx_string;
+DROP TABLE idx_string;
+ALTER TABLE n_string RENAME TO idx_string;
+CREATE INDEX idx_string_lookup ON idx_string (pid, norm);
+CREATE INDEX idx_string_exact ON idx_string (pid, exact);
+CREATE INDEX idx_string_rid ON idx_string (rid, pid);
+
+CREATE TABLE n_token (rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT NOT NULL,
+                      code TEXT NOT NULL, text TEXT NOT NULL);
+INSERT INTO n_token SELECT rid, kangyun_param_key(type, param), system, code, text FROM idx_token;
+DROP TABLE idx_token;
+ALTER TABLE n_token RENAME TO idx_token;
+CREATE INDEX idx_token_lookup ON idx_token (pid, code, system);
+CREATE INDEX idx_token_rid ON idx_token (rid, pid);
+
+CREATE TABLE n_number (rid INTEGER NOT NULL, pid INTEGER NOT NULL, value REAL NOT NULL);
+INSERT INTO n_number SELECT rid, kangyun_param_key(type, param), value FROM idx_number;
+DROP TABLE idx_number;
+ALTER TABLE n_number RENAME TO idx_number;
+CREATE INDEX idx_number_lookup ON idx_number (pid, value);
+CREATE INDEX idx_number_rid ON idx_number (rid, pid);
+
+CREATE TABLE n_date (rid INTEGER NOT NULL, pid INTEGER NOT NULL, low INTEGER NOT NULL,
+                     high INTEGER NOT NULL);
+INSERT INTO n_date SELECT rid, kangyun_param_key(type, param), low, high FROM idx_date;
+DROP TABLE idx_date;
+ALTER TABLE n_date RENAME TO idx_date;
+CREATE INDEX idx_date_low ON idx_date (pid, low);
+CREATE INDEX idx_date_high ON idx_date (pid, high);
+CREATE INDEX idx_date_rid ON idx_date (rid, pid);
+
+CREATE TABLE n_quantity (rid INTEGER NOT NULL, pid INTEGER NOT NULL, system TEXT NOT NULL,
+                         code TEXT NOT NULL, value REAL NOT NULL, canonical_code TEXT NOT NULL,
+                         canonical_value REAL NOT NULL);
+INSERT INTO n_quantity SELECT rid, kangyun_param_key(type, param), system, code, value,
+                              canonical_code, canonical_value FROM idx_quantity;
+DROP TABLE idx_quantity;
+ALTER TABLE n_quantity RENAME TO idx_quantity;
+CREATE INDEX idx_quantity_lookup ON idx_quantity (pid, code, value);
+CREATE INDEX idx_quantity_canonical ON idx_quantity (pid, canonical_code, canonical_value);
+CREATE INDEX idx_quantity_rid ON idx_quantity (rid, pid);
+
+CREATE TABLE n_reference (rid INTEGER NOT NULL, pid INTEGER NOT NULL, target_type TEXT NOT NULL,
+                          target_id TEXT NOT NULL, url TEXT NOT NULL);
+INSERT INTO n_reference SELECT rid, kangyun_param_key(type, param), target_type, target_id, url
+                          FROM idx_reference;
+DROP TABLE idx_reference;
+ALTER TABLE n_reference RENAME TO idx_reference;
+CREATE INDEX idx_reference_lookup ON idx_reference (pid, target_id, target_type);
+CREATE INDEX idx_reference_target ON idx_reference (target_type, target_id);
+CREATE INDEX idx_reference_url ON idx_reference (pid, url) WHERE url <> '';
+CREATE INDEX idx_reference_rid ON idx_reference (rid, pid);
+
+CREATE TABLE n_uri (rid INTEGER NOT NULL, pid INTEGER NOT NULL, uri TEXT NOT NULL);
+INSERT INTO n_uri SELECT rid, kangyun_param_key(type, param), uri FROM idx_uri;
+DROP TABLE idx_uri;
+ALTER TABLE n_uri RENAME TO idx_uri;
+CREATE INDEX idx_uri_lookup ON idx_uri (pid, uri);
+CREATE INDEX idx_uri_rid ON idx_uri (rid, pid);
+
+CREATE TABLE n_composite (rid INTEGER NOT NULL, pid INTEGER NOT NULL,
+                          c1_system TEXT NOT NULL, c1_code TEXT NOT NULL,
+                          c2_system TEXT NOT NULL, c2_code TEXT NOT NULL,
+                          c2_low REAL NOT NULL, c2_high REAL NOT NULL, c2_text TEXT NOT NULL);
+INSERT INTO n_composite SELECT rid, kangyun_param_key(type, param), c1_system, c1_code,
+                               c2_system, c2_code, c2_low, c2_high, c2_text FROM idx_composite;
+DROP TABLE idx_composite;
+ALTER TABLE n_composite RENAME TO idx_composite;
+CREATE INDEX idx_composite_lookup ON idx_composite (pid, c1_code);
+CREATE INDEX idx_composite_rid ON idx_composite (rid, pid);
+)sql",
   };
   return kMigrations;
 }

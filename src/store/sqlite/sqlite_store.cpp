@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "store/param_key.h"
 #include "store/result_set_cache.h"
 #include "store/sql_builder.h"
 #include "store/sqlite/schema.h"
@@ -111,6 +112,16 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
+// kangyun_param_key(type, param) in SQL, for the migration that introduced the keys.
+void ParamKeyFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto text = [](sqlite3_value* v) {
+    const unsigned char* t = sqlite3_value_text(v);
+    return std::string_view(t ? reinterpret_cast<const char*>(t) : "",
+                            static_cast<size_t>(sqlite3_value_bytes(v)));
+  };
+  sqlite3_result_int64(ctx, ParamKey(text(argv[0]), text(argv[1])));
+}
+
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
   int n = sqlite3_column_bytes(s, i);
@@ -135,6 +146,20 @@ constexpr const char* kCurrentColumns =
     "r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, h.body";
 
 class SqliteStore;
+
+// Which references an _include or _revinclude follows. The rid list drives both queries;
+// unary + keeps SQLite from scanning every reference of the parameter instead (it cannot see
+// how short the list is).
+std::string IncludeParamFilter(const IncludeSpec& spec, const SqlBuilder& b, Sql* sql) {
+  if (spec.param != "*" && !spec.source_type.empty())
+    return " AND +i.pid = " + b.Bind(sql, ParamKey(spec.source_type, spec.param));
+  if (spec.param != "*")
+    return " AND +i.pid IN (SELECT pid FROM params WHERE param = " + b.Bind(sql, spec.param) + ")";
+  if (!spec.source_type.empty())
+    return " AND +i.pid IN (SELECT pid FROM params WHERE type = " + b.Bind(sql, spec.source_type) +
+           ")";
+  return "";
+}
 
 class SqliteTransaction : public WriteTransaction {
  public:
@@ -237,10 +262,7 @@ class SqliteTransaction : public WriteTransaction {
         "SELECT DISTINCT t.rid FROM idx_reference i JOIN resources t ON t.type = i.target_type "
         "AND t.id = i.target_id WHERE t.deleted = 0 AND " +
         b.RidListMembership("i.rid", rids, &sql);
-    // The rid list drives both queries; unary + keeps SQLite from scanning every reference
-    // of the type and parameter instead (it cannot see how short the list is).
-    if (spec.param != "*") sql.text += " AND +i.param = " + b.Bind(&sql, spec.param);
-    if (!spec.source_type.empty()) sql.text += " AND +i.type = " + b.Bind(&sql, spec.source_type);
+    sql.text += IncludeParamFilter(spec, b, &sql);
     if (!spec.target_type.empty()) sql.text += " AND t.type = " + b.Bind(&sql, spec.target_type);
     sql.text += " ORDER BY t.rid";
     return Rids(sql);
@@ -255,8 +277,7 @@ class SqliteTransaction : public WriteTransaction {
         "SELECT DISTINCT s.rid FROM resources t JOIN idx_reference i ON i.target_type = t.type "
         "AND i.target_id = t.id JOIN resources s ON s.rid = i.rid WHERE s.deleted = 0 AND " +
         b.RidListMembership("t.rid", rids, &sql);
-    if (spec.param != "*") sql.text += " AND +i.param = " + b.Bind(&sql, spec.param);
-    if (!spec.source_type.empty()) sql.text += " AND +i.type = " + b.Bind(&sql, spec.source_type);
+    sql.text += IncludeParamFilter(spec, b, &sql);
     sql.text += " ORDER BY s.rid";
     return Rids(sql);
   }
@@ -383,38 +404,8 @@ class SqliteTransaction : public WriteTransaction {
     return Status::Ok();
   }
 
-  Status InsertIndexRows(int64_t rid, const std::string& type, const IndexRows& x) {
-    for (const auto& r : x.strings)
-      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_string VALUES (?1, ?2, ?3, ?4, ?5)",
-                             {rid, type, r.param, r.norm, r.exact}));
-    for (const auto& r : x.tokens)
-      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_token VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                             {rid, type, r.param, r.system, r.code, r.text}));
-    for (const auto& r : x.numbers)
-      KY_RETURN_IF_ERROR(
-          Run("INSERT INTO idx_number VALUES (?1, ?2, ?3, ?4)", {rid, type, r.param, r.value}));
-    for (const auto& r : x.dates)
-      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4, ?5)",
-                             {rid, type, r.param, r.low, r.high}));
-    for (const auto& r : x.quantities)
-      KY_RETURN_IF_ERROR(Run(
-          "INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-          {rid, type, r.param, r.system, r.code, r.value, r.canonical_code, r.canonical_value}));
-    for (const auto& r : x.references)
-      KY_RETURN_IF_ERROR(Run("INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                             {rid, type, r.param, r.target_type, r.target_id, r.url}));
-    for (const auto& r : x.uris)
-      KY_RETURN_IF_ERROR(
-          Run("INSERT INTO idx_uri VALUES (?1, ?2, ?3, ?4)", {rid, type, r.param, r.uri}));
-    for (const auto& r : x.composites)
-      KY_RETURN_IF_ERROR(
-          Run("INSERT INTO idx_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-              {rid, type, r.param, r.c1_system, r.c1_code, r.c2_system, r.c2_code, r.c2_low,
-               r.c2_high, r.c2_text}));
-    for (const auto& p : x.patient_compartments)
-      KY_RETURN_IF_ERROR(Run("INSERT INTO compartment VALUES (?1, ?2)", {rid, p}));
-    return Status::Ok();
-  }
+  // Defined after SqliteStore: the keys of (type, param) pairs come from the store.
+  Status InsertIndexRows(int64_t rid, const std::string& type, const IndexRows& x);
 
   SqliteStore* store_;
   std::unique_ptr<Connection> owned_;
@@ -430,6 +421,10 @@ class SqliteStore : public Store {
 
   Status Init() {
     KY_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, Connection::kWriterCacheKiB));
+    if (sqlite3_create_function_v2(writer_->db(), "kangyun_param_key", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, ParamKeyFunction,
+                                   nullptr, nullptr, nullptr) != SQLITE_OK)
+      return SqliteError(writer_->db(), "cannot register kangyun_param_key");
     KY_RETURN_IF_ERROR(
         writer_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -457,12 +452,46 @@ class SqliteStore : public Store {
     return RebuildDeferredIndexes();
   }
 
+  // The key of (type, param) for index rows, registered in `params` on first use. Called only
+  // by the running write transaction (under write_mu_). The cache is what the writer
+  // connection sees, uncommitted inserts included, so any rollback marks it stale.
+  Result<int64_t> KeyFor(const std::string& type, const std::string& param) {
+    if (keys_stale_) {
+      keys_.clear();
+      KY_ASSIGN_OR_RETURN(sqlite3_stmt * q,
+                          writer_->Prepare("SELECT pid, type || '|' || param FROM params"));
+      while (sqlite3_step(q) == SQLITE_ROW)
+        keys_.emplace(sqlite3_column_int64(q, 0), ColumnText(q, 1));
+      sqlite3_reset(q);
+      keys_stale_ = false;
+    }
+    int64_t pid = ParamKey(type, param);
+    std::string pair = type + "|" + param;
+    auto it = keys_.find(pid);
+    if (it != keys_.end()) {
+      if (it->second != pair)
+        return Internal("search parameters " + it->second + " and " + pair + " have the same key");
+      return pid;
+    }
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * ins,
+        writer_->Prepare("INSERT INTO params VALUES (?1, ?2, ?3)", {pid, type, param}));
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) return SqliteError(writer_->db(), "cannot register a search parameter");
+    keys_.emplace(pid, std::move(pair));
+    return pid;
+  }
+
   // REQUIRES: holds write_mu_. Commits the open group (its last member may have left the
   // commit to whoever took the lock next) and wakes the members waiting for it.
   Status CommitOpenGroup() {
     if (!group_open_) return Status::Ok();
     Status committed = group_size_ > 0 ? writer_->Exec("COMMIT") : writer_->Exec("ROLLBACK");
-    if (!committed.ok()) (void)writer_->Exec("ROLLBACK");
+    if (!committed.ok()) {
+      (void)writer_->Exec("ROLLBACK");
+      keys_stale_ = true;
+    }
     group_open_ = false;
     {
       std::lock_guard g(group_mu_);
@@ -566,6 +595,7 @@ class SqliteStore : public Store {
       if (st.ok()) ++group_size_;
     }
     if (!keep || !st.ok()) {
+      keys_stale_ = true;  // the rollback may take registered keys with it
       if (!member_has_savepoint_) {
         // The only member so far: roll the transaction back.
         (void)writer_->Exec("ROLLBACK");
@@ -677,6 +707,7 @@ class SqliteStore : public Store {
   std::vector<std::unique_ptr<Connection>> pool_;
   void AbortGroup() {
     (void)writer_->Exec("ROLLBACK");
+    keys_stale_ = true;
     group_open_ = false;
     {
       std::lock_guard g(group_mu_);
@@ -690,6 +721,8 @@ class SqliteStore : public Store {
   std::mutex write_mu_;  // held by the running write transaction
   std::unique_ptr<Connection> writer_;
   std::atomic<int> write_waiters_{0};
+  std::unordered_map<int64_t, std::string> keys_;  // pid -> "type|param"; guarded by write_mu_
+  bool keys_stale_ = true;
   bool group_open_ = false;  // these four: guarded by write_mu_
   bool member_has_savepoint_ = false;
   int group_size_ = 0;
@@ -702,6 +735,63 @@ class SqliteStore : public Store {
   // needs a write (or an fsync) to page.
   ResultSetCache result_sets_;
 };
+
+Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
+                                          const IndexRows& x) {
+  // Rows of one parameter come together; the key is looked up once for each run of them.
+  std::string last_param;
+  int64_t pid = 0;
+  auto key = [&](const std::string& param) -> Result<int64_t> {
+    if (param != last_param || last_param.empty()) {
+      KY_ASSIGN_OR_RETURN(pid, store_->KeyFor(type, param));
+      last_param = param;
+    }
+    return pid;
+  };
+  for (const auto& r : x.strings) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(
+        Run("INSERT INTO idx_string VALUES (?1, ?2, ?3, ?4)", {rid, k, r.norm, r.exact}));
+  }
+  for (const auto& r : x.tokens) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_token VALUES (?1, ?2, ?3, ?4, ?5)",
+                           {rid, k, r.system, r.code, r.text}));
+  }
+  for (const auto& r : x.numbers) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_number VALUES (?1, ?2, ?3)", {rid, k, r.value}));
+  }
+  for (const auto& r : x.dates) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(
+        Run("INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4)", {rid, k, r.low, r.high}));
+  }
+  for (const auto& r : x.quantities) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(
+        Run("INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            {rid, k, r.system, r.code, r.value, r.canonical_code, r.canonical_value}));
+  }
+  for (const auto& r : x.references) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5)",
+                           {rid, k, r.target_type, r.target_id, r.url}));
+  }
+  for (const auto& r : x.uris) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_uri VALUES (?1, ?2, ?3)", {rid, k, r.uri}));
+  }
+  for (const auto& r : x.composites) {
+    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+    KY_RETURN_IF_ERROR(Run(
+        "INSERT INTO idx_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        {rid, k, r.c1_system, r.c1_code, r.c2_system, r.c2_code, r.c2_low, r.c2_high, r.c2_text}));
+  }
+  for (const auto& p : x.patient_compartments)
+    KY_RETURN_IF_ERROR(Run("INSERT INTO compartment VALUES (?1, ?2)", {rid, p}));
+  return Status::Ok();
+}
 
 Status SqliteTransaction::Commit() {
   if (!writable_) return Internal("commit of a read transaction");
