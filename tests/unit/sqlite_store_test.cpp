@@ -6,7 +6,9 @@
 
 #include <filesystem>
 
+#include "store/param_key.h"
 #include "store/result_set_cache.h"
+#include "store/sqlite/schema.h"
 
 namespace kangyun::store {
 namespace {
@@ -217,6 +219,76 @@ TEST_F(SqliteStoreTest, IndexesOfABulkLoadThatDiedAreBuiltWhenTheStoreOpens) {
   store_ = std::move(reopened).value();
   EXPECT_EQ(SearchIndexes(dir_ / "t.db"), indexes);
   EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
+}
+
+}  // namespace
+}  // namespace kangyun::store
+
+namespace kangyun::store {
+namespace {
+
+void ExecSql(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(raw);
+}
+
+TEST_F(SqliteStoreTest, TwoParametersWithOneKeyAreRefusedNotMerged) {
+  // Pretend another (type, parameter) pair already holds the key of Observation.code.
+  ExecSql(dir_ / "t.db", "INSERT INTO params VALUES (" +
+                             std::to_string(ParamKey("Observation", "code")) +
+                             ", 'Other', 'thing')");
+  auto txn = store_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  auto written = (*txn)->Write(Version("a", 1, "x"));
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.status().message().find("same key"), std::string::npos)
+      << written.status().message();
+}
+
+TEST_F(SqliteStoreTest, IndexRowsOfAnOlderSchemaAreKeyedOnUpgrade) {
+  // A database of schema version 2, with index rows holding type and parameter names.
+  store_.reset();
+  std::filesystem::path old = dir_ / "old.db";
+  const auto& migrations = sqlite_schema::Migrations();
+  ASSERT_GE(migrations.size(), 3u);
+  ExecSql(old, std::string("CREATE TABLE schema_version (version INTEGER NOT NULL);") +
+                   migrations[0] + migrations[1] +
+                   "INSERT INTO schema_version VALUES (1), (2);"
+                   "INSERT INTO history VALUES (1, 'Observation', 'a', 1, 1000, 0, 'POST', "
+                   "'{\"resourceType\":\"Observation\",\"id\":\"a\"}');"
+                   "INSERT INTO resources VALUES (1, 'Observation', 'a', 1, 1000, 0, 1);"
+                   "INSERT INTO idx_token VALUES (1, 'Observation', 'code', 'http://loinc.org', "
+                   "'x', '');");
+  auto reopened = OpenSqliteStore(old.string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(reopened).value();
+  EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
+  EXPECT_EQ(CodeMatches(*store_, "y"), 0u);
+}
+
+TEST_F(SqliteStoreTest, AParameterFirstSeenInARolledBackWriteIsRegisteredByTheNextOne) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("a", 1, "x")).ok());
+    // destroyed without Commit: rolled back, with the registration of Observation.code
+  }
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("b", 1, "x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // A search over all types finds parameters through the params table.
+  auto txn = store_->BeginRead();
+  Query q;
+  Condition c;
+  c.param = "code";
+  c.code = "x";
+  q.clauses.push_back({c});
+  EXPECT_EQ((*txn)->Search(q, 10)->size(), 1u);
 }
 
 }  // namespace
