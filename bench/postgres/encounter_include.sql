@@ -1,6 +1,6 @@
 \set k random(1, :residents)
-WITH e AS (SELECT body FROM resources WHERE type = 'Encounter'
-             AND body @> jsonb_build_object('subject', jsonb_build_object('reference', 'Patient/pat-' || :k)))
+WITH e AS (SELECT body FROM resources WHERE body @> jsonb_build_object('resourceType', 'Encounter',
+             'subject', jsonb_build_object('reference', 'Patient/pat-' || :k)))
 SELECT body FROM e
 UNION ALL
 SELECT o.body FROM resources o

@@ -1,7 +1,6 @@
 INSERT INTO resources SELECT j->>'resourceType', j->>'id', j FROM (SELECT line::jsonb AS j FROM staging) s;
 CREATE INDEX resources_body ON resources USING gin (body jsonb_path_ops);
--- Dates compared as text (ISO 8601 sorts), for the date-range query with ORDER BY.
-CREATE INDEX resources_effective ON resources ((body->>'effectiveDateTime')) WHERE type = 'Observation';
+
 DROP TABLE staging;
 ANALYZE resources;
 -- The bench's lookup of resident k: id, citizen ID number and name, as the Kangyun targets use.
