@@ -248,6 +248,10 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
   std::string i = "i" + std::to_string(sql->aliases++);
   // A driving condition yields row ids from an index ("r.rid IN (...)"); the others are probed
   // per candidate row through the (rid, param) indexes ("EXISTS (... i.rid = r.rid ...)").
+  // A probe must find its rows through the (rid, pid) index; the lookup indexes also start
+  // with pid, and SQLite, without statistics, may otherwise walk a whole parameter's range for
+  // every candidate row ("+" keeps a column out of index selection).
+  std::string pid = (driver || dialect_ != SqlDialect::kSqlite ? "" : "+") + i + ".pid";
   auto membership = [&](const std::string& table, const std::string& where, bool negated) {
     if (driver) {
       return r + ".rid " + (negated ? "NOT IN (" : "IN (") + "SELECT " + i + ".rid FROM " + table +
@@ -275,21 +279,20 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
     case Condition::Kind::kCompartment:
       return membership("compartment", i + ".patient_id = " + Bind(sql, c.text), false);
     case Condition::Kind::kMissing:
-      return membership(IndexTableName(c.table), ParamFilter(q.types, c.param, i + ".pid", sql),
+      return membership(IndexTableName(c.table), ParamFilter(q.types, c.param, pid, sql),
                         c.missing);
     case Condition::Kind::kIndex:
-      return membership(
-          IndexTableName(c.table),
-          ParamFilter(q.types, c.param, i + ".pid", sql) + " AND " + MatchSql(c, i, sql),
-          c.negated);
+      return membership(IndexTableName(c.table),
+                        ParamFilter(q.types, c.param, pid, sql) + " AND " + MatchSql(c, i, sql),
+                        c.negated);
     case Condition::Kind::kChain: {
       // The referenced resources are found by their own lookups, then the references to them.
       std::string t = "t" + i;
       std::string targets = "SELECT " + t + ".type, " + t + ".id FROM resources " + t +
                             WhereClause(*c.subquery, t, sql);
       return membership("idx_reference",
-                        ParamFilter(q.types, c.param, i + ".pid", sql) + " AND (" + i +
-                            ".target_type, " + i + ".target_id) IN (" + targets + ")",
+                        ParamFilter(q.types, c.param, pid, sql) + " AND (" + i + ".target_type, " +
+                            i + ".target_id) IN (" + targets + ")",
                         c.negated);
     }
     case Condition::Kind::kReverseChain: {
@@ -478,8 +481,10 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
             col = "c1_code";
             break;
         }
+        // Through the (rid, pid) index, as probes are.
+        std::string sort_pid = dialect_ == SqlDialect::kSqlite ? "+so.pid" : "so.pid";
         expr = "(SELECT " + agg + "(so." + col + ") FROM " + IndexTableName(k.table) +
-               " so WHERE so.rid = r.rid AND " + ParamFilter(q.types, k.param, "so.pid", &sql) +
+               " so WHERE so.rid = r.rid AND " + ParamFilter(q.types, k.param, sort_pid, &sql) +
                ")";
         break;
       }
