@@ -101,9 +101,16 @@ int LoadIntoStore(const std::string& db, const std::string& dir, const std::stri
   }
   Timeline timeline;
   auto start = std::chrono::steady_clock::now();
+  double last_report = 0;
   auto result = (*platform)->api->Import(folder, options, [&](int64_t written) {
-    timeline.points.emplace_back(Seconds(std::chrono::steady_clock::now() - start).count(),
-                                 written);
+    double at = Seconds(std::chrono::steady_clock::now() - start).count();
+    timeline.points.emplace_back(at, written);
+    // A long load says how far it is, every ten seconds.
+    if (at - last_report >= 10) {
+      last_report = at;
+      std::fprintf(stderr, "  %lld resources loaded (%.0f/s)\n", static_cast<long long>(written),
+                   written / at);
+    }
   });
   double seconds = Seconds(std::chrono::steady_clock::now() - start).count();
   (*platform)->api->Shutdown();
