@@ -16,9 +16,11 @@ Result<CitySummary> GenerateCity(const CityOptions& options) {
   if (options.residents < 1) return Invalid("--residents must be at least 1");
   if (options.duplicate_share < 0 || options.duplicate_share > 1)
     return Invalid("--duplicates must be a share between 0 and 1");
+  int64_t as_of = ParseDate(options.as_of);
+  if (options.as_of.size() != 10 || FormatDate(as_of) != options.as_of)
+    return Invalid("--as-of must be a date YYYY-MM-DD, not '" + options.as_of + "'");
   CityFiles files(options.out_dir, options.bundle_size);
   KY_RETURN_IF_ERROR(files.Open());
-  int64_t as_of = ParseDate(options.as_of);
   City city(options.residents, options.seed, as_of);
   city.Write(files);
 

@@ -156,5 +156,23 @@ TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
   EXPECT_NE(empty.text.find("no .ndjson files"), std::string::npos) << empty.text;
 }
 
+TEST(CityGenerate, RefusesBadOptionsWithAClearMessage) {
+  std::string out = Scratch("options") + "/city";
+  Output none = RunKangyun("generate --residents 0 --out " + out);
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.text.find("--residents must be at least 1"), std::string::npos) << none.text;
+  Output date = RunKangyun("generate --residents 5 --as-of 2026-13-45 --out " + out);
+  EXPECT_NE(date.exit_code, 0);
+  EXPECT_NE(date.text.find("--as-of must be a date"), std::string::npos) << date.text;
+  Output share = RunKangyun("generate --residents 5 --duplicates 1.5 --out " + out);
+  EXPECT_NE(share.exit_code, 0);
+  EXPECT_NE(share.text.find("--duplicates"), std::string::npos) << share.text;
+  Output unknown = RunKangyun("generate --residents 5 --colour red --out " + out);
+  EXPECT_EQ(unknown.exit_code, 2);
+  Output ok = RunKangyun("generate --residents 5 --seed 3 --out " + out);
+  EXPECT_EQ(ok.exit_code, 0) << ok.text;
+  EXPECT_TRUE(fs::exists(out + "/Patient.ndjson"));
+}
+
 }  // namespace
 }  // namespace kangyun::testing
