@@ -748,46 +748,50 @@ Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
     }
     return pid;
   };
-  for (const auto& r : x.strings) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(
-        Run("INSERT INTO idx_string VALUES (?1, ?2, ?3, ?4)", {rid, k, r.norm, r.exact}));
-  }
-  for (const auto& r : x.tokens) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_token VALUES (?1, ?2, ?3, ?4, ?5)",
-                           {rid, k, r.system, r.code, r.text}));
-  }
-  for (const auto& r : x.numbers) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_number VALUES (?1, ?2, ?3)", {rid, k, r.value}));
-  }
-  for (const auto& r : x.dates) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(
-        Run("INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4)", {rid, k, r.low, r.high}));
-  }
-  for (const auto& r : x.quantities) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(
-        Run("INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            {rid, k, r.system, r.code, r.value, r.canonical_code, r.canonical_value}));
-  }
-  for (const auto& r : x.references) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5)",
-                           {rid, k, r.target_type, r.target_id, r.url}));
-  }
-  for (const auto& r : x.uris) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(Run("INSERT INTO idx_uri VALUES (?1, ?2, ?3)", {rid, k, r.uri}));
-  }
-  for (const auto& r : x.composites) {
-    KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-    KY_RETURN_IF_ERROR(Run(
-        "INSERT INTO idx_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        {rid, k, r.c1_system, r.c1_code, r.c2_system, r.c2_code, r.c2_low, r.c2_high, r.c2_text}));
-  }
+  // One INSERT per row; `values` gives a row's columns after rid and key.
+  auto insert = [&](const auto& rows, const char* sql, auto values) -> Status {
+    for (const auto& r : rows) {
+      KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
+      KY_RETURN_IF_ERROR(Run(sql, values(r, k)));
+    }
+    return Status::Ok();
+  };
+  using Values = std::vector<SqlValue>;
+  KY_RETURN_IF_ERROR(insert(x.strings, "INSERT INTO idx_string VALUES (?1, ?2, ?3, ?4)",
+                            [&](const StringRow& r, int64_t k) {
+                              return Values{rid, k, r.norm, r.exact};
+                            }));
+  KY_RETURN_IF_ERROR(insert(x.tokens, "INSERT INTO idx_token VALUES (?1, ?2, ?3, ?4, ?5)",
+                            [&](const TokenRow& r, int64_t k) {
+                              return Values{rid, k, r.system, r.code, r.text};
+                            }));
+  KY_RETURN_IF_ERROR(insert(x.numbers, "INSERT INTO idx_number VALUES (?1, ?2, ?3)",
+                            [&](const NumberRow& r, int64_t k) {
+                              return Values{rid, k, r.value};
+                            }));
+  KY_RETURN_IF_ERROR(insert(x.dates, "INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4)",
+                            [&](const DateRow& r, int64_t k) {
+                              return Values{rid, k, r.low, r.high};
+                            }));
+  KY_RETURN_IF_ERROR(insert(
+      x.quantities, "INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      [&](const QuantityRow& r, int64_t k) {
+        return Values{rid, k, r.system, r.code, r.value, r.canonical_code, r.canonical_value};
+      }));
+  KY_RETURN_IF_ERROR(insert(x.references, "INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5)",
+                            [&](const ReferenceRow& r, int64_t k) {
+                              return Values{rid, k, r.target_type, r.target_id, r.url};
+                            }));
+  KY_RETURN_IF_ERROR(
+      insert(x.uris, "INSERT INTO idx_uri VALUES (?1, ?2, ?3)", [&](const UriRow& r, int64_t k) {
+        return Values{rid, k, r.uri};
+      }));
+  KY_RETURN_IF_ERROR(
+      insert(x.composites, "INSERT INTO idx_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             [&](const CompositeRow& r, int64_t k) {
+               return Values{rid,       k,        r.c1_system, r.c1_code, r.c2_system,
+                             r.c2_code, r.c2_low, r.c2_high,   r.c2_text};
+             }));
   for (const auto& p : x.patient_compartments)
     KY_RETURN_IF_ERROR(Run("INSERT INTO compartment VALUES (?1, ?2)", {rid, p}));
   return Status::Ok();
