@@ -439,8 +439,30 @@ std::string SqlBuilder::WhereClause(const Query& q, const std::string& r, Sql* s
   return out;
 }
 
+// Index rows exist only for current, undeleted versions, and a row's key names its type: a
+// search that is one positive index lookup, in row order, needs nothing from `resources`. That
+// saves a random read of a resource row per match, most of the time of a search with thousands
+// of matches once the store outgrows the page cache.
+const Condition* SqlBuilder::SingleLookup(const Query& q) const {
+  if (q.clauses.size() != 1 || q.clauses[0].size() != 1 || !q.sort.empty()) return nullptr;
+  const Condition& c = q.clauses[0][0];
+  return c.kind == Condition::Kind::kIndex && !c.negated ? &c : nullptr;
+}
+
+std::string SqlBuilder::SingleLookupFrom(const Query& q, const Condition& c, const std::string& i,
+                                         Sql* sql) const {
+  return " FROM " + std::string(IndexTableName(c.table)) + " " + i + " WHERE " +
+         ParamFilter(q.types, c.param, i + ".pid", sql) + " AND " + MatchSql(c, i, sql);
+}
+
 Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
   Sql sql;
+  if (const Condition* c = SingleLookup(q)) {
+    std::string i = "i" + std::to_string(sql.aliases++);
+    sql.text = "SELECT DISTINCT " + i + ".rid" + SingleLookupFrom(q, *c, i, &sql) + " ORDER BY " +
+               i + ".rid LIMIT " + Bind(&sql, limit);
+    return sql;
+  }
   sql.text = "SELECT r.rid FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
   std::string order;
@@ -501,6 +523,11 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
 
 Sql SqlBuilder::Count(const Query& q, int driver) const {
   Sql sql;
+  if (const Condition* c = SingleLookup(q)) {
+    std::string i = "i" + std::to_string(sql.aliases++);
+    sql.text = "SELECT count(DISTINCT " + i + ".rid)" + SingleLookupFrom(q, *c, i, &sql);
+    return sql;
+  }
   sql.text = "SELECT count(*) FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
   return sql;

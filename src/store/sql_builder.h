@@ -55,6 +55,10 @@ class SqlBuilder {
                        SqlValue low, SqlValue high, Sql* sql) const;
   std::string TypeFilter(const std::vector<std::string>& types, const std::string& column,
                          Sql* sql) const;
+  // The one positive index lookup a query consists of, if that is all it is, and its FROM.
+  const Condition* SingleLookup(const Query& q) const;
+  std::string SingleLookupFrom(const Query& q, const Condition& c, const std::string& alias,
+                               Sql* sql) const;
   // Index rows of `param` on resources of `types` (of any type when empty), by their key
   // (store/param_key.h) in `column`.
   std::string ParamFilter(const std::vector<std::string>& types, const std::string& param,

@@ -185,6 +185,34 @@ ALTER TABLE n_composite RENAME TO idx_composite;
 CREATE INDEX idx_composite_lookup ON idx_composite (pid, c1_code);
 CREATE INDEX idx_composite_rid ON idx_composite (rid, pid);
 )sql",
+      // 4: lookup indexes end with the resource row, so a lookup reads rids from the index
+      // alone instead of visiting a table row per match (date indexes hold both bounds).
+      R"sql(
+DROP INDEX idx_string_lookup;
+DROP INDEX idx_string_exact;
+CREATE INDEX idx_string_lookup ON idx_string (pid, norm, rid);
+CREATE INDEX idx_string_exact ON idx_string (pid, exact, rid);
+DROP INDEX idx_token_lookup;
+CREATE INDEX idx_token_lookup ON idx_token (pid, code, system, rid);
+DROP INDEX idx_number_lookup;
+CREATE INDEX idx_number_lookup ON idx_number (pid, value, rid);
+DROP INDEX idx_date_low;
+DROP INDEX idx_date_high;
+CREATE INDEX idx_date_low ON idx_date (pid, low, high, rid);
+CREATE INDEX idx_date_high ON idx_date (pid, high, low, rid);
+DROP INDEX idx_quantity_lookup;
+DROP INDEX idx_quantity_canonical;
+CREATE INDEX idx_quantity_lookup ON idx_quantity (pid, code, value, rid);
+CREATE INDEX idx_quantity_canonical ON idx_quantity (pid, canonical_code, canonical_value, rid);
+DROP INDEX idx_reference_lookup;
+DROP INDEX idx_reference_url;
+CREATE INDEX idx_reference_lookup ON idx_reference (pid, target_id, target_type, rid);
+CREATE INDEX idx_reference_url ON idx_reference (pid, url, rid) WHERE url <> '';
+DROP INDEX idx_uri_lookup;
+CREATE INDEX idx_uri_lookup ON idx_uri (pid, uri, rid);
+DROP INDEX idx_composite_lookup;
+CREATE INDEX idx_composite_lookup ON idx_composite (pid, c1_code, rid);
+)sql",
   };
   return kMigrations;
 }
