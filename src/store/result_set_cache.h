@@ -13,7 +13,10 @@ namespace kangyun::store {
 
 class ResultSetCache {
  public:
-  explicit ResultSetCache(size_t max_rows = 20'000'000) : max_rows_(max_rows) {}
+  // 4 million rows are 32 MB: the paging lists of 400 searches of 10,000 matches. A server
+  // answering thousands of large searches a second drops the oldest lists (their next pages
+  // answer 410, search again) instead of growing.
+  explicit ResultSetCache(size_t max_rows = 4'000'000) : max_rows_(max_rows) {}
 
   void Put(const std::string& id, std::vector<int64_t> rids, int64_t expires_at);
   // Rows [offset, offset + count) of a set, or nullopt when it is unknown or expired at `now`.
