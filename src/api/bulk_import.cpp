@@ -35,9 +35,12 @@ Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
   for (Prepared& p : batch) {
     KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrent(p.write.type, p.write.id));
     if (current) {
-      int64_t last_updated = std::max(p.write.last_updated, current->last_updated + 1);
-      p.write =
-          PrepareVersion(s, &p.resource, p.write.id, current->version + 1, last_updated, "PUT");
+      // A new version of it: stamped again. Its index rows stay, since none depends on
+      // versionId or lastUpdated (_lastUpdated is answered from the resource table).
+      p.write.version = current->version + 1;
+      p.write.last_updated = std::max(p.write.last_updated, current->last_updated + 1);
+      StampResource(&p.resource, p.write.id, p.write.version, p.write.last_updated);
+      p.write.body = json::Write(p.resource);
     }
     KY_RETURN_IF_ERROR(txn->Write(p.write).status());
     KY_RETURN_IF_ERROR(RegisterAfterCommit(s, *txn, p.resource));

@@ -16,7 +16,8 @@ bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 // The value of a hexadecimal digit, or -1.
 int HexDigitValue(char c);
-// Four hexadecimal digits at the start of s (a \uXXXX escape), or nullopt.
+// The four hexadecimal digits that follow \u in a JSON or FHIRPath escape, read from the start
+// of s; nullopt when they are not four hex digits.
 std::optional<uint32_t> ParseHex4(std::string_view s);
 // Decodes %XX and, when plus_is_space, '+' (application/x-www-form-urlencoded).
 std::string PercentDecode(std::string_view s, bool plus_is_space);

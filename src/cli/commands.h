@@ -13,6 +13,9 @@ int FhirPathCommand(const Args& args);
 int GenerateCommand(const Args& args);
 int LoadCommand(const Args& args);
 
+// The value after option args[*i] (advancing *i); exits with usage status 2 when it is missing.
+std::string OptionValue(const char* command, const Args& args, size_t* i);
+
 // Where the FHIR definition files are: --definitions, else $KANGYUN_DEFINITIONS, else the
 // directory scripts/install-deps fills.
 std::string DefinitionsDir(const std::string& flag_value);

@@ -229,13 +229,7 @@ int LoadCommand(const Args& args) {
   int connections = 4, bundle_size = 100;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "kangyun load: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return args[++i];
-    };
+    auto value = [&] { return OptionValue("load", args, &i); };
     if (a == "--db")
       db = value();
     else if (a == "--url")

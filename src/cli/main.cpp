@@ -7,6 +7,14 @@
 
 namespace kangyun::cli {
 
+std::string OptionValue(const char* command, const Args& args, size_t* i) {
+  if (*i + 1 >= args.size()) {
+    std::fprintf(stderr, "kangyun %s: %s needs a value\n", command, args[*i].c_str());
+    std::exit(2);
+  }
+  return args[++*i];
+}
+
 std::string DefinitionsDir(const std::string& flag_value) {
   if (!flag_value.empty()) return flag_value;
   if (const char* env = std::getenv("KANGYUN_DEFINITIONS"); env && *env) return env;

@@ -14,13 +14,7 @@ int ServeCommand(const Args& args) {
   http::ServerConfig config;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "kangyun serve: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return args[++i];
-    };
+    auto value = [&] { return OptionValue("serve", args, &i); };
     if (a == "--db")
       db = value();
     else if (a == "--port")

@@ -33,10 +33,17 @@ struct SearchParamDef {
   std::vector<Component> components;
   std::shared_ptr<const fhirpath::Expression> compiled;  // null for special parameters
   // Per base type, the part of `compiled` that applies to it (fhirpath::SpecializeForType).
-  std::unordered_map<std::string, std::shared_ptr<const fhirpath::Expression>> compiled_by_type;
+  // Looked up by string_view (once per parameter of every written resource), without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const fhirpath::Expression>, NameHash,
+                     std::equal_to<>>
+      compiled_by_type;
 
   // What to evaluate on a resource of `type`; null when nothing can be selected on it.
-  const fhirpath::Expression* CompiledFor(const std::string& type) const {
+  const fhirpath::Expression* CompiledFor(std::string_view type) const {
     auto it = compiled_by_type.find(type);
     return it != compiled_by_type.end() ? it->second.get() : compiled.get();
   }

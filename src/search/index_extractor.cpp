@@ -234,8 +234,7 @@ bool ParseLocalReference(std::string_view ref, std::string* type, std::string* i
 
 void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Value& resource,
                                   store::IndexRows* rows) const {
-  const fhir::fhirpath::Expression* expr =
-      p.CompiledFor(std::string(resource.GetString("resourceType")));
+  const fhir::fhirpath::Expression* expr = p.CompiledFor(resource.GetString("resourceType"));
   if (!expr) return;
   fhir::fhirpath::EvalOptions options;
   options.definitions = &defs_;

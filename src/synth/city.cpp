@@ -7,6 +7,7 @@
 #include "cn/systems.h"
 #include "synth/calendar.h"
 #include "synth/fhir_json.h"
+#include "synth/format.h"
 #include "synth/statistics.h"
 
 namespace kangyun::synth {
@@ -65,12 +66,6 @@ KindInfo Info(InstitutionKind kind) {
       return {"health-commission", "卫生健康委员会 Health commission", "govt"};
   }
   return {"", "", ""};
-}
-
-std::string Format(const char* pattern, auto... args) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, pattern, args...);
-  return buf;
 }
 
 int Scaled(double per_1000, int64_t residents, int minimum) {

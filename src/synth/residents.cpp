@@ -9,6 +9,7 @@
 #include "cn/systems.h"
 #include "synth/calendar.h"
 #include "synth/fhir_json.h"
+#include "synth/format.h"
 #include "synth/statistics.h"
 
 namespace kangyun::synth {
@@ -116,12 +117,6 @@ const AcuteReason& Pick(const AcuteReason (&reasons)[N], Rng& rng) {
   double weights[N];
   for (size_t i = 0; i < N; ++i) weights[i] = reasons[i].weight;
   return reasons[rng.Weighted(weights)];
-}
-
-std::string Format(const char* pattern, auto... args) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, pattern, args...);
-  return buf;
 }
 
 double Clamp(double v, double lo, double hi) { return std::max(lo, std::min(hi, v)); }
@@ -609,6 +604,15 @@ ResidentWriter::ResidentWriter(const City& city, ResidentOptions options)
     }
     condition_scale_.push_back(lo);
   }
+  for (const District& d : Districts()) district_weights_.push_back(d.population_percent);
+  double visits = 0, admissions = 0, total = 0;
+  for (int a = 0; a < 100; ++a) {
+    visits += age_weights_[a] * VisitFactor(a);
+    admissions += age_weights_[a] * AdmissionFactor(a);
+    total += age_weights_[a];
+  }
+  mean_visit_factor_ = visits / total;
+  mean_admission_factor_ = admissions / total;
 }
 
 double ResidentWriter::ConditionRate(size_t condition, int age) const {
@@ -631,9 +635,7 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
   r.age = static_cast<int>(rng.Weighted(age_weights_));
   r.birth_day = as_of - static_cast<int64_t>(r.age * 365.2425) - 1 - rng.Below(365);
   r.name = DrawName(rng, r.male);
-  std::vector<double> district_weights;
-  for (const District& d : districts) district_weights.push_back(d.population_percent);
-  r.district = static_cast<int>(rng.Weighted(district_weights));
+  r.district = static_cast<int>(rng.Weighted(district_weights_));
   r.address_line =
       Format("%s%d号%d栋%d单元%d号", StreetNames()[rng.Below(StreetNames().size())],
              static_cast<int>(rng.Between(1, 500)), static_cast<int>(rng.Between(1, 30)),
@@ -642,7 +644,7 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
                    static_cast<long long>(rng.Below(100000000)));
   // Born in the city: most in the district they live in.
   int birth_district =
-      rng.Chance(0.8) ? r.district : static_cast<int>(rng.Weighted(district_weights));
+      rng.Chance(0.8) ? r.district : static_cast<int>(rng.Weighted(district_weights_));
   uint64_t key = static_cast<uint64_t>(birth_district) << 32 | static_cast<uint32_t>(r.birth_day);
   uint16_t nth = id_sequences_[key * 2 + (r.male ? 1 : 0)]++;
   // Sequence numbers of one region and day are handed out in turn from an arbitrary start.
@@ -695,16 +697,8 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
 
   // The year of care.
   std::vector<Visit> visits;
-  double mean_visit_factor = 0, mean_admission_factor = 0, total = 0;
-  for (int a = 0; a < 100; ++a) {
-    mean_visit_factor += age_weights_[a] * VisitFactor(a);
-    mean_admission_factor += age_weights_[a] * AdmissionFactor(a);
-    total += age_weights_[a];
-  }
-  mean_visit_factor /= total;
-  mean_admission_factor /= total;
   auto day_in_year = [&] { return as_of - 365 + rng.Below(365); };
-  int outpatient = rng.Poisson(rates.visits_per_year * VisitFactor(r.age) / mean_visit_factor);
+  int outpatient = rng.Poisson(rates.visits_per_year * VisitFactor(r.age) / mean_visit_factor_);
   for (int i = 0; i < outpatient; ++i) {
     Visit v{VisitKind::kOutpatient};
     v.institution = rng.Chance(rates.hospital_visit_share) ? city_.OutpatientHospital(rng)
@@ -725,7 +719,7 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
     visits.push_back(v);
   }
   int admissions =
-      rng.Poisson(rates.admissions_per_year * AdmissionFactor(r.age) / mean_admission_factor);
+      rng.Poisson(rates.admissions_per_year * AdmissionFactor(r.age) / mean_admission_factor_);
   for (int i = 0; i < admissions; ++i) {
     Visit v{VisitKind::kInpatient};
     v.institution = city_.Hospital(rng);

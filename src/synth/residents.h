@@ -41,8 +41,11 @@ class ResidentWriter {
 
   const City& city_;
   ResidentOptions options_;
-  std::vector<double> condition_scale_;  // per chronic condition, calibrated to its rate
-  std::vector<double> age_weights_;      // per year of age 0..99
+  std::vector<double> condition_scale_;   // per chronic condition, calibrated to its rate
+  std::vector<double> age_weights_;       // per year of age 0..99
+  std::vector<double> district_weights_;  // population shares of Districts()
+  // Visit and admission factors averaged over the age pyramid, to normalise them.
+  double mean_visit_factor_ = 1, mean_admission_factor_ = 1;
   // Citizen ID sequence numbers given so far, per (birth region, birth day).
   std::unordered_map<uint64_t, uint16_t> id_sequences_;
   int64_t booked_slots_ = 0;
