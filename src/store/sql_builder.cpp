@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
 #include "store/param_key.h"
 
@@ -17,11 +18,17 @@ std::string EscapeLike(const std::string& s) {
   return out;
 }
 
-// An exclusive upper bound for every string that starts with prefix: 0xFF never occurs in
-// UTF-8, so prefix + "\xff" sorts after all of them under binary collation.
-std::string PrefixUpperBound(const std::string& prefix) { return prefix + "\xff"; }
+constexpr const char* kCurrentColumns =
+    "r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, h.body";
 
 }  // namespace
+
+// Under binary collation. SQLite compares bytes, and 0xFF never occurs in UTF-8, so prefix +
+// "\xff" sorts after every string that starts with prefix. PostgreSQL refuses text that is not
+// UTF-8; its bound is the greatest code point, U+10FFFF, a noncharacter no text should hold.
+std::string SqlBuilder::PrefixUpperBound(const std::string& prefix) const {
+  return prefix + (dialect_ == SqlDialect::kPostgres ? "\xf4\x8f\xbf\xbf" : "\xff");
+}
 
 const char* IndexTableName(IndexTable t) {
   switch (t) {
@@ -399,7 +406,8 @@ std::optional<Sql> SqlBuilder::Probe(const Query& q, int clause, int64_t cap) co
       return std::nullopt;
     }
     if (!sum.empty()) sum += " + ";
-    sum += "(SELECT count(*) FROM (SELECT 1 FROM " + from + " LIMIT " + Bind(&sql, cap) + "))";
+    sum += "(SELECT count(*) FROM (SELECT 1 FROM " + from + " LIMIT " + Bind(&sql, cap) + ") AS p" +
+           i + ")";
   }
   sql.text = "SELECT " + sum;
   return sql;
@@ -531,6 +539,116 @@ Sql SqlBuilder::Count(const Query& q, int driver) const {
   sql.text = "SELECT count(*) FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
   return sql;
+}
+
+Sql SqlBuilder::Current(const std::string& type, const std::string& id) const {
+  Sql sql;
+  sql.text = std::string("SELECT ") + kCurrentColumns +
+             " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.type = ";
+  sql.text += Bind(&sql, type) + " AND r.id = " + Bind(&sql, id);
+  return sql;
+}
+
+Sql SqlBuilder::Version(const std::string& type, const std::string& id, int64_t version) const {
+  Sql sql;
+  std::string t = Bind(&sql, type), i = Bind(&sql, id);
+  sql.text = "SELECT coalesce((SELECT rid FROM resources WHERE type = " + t + " AND id = " + i +
+             "), 0), h.type, h.id, h.version, h.last_updated, h.deleted, h.method, h.body "
+             "FROM history h WHERE h.type = " +
+             t + " AND h.id = " + i + " AND h.version = " + Bind(&sql, version);
+  return sql;
+}
+
+Sql SqlBuilder::History(const HistoryQuery& q, bool count) const {
+  Sql sql;
+  sql.text = count ? "SELECT count(*) FROM history h WHERE 1=1"
+                   : "SELECT coalesce((SELECT rid FROM resources r WHERE r.type = h.type AND "
+                     "r.id = h.id), 0), h.type, h.id, h.version, h.last_updated, h.deleted, "
+                     "h.method, h.body FROM history h WHERE 1=1";
+  if (!q.type.empty()) sql.text += " AND h.type = " + Bind(&sql, q.type);
+  if (!q.id.empty()) sql.text += " AND h.id = " + Bind(&sql, q.id);
+  if (q.since) sql.text += " AND h.last_updated >= " + Bind(&sql, q.since);
+  if (q.before) sql.text += " AND h.last_updated < " + Bind(&sql, q.before);
+  if (!count) {
+    sql.text +=
+        " ORDER BY h.seq DESC LIMIT " + Bind(&sql, q.count) + " OFFSET " + Bind(&sql, q.offset);
+  }
+  return sql;
+}
+
+Sql SqlBuilder::CurrentRows(const std::vector<int64_t>& rids) const {
+  Sql sql;
+  sql.text = std::string("SELECT ") + kCurrentColumns +
+             " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND " +
+             RidListMembership("r.rid", rids, &sql);
+  return sql;
+}
+
+// Which references an _include or _revinclude follows. The rid list drives both queries;
+// unary + keeps SQLite from scanning every reference of the parameter instead (it cannot see
+// how short the list is).
+std::string SqlBuilder::IncludeParamFilter(const IncludeSpec& spec, Sql* sql) const {
+  std::string pid = dialect_ == SqlDialect::kSqlite ? "+i.pid" : "i.pid";
+  if (spec.param != "*" && !spec.source_type.empty())
+    return " AND " + pid + " = " + Bind(sql, ParamKey(spec.source_type, spec.param));
+  if (spec.param != "*")
+    return " AND " + pid + " IN (SELECT pid FROM params WHERE param = " + Bind(sql, spec.param) +
+           ")";
+  if (!spec.source_type.empty())
+    return " AND " + pid +
+           " IN (SELECT pid FROM params WHERE type = " + Bind(sql, spec.source_type) + ")";
+  return "";
+}
+
+Sql SqlBuilder::Included(const std::vector<int64_t>& rids, const IncludeSpec& spec) const {
+  Sql sql;
+  sql.text =
+      "SELECT DISTINCT t.rid FROM idx_reference i JOIN resources t ON t.type = i.target_type "
+      "AND t.id = i.target_id WHERE t.deleted = 0 AND " +
+      RidListMembership("i.rid", rids, &sql);
+  sql.text += IncludeParamFilter(spec, &sql);
+  if (!spec.target_type.empty()) sql.text += " AND t.type = " + Bind(&sql, spec.target_type);
+  sql.text += " ORDER BY t.rid";
+  return sql;
+}
+
+Sql SqlBuilder::RevIncluded(const std::vector<int64_t>& rids, const IncludeSpec& spec) const {
+  Sql sql;
+  sql.text =
+      "SELECT DISTINCT s.rid FROM resources t JOIN idx_reference i ON i.target_type = t.type "
+      "AND i.target_id = t.id JOIN resources s ON s.rid = i.rid WHERE s.deleted = 0 AND " +
+      RidListMembership("t.rid", rids, &sql);
+  sql.text += IncludeParamFilter(spec, &sql);
+  sql.text += " ORDER BY s.rid";
+  return sql;
+}
+
+Sql SqlBuilder::ScanCurrent(const std::vector<std::string>& types, int64_t after_rid,
+                            int64_t count) const {
+  Sql sql;
+  sql.text = std::string("SELECT ") + kCurrentColumns +
+             " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND r.rid > " +
+             Bind(&sql, after_rid);
+  if (!types.empty()) {
+    sql.text += " AND r.type IN (";
+    for (size_t i = 0; i < types.size(); ++i) sql.text += (i ? "," : "") + Bind(&sql, types[i]);
+    sql.text += ")";
+  }
+  sql.text += " ORDER BY r.rid LIMIT " + Bind(&sql, count);
+  return sql;
+}
+
+std::vector<StoredResource> InRidOrder(std::vector<StoredResource> rows,
+                                       const std::vector<int64_t>& rids) {
+  std::unordered_map<int64_t, size_t> pos;
+  for (size_t i = 0; i < rows.size(); ++i) pos[rows[i].rid] = i;
+  std::vector<StoredResource> ordered;
+  ordered.reserve(rows.size());
+  for (int64_t rid : rids) {
+    auto it = pos.find(rid);
+    if (it != pos.end()) ordered.push_back(std::move(rows[it->second]));
+  }
+  return ordered;
 }
 
 }  // namespace kangyun::store

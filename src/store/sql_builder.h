@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/query.h"
+#include "store/store.h"
 
 namespace kangyun::store {
 
@@ -38,6 +39,16 @@ class SqlBuilder {
   // Counts the index rows one clause matches, stopping at cap: a cheap selectivity measure.
   // nullopt for clauses that cannot be measured this way (chains).
   std::optional<Sql> Probe(const Query& q, int clause, int64_t cap) const;
+  // The statements every SQL store runs besides searches. Rows come back in the columns
+  // rid, type, id, version, last_updated, deleted, method, body.
+  Sql Current(const std::string& type, const std::string& id) const;
+  Sql Version(const std::string& type, const std::string& id, int64_t version) const;
+  Sql History(const HistoryQuery& q, bool count) const;
+  Sql CurrentRows(const std::vector<int64_t>& rids) const;  // in no particular order
+  Sql Included(const std::vector<int64_t>& rids, const IncludeSpec& spec) const;
+  Sql RevIncluded(const std::vector<int64_t>& rids, const IncludeSpec& spec) const;
+  Sql ScanCurrent(const std::vector<std::string>& types, int64_t after_rid, int64_t count) const;
+
   // "r.rid IN (<list bound as one parameter>)" for the dialect.
   std::string RidListMembership(const std::string& column, const std::vector<int64_t>& rids,
                                 Sql* sql) const;
@@ -64,8 +75,16 @@ class SqlBuilder {
   std::string ParamFilter(const std::vector<std::string>& types, const std::string& param,
                           const std::string& column, Sql* sql) const;
 
+  std::string IncludeParamFilter(const IncludeSpec& spec, Sql* sql) const;
+  // An exclusive upper bound for every string that starts with prefix.
+  std::string PrefixUpperBound(const std::string& prefix) const;
+
   SqlDialect dialect_;
 };
+
+// rows put in the order of rids; rows whose rid is not there are dropped.
+std::vector<StoredResource> InRidOrder(std::vector<StoredResource> rows,
+                                       const std::vector<int64_t>& rids);
 
 const char* IndexTableName(IndexTable t);
 

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "store/index_table_rows.h"
 #include "store/param_key.h"
 #include "store/result_set_cache.h"
 #include "store/sql_builder.h"
@@ -142,24 +143,7 @@ StoredResource ReadStored(sqlite3_stmt* s) {
   return r;
 }
 
-constexpr const char* kCurrentColumns =
-    "r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, h.body";
-
 class SqliteStore;
-
-// Which references an _include or _revinclude follows. The rid list drives both queries;
-// unary + keeps SQLite from scanning every reference of the parameter instead (it cannot see
-// how short the list is).
-std::string IncludeParamFilter(const IncludeSpec& spec, const SqlBuilder& b, Sql* sql) {
-  if (spec.param != "*" && !spec.source_type.empty())
-    return " AND +i.pid = " + b.Bind(sql, ParamKey(spec.source_type, spec.param));
-  if (spec.param != "*")
-    return " AND +i.pid IN (SELECT pid FROM params WHERE param = " + b.Bind(sql, spec.param) + ")";
-  if (!spec.source_type.empty())
-    return " AND +i.pid IN (SELECT pid FROM params WHERE type = " + b.Bind(sql, spec.source_type) +
-           ")";
-  return "";
-}
 
 class SqliteTransaction : public WriteTransaction {
  public:
@@ -173,53 +157,26 @@ class SqliteTransaction : public WriteTransaction {
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
                                                     const std::string& id) override {
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare(std::string("SELECT ") + kCurrentColumns +
-                                           " FROM resources r JOIN history h ON h.seq = r.seq "
-                                           "WHERE r.type = ?1 AND r.id = ?2",
-                                       {type, id}));
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).Current(type, id);
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
     return StepOne(s);
   }
 
   Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
                                                     int64_t version) override {
-    KY_ASSIGN_OR_RETURN(
-        sqlite3_stmt * s,
-        conn_->Prepare(
-            "SELECT coalesce((SELECT rid FROM resources WHERE type = ?1 AND id = ?2), 0),"
-            " h.type, h.id, h.version, h.last_updated, h.deleted, h.method, h.body "
-            "FROM history h WHERE h.type = ?1 AND h.id = ?2 AND h.version = ?3",
-            {type, id, version}));
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).Version(type, id, version);
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
     return StepOne(s);
   }
 
-  Sql HistorySql(const HistoryQuery& q, bool count) {
-    Sql sql;
-    SqlBuilder b(SqlDialect::kSqlite);
-    sql.text = count ? "SELECT count(*) FROM history h WHERE 1=1"
-                     : "SELECT coalesce((SELECT rid FROM resources r WHERE r.type = h.type AND "
-                       "r.id = h.id), 0), h.type, h.id, h.version, h.last_updated, h.deleted, "
-                       "h.method, h.body FROM history h WHERE 1=1";
-    if (!q.type.empty()) sql.text += " AND h.type = " + b.Bind(&sql, q.type);
-    if (!q.id.empty()) sql.text += " AND h.id = " + b.Bind(&sql, q.id);
-    if (q.since) sql.text += " AND h.last_updated >= " + b.Bind(&sql, q.since);
-    if (q.before) sql.text += " AND h.last_updated < " + b.Bind(&sql, q.before);
-    if (!count) {
-      sql.text += " ORDER BY h.seq DESC LIMIT " + b.Bind(&sql, q.count) + " OFFSET " +
-                  b.Bind(&sql, q.offset);
-    }
-    return sql;
-  }
-
   Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
-    Sql sql = HistorySql(q, false);
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).History(q, false);
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
     return StepAll(s);
   }
 
   Result<int64_t> CountHistory(const HistoryQuery& q) override {
-    Sql sql = HistorySql(q, true);
-    return ScalarInt(sql);
+    return ScalarInt(SqlBuilder(SqlDialect::kSqlite).History(q, true));
   }
 
   Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
@@ -235,51 +192,22 @@ class SqliteTransaction : public WriteTransaction {
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<StoredResource>{};
-    Sql sql;
-    SqlBuilder b(SqlDialect::kSqlite);
-    sql.text = std::string("SELECT ") + kCurrentColumns +
-               " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND " +
-               b.RidListMembership("r.rid", rids, &sql);
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).CurrentRows(rids);
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Prepare(sql.text, sql.params));
     KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, StepAll(s));
-    std::unordered_map<int64_t, size_t> pos;
-    for (size_t i = 0; i < rows.size(); ++i) pos[rows[i].rid] = i;
-    std::vector<StoredResource> ordered;
-    ordered.reserve(rows.size());
-    for (int64_t rid : rids) {
-      auto it = pos.find(rid);
-      if (it != pos.end()) ordered.push_back(std::move(rows[it->second]));
-    }
-    return ordered;
+    return InRidOrder(std::move(rows), rids);
   }
 
   Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
                                         const IncludeSpec& spec) override {
     if (rids.empty()) return std::vector<int64_t>{};
-    Sql sql;
-    SqlBuilder b(SqlDialect::kSqlite);
-    sql.text =
-        "SELECT DISTINCT t.rid FROM idx_reference i JOIN resources t ON t.type = i.target_type "
-        "AND t.id = i.target_id WHERE t.deleted = 0 AND " +
-        b.RidListMembership("i.rid", rids, &sql);
-    sql.text += IncludeParamFilter(spec, b, &sql);
-    if (!spec.target_type.empty()) sql.text += " AND t.type = " + b.Bind(&sql, spec.target_type);
-    sql.text += " ORDER BY t.rid";
-    return Rids(sql);
+    return Rids(SqlBuilder(SqlDialect::kSqlite).Included(rids, spec));
   }
 
   Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
                                            const IncludeSpec& spec) override {
     if (rids.empty()) return std::vector<int64_t>{};
-    Sql sql;
-    SqlBuilder b(SqlDialect::kSqlite);
-    sql.text =
-        "SELECT DISTINCT s.rid FROM resources t JOIN idx_reference i ON i.target_type = t.type "
-        "AND i.target_id = t.id JOIN resources s ON s.rid = i.rid WHERE s.deleted = 0 AND " +
-        b.RidListMembership("t.rid", rids, &sql);
-    sql.text += IncludeParamFilter(spec, b, &sql);
-    sql.text += " ORDER BY s.rid";
-    return Rids(sql);
+    return Rids(SqlBuilder(SqlDialect::kSqlite).RevIncluded(rids, spec));
   }
 
   Result<int64_t> Write(const ResourceWrite& w) override {
@@ -397,8 +325,7 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   Status DeleteIndexRows(int64_t rid) {
-    for (const char* table : {"idx_string", "idx_token", "idx_number", "idx_date", "idx_quantity",
-                              "idx_reference", "idx_uri", "idx_composite", "compartment"}) {
+    for (const char* table : IndexRowTables()) {
       KY_RETURN_IF_ERROR(Run(std::string("DELETE FROM ") + table + " WHERE rid = ?1", {rid}));
     }
     return Status::Ok();
@@ -649,18 +576,7 @@ class SqliteStore : public Store {
   Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                   int64_t after_rid, int64_t count) override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
-    Sql sql;
-    SqlBuilder b(SqlDialect::kSqlite);
-    sql.text =
-        std::string("SELECT ") + kCurrentColumns +
-        " FROM resources r JOIN history h ON h.seq = r.seq WHERE r.deleted = 0 AND r.rid > " +
-        b.Bind(&sql, after_rid);
-    if (!types.empty()) {
-      sql.text += " AND r.type IN (";
-      for (size_t i = 0; i < types.size(); ++i) sql.text += (i ? "," : "") + b.Bind(&sql, types[i]);
-      sql.text += ")";
-    }
-    sql.text += " ORDER BY r.rid LIMIT " + b.Bind(&sql, count);
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).ScanCurrent(types, after_rid, count);
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn->Prepare(sql.text, sql.params));
     std::vector<StoredResource> out;
     int rc;
@@ -738,62 +654,16 @@ class SqliteStore : public Store {
 
 Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
                                           const IndexRows& x) {
-  // Rows of one parameter come together; the key is looked up once for each run of them.
-  std::string last_param;
-  int64_t pid = 0;
-  auto key = [&](const std::string& param) -> Result<int64_t> {
-    if (param != last_param || last_param.empty()) {
-      KY_ASSIGN_OR_RETURN(pid, store_->KeyFor(type, param));
-      last_param = param;
-    }
-    return pid;
-  };
-  // One INSERT per row; `values` gives a row's columns after rid and key.
-  auto insert = [&](const auto& rows, const char* sql, auto values) -> Status {
-    for (const auto& r : rows) {
-      KY_ASSIGN_OR_RETURN(int64_t k, key(r.param));
-      KY_RETURN_IF_ERROR(Run(sql, values(r, k)));
-    }
-    return Status::Ok();
-  };
-  using Values = std::vector<SqlValue>;
-  KY_RETURN_IF_ERROR(insert(x.strings, "INSERT INTO idx_string VALUES (?1, ?2, ?3, ?4)",
-                            [&](const StringRow& r, int64_t k) {
-                              return Values{rid, k, r.norm, r.exact};
-                            }));
-  KY_RETURN_IF_ERROR(insert(x.tokens, "INSERT INTO idx_token VALUES (?1, ?2, ?3, ?4, ?5)",
-                            [&](const TokenRow& r, int64_t k) {
-                              return Values{rid, k, r.system, r.code, r.text};
-                            }));
-  KY_RETURN_IF_ERROR(insert(x.numbers, "INSERT INTO idx_number VALUES (?1, ?2, ?3)",
-                            [&](const NumberRow& r, int64_t k) {
-                              return Values{rid, k, r.value};
-                            }));
-  KY_RETURN_IF_ERROR(insert(x.dates, "INSERT INTO idx_date VALUES (?1, ?2, ?3, ?4)",
-                            [&](const DateRow& r, int64_t k) {
-                              return Values{rid, k, r.low, r.high};
-                            }));
-  KY_RETURN_IF_ERROR(insert(
-      x.quantities, "INSERT INTO idx_quantity VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      [&](const QuantityRow& r, int64_t k) {
-        return Values{rid, k, r.system, r.code, r.value, r.canonical_code, r.canonical_value};
-      }));
-  KY_RETURN_IF_ERROR(insert(x.references, "INSERT INTO idx_reference VALUES (?1, ?2, ?3, ?4, ?5)",
-                            [&](const ReferenceRow& r, int64_t k) {
-                              return Values{rid, k, r.target_type, r.target_id, r.url};
-                            }));
-  KY_RETURN_IF_ERROR(
-      insert(x.uris, "INSERT INTO idx_uri VALUES (?1, ?2, ?3)", [&](const UriRow& r, int64_t k) {
-        return Values{rid, k, r.uri};
-      }));
-  KY_RETURN_IF_ERROR(
-      insert(x.composites, "INSERT INTO idx_composite VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-             [&](const CompositeRow& r, int64_t k) {
-               return Values{rid,       k,        r.c1_system, r.c1_code, r.c2_system,
-                             r.c2_code, r.c2_low, r.c2_high,   r.c2_text};
-             }));
-  for (const auto& p : x.patient_compartments)
-    KY_RETURN_IF_ERROR(Run("INSERT INTO compartment VALUES (?1, ?2)", {rid, p}));
+  KY_ASSIGN_OR_RETURN(
+      std::vector<TableRows> tables,
+      ToTableRows(rid, x, [&](const std::string& param) { return store_->KeyFor(type, param); }));
+  for (const TableRows& t : tables) {
+    if (t.rows.empty()) continue;
+    std::string sql = std::string("INSERT INTO ") + t.table + " VALUES (";
+    for (int c = 1; c <= t.columns; ++c) sql += (c > 1 ? ", ?" : "?") + std::to_string(c);
+    sql += ")";
+    for (const auto& row : t.rows) KY_RETURN_IF_ERROR(Run(sql, row));
+  }
   return Status::Ok();
 }
 
