@@ -68,7 +68,7 @@ void ExpectEveryTypeServed(int port, const std::map<std::string, int64_t>& lines
 
 TEST(CityLoad, BulkPathStoresEveryResourceSearchableAsTheApiWouldIndexIt) {
   std::string db = Scratch("bulk") + "/city.db";
-  Output o = RunKangyun("load --db sqlite:" + db + " " + City());
+  Output o = RunKangyun("load --db " + TestStore(db) + " " + City());
   ASSERT_EQ(o.exit_code, 0) << o.text;
   EXPECT_NE(o.text.find("0 refused"), std::string::npos) << o.text;
   auto lines = CountLines(City());
@@ -101,7 +101,7 @@ TEST(CityLoad, BulkPathStoresEveryResourceSearchableAsTheApiWouldIndexIt) {
   server.Terminate();
 
   // Loading again makes new versions, not duplicates.
-  o = RunKangyun("load --db sqlite:" + db + " " + City());
+  o = RunKangyun("load --db " + TestStore(db) + " " + City());
   ASSERT_EQ(o.exit_code, 0) << o.text;
   ServerProcess again(KANGYUN_BINARY, db);
   ASSERT_TRUE(again.ok());
@@ -137,7 +137,7 @@ TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
         << "\n";
   }
   std::string db = dir + "/x.db";
-  Output o = RunKangyun("load --db sqlite:" + db + " " + dir);
+  Output o = RunKangyun("load --db " + TestStore(db) + " " + dir);
   EXPECT_EQ(o.exit_code, 1) << o.text;
   EXPECT_NE(o.text.find("Patient.ndjson:2:"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("Patient.ndjson:3:"), std::string::npos) << o.text;
@@ -151,7 +151,7 @@ TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
 
   Output usage = RunKangyun("load " + dir);
   EXPECT_EQ(usage.exit_code, 2);
-  Output empty = RunKangyun("load --db sqlite:" + db + " " + Scratch("empty"));
+  Output empty = RunKangyun("load --db " + TestStore(db) + " " + Scratch("empty"));
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.text.find("no .ndjson files"), std::string::npos) << empty.text;
 }

@@ -9,6 +9,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 namespace kangyun::testing {
@@ -27,13 +31,63 @@ int FreePort() {
   return port;
 }
 
+namespace {
+
+std::string PostgresClusterDir() {
+  const char* dir = std::getenv("KANGYUN_TEST_POSTGRES_DIR");
+  return dir ? dir : "";
+}
+
+// postgresql://user@host:port of the test cluster, from the file scripts/pg-cluster writes.
+std::string PostgresClusterUrl() {
+  std::ifstream in(PostgresClusterDir() + "/url");
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+}  // namespace
+
+bool TestingOnPostgres() { return !PostgresClusterDir().empty(); }
+
+std::string FreshPostgresDatabase(const std::string& name) {
+  std::string base = PostgresClusterUrl();
+  std::string cmd = "psql -X -q -v ON_ERROR_STOP=1 '" + base +
+                    "/postgres' -c 'DROP DATABASE IF EXISTS " + name + "' -c 'CREATE DATABASE " +
+                    name + "' >/dev/null 2>&1";
+  if (base.empty() || std::system(cmd.c_str()) != 0)
+    std::fprintf(stderr, "test support: cannot create PostgreSQL database %s in %s\n", name.c_str(),
+                 base.c_str());
+  return base + "/" + name;
+}
+
+std::string TestStore(const std::string& path) {
+  if (path.starts_with("sqlite:") || path.starts_with("postgresql://")) return path;
+  if (!TestingOnPostgres()) return "sqlite:" + path;
+  static std::mutex mu;
+  static std::map<std::string, std::string> made;
+  std::lock_guard lock(mu);
+  auto it = made.find(path);
+  if (it != made.end()) return it->second;
+  // A name from the path: the same path means the same database within a run.
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : path) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "kt_%016llx", static_cast<unsigned long long>(h));
+  return made[path] = FreshPostgresDatabase(name);
+}
+
 ServerProcess::ServerProcess(const std::string& binary, const std::string& db,
                              const std::vector<std::string>& extra) {
   port_ = FreePort();
+  std::string store = TestStore(db);
   pid_ = fork();
   if (pid_ == 0) {
-    std::vector<std::string> args = {binary,         "serve",  "--db",
-                                     "sqlite:" + db, "--port", std::to_string(port_)};
+    std::vector<std::string> args = {binary, "serve",  "--db",
+                                     store,  "--port", std::to_string(port_)};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

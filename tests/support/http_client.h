@@ -12,10 +12,22 @@ using http::HttpCall;
 using http::HttpResult;
 using http::RawExchange;
 
+// The store a test runs on, for a database file path the test chose: `sqlite:path`, or, when
+// the environment names a throw-away PostgreSQL cluster (KANGYUN_TEST_POSTGRES_DIR, a folder
+// made by scripts/pg-cluster), a database of its own there. The database is made empty on the
+// first use of `path` in this process and kept for the next, so a test can restart a server
+// on the same data.
+std::string TestStore(const std::string& path);
+// Whether TestStore gives PostgreSQL databases.
+bool TestingOnPostgres();
+// A fresh PostgreSQL database in the test cluster, as a postgresql:// URL.
+std::string FreshPostgresDatabase(const std::string& name);
+
 // A server process started for a test and killed at the end.
 class ServerProcess {
  public:
-  // Starts `binary serve --db sqlite:db --port <free port> extra...` and waits for /healthz.
+  // Starts `binary serve --db TestStore(db) --port <free port> extra...` (db may also be a
+  // store URL already) and waits for /healthz.
   ServerProcess(const std::string& binary, const std::string& db,
                 const std::vector<std::string>& extra = {});
   ~ServerProcess();

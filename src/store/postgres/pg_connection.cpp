@@ -1,0 +1,149 @@
+#include "store/postgres/pg_connection.h"
+
+#include <endian.h>
+#include <libpq-fe.h>
+
+#include <cstring>
+
+#include "base/log.h"
+
+namespace kangyun::store {
+namespace {
+
+// Type OIDs of the values this store binds (pg_type.h, which only the server headers ship).
+constexpr Oid kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kTextOid = 25,
+              kFloat8Oid = 701;
+
+// Whether a failed statement may succeed if the client tries again: the server is going
+// away, out of resources, or chose this transaction as a deadlock or serialisation victim.
+bool Transient(const std::string& sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P") ||
+         sqlstate == "40001" || sqlstate == "40P01";
+}
+
+}  // namespace
+
+PgResult& PgResult::operator=(PgResult&& o) noexcept {
+  if (this != &o) {
+    if (r_) PQclear(r_);
+    r_ = o.r_;
+    o.r_ = nullptr;
+  }
+  return *this;
+}
+
+PgResult::~PgResult() {
+  if (r_) PQclear(r_);
+}
+
+int PgResult::rows() const { return PQntuples(r_); }
+
+bool PgResult::IsNull(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+
+int64_t PgResult::Int(int row, int col) const {
+  if (PQgetisnull(r_, row, col)) return 0;
+  const char* p = PQgetvalue(r_, row, col);
+  switch (PQftype(r_, col)) {
+    case kInt2Oid: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return static_cast<int16_t>(be16toh(v));
+    }
+    case kInt4Oid: {
+      uint32_t v;
+      std::memcpy(&v, p, 4);
+      return static_cast<int32_t>(be32toh(v));
+    }
+    default: {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      return static_cast<int64_t>(be64toh(v));
+    }
+  }
+}
+
+std::string PgResult::Bytes(int row, int col) const {
+  return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conninfo) {
+  pg_conn* c = PQconnectdb(conninfo.c_str());
+  if (!c) return Status(StatusCode::kUnavailable, "PostgreSQL: out of memory");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return Status(StatusCode::kUnavailable, "cannot connect to PostgreSQL: " + msg);
+  }
+  auto conn = std::unique_ptr<PgConnection>(new PgConnection(c));
+  // Notices (e.g. "relation already exists, skipping") are not the server's log.
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
+  return conn;
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+bool PgConnection::Healthy() const {
+  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+Status PgConnection::Error(pg_result* r, const std::string& what) const {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (r) PQclear(r);
+  if (sqlstate.empty() && PQstatus(conn_) != CONNECTION_OK) sqlstate = "08000";
+  if (Transient(sqlstate)) {
+    Log(LogLevel::kWarning, what + ": " + msg);
+    return {StatusCode::kUnavailable, "The store is busy or unreachable; retry the request"};
+  }
+  // Text that is not UTF-8 (or holds NUL) in a search value: the client's error.
+  if (sqlstate == "22021" || sqlstate == "22P05") return Invalid("a value is not valid UTF-8 text");
+  return Internal(what + ": " + msg + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+}
+
+Result<PgResult> PgConnection::Query(const std::string& sql, const std::vector<SqlValue>& params,
+                                     int bytea_param) {
+  size_t n = params.size();
+  std::vector<Oid> types(n);
+  std::vector<const char*> values(n);
+  std::vector<int> lengths(n), formats(n, 1);
+  std::vector<uint64_t> numbers(n);  // big-endian copies of integers and doubles
+  for (size_t i = 0; i < n; ++i) {
+    const SqlValue& v = params[i];
+    if (auto* x = std::get_if<int64_t>(&v)) {
+      numbers[i] = htobe64(static_cast<uint64_t>(*x));
+      types[i] = kInt8Oid;
+    } else if (auto* d = std::get_if<double>(&v)) {
+      uint64_t bits;
+      std::memcpy(&bits, d, 8);
+      numbers[i] = htobe64(bits);
+      types[i] = kFloat8Oid;
+    } else {
+      const std::string& s = std::get<std::string>(v);
+      values[i] = s.data();
+      lengths[i] = static_cast<int>(s.size());
+      types[i] = static_cast<int>(i) == bytea_param ? kByteaOid : kTextOid;
+      continue;
+    }
+    values[i] = reinterpret_cast<const char*>(&numbers[i]);
+    lengths[i] = 8;
+  }
+  pg_result* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(n), types.data(), values.data(),
+                              lengths.data(), formats.data(), /*resultFormat=binary*/ 1);
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return Error(r, "PostgreSQL statement");
+  return PgResult(r);
+}
+
+Status PgConnection::Exec(const std::string& sql) {
+  pg_result* r = PQexec(conn_, sql.c_str());
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return Error(r, "PostgreSQL");
+  PQclear(r);
+  return Status::Ok();
+}
+
+}  // namespace kangyun::store

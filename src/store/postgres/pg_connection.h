@@ -1,0 +1,58 @@
+// One libpq connection and the results of its statements: values go out bound (binary) and
+// come back in binary format, so no value is ever printed into SQL or parsed from text.
+// Internal to store/postgres/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/sql_builder.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace kangyun::store {
+
+class PgResult {
+ public:
+  explicit PgResult(pg_result* r) : r_(r) {}
+  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  PgResult& operator=(PgResult&& o) noexcept;
+  ~PgResult();
+
+  int rows() const;
+  bool IsNull(int row, int col) const;
+  // An integer column of any width (smallint, integer, bigint).
+  int64_t Int(int row, int col) const;
+  // Text or bytea, as bytes.
+  std::string Bytes(int row, int col) const;
+
+ private:
+  pg_result* r_;
+};
+
+class PgConnection {
+ public:
+  // conninfo: a postgresql:// URL or key=value string (libpq's syntax).
+  static Result<std::unique_ptr<PgConnection>> Open(const std::string& conninfo);
+  ~PgConnection();
+
+  // A statement with bound values; bytea_param (0-based), when set, is sent as bytea.
+  Result<PgResult> Query(const std::string& sql, const std::vector<SqlValue>& params = {},
+                         int bytea_param = -1);
+  Result<PgResult> Query(const Sql& sql) { return Query(sql.text, sql.params); }
+  // Statements without values, several allowed (libpq's simple protocol).
+  Status Exec(const std::string& sql);
+  // Whether the connection still works (a broken one is not given back to a pool).
+  bool Healthy() const;
+
+ private:
+  explicit PgConnection(pg_conn* c) : conn_(c) {}
+  Status Error(pg_result* r, const std::string& what) const;
+  pg_conn* conn_;
+};
+
+}  // namespace kangyun::store

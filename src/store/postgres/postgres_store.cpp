@@ -1,0 +1,472 @@
+// PostgresStore: the server store. Read transactions see one snapshot (REPEATABLE READ, read
+// only) on a pooled connection each. Write transactions are serialised across every process
+// that shares the database by one transaction-scoped advisory lock, as the storage contract
+// asks (store/store.h): the API reads a resource's current version and writes the next one in
+// the same transaction, so with the lock held no other process can write between the two, and
+// versions never fork, conditional creates never create twice, If-Match stays exact. Inside a
+// process a mutex queues writers first, so at most one connection per process waits on the lock.
+#include "store/postgres/postgres_store.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "store/index_table_rows.h"
+#include "store/param_key.h"
+#include "store/postgres/pg_connection.h"
+#include "store/postgres/schema.h"
+#include "store/sql_builder.h"
+
+namespace kangyun::store {
+namespace {
+
+// Advisory lock keys (any constants unique to Kangyun): one for writes, one for migrations.
+constexpr int64_t kWriteLock = 0x4B59'5752'4954'45;    // "KYWRITE"
+constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
+
+// The key a resident's data is distributed by: a 63-bit FNV-1a hash of the Patient id, never 0
+// (0 is "belongs to no resident").
+int64_t ResidentKey(std::string_view patient_id) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : patient_id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  int64_t key = static_cast<int64_t>(h & 0x7FFFFFFFFFFFFFFFULL);
+  return key ? key : 1;
+}
+
+// The resident a version belongs to: a Patient is its own; anything else, the first Patient
+// whose compartment holds it.
+int64_t ResidentOf(const ResourceWrite& w) {
+  if (w.type == "Patient") return ResidentKey(w.id);
+  if (!w.index.patient_compartments.empty())
+    return ResidentKey(w.index.patient_compartments.front());
+  return 0;
+}
+
+// Columns: rid, type, id, version, last_updated, deleted, method, body
+StoredResource ReadStored(const PgResult& r, int row) {
+  StoredResource s;
+  s.rid = r.Int(row, 0);
+  s.type = r.Bytes(row, 1);
+  s.id = r.Bytes(row, 2);
+  s.version = r.Int(row, 3);
+  s.last_updated = r.Int(row, 4);
+  s.deleted = r.Int(row, 5) != 0;
+  s.method = r.Bytes(row, 6);
+  s.body = r.Bytes(row, 7);
+  return s;
+}
+
+std::vector<StoredResource> AllStored(const PgResult& r) {
+  std::vector<StoredResource> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(ReadStored(r, i));
+  return out;
+}
+
+class PostgresStore;
+
+class PgTransaction : public WriteTransaction {
+ public:
+  PgTransaction(PostgresStore* store, std::unique_ptr<PgConnection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  PgTransaction(PostgresStore* store, std::unique_ptr<PgConnection> conn,
+                std::unique_lock<std::mutex> write_lock)
+      : store_(store), conn_(std::move(conn)), write_lock_(std::move(write_lock)) {}
+  ~PgTransaction() override;
+
+  Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
+                                                    const std::string& id) override {
+    return One(SqlBuilder(SqlDialect::kPostgres).Current(type, id));
+  }
+
+  Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
+                                                    int64_t version) override {
+    return One(SqlBuilder(SqlDialect::kPostgres).Version(type, id, version));
+  }
+
+  Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
+    KY_ASSIGN_OR_RETURN(PgResult r,
+                        conn_->Query(SqlBuilder(SqlDialect::kPostgres).History(q, false)));
+    return AllStored(r);
+  }
+
+  Result<int64_t> CountHistory(const HistoryQuery& q) override {
+    return Scalar(SqlBuilder(SqlDialect::kPostgres).History(q, true));
+  }
+
+  // PostgreSQL keeps statistics and plans the join order itself: no probing for a driver.
+  Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
+    return Rids(SqlBuilder(SqlDialect::kPostgres).Search(q, limit));
+  }
+
+  Result<int64_t> Count(const Query& q) override {
+    return Scalar(SqlBuilder(SqlDialect::kPostgres).Count(q));
+  }
+
+  Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
+    if (rids.empty()) return std::vector<StoredResource>{};
+    KY_ASSIGN_OR_RETURN(PgResult r,
+                        conn_->Query(SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids)));
+    return InRidOrder(AllStored(r), rids);
+  }
+
+  Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
+                                        const IncludeSpec& spec) override {
+    if (rids.empty()) return std::vector<int64_t>{};
+    return Rids(SqlBuilder(SqlDialect::kPostgres).Included(rids, spec));
+  }
+
+  Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
+                                           const IncludeSpec& spec) override {
+    if (rids.empty()) return std::vector<int64_t>{};
+    return Rids(SqlBuilder(SqlDialect::kPostgres).RevIncluded(rids, spec));
+  }
+
+  Result<int64_t> Write(const ResourceWrite& w) override;
+  Status Reindex(int64_t rid, const IndexRows& rows) override;
+  Status Commit() override;
+
+ private:
+  Result<std::optional<StoredResource>> One(const Sql& sql) {
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+    if (r.rows() == 0) return std::optional<StoredResource>();
+    return std::optional<StoredResource>(ReadStored(r, 0));
+  }
+
+  Result<std::vector<int64_t>> Rids(const Sql& sql) {
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+    std::vector<int64_t> out;
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.Int(i, 0));
+    return out;
+  }
+
+  Result<int64_t> Scalar(const Sql& sql) {
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+    if (r.rows() != 1) return Internal("PostgreSQL: a count returned no row");
+    return r.Int(0, 0);
+  }
+
+  // Replaces the index rows of rid (deleting those of its previous version unless it is new)
+  // in one statement: the statements of a WITH share one snapshot, so the DELETEs never see
+  // the rows the INSERTs add.
+  Status ReplaceIndexRows(int64_t rid, const std::string& type, int64_t resident,
+                          const IndexRows* rows, bool is_new);
+
+  PostgresStore* store_;
+  std::unique_ptr<PgConnection> conn_;
+  std::unique_lock<std::mutex> write_lock_;  // held by a write transaction
+  bool done_ = false;
+};
+
+class PostgresStore : public Store {
+ public:
+  explicit PostgresStore(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+  Status Init() {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    Status st = Migrate(*c);
+    Release(std::move(c));
+    return st;
+  }
+
+  Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    Status st = c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    if (!st.ok()) {
+      Release(std::move(c));
+      return st;
+    }
+    return std::unique_ptr<ReadTransaction>(new PgTransaction(this, std::move(c)));
+  }
+
+  Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
+    std::unique_lock lock(write_mu_);
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    Status st = c->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+    if (!st.ok()) {
+      (void)c->Exec("ROLLBACK");
+      Release(std::move(c));
+      return st;
+    }
+    return std::unique_ptr<WriteTransaction>(
+        new PgTransaction(this, std::move(c), std::move(lock)));
+  }
+
+  Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,
+                       int64_t expires_at) override {
+    std::string list = "{";
+    for (size_t i = 0; i < rids.size(); ++i) {
+      if (i) list += ',';
+      list += std::to_string(rids[i]);
+    }
+    list += '}';
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto r = c->Query(
+        "INSERT INTO result_sets VALUES ($1, $2::bigint[], $3) ON CONFLICT (id) DO UPDATE "
+        "SET rids = excluded.rids, expires_at = excluded.expires_at",
+        {id, list, expires_at});
+    // Expired lists go now and then; the index on expires_at makes that a short range scan.
+    if (r.ok() && ++saves_ % 64 == 0)
+      r = c->Query("DELETE FROM result_sets WHERE expires_at < $1",
+                   {expires_at - kResultSetLifetimeBound});
+    Release(std::move(c));
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id, int64_t offset,
+                                                            int64_t count, int64_t now) override {
+    if (offset < 0 || count <= 0 || offset > INT32_MAX - count)
+      return std::optional<std::vector<int64_t>>(std::vector<int64_t>{});
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto r = c->Query(
+        "SELECT expires_at, array_to_string(rids[$2::int:$3::int], ',') FROM result_sets "
+        "WHERE id = $1",
+        {id, offset + 1, offset + count});
+    Release(std::move(c));
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0 || r->Int(0, 0) < now) return std::optional<std::vector<int64_t>>();
+    std::vector<int64_t> rids;
+    for (const std::string& part : Split(r->Bytes(0, 1), ','))
+      if (!part.empty()) rids.push_back(std::stoll(part));
+    return std::optional<std::vector<int64_t>>(std::move(rids));
+  }
+
+  // Index builds by sorting pay off in SQLite; PostgreSQL loads through the ordinary path.
+  Result<bool> BeginBulkLoad() override { return false; }
+  Status EndBulkLoad() override { return Status::Ok(); }
+
+  Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
+                                                  int64_t after_rid, int64_t count) override {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto r = c->Query(SqlBuilder(SqlDialect::kPostgres).ScanCurrent(types, after_rid, count));
+    Release(std::move(c));
+    if (!r.ok()) return r.status();
+    return AllStored(*r);
+  }
+
+  // The key of (type, param), registered in `params` on first use. REQUIRES: the caller's
+  // write transaction holds the write lock. The cache may hold keys of a rolled-back
+  // transaction, so every rollback empties it.
+  Result<int64_t> KeyFor(PgConnection& conn, const std::string& type, const std::string& param) {
+    int64_t pid = ParamKey(type, param);
+    std::string pair = type + "|" + param;
+    auto it = keys_.find(pid);
+    if (it != keys_.end()) {
+      if (it->second != pair)
+        return Internal("search parameters " + it->second + " and " + pair + " have the same key");
+      return pid;
+    }
+    KY_ASSIGN_OR_RETURN(
+        PgResult r,
+        conn.Query("INSERT INTO params VALUES ($1, $2, $3) ON CONFLICT (pid) DO NOTHING",
+                   {pid, type, param}));
+    KY_ASSIGN_OR_RETURN(
+        r, conn.Query("SELECT type || '|' || param FROM params WHERE pid = $1", {pid}));
+    std::string stored = r.rows() ? r.Bytes(0, 0) : "";
+    if (stored != pair)
+      return Internal("search parameters " + stored + " and " + pair + " have the same key");
+    keys_.emplace(pid, std::move(pair));
+    return pid;
+  }
+
+  void ForgetKeys() { keys_.clear(); }
+
+  Result<std::unique_ptr<PgConnection>> Acquire() {
+    std::unique_lock lock(pool_mu_);
+    pool_cv_.wait(lock, [&] { return !idle_.empty() || open_ < kMaxConnections; });
+    if (!idle_.empty()) {
+      std::unique_ptr<PgConnection> c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+    lock.unlock();
+    auto c = PgConnection::Open(conninfo_);
+    if (!c.ok()) {
+      lock.lock();
+      --open_;
+      pool_cv_.notify_one();
+    }
+    return c;
+  }
+
+  // A connection back to the pool; a broken one (or one left inside a transaction) is closed.
+  void Release(std::unique_ptr<PgConnection> c) {
+    bool keep = c->Healthy();
+    if (!keep) c.reset();
+    std::lock_guard lock(pool_mu_);
+    if (keep)
+      idle_.push_back(std::move(c));
+    else
+      --open_;
+    pool_cv_.notify_one();
+  }
+
+ private:
+  Status Migrate(PgConnection& c) {
+    // One process migrates at a time; the others wait and then find the work done.
+    KY_RETURN_IF_ERROR(c.Exec("SELECT pg_advisory_lock(" + std::to_string(kMigrateLock) + ")"));
+    Status st = MigrateLocked(c);
+    (void)c.Exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrateLock) + ")");
+    return st;
+  }
+
+  Status MigrateLocked(PgConnection& c) {
+    KY_RETURN_IF_ERROR(
+        c.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+    KY_ASSIGN_OR_RETURN(PgResult r,
+                        c.Query("SELECT coalesce(max(version), 0) FROM schema_version"));
+    int64_t current = r.Int(0, 0);
+    const auto& migrations = postgres_schema::Migrations();
+    if (current > static_cast<int64_t>(migrations.size()))
+      return Internal("database schema version " + std::to_string(current) +
+                      " is newer than this Kangyun supports (" + std::to_string(migrations.size()) +
+                      "); upgrade Kangyun");
+    for (size_t v = static_cast<size_t>(current); v < migrations.size(); ++v) {
+      Log(LogLevel::kInfo, "PostgreSQL schema: migrating to version " + std::to_string(v + 1));
+      Status st =
+          c.Exec(std::string("BEGIN;\n") + migrations[v] + "\nINSERT INTO schema_version VALUES (" +
+                 std::to_string(v + 1) + ");\nCOMMIT;");
+      if (!st.ok()) {
+        (void)c.Exec("ROLLBACK");
+        return st;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // A process answers with a few request threads; each holds one connection at a time, a
+  // writer one more, and paging and scans borrow one briefly.
+  static constexpr int kMaxConnections = 24;
+  // Paging lists live minutes; a list this far past expiry is certainly unused.
+  static constexpr int64_t kResultSetLifetimeBound = 3'600'000'000;  // an hour, in micros
+
+  std::string conninfo_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  int open_ = 0;  // connections open, idle or in use; guarded by pool_mu_
+  std::mutex write_mu_;
+  std::unordered_map<int64_t, std::string> keys_;  // pid -> "type|param"; guarded by write_mu_
+  std::atomic<uint64_t> saves_{0};
+};
+
+Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
+  if (!write_lock_.owns_lock()) return Internal("write in a read transaction");
+  int64_t resident = ResidentOf(w);
+  if (w.deleted) {
+    // A deletion marker stays with the resident of the version it ends.
+    KY_ASSIGN_OR_RETURN(
+        PgResult r,
+        conn_->Query("SELECT resident FROM resources WHERE type = $1 AND id = $2", {w.type, w.id}));
+    if (r.rows()) resident = r.Int(0, 0);
+  }
+  // The version goes into history and becomes the current row in one round trip.
+  KY_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn_->Query(
+          "WITH h AS (INSERT INTO history (type, id, version, last_updated, deleted, method, body, "
+          "resident) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq) "
+          "INSERT INTO resources (type, id, version, last_updated, deleted, seq, resident) "
+          "SELECT $1, $2, $3, $4, $5, h.seq, $8 FROM h ON CONFLICT (type, id) DO UPDATE SET "
+          "version = excluded.version, last_updated = excluded.last_updated, "
+          "deleted = excluded.deleted, seq = excluded.seq, resident = excluded.resident "
+          "RETURNING rid",
+          {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method, w.body, resident},
+          /*bytea_param=*/6));
+  if (r.rows() != 1) return Internal("PostgreSQL: writing a resource returned no row");
+  int64_t rid = r.Int(0, 0);
+  // Only a first version has no index rows to replace (a re-creation continues the versions).
+  KY_RETURN_IF_ERROR(
+      ReplaceIndexRows(rid, w.type, resident, w.deleted ? nullptr : &w.index, w.version == 1));
+  return rid;
+}
+
+Status PgTransaction::Reindex(int64_t rid, const IndexRows& rows) {
+  KY_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn_->Query("SELECT type, resident FROM resources WHERE rid = $1 AND deleted = 0", {rid}));
+  if (r.rows() == 0) return Status::Ok();  // deleted since
+  return ReplaceIndexRows(rid, r.Bytes(0, 0), r.Int(0, 1), &rows, /*is_new=*/false);
+}
+
+Status PgTransaction::ReplaceIndexRows(int64_t rid, const std::string& type, int64_t resident,
+                                       const IndexRows* rows, bool is_new) {
+  Sql sql;
+  SqlBuilder b(SqlDialect::kPostgres);
+  std::string rid_param = b.Bind(&sql, rid), resident_param = b.Bind(&sql, resident);
+  std::vector<std::string> parts;
+  if (!is_new) {
+    for (const char* table : IndexRowTables())
+      parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = " + rid_param);
+  }
+  if (rows) {
+    KY_ASSIGN_OR_RETURN(std::vector<TableRows> tables,
+                        ToTableRows(rid, *rows, [&](const std::string& param) {
+                          return store_->KeyFor(*conn_, type, param);
+                        }));
+    for (const TableRows& t : tables) {
+      if (t.rows.empty()) continue;
+      std::string insert = std::string("INSERT INTO ") + t.table + " VALUES ";
+      for (size_t n = 0; n < t.rows.size(); ++n) {
+        insert += n ? ", (" : "(";
+        insert += rid_param;
+        for (size_t c = 1; c < t.rows[n].size(); ++c) insert += ", " + b.Bind(&sql, t.rows[n][c]);
+        insert += ", " + resident_param + ")";
+      }
+      parts.push_back(std::move(insert));
+    }
+  }
+  if (parts.empty()) return Status::Ok();
+  if (parts.size() == 1) {
+    sql.text = parts[0];
+  } else {
+    sql.text = "WITH ";
+    for (size_t n = 0; n < parts.size(); ++n)
+      sql.text += (n ? ", w" : "w") + std::to_string(n) + " AS (" + parts[n] + ")";
+    sql.text += " SELECT 1";
+  }
+  KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+  return Status::Ok();
+}
+
+Status PgTransaction::Commit() {
+  if (!write_lock_.owns_lock()) return Internal("commit of a read transaction");
+  done_ = true;
+  Status st = conn_->Exec("COMMIT");
+  if (!st.ok()) {
+    store_->ForgetKeys();
+    // Whether a COMMIT whose answer was lost took effect cannot be known here.
+    return {StatusCode::kUnavailable, "The store failed to commit; retry"};
+  }
+  return Status::Ok();
+}
+
+PgTransaction::~PgTransaction() {
+  if (write_lock_.owns_lock()) {
+    if (!done_) {
+      (void)conn_->Exec("ROLLBACK");
+      store_->ForgetKeys();
+    }
+  } else {
+    (void)conn_->Exec("COMMIT");
+  }
+  store_->Release(std::move(conn_));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo) {
+  auto store = std::make_unique<PostgresStore>(conninfo);
+  KY_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace kangyun::store
