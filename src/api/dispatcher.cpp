@@ -1,6 +1,7 @@
 // Routing of FHIR requests to interactions, transaction handling around them, and FhirApi.
 #include <exception>
 
+#include "api/bulk_export.h"
 #include "api/fhir_api.h"
 #include "api/outcome.h"
 #include "api/services.h"
@@ -30,6 +31,9 @@ struct Route {
     kVRead,
     kEverything,
     kCompartmentSearch,
+    kExport,        // $export at any level (type: "", Patient or Group)
+    kExportStatus,  // $export-poll-status: GET polls, DELETE cancels
+    kExportFile,    // $export-file/{job}/{file}
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
@@ -78,6 +82,24 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     r.form_search = true;
     return r;
   }
+  if (seg[0] == "$export" || seg[0] == "$export-poll-status" || seg[0] == "$export-file") {
+    if (seg[0] == "$export" && seg.size() == 1) {
+      if (!get && m != "POST") return MethodNotAllowed(req);
+      return Only(K::kExport);
+    }
+    if (seg[0] == "$export-poll-status" && seg.size() == 1) {
+      if (!get && m != "DELETE") return MethodNotAllowed(req);
+      return Only(K::kExportStatus);
+    }
+    if (seg[0] == "$export-file" && seg.size() == 3) {
+      if (!get) return MethodNotAllowed(req);
+      r.kind = K::kExportFile;
+      r.id = seg[1];
+      r.version = seg[2];  // the file's name
+      return r;
+    }
+    return Status(StatusCode::kNotFound, "No such endpoint: /" + req.path);
+  }
   if (seg.size() == 1 && seg[0] == "$reindex") {
     if (!get) return MethodNotAllowed(req);
     return Only(K::kReindexStatus);
@@ -111,6 +133,13 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     r.kind = K::kTypeHistory;
     return r;
   }
+  if (seg.size() == 2 && seg[1] == "$export") {
+    if (r.type != "Patient")
+      return Status(StatusCode::kNotFound, "$export is defined on the system, Patient and Group");
+    if (!get && m != "POST") return MethodNotAllowed(req);
+    r.kind = K::kExport;
+    return r;
+  }
   if (seg[1][0] == '$') return Status(StatusCode::kNotFound, "Unknown operation " + seg[1]);
   r.id = seg[1];
   if (seg.size() == 2) {
@@ -135,6 +164,13 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     if (!get) return MethodNotAllowed(req);
     r.kind = K::kVRead;
     r.version = seg[3];
+    return r;
+  }
+  if (seg.size() == 3 && seg[2] == "$export") {
+    if (r.type != "Group")
+      return Status(StatusCode::kNotFound, "$export is defined on the system, Patient and Group");
+    if (!get && m != "POST") return MethodNotAllowed(req);
+    r.kind = K::kExport;
     return r;
   }
   if (seg.size() == 3 && seg[2] == "$everything") {
@@ -239,6 +275,10 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       return ConditionalDelete(s, *wtxn, req, route.type);
     case K::kBundle:
       return Invalid("A Bundle inside a Bundle is not processed");
+    case K::kExport:
+    case K::kExportStatus:
+    case K::kExportFile:
+      return Invalid("Bulk export is not available inside a Bundle");
   }
   return Internal("unrouted request");
 }
@@ -272,13 +312,41 @@ Status CheckAcceptable(const FhirRequest& req) {
           "This server answers in application/fhir+json; the Accept header rules it out"};
 }
 
+// Bulk export answers outside any transaction: its jobs run in the background, and its
+// responses (a manifest, NDJSON files) are not FHIR JSON resources.
+Result<FhirResponse> ExportRoute(Services& s, const Route& route, const FhirRequest& req) {
+  using K = Route::Kind;
+  switch (route.kind) {
+    case K::kExport: {
+      using Level = Exporter::Level;
+      Level level = route.type.empty()        ? Level::kSystem
+                    : route.type == "Patient" ? Level::kPatient
+                                              : Level::kGroup;
+      return s.exporter->KickOff(req, level, route.id);
+    }
+    case K::kExportStatus:
+      return req.method == "DELETE" ? s.exporter->Cancel(req) : s.exporter->Poll(req);
+    default:
+      return s.exporter->File(route.id, route.version);
+  }
+}
+
+bool IsExport(Route::Kind k) {
+  return k == Route::Kind::kExport || k == Route::Kind::kExportStatus ||
+         k == Route::Kind::kExportFile;
+}
+
 }  // namespace
 
 FhirResponse Dispatch(Services& s, const FhirRequest& req) {
   try {
+    auto route = Resolve(s, req);
+    if (route.ok() && IsExport(route->kind)) {
+      auto result = ExportRoute(s, *route, req);
+      return result.ok() ? std::move(result).value() : ErrorResponse(result.status());
+    }
     if (Status acceptable = CheckAcceptable(req); !acceptable.ok())
       return ErrorResponse(acceptable);
-    auto route = Resolve(s, req);
     if (!route.ok()) return ErrorResponse(route.status());
     Status ct = CheckContentType(req, *route);
     if (!ct.ok()) return ErrorResponse(ct);
@@ -320,7 +388,8 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       validator(d),
       extractor(d, p),
       planner(d, p),
-      reindexer(std::make_unique<Reindexer>(*this)) {}
+      reindexer(std::make_unique<Reindexer>(*this)),
+      exporter(std::make_unique<Exporter>(*this)) {}
 
 Services::~Services() = default;
 
@@ -337,7 +406,10 @@ Result<ImportResult> FhirApi::Import(ImportSource& source, const ImportOptions& 
   return api::Import(*services_, source, options, progress);
 }
 
-void FhirApi::Shutdown() { services_->reindexer->Stop(); }
+void FhirApi::Shutdown() {
+  services_->reindexer->Stop();
+  services_->exporter->Stop();
+}
 
 Status FhirApi::LoadStoredSearchParameters() {
   KY_ASSIGN_OR_RETURN(auto txn, services_->store.BeginRead());

@@ -20,6 +20,9 @@ struct ApiConfig {
   // Matches kept for paging one search; a larger result is cut here (and says so).
   int64_t max_search_results = 10000;
   int64_t result_set_ttl_micros = int64_t{3600} * 1000000;
+  // Where bulk export jobs write their files (a folder per job). Processes that serve one
+  // database share it.
+  std::string export_dir;
 };
 
 class Services;

@@ -28,6 +28,9 @@ struct FhirResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // JSON text; empty for 204 and 304
+  // A file to send as the body instead, streamed from disk (bulk export output); its
+  // Content-Type is among the headers.
+  std::string file_path;
 
   void SetHeader(std::string name, std::string value);
   std::string_view Header(std::string_view name) const;

@@ -109,7 +109,8 @@ FhirResponse ErrorResponse(const Status& status) {
   FhirResponse r;
   r.status = HttpStatusFor(status.code());
   r.body = OperationOutcomeFor(status);
-  if (status.code() == StatusCode::kUnavailable) r.SetHeader("Retry-After", "1");
+  if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kTooManyRequests)
+    r.SetHeader("Retry-After", "1");
   return r;
 }
 

@@ -21,6 +21,7 @@
 namespace kangyun::api {
 
 class Reindexer;
+class Exporter;
 
 class Services {
  public:
@@ -38,6 +39,7 @@ class Services {
   search::IndexExtractor extractor;
   search::SearchPlanner planner;
   std::unique_ptr<Reindexer> reindexer;
+  std::unique_ptr<Exporter> exporter;
 
   // The CapabilityStatement, rebuilt when search parameters change.
   std::string CapabilityStatement();

@@ -1,5 +1,8 @@
 #include "cli/platform.h"
 
+#include <cstdio>
+#include <filesystem>
+
 #include "base/log.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -8,8 +11,25 @@
 
 namespace kangyun::cli {
 
+namespace {
+
+std::string DefaultExportDir(const std::string& db, bool postgres) {
+  if (!postgres) return db.substr(7) + ".exports";
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a of the URL: one folder per database
+  for (unsigned char c : db) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char name[48];
+  std::snprintf(name, sizeof name, "kangyun-exports-%016llx", static_cast<unsigned long long>(h));
+  return (std::filesystem::temp_directory_path() / name).string();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
-                                               const std::string& definitions_flag) {
+                                               const std::string& definitions_flag,
+                                               const std::string& export_dir) {
   bool postgres = StartsWith(db, "postgresql://") || StartsWith(db, "postgres://");
   if (!postgres && (!StartsWith(db, "sqlite:") || db.size() <= 7))
     return Invalid("--db sqlite:PATH or --db postgresql://… is required");
@@ -28,7 +48,10 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   }
   p->clock = SystemClock();
   p->ids = RandomIdSource();
-  p->api = std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids);
+  api::ApiConfig config;
+  config.export_dir = export_dir.empty() ? DefaultExportDir(db, postgres) : export_dir;
+  p->api =
+      std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids, config);
   KY_RETURN_IF_ERROR(p->api->LoadStoredSearchParameters());
   return p;
 }

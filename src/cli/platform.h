@@ -23,8 +23,12 @@ struct Platform {
   std::unique_ptr<api::FhirApi> api;
 };
 
-// db is `sqlite:PATH`; definitions_flag as for DefinitionsDir.
+// db is `sqlite:PATH` or a postgresql:// URL; definitions_flag as for DefinitionsDir.
+// export_dir is where bulk exports write; by default beside the SQLite file, or for
+// PostgreSQL a folder in the system's temporary directory named after the database, so that
+// the processes of one host that serve one database share it.
 Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
-                                               const std::string& definitions_flag);
+                                               const std::string& definitions_flag,
+                                               const std::string& export_dir = "");
 
 }  // namespace kangyun::cli

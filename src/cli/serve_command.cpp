@@ -10,7 +10,7 @@
 namespace kangyun::cli {
 
 int ServeCommand(const Args& args) {
-  std::string db, definitions;
+  std::string db, definitions, export_dir;
   http::ServerConfig config;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -29,6 +29,8 @@ int ServeCommand(const Args& args) {
       config.public_base_url = value();
     else if (a == "--read-timeout")
       config.read_timeout_seconds = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--export-dir")
+      export_dir = value();
     else if (a == "--definitions")
       definitions = value();
     else {
@@ -36,7 +38,7 @@ int ServeCommand(const Args& args) {
       return 2;
     }
   }
-  auto platform = OpenPlatform(db, definitions);
+  auto platform = OpenPlatform(db, definitions, export_dir);
   if (!platform.ok()) {
     Log(LogLevel::kError, platform.status().message());
     return platform.status().code() == StatusCode::kInvalid ? 2 : 1;

@@ -21,7 +21,8 @@ using tcp = asio::ip::tcp;
 
 constexpr std::string_view kFhirBase = "/fhir";
 
-void AddCommonHeaders(bhttp::response<bhttp::string_body>& res) {
+template <class Body>
+void AddCommonHeaders(bhttp::response<Body>& res) {
   res.set(bhttp::field::server, "Kangyun");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
@@ -95,6 +96,12 @@ class Session : public std::enable_shared_from_this<Session> {
       res = ErrorMessage(500, Internal(e.what()), req.version());
       keep_alive = false;
     }
+    if (pending_file_) {
+      bhttp::response<bhttp::file_body> file = std::move(*pending_file_);
+      pending_file_.reset();
+      Send(std::move(file), keep_alive);
+      return;
+    }
     Send(std::move(res), keep_alive);
   }
 
@@ -148,21 +155,52 @@ class Session : public std::enable_shared_from_this<Session> {
                     std::string(kFhirBase);
     }
     api::FhirResponse out = api_.Handle(fr);
+    if (!out.file_path.empty()) {
+      auto instead = PrepareFile(out, version, req.method() == bhttp::verb::head);
+      return instead ? std::move(*instead) : bhttp::response<bhttp::string_body>{};
+    }
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), version};
     AddCommonHeaders(res);
-    for (const auto& [k, v] : out.headers) res.set(k, v);
     if (!out.body.empty()) {
       res.set(bhttp::field::content_type, "application/fhir+json; charset=utf-8");
       if (req.method() != bhttp::verb::head) res.body() = std::move(out.body);
     }
+    for (const auto& [k, v] : out.headers) res.set(k, v);  // may say another Content-Type
     res.prepare_payload();
     return res;
   }
 
-  void Send(bhttp::response<bhttp::string_body> res, bool keep_alive) {
+  // A response whose body is a file, read from disk as the socket takes it: an export file of
+  // any size goes out in constant memory. It waits in pending_file_; the response to send
+  // instead comes back for HEAD or when the file cannot be opened.
+  std::optional<bhttp::response<bhttp::string_body>> PrepareFile(const api::FhirResponse& out,
+                                                                 unsigned version, bool head) {
+    bhttp::response<bhttp::file_body> res{static_cast<bhttp::status>(out.status), version};
+    beast::error_code ec;
+    res.body().open(out.file_path.c_str(), beast::file_mode::scan, ec);
+    if (ec) return ErrorMessage(404, NotFound("The file is gone"), version);
+    AddCommonHeaders(res);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.prepare_payload();
+    if (head) {
+      bhttp::response<bhttp::string_body> empty{res.result(), version};
+      for (const auto& field : res) empty.set(field.name_string(), field.value());
+      return empty;
+    }
+    pending_file_ = std::move(res);
+    return std::nullopt;
+  }
+
+  // Writing a file takes as long as the client reads; the read timeout is not its limit.
+  static constexpr int kFileWriteTimeoutSeconds = 3600;
+
+  template <class Body>
+  void Send(bhttp::response<Body> res, bool keep_alive) {
     res.keep_alive(keep_alive);
-    auto sp = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(res));
-    stream_.expires_after(std::chrono::seconds(config_.read_timeout_seconds));
+    auto sp = std::make_shared<bhttp::response<Body>>(std::move(res));
+    stream_.expires_after(std::chrono::seconds(std::is_same_v<Body, bhttp::file_body>
+                                                   ? kFileWriteTimeoutSeconds
+                                                   : config_.read_timeout_seconds));
     bhttp::async_write(
         stream_, *sp,
         [self = shared_from_this(), sp, keep_alive](beast::error_code ec, std::size_t) {
@@ -183,6 +221,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::file_body>> pending_file_;
   api::FhirApi& api_;
   const ServerConfig& config_;
   std::atomic<int>& connections_;

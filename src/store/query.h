@@ -24,7 +24,7 @@ struct Condition {
     kMissing,       // :missing (missing = true: no row for the parameter)
     kId,            // _id: text
     kLastUpdated,   // _lastUpdated: date range with cmp
-    kCompartment,   // in the Patient compartment of `text`
+    kCompartment,   // in the Patient compartment of `text` (or of any of `patients`, below)
     kChain,         // param references a resource matching subquery
     kReverseChain,  // a resource of has_type whose param references this one matches subquery
     kNever,         // matches nothing (e.g. a chain to an unknown type)
@@ -64,6 +64,11 @@ struct Condition {
   // kMissing
   bool missing = false;
 
+  // kCompartment over several Patients (an export of a Group): in the compartment of any of
+  // them; with `any_patient`, of any Patient at all.
+  std::vector<std::string> patients;
+  bool any_patient = false;
+
   // kChain, kReverseChain
   std::shared_ptr<Query> subquery;
   std::string has_type;
@@ -86,6 +91,9 @@ struct Query {
   // conditions does.
   std::vector<std::vector<Condition>> clauses;
   std::vector<SortKey> sort;
+  // Keyset paging for walks over large results (bulk export): only rows after this row id.
+  // Used without `sort`, whose order is then the row id's.
+  int64_t after_rid = 0;
 };
 
 }  // namespace kangyun::store

@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "json/json.h"
 #include "store/param_key.h"
 
 namespace kangyun::store {
@@ -58,6 +59,17 @@ std::string SqlBuilder::Bind(Sql* sql, SqlValue v) const {
   // to match the order of the text.
   if (dialect_ == SqlDialect::kPostgres) return "$" + std::to_string(sql->params.size());
   return "?" + std::to_string(sql->params.size());
+}
+
+// The list goes as one JSON array, so a Group of any size is one bound value.
+std::string SqlBuilder::TextListMembership(const std::string& column,
+                                           const std::vector<std::string>& values, Sql* sql) const {
+  json::Value list = json::Value::Array();
+  for (const std::string& v : values) list.Push(json::Value::String(v));
+  if (dialect_ == SqlDialect::kPostgres)
+    return column + " IN (SELECT jsonb_array_elements_text(" + Bind(sql, json::Write(list)) +
+           "::jsonb))";
+  return column + " IN (SELECT value FROM json_each(" + Bind(sql, json::Write(list)) + "))";
 }
 
 std::string SqlBuilder::RidListMembership(const std::string& column,
@@ -284,6 +296,10 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
       return c.negated ? "NOT " + s : s;
     }
     case Condition::Kind::kCompartment:
+      if (c.any_patient) return membership("compartment", "1=1", false);
+      if (!c.patients.empty())
+        return membership("compartment", TextListMembership(i + ".patient_id", c.patients, sql),
+                          false);
       return membership("compartment", i + ".patient_id = " + Bind(sql, c.text), false);
     case Condition::Kind::kMissing:
       return membership(IndexTableName(c.table), ParamFilter(q.types, c.param, pid, sql),
@@ -327,6 +343,8 @@ int DriverRank(const std::vector<Condition>& clause) {
     int rank;
     switch (c.kind) {
       case Condition::Kind::kCompartment:
+        // Membership of some compartment holds for most rows: a poor driver.
+        if (c.any_patient) return -1;
         rank = 1;
         break;
       case Condition::Kind::kIndex:
@@ -400,8 +418,10 @@ std::optional<Sql> SqlBuilder::Probe(const Query& q, int clause, int64_t cap) co
     if (c.kind == Condition::Kind::kIndex && !c.negated) {
       from = std::string(IndexTableName(c.table)) + " " + i + " WHERE " +
              ParamFilter(q.types, c.param, i + ".pid", &sql) + " AND " + MatchSql(c, i, &sql);
-    } else if (c.kind == Condition::Kind::kCompartment) {
-      from = "compartment " + i + " WHERE " + i + ".patient_id = " + Bind(&sql, c.text);
+    } else if (c.kind == Condition::Kind::kCompartment && !c.any_patient) {
+      from = "compartment " + i + " WHERE " +
+             (c.patients.empty() ? i + ".patient_id = " + Bind(&sql, c.text)
+                                 : TextListMembership(i + ".patient_id", c.patients, &sql));
     } else {
       return std::nullopt;
     }
@@ -432,8 +452,11 @@ std::string SqlBuilder::WhereClause(const Query& q, const std::string& r, Sql* s
   if (id_lookup) driver = -1;
   if (forced_driver >= -1 && !id_lookup) driver = forced_driver;
   std::string type_column = r + ".type";
-  if (dialect_ == SqlDialect::kSqlite && driver >= 0) type_column = "+" + type_column;
+  // A keyset walk without a driver goes along the row ids (the primary key) in order.
+  if (dialect_ == SqlDialect::kSqlite && (driver >= 0 || q.after_rid > 0))
+    type_column = "+" + type_column;
   std::string out = " WHERE " + r + ".deleted = 0" + TypeFilter(q.types, type_column, sql);
+  if (q.after_rid > 0) out += " AND " + r + ".rid > " + Bind(sql, q.after_rid);
   for (size_t k = 0; k < q.clauses.size(); ++k) {
     const auto& clause = q.clauses[k];
     if (clause.empty()) continue;
@@ -459,8 +482,10 @@ const Condition* SqlBuilder::SingleLookup(const Query& q) const {
 
 std::string SqlBuilder::SingleLookupFrom(const Query& q, const Condition& c, const std::string& i,
                                          Sql* sql) const {
-  return " FROM " + std::string(IndexTableName(c.table)) + " " + i + " WHERE " +
-         ParamFilter(q.types, c.param, i + ".pid", sql) + " AND " + MatchSql(c, i, sql);
+  std::string from = " FROM " + std::string(IndexTableName(c.table)) + " " + i + " WHERE " +
+                     ParamFilter(q.types, c.param, i + ".pid", sql) + " AND " + MatchSql(c, i, sql);
+  if (q.after_rid > 0) from += " AND " + i + ".rid > " + Bind(sql, q.after_rid);
+  return from;
 }
 
 Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {

@@ -52,6 +52,9 @@ class SqlBuilder {
   // "r.rid IN (<list bound as one parameter>)" for the dialect.
   std::string RidListMembership(const std::string& column, const std::vector<int64_t>& rids,
                                 Sql* sql) const;
+  // "column IN (<values>)".
+  std::string TextListMembership(const std::string& column, const std::vector<std::string>& values,
+                                 Sql* sql) const;
   // Appends a bound parameter and returns its placeholder.
   std::string Bind(Sql* sql, SqlValue v) const;
 

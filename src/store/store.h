@@ -54,6 +54,14 @@ struct IncludeSpec {
   std::string target_type;  // restrict targets to this type, or ""
 };
 
+// The state of an asynchronous job (a bulk export) that every process serving the store can
+// read and change, outside any transaction: the job's own JSON, and when it last changed.
+struct JobRecord {
+  std::string id;
+  std::string state;
+  int64_t updated = 0;  // microseconds since the epoch
+};
+
 class ReadTransaction {
  public:
   virtual ~ReadTransaction() = default;
@@ -106,6 +114,12 @@ class Store {
   virtual Result<std::optional<std::vector<int64_t>>> ReadResultSet(const std::string& id,
                                                                     int64_t offset, int64_t count,
                                                                     int64_t now) = 0;
+  // Jobs (see JobRecord). The embedded store keeps them in memory, since one process serves
+  // it; the server store keeps them in a table.
+  virtual Status PutJob(const JobRecord& job) = 0;
+  virtual Result<std::optional<JobRecord>> GetJob(const std::string& id) = 0;
+  virtual Status DeleteJob(const std::string& id) = 0;
+  virtual Result<std::vector<JobRecord>> ListJobs() = 0;
   // Loading into an empty store: the secondary indexes of the search tables are set aside and
   // built once at the end, by sorting, which is several times cheaper than growing each B-tree
   // row by row. False (and nothing changes) when the store holds resources. Searches are slow

@@ -238,6 +238,28 @@ class PostgresStore : public Store {
     return std::optional<std::vector<int64_t>>(std::move(rids));
   }
 
+  Status PutJob(const JobRecord& job) override {
+    return Run(
+        "INSERT INTO jobs VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE "
+        "SET state = excluded.state, updated = excluded.updated",
+        {job.id, job.state, job.updated});
+  }
+
+  Result<std::optional<JobRecord>> GetJob(const std::string& id) override {
+    KY_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs,
+                        Jobs("SELECT id, state, updated FROM jobs WHERE id = $1", {id}));
+    if (jobs.empty()) return std::optional<JobRecord>();
+    return std::optional<JobRecord>(std::move(jobs[0]));
+  }
+
+  Status DeleteJob(const std::string& id) override {
+    return Run("DELETE FROM jobs WHERE id = $1", {id});
+  }
+
+  Result<std::vector<JobRecord>> ListJobs() override {
+    return Jobs("SELECT id, state, updated FROM jobs", {});
+  }
+
   // Index builds by sorting pay off in SQLite; PostgreSQL loads through the ordinary path.
   Result<bool> BeginBulkLoad() override { return false; }
   Status EndBulkLoad() override { return Status::Ok(); }
@@ -277,6 +299,25 @@ class PostgresStore : public Store {
   }
 
   void ForgetKeys() { keys_.clear(); }
+
+  // One statement on a pooled connection, outside any transaction.
+  Status Run(const std::string& sql, const std::vector<SqlValue>& params) {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto r = c->Query(sql, params);
+    Release(std::move(c));
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Result<std::vector<JobRecord>> Jobs(const std::string& sql, const std::vector<SqlValue>& params) {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto r = c->Query(sql, params);
+    Release(std::move(c));
+    if (!r.ok()) return r.status();
+    std::vector<JobRecord> out;
+    for (int i = 0; i < r->rows(); ++i)
+      out.push_back(JobRecord{r->Bytes(i, 0), r->Bytes(i, 1), r->Int(i, 2)});
+    return out;
+  }
 
   Result<std::unique_ptr<PgConnection>> Acquire() {
     std::unique_lock lock(pool_mu_);

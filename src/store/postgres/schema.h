@@ -114,6 +114,10 @@ CREATE UNLOGGED TABLE result_sets (id TEXT PRIMARY KEY, rids BIGINT[] NOT NULL,
                           expires_at BIGINT NOT NULL);
 CREATE INDEX result_sets_expiry ON result_sets (expires_at);
 )sql",
+      // 2: asynchronous jobs (bulk export), readable by every process.
+      R"sql(
+CREATE TABLE jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, updated BIGINT NOT NULL);
+)sql",
   };
   return kMigrations;
 }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -599,6 +600,32 @@ class SqliteStore : public Store {
     return result_sets_.Get(id, offset, count, now);
   }
 
+  Status PutJob(const JobRecord& job) override {
+    std::lock_guard lock(jobs_mu_);
+    jobs_[job.id] = job;
+    return Status::Ok();
+  }
+
+  Result<std::optional<JobRecord>> GetJob(const std::string& id) override {
+    std::lock_guard lock(jobs_mu_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return std::optional<JobRecord>();
+    return std::optional<JobRecord>(it->second);
+  }
+
+  Status DeleteJob(const std::string& id) override {
+    std::lock_guard lock(jobs_mu_);
+    jobs_.erase(id);
+    return Status::Ok();
+  }
+
+  Result<std::vector<JobRecord>> ListJobs() override {
+    std::lock_guard lock(jobs_mu_);
+    std::vector<JobRecord> out;
+    for (const auto& [id, job] : jobs_) out.push_back(job);
+    return out;
+  }
+
   // A pooled reader connection, or a new one.
   Result<std::unique_ptr<Connection>> AcquireReader() {
     {
@@ -650,6 +677,8 @@ class SqliteStore : public Store {
   // The embedded store serves one process, so paging lists live in its memory: a search never
   // needs a write (or an fsync) to page.
   ResultSetCache result_sets_;
+  std::mutex jobs_mu_;
+  std::map<std::string, JobRecord> jobs_;
 };
 
 Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,

@@ -1,0 +1,499 @@
+#include "api/bulk_export.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "api/outcome.h"
+#include "api/services.h"
+#include "base/env.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "fhir/datetime.h"
+
+namespace kangyun::api {
+
+namespace fs = std::filesystem;
+
+struct Exporter::Spec {
+  std::string id, request;
+  int64_t transaction_time = 0;
+  std::vector<std::string> types;
+  // Per type, the searches whose union is exported (_typeFilter); none means the whole type.
+  std::map<std::string, std::vector<store::Query>> filters;
+  std::vector<std::vector<store::Condition>> clauses;  // _since, compartments: on every query
+  std::atomic<bool> finished{false};
+};
+
+namespace {
+
+constexpr int64_t kBatch = 1000;
+constexpr size_t kMaxRunningJobs = 2;  // per process; more kick-offs get 429
+constexpr int64_t kSecond = 1'000'000;
+// A running job writes its state at least this often; a state older than kStale means the
+// process running it went away.
+constexpr int64_t kHeartbeat = 1 * kSecond, kStale = 60 * kSecond;
+constexpr int64_t kRetention = 24 * 3600 * kSecond;  // files are kept a day after the job ends
+
+// What the Bulk Data IG names as kick-off parameters that this server does not implement.
+const std::set<std::string> kUnsupported = {"_elements", "patient", "includeAssociatedData",
+                                            "organizeOutputBy", "_typeFilterIgnored"};
+
+json::Value Str(const std::string& s) { return json::Value::String(s); }
+
+std::string StateString(const json::Value& state, std::string_view key) {
+  return std::string(state.GetString(key));
+}
+
+// The job's state as the store keeps it.
+struct JobState {
+  std::string status;  // in-progress, complete, error, cancelled
+  json::Value json = json::Value::Object();
+  int64_t updated = 0;
+};
+
+Result<std::optional<JobState>> LoadJob(store::Store& store, const std::string& id) {
+  KY_ASSIGN_OR_RETURN(std::optional<store::JobRecord> rec, store.GetJob(id));
+  if (!rec) return std::optional<JobState>();
+  auto parsed = json::Parse(rec->state);
+  if (!parsed.ok()) return Internal("export job " + id + " has an unreadable state");
+  JobState st;
+  st.json = std::move(parsed).value();
+  st.status = StateString(st.json, "status");
+  st.updated = rec->updated;
+  return std::optional<JobState>(std::move(st));
+}
+
+Status SaveJob(store::Store& store, const std::string& id, const json::Value& state, int64_t now) {
+  return store.PutJob(store::JobRecord{id, json::Write(state), now});
+}
+
+// _typeFilter values: repeated, or several in one value separated by commas that start a new
+// "Type?" query (a comma inside a query separates values of one parameter).
+std::vector<std::string> SplitTypeFilters(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= value.size(); ++i) {
+    bool boundary = i == value.size();
+    if (!boundary && value[i] == ',') {
+      size_t j = i + 1;
+      while (j < value.size() && std::isalpha(static_cast<unsigned char>(value[j]))) ++j;
+      boundary = j > i + 1 && j < value.size() && value[j] == '?' &&
+                 std::isupper(static_cast<unsigned char>(value[i + 1]));
+    }
+    if (boundary) {
+      if (i > start) out.push_back(value.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// Kick-off parameters from a POST body (a Parameters resource) or the query string.
+Result<search::QueryParams> KickOffParams(const FhirRequest& req) {
+  search::QueryParams params = req.query;
+  if (req.method != "POST" || req.body.empty()) return params;
+  auto body = json::Parse(req.body);
+  if (!body.ok() || body->GetString("resourceType") != "Parameters")
+    return Invalid("The body of a POST $export must be a Parameters resource");
+  if (const json::Value* list = body->Find("parameter")) {
+    for (const json::Value& p : list->items()) {
+      std::string value;
+      for (const auto& [k, v] : p.members())
+        if (StartsWith(k, "value") && v.is_string()) value = v.str();
+      params.emplace_back(std::string(p.GetString("name")), value);
+    }
+  }
+  return params;
+}
+
+std::string JobUrl(const FhirRequest& req, const std::string& id) {
+  return req.base_url + "/$export-poll-status?_jobId=" + PercentEncode(id);
+}
+
+}  // namespace
+
+Exporter::~Exporter() { Stop(); }
+
+Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
+                                       const std::string& group_id) {
+  if (AsciiLower(req.Header("prefer")).find("respond-async") == std::string::npos)
+    return Invalid("$export runs asynchronously: send the header Prefer: respond-async");
+  bool lenient = AsciiLower(req.Header("prefer")).find("handling=lenient") != std::string::npos;
+  KY_ASSIGN_OR_RETURN(search::QueryParams params, KickOffParams(req));
+
+  auto spec = std::make_shared<Spec>();
+  spec->id = s_.ids.NewId();
+  spec->request =
+      req.base_url + "/" + req.path + (req.raw_query.empty() ? "" : "?" + req.raw_query);
+  spec->transaction_time = s_.clock.NowMicros();
+  std::vector<std::string> filters;
+  std::string since;
+  for (const auto& [k, v] : params) {
+    if (k == "_outputFormat") {
+      if (v != "application/fhir+ndjson" && v != "application/ndjson" && v != "ndjson")
+        return Invalid("_outputFormat '" + v + "' is not supported; use application/fhir+ndjson",
+                       "_outputFormat");
+    } else if (k == "_since") {
+      auto dt = fhir::ParseDateTime(v);
+      if (!dt || v.size() < 20)  // an instant: date, time and zone
+        return Invalid("_since must be an instant such as 2026-01-01T00:00:00Z", "_since");
+      since = v;
+    } else if (k == "_type") {
+      for (const std::string& t : Split(v, ','))
+        if (!t.empty()) spec->types.push_back(std::string(Trim(t)));
+    } else if (k == "_typeFilter") {
+      for (std::string& f : SplitTypeFilters(v)) filters.push_back(std::move(f));
+    } else if (k == "_format" || k == "_jobId") {
+    } else if (!lenient) {
+      return Invalid(
+          std::string(kUnsupported.count(k) ? "The $export parameter " : "Unknown parameter ") + k +
+              (kUnsupported.count(k) ? " is not supported" : " for $export"),
+          k);
+    }
+  }
+
+  // The types: as asked, else all (system) or those of the Patient compartment.
+  const auto& compartment = s_.defs.PatientCompartment();
+  for (const std::string& t : spec->types) {
+    if (!s_.defs.IsResourceType(t))
+      return Invalid("Unknown resource type '" + t + "' in _type", "_type");
+    if (level != Level::kSystem && !compartment.count(t))
+      return Invalid(t + " is not in the Patient compartment, so not in a Patient or Group export",
+                     "_type");
+  }
+  if (spec->types.empty()) {
+    if (level == Level::kSystem) {
+      spec->types = s_.defs.ResourceTypes();
+    } else {
+      for (const auto& [t, params_of_type] : compartment) spec->types.push_back(t);
+    }
+  }
+  std::sort(spec->types.begin(), spec->types.end());
+  spec->types.erase(std::unique(spec->types.begin(), spec->types.end()), spec->types.end());
+
+  // Each _typeFilter is a search of its type, checked now so that a bad one is a 400.
+  int64_t now = s_.clock.NowMicros();
+  for (const std::string& f : filters) {
+    size_t q = f.find('?');
+    std::string type = f.substr(0, q);
+    if (q == std::string::npos || !s_.defs.IsResourceType(type))
+      return Invalid("_typeFilter '" + f + "' is not of the form Type?search", "_typeFilter");
+    if (!std::binary_search(spec->types.begin(), spec->types.end(), type))
+      return Invalid("_typeFilter '" + f + "' is for a type that is not exported", "_typeFilter");
+    KY_ASSIGN_OR_RETURN(search::SearchRequest sr,
+                        search::ParseSearchRequest(search::ParseQueryString(f.substr(q + 1))));
+    if (!sr.sort.empty() || !sr.includes.empty() || !sr.revincludes.empty() || sr.count ||
+        !sr.summary.empty() || !sr.elements.empty())
+      return Invalid("_typeFilter '" + f + "' may hold search filters only", "_typeFilter");
+    auto plan = s_.planner.Plan({type}, sr, /*strict=*/true, now);
+    if (!plan.ok())
+      return Invalid("_typeFilter '" + f + "': " + plan.status().message(), "_typeFilter");
+    spec->filters[type].push_back(std::move(plan->query));
+  }
+
+  if (!since.empty()) {
+    search::QueryParams p = {{"_lastUpdated", "ge" + since}};
+    KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(p));
+    KY_ASSIGN_OR_RETURN(search::SearchPlan plan, s_.planner.Plan({"Patient"}, sr, true, now));
+    for (auto& clause : plan.query.clauses) spec->clauses.push_back(std::move(clause));
+  }
+  if (level != Level::kSystem) {
+    store::Condition in_compartment;
+    in_compartment.kind = store::Condition::Kind::kCompartment;
+    if (level == Level::kPatient) {
+      in_compartment.any_patient = true;
+    } else {
+      KY_ASSIGN_OR_RETURN(auto txn, s_.store.BeginRead());
+      KY_ASSIGN_OR_RETURN(auto group, txn->ReadCurrent("Group", group_id));
+      if (!group || group->deleted) return NotFound("Group/" + group_id + " is not known");
+      auto g = json::Parse(group->body);
+      if (!g.ok()) return Internal("stored Group/" + group_id + " is unreadable");
+      if (const json::Value* members = g->Find("member")) {
+        for (const json::Value& m : members->items()) {
+          const json::Value* inactive = m.Find("inactive");
+          if (inactive && inactive->is_bool() && inactive->as_bool()) continue;
+          const json::Value* entity = m.Find("entity");
+          std::string ref = entity ? std::string(entity->GetString("reference")) : "";
+          if (StartsWith(ref, "Patient/")) in_compartment.patients.push_back(ref.substr(8));
+        }
+      }
+      // A Group without Patient members exports nothing, not everything.
+      if (in_compartment.patients.empty()) in_compartment.patients.push_back("");
+    }
+    spec->clauses.push_back({in_compartment});
+  }
+
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = threads_.begin(); it != threads_.end();) {
+      if (it->first->finished) {
+        it->second.join();
+        it = threads_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (threads_.size() >= kMaxRunningJobs)
+      return Status(StatusCode::kTooManyRequests,
+                    "Too many exports are running on this server; try again later");
+  }
+  RemoveExpired();
+  json::Value state = json::Value::Object();
+  state.Set("status", Str("in-progress"));
+  state.Set("request", Str(spec->request));
+  state.Set("transactionTime", Str(FormatInstant(spec->transaction_time)));
+  state.Set("progress", Str("queued"));
+  KY_RETURN_IF_ERROR(SaveJob(s_.store, spec->id, state, now));
+  {
+    std::lock_guard lock(mu_);
+    threads_.emplace_back(spec, std::thread([this, spec] { Run(spec); }));
+  }
+  FhirResponse r;
+  r.status = 202;
+  r.SetHeader("Content-Location", JobUrl(req, spec->id));
+  r.body = InformationOutcome("The export has started; poll the URL in Content-Location");
+  return r;
+}
+
+void Exporter::Run(std::shared_ptr<Spec> spec) {
+  fs::path dir = fs::path(s_.config.export_dir) / spec->id;
+  json::Value state = json::Value::Object();
+  state.Set("status", Str("in-progress"));
+  state.Set("request", Str(spec->request));
+  state.Set("transactionTime", Str(FormatInstant(spec->transaction_time)));
+  json::Value outputs = json::Value::Array();
+  int64_t written = 0, last_save = 0;
+  Status failure;
+  bool cancelled = false;
+
+  // Saves progress now and then, and learns of a cancellation (perhaps by another process).
+  auto checkpoint = [&](const std::string& progress) {
+    int64_t now = s_.clock.NowMicros();
+    if (now - last_save < kHeartbeat) return;
+    last_save = now;
+    auto current = LoadJob(s_.store, spec->id);
+    if (current.ok() && (!*current || (*current)->status == "cancelled")) {
+      cancelled = true;
+      return;
+    }
+    state.Set("progress", Str(progress));
+    (void)SaveJob(s_.store, spec->id, state, now);
+  };
+
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    failure = Internal("cannot create the export folder " + dir.string() + ": " + ec.message());
+  for (size_t t = 0; t < spec->types.size() && failure.ok() && !cancelled && !stop_; ++t) {
+    const std::string& type = spec->types[t];
+    std::vector<store::Query> queries = spec->filters[type];
+    if (queries.empty()) queries.emplace_back().types = {type};
+    for (store::Query& q : queries)
+      for (const auto& clause : spec->clauses) q.clauses.push_back(clause);
+    std::string name = type + ".ndjson";
+    FILE* out = nullptr;
+    int64_t count = 0, cursor = 0;
+    bool done = false;
+    while (!done && failure.ok() && !cancelled && !stop_) {
+      // The next batch of the union of the type's searches, in row-id order: every search's
+      // rows up to the smallest last row of a search that filled its batch.
+      std::vector<int64_t> rids;
+      std::vector<store::StoredResource> rows;
+      {
+        auto txn = s_.store.BeginRead();
+        if (!txn.ok()) {
+          failure = txn.status();
+          break;
+        }
+        int64_t bound = INT64_MAX;
+        for (store::Query& q : queries) {
+          q.after_rid = cursor;
+          auto found = (*txn)->Search(q, kBatch);
+          if (!found.ok()) {
+            failure = found.status();
+            break;
+          }
+          if (static_cast<int64_t>(found->size()) == kBatch) bound = std::min(bound, found->back());
+          rids.insert(rids.end(), found->begin(), found->end());
+        }
+        if (!failure.ok()) break;
+        std::sort(rids.begin(), rids.end());
+        rids.erase(std::unique(rids.begin(), rids.end()), rids.end());
+        rids.erase(std::upper_bound(rids.begin(), rids.end(), bound), rids.end());
+        done = bound == INT64_MAX;
+        if (rids.empty()) break;
+        auto read = (*txn)->ReadRows(rids);
+        if (!read.ok()) {
+          failure = read.status();
+          break;
+        }
+        rows = std::move(read).value();
+      }
+      cursor = rids.back();
+      if (!out && !rows.empty()) {
+        out = std::fopen((dir / name).c_str(), "wb");
+        if (!out) {
+          failure = Internal("cannot write " + (dir / name).string());
+          break;
+        }
+      }
+      for (const store::StoredResource& r : rows) {
+        std::fwrite(r.body.data(), 1, r.body.size(), out);
+        std::fputc('\n', out);
+      }
+      count += static_cast<int64_t>(rows.size());
+      written += static_cast<int64_t>(rows.size());
+      checkpoint(type + " (type " + std::to_string(t + 1) + " of " +
+                 std::to_string(spec->types.size()) + "): " + std::to_string(written) +
+                 " resources written");
+    }
+    if (out && std::fclose(out) != 0 && failure.ok())
+      failure = Internal("cannot write " + (dir / name).string());
+    if (count > 0) {
+      json::Value o = json::Value::Object();
+      o.Set("type", Str(type));
+      o.Set("file", Str(name));
+      o.Set("count", json::Value::Integer(count));
+      outputs.Push(std::move(o));
+    }
+  }
+
+  int64_t now = s_.clock.NowMicros();
+  if (cancelled) {
+    fs::remove_all(dir, ec);
+  } else if (stop_) {
+    // Left in progress: its state goes stale, and a poll then says the export stopped.
+  } else if (!failure.ok()) {
+    Log(LogLevel::kError, "export " + spec->id + " failed: " + failure.message());
+    fs::remove_all(dir, ec);
+    state.Set("status", Str("error"));
+    state.Set("code", json::Value::Integer(static_cast<int64_t>(failure.code())));
+    state.Set("error", Str(failure.message()));
+    (void)SaveJob(s_.store, spec->id, state, now);
+  } else {
+    auto current = LoadJob(s_.store, spec->id);
+    if (current.ok() && *current && (*current)->status != "cancelled") {
+      state.Set("status", Str("complete"));
+      state.Set("output", std::move(outputs));
+      state.Set("progress", Str(std::to_string(written) + " resources written"));
+      (void)SaveJob(s_.store, spec->id, state, now);
+      Log(LogLevel::kInfo,
+          "export " + spec->id + " complete: " + std::to_string(written) + " resources");
+    } else {
+      fs::remove_all(dir, ec);
+    }
+  }
+  spec->finished = true;
+}
+
+Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
+  std::string id;
+  for (const auto& [k, v] : req.query)
+    if (k == "_jobId") id = v;
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, id));
+  if (!job || job->status == "cancelled") return NotFound("No export job '" + id + "'");
+  int64_t now = s_.clock.NowMicros();
+  FhirResponse r;
+  if (job->status == "in-progress") {
+    if (now - job->updated > kStale)
+      return Status(StatusCode::kUnavailable,
+                    "The export stopped: the server process running it went away. Start it again");
+    r.status = 202;
+    r.SetHeader("X-Progress", StateString(job->json, "progress"));
+    r.SetHeader("Retry-After", "1");
+    return r;
+  }
+  if (job->status == "error") {
+    const json::Value* code = job->json.Find("code");
+    auto status_code =
+        code ? static_cast<StatusCode>(std::stoi(code->str())) : StatusCode::kInternal;
+    return Status(status_code, "The export failed: " + StateString(job->json, "error"));
+  }
+  // The manifest: links are made for the base URL of whoever asks.
+  json::Value manifest = json::Value::Object();
+  manifest.Set("transactionTime", Str(StateString(job->json, "transactionTime")));
+  manifest.Set("request", Str(StateString(job->json, "request")));
+  manifest.Set("requiresAccessToken", json::Value::Bool(false));
+  json::Value output = json::Value::Array();
+  if (const json::Value* list = job->json.Find("output")) {
+    for (const json::Value& o : list->items()) {
+      json::Value entry = json::Value::Object();
+      entry.Set("type", Str(StateString(o, "type")));
+      entry.Set("url", Str(req.base_url + "/$export-file/" + PercentEncode(id) + "/" +
+                           StateString(o, "file")));
+      entry.Set("count", json::Value::Integer(std::stoll(o.Find("count")->str())));
+      output.Push(std::move(entry));
+    }
+  }
+  manifest.Set("output", std::move(output));
+  manifest.Set("error", json::Value::Array());
+  r.body = json::Write(manifest);
+  r.SetHeader("Content-Type", "application/json");
+  r.SetHeader("Expires", FormatHttpDate(job->updated + kRetention));
+  return r;
+}
+
+Result<FhirResponse> Exporter::Cancel(const FhirRequest& req) {
+  std::string id;
+  for (const auto& [k, v] : req.query)
+    if (k == "_jobId") id = v;
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, id));
+  if (!job || job->status == "cancelled") return NotFound("No export job '" + id + "'");
+  // A running job sees this at its next checkpoint and removes its own files.
+  if (job->status != "in-progress") {
+    std::error_code ec;
+    fs::remove_all(fs::path(s_.config.export_dir) / id, ec);
+  }
+  job->json.Set("status", Str("cancelled"));
+  KY_RETURN_IF_ERROR(SaveJob(s_.store, id, job->json, s_.clock.NowMicros()));
+  FhirResponse r;
+  r.status = 202;
+  r.body = InformationOutcome("The export was cancelled and its files are removed");
+  return r;
+}
+
+Result<FhirResponse> Exporter::File(const std::string& job_id, const std::string& name) {
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, job_id));
+  if (!job || job->status != "complete")
+    return NotFound("No completed export job '" + job_id + "'");
+  // Only a file the manifest lists: the name never reaches the file system otherwise.
+  const json::Value* list = job->json.Find("output");
+  bool listed = false;
+  for (const json::Value& o : list ? list->items() : std::vector<json::Value>{})
+    listed = listed || o.GetString("file") == name;
+  if (!listed) return NotFound("Export job '" + job_id + "' has no file '" + name + "'");
+  fs::path path = fs::path(s_.config.export_dir) / job_id / name;
+  if (!fs::exists(path))
+    return NotFound("The file '" + name + "' is not on this server (is the export folder shared?)");
+  FhirResponse r;
+  r.file_path = path.string();
+  r.SetHeader("Content-Type", "application/fhir+ndjson");
+  return r;
+}
+
+void Exporter::RemoveExpired() {
+  auto jobs = s_.store.ListJobs();
+  if (!jobs.ok()) return;
+  int64_t now = s_.clock.NowMicros();
+  for (const store::JobRecord& job : *jobs) {
+    if (now - job.updated < kRetention) continue;
+    std::error_code ec;
+    fs::remove_all(fs::path(s_.config.export_dir) / job.id, ec);
+    (void)s_.store.DeleteJob(job.id);
+  }
+}
+
+void Exporter::Stop() {
+  stop_ = true;
+  std::vector<std::pair<std::shared_ptr<Spec>, std::thread>> threads;
+  {
+    std::lock_guard lock(mu_);
+    threads.swap(threads_);
+  }
+  for (auto& [spec, thread] : threads) thread.join();
+}
+
+}  // namespace kangyun::api

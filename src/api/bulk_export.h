@@ -1,0 +1,54 @@
+// FHIR Bulk Data export (https://hl7.org/fhir/uv/bulkdata/, v2): $export of the whole system,
+// of every Patient's compartment, or of a Group's members, with _type, _since and
+// _typeFilter, in the asynchronous request pattern. A job walks each type in row-id order, a
+// batch at a time, and appends to one NDJSON file per type, so memory stays flat whatever the
+// size. A job's state is a store JobRecord, so any process serving the store answers its
+// status; its files are in the export folder, shared by the processes on one host. Internal
+// to api/.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/fhir_request.h"
+#include "base/status.h"
+
+namespace kangyun::api {
+
+class Services;
+
+class Exporter {
+ public:
+  enum class Level { kSystem, kPatient, kGroup };
+
+  explicit Exporter(Services& s) : s_(s) {}
+  ~Exporter();
+
+  // GET or POST [base]/$export, Patient/$export, Group/{id}/$export: 202 and the status URL.
+  Result<FhirResponse> KickOff(const FhirRequest& req, Level level, const std::string& group_id);
+  // GET [base]/$export-poll-status?_jobId=…: 202 with X-Progress, or the manifest.
+  Result<FhirResponse> Poll(const FhirRequest& req);
+  // DELETE [base]/$export-poll-status?_jobId=…: stops the job and removes its files.
+  Result<FhirResponse> Cancel(const FhirRequest& req);
+  // GET [base]/$export-file/{job}/{file}: one output file, streamed from disk.
+  Result<FhirResponse> File(const std::string& job_id, const std::string& name);
+  // Stops running jobs (their status turns to an error after a while) and waits for them.
+  void Stop();
+
+  struct Spec;
+
+ private:
+  void Run(std::shared_ptr<Spec> spec);
+  void RemoveExpired();
+
+  Services& s_;
+  std::mutex mu_;
+  std::vector<std::pair<std::shared_ptr<Spec>, std::thread>> threads_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace kangyun::api

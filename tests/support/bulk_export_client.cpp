@@ -1,0 +1,58 @@
+#include "tests/support/bulk_export_client.h"
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+namespace kangyun::testing {
+
+std::string PathFromFhir(const std::string& url) {
+  size_t at = url.find("/fhir");
+  return at == std::string::npos ? url : url.substr(at);
+}
+
+ExportRun PollExport(int port, ExportRun run, int timeout_seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    HttpResult r = HttpCall("127.0.0.1", port, "GET", run.status_path, {}, "");
+    if (r.status != 202) {
+      run.final = r;
+      if (r.status == 200) {
+        auto m = json::Parse(r.body);
+        if (m.ok()) run.manifest = std::move(m).value();
+      }
+      return run;
+    }
+    run.progress.push_back(r.headers["x-progress"]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  run.final.error = "the export did not finish in time";
+  return run;
+}
+
+ExportRun RunExport(int port, const std::string& path, int timeout_seconds) {
+  ExportRun run;
+  run.kick_off = HttpCall("127.0.0.1", port, "GET", path,
+                          {{"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}}, "");
+  if (run.kick_off.status != 202) return run;
+  run.status_path = PathFromFhir(run.kick_off.headers["content-location"]);
+  return PollExport(port, std::move(run), timeout_seconds);
+}
+
+std::map<std::string, std::vector<std::string>> DownloadOutputs(int port,
+                                                                const json::Value& manifest) {
+  std::map<std::string, std::vector<std::string>> files;
+  const json::Value* output = manifest.Find("output");
+  if (!output) return files;
+  for (const json::Value& o : output->items()) {
+    HttpResult r = HttpCall("127.0.0.1", port, "GET", PathFromFhir(std::string(o.GetString("url"))),
+                            {{"Accept", "application/fhir+ndjson"}}, "");
+    auto& lines = files[std::string(o.GetString("type"))];
+    std::istringstream in(r.body);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) lines.push_back(line);
+  }
+  return files;
+}
+
+}  // namespace kangyun::testing
