@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "json/json.h"
+#include "tests/support/bulk_export_client.h"
 #include "tests/support/http_client.h"
 
 namespace kangyun::testing {
@@ -222,6 +223,28 @@ TEST_F(MultiProcess, APagingLinkFromOneProcessWorksOnAnother) {
     }
   }
   EXPECT_EQ(seen.size(), 23u);
+}
+
+TEST_F(MultiProcess, AnExportStartedOnOneProcessIsPolledAndFetchedOnAnother) {
+  for (int n = 0; n < 7; ++n)
+    ASSERT_EQ(HttpCall("127.0.0.1", servers_[0]->port(), "PUT",
+                       "/fhir/Patient/export-" + std::to_string(n), kJson,
+                       R"({"resourceType":"Patient","id":"export-)" + std::to_string(n) + R"("})")
+                  .status,
+              201);
+  ExportRun run;
+  run.kick_off = HttpCall("127.0.0.1", servers_[0]->port(), "GET", "/fhir/$export?_type=Patient",
+                          {{"Prefer", "respond-async"}}, "");
+  ASSERT_EQ(run.kick_off.status, 202) << run.kick_off.body;
+  run.status_path = PathFromFhir(run.kick_off.headers["content-location"]);
+  run = PollExport(servers_[1]->port(), run);
+  ASSERT_EQ(run.final.status, 200) << run.final.body;
+  auto files = DownloadOutputs(servers_[2]->port(), run.manifest);
+  EXPECT_EQ(files["Patient"].size(), 7u);
+  // Cancelled on a third process: gone for all of them.
+  EXPECT_EQ(HttpCall("127.0.0.1", servers_[2]->port(), "DELETE", run.status_path, {}, "").status,
+            202);
+  EXPECT_EQ(HttpCall("127.0.0.1", servers_[0]->port(), "GET", run.status_path, {}, "").status, 404);
 }
 
 }  // namespace

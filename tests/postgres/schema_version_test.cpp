@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
+#include "store/postgres/schema.h"
 #include "tests/support/http_client.h"
 
 namespace kangyun::testing {
@@ -40,6 +43,39 @@ TEST(PostgresSchema, ServersStartingTogetherMigrateOnce) {
                 .status,
             201);
   EXPECT_EQ(HttpCall("127.0.0.1", b->port(), "GET", "/fhir/Patient/s1", {}, "").status, 200);
+}
+
+TEST(PostgresSchema, AnOlderDatabaseIsUpgradedAndKeepsItsData) {
+  const auto& migrations = store::postgres_schema::Migrations();
+  ASSERT_GE(migrations.size(), 2u);
+  std::string db = FreshPostgresDatabase("kt_older_" + std::to_string(getpid()));
+  // A database as the first version of the schema left it, with a resource in it.
+  std::string file =
+      (std::filesystem::temp_directory_path() / ("kangyun-v1-" + std::to_string(getpid()) + ".sql"))
+          .string();
+  {
+    std::ofstream out(file);
+    out << "CREATE TABLE schema_version (version INTEGER NOT NULL);\n"
+        << migrations[0] << "\nINSERT INTO schema_version VALUES (1);\n"
+        << "INSERT INTO history (type, id, version, last_updated, deleted, method, body, resident)"
+           " VALUES ('Patient', 'old', 1, 1, 0, 'PUT', "
+           "convert_to('{\"resourceType\":\"Patient\",\"id\":\"old\",\"meta\":{"
+           "\"versionId\":\"1\",\"lastUpdated\":\"1970-01-01T00:00:00.000Z\"}}', 'UTF8'), 0);\n"
+        << "INSERT INTO resources (type, id, version, last_updated, deleted, seq, resident)"
+           " SELECT type, id, version, last_updated, deleted, seq, resident FROM history;\n";
+  }
+  ASSERT_EQ(std::system(
+                ("psql -X -q -v ON_ERROR_STOP=1 '" + db + "' -f " + file + " >/dev/null").c_str()),
+            0);
+  std::filesystem::remove(file);
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ(Psql(db, "SELECT max(version) FROM schema_version"), std::to_string(migrations.size()));
+  EXPECT_EQ(HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/old", {}, "").status, 200);
+  // What the upgrade added works: an export keeps its job in the new table.
+  HttpResult kick = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/$export?_type=Patient",
+                             {{"Prefer", "respond-async"}}, "");
+  EXPECT_EQ(kick.status, 202) << kick.body;
 }
 
 TEST(PostgresSchema, ANewerDatabaseIsRefusedWithAClearMessage) {
