@@ -1,4 +1,4 @@
-// kangyun load --db sqlite:PATH DIR   loads Type.ndjson files through the bulk path
+// kangyun load --db STORE DIR   loads Type.ndjson files through the bulk path
 // kangyun load --url URL DIR          posts them to a server as transaction Bundles
 #include <algorithm>
 #include <atomic>
@@ -255,7 +255,8 @@ int LoadCommand(const Args& args) {
   }
   if (dir.empty() || db.empty() == url.empty()) {
     std::fprintf(stderr,
-                 "usage: kangyun load (--db sqlite:PATH | --url http://HOST:PORT/fhir) DIR\n");
+                 "usage: kangyun load (--db sqlite:PATH|postgresql://URL | --url "
+                 "http://HOST:PORT/fhir) DIR\n");
     return 2;
   }
   if (!db.empty()) return LoadIntoStore(db, dir, definitions, options, stats);

@@ -31,19 +31,23 @@ void Usage() {
       "Kangyun (康云) regional health cloud\n\n"
       "usage: kangyun <command> [options]\n\n"
       "commands:\n"
-      "  serve --db sqlite:PATH [--port N] [--host H] [--threads N]\n"
+      "  serve --db sqlite:PATH|postgresql://URL [--port N] [--host H] [--threads N]\n"
       "        [--body-limit BYTES] [--read-timeout SECONDS] [--base-url URL]\n"
-      "        [--definitions DIR]\n"
+      "        [--export-dir DIR] [--definitions DIR]\n"
       "        serve the FHIR R4 API at http://H:N/fhir\n"
       "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
       "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
       "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
       "        [--duplicates SHARE] [--as-of YYYY-MM-DD]\n"
       "        write a synthetic city as FHIR NDJSON (and transaction Bundles)\n"
-      "  load --db sqlite:PATH DIR [--threads N] [--batch N] [--stats FILE]\n"
+      "  load --db sqlite:PATH|postgresql://URL DIR [--threads N] [--batch N] [--stats FILE]\n"
       "        load DIR/*.ndjson through the bulk path (validated and indexed as the API)\n"
       "  load --url http://HOST:PORT/fhir DIR [--connections N] [--bundle-size N]\n"
       "        post DIR/*.ndjson to a server as transaction Bundles\n"
+      "  backup --db sqlite:PATH --out FILE\n"
+      "        copy the embedded store while it serves (SQLite online backup)\n"
+      "  restore --from FILE --db sqlite:PATH\n"
+      "        put a backup back (the store must not be open)\n"
       "  version\n");
 }
 
@@ -58,6 +62,8 @@ int main(int argc, char** argv) {
   kangyun::cli::Args args(argv + 2, argv + argc);
   if (command == "serve") return kangyun::cli::ServeCommand(args);
   if (command == "fhirpath") return kangyun::cli::FhirPathCommand(args);
+  if (command == "backup") return kangyun::cli::BackupCommand(args);
+  if (command == "restore") return kangyun::cli::RestoreCommand(args);
   if (command == "generate") return kangyun::cli::GenerateCommand(args);
   if (command == "load") return kangyun::cli::LoadCommand(args);
   if (command == "version" || command == "--version") {

@@ -4,6 +4,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include "store/result_set_cache.h"
 #include "store/sql_builder.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_backup.h"
 
 namespace kangyun::store {
 namespace {
@@ -346,8 +348,12 @@ class SqliteTransaction : public WriteTransaction {
 class SqliteStore : public Store {
  public:
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  ~SqliteStore() override {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
 
   Status Init() {
+    KY_ASSIGN_OR_RETURN(lock_fd_, LockSqliteStoreShared(path_));
     KY_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, Connection::kWriterCacheKiB));
     if (sqlite3_create_function_v2(writer_->db(), "kangyun_param_key", 2,
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, ParamKeyFunction,
@@ -646,6 +652,7 @@ class SqliteStore : public Store {
 
  private:
   std::string path_;
+  int lock_fd_ = -1;  // a shared lock while open: see store/sqlite/sqlite_backup.h
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;
   void AbortGroup() {
