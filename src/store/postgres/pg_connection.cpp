@@ -106,6 +106,16 @@ Status PgConnection::Error(pg_result* r, const std::string& what) const {
 
 Result<PgResult> PgConnection::Query(const std::string& sql, const std::vector<SqlValue>& params,
                                      int bytea_param) {
+  return Run(sql, params, bytea_param, false);
+}
+
+Result<PgResult> PgConnection::Prepared(const std::string& sql, const std::vector<SqlValue>& params,
+                                        int bytea_param) {
+  return Run(sql, params, bytea_param, true);
+}
+
+Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<SqlValue>& params,
+                                   int bytea_param, bool prepared) {
   size_t n = params.size();
   std::vector<Oid> types(n);
   std::vector<const char*> values(n);
@@ -131,8 +141,22 @@ Result<PgResult> PgConnection::Query(const std::string& sql, const std::vector<S
     values[i] = reinterpret_cast<const char*>(&numbers[i]);
     lengths[i] = 8;
   }
-  pg_result* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(n), types.data(), values.data(),
-                              lengths.data(), formats.data(), /*resultFormat=binary*/ 1);
+  pg_result* r;
+  if (prepared) {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      std::string name = "k" + std::to_string(prepared_.size() + 1);
+      pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(n), types.data());
+      if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) return Error(p, "PostgreSQL prepare");
+      PQclear(p);
+      it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(),
+                       lengths.data(), formats.data(), /*resultFormat=binary*/ 1);
+  } else {
+    r = PQexecParams(conn_, sql.c_str(), static_cast<int>(n), types.data(), values.data(),
+                     lengths.data(), formats.data(), /*resultFormat=binary*/ 1);
+  }
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return Error(r, "PostgreSQL statement");
   return PgResult(r);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -44,6 +45,11 @@ class PgConnection {
   Result<PgResult> Query(const std::string& sql, const std::vector<SqlValue>& params = {},
                          int bytea_param = -1);
   Result<PgResult> Query(const Sql& sql) { return Query(sql.text, sql.params); }
+  // The same, as a statement prepared once per connection: for the fixed statements of the
+  // write path, which then skip parsing and planning. Not for searches, whose plans depend on
+  // their values.
+  Result<PgResult> Prepared(const std::string& sql, const std::vector<SqlValue>& params,
+                            int bytea_param = -1);
   // Statements without values, several allowed (libpq's simple protocol).
   Status Exec(const std::string& sql);
   // Whether the connection still works (a broken one is not given back to a pool).
@@ -52,7 +58,10 @@ class PgConnection {
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}
   Status Error(pg_result* r, const std::string& what) const;
+  Result<PgResult> Run(const std::string& sql, const std::vector<SqlValue>& params, int bytea_param,
+                       bool prepared);
   pg_conn* conn_;
+  std::unordered_map<std::string, std::string> prepared_;  // statement text -> name
 };
 
 }  // namespace kangyun::store

@@ -8,6 +8,7 @@
 #include "store/postgres/postgres_store.h"
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -62,6 +63,76 @@ StoredResource ReadStored(const PgResult& r, int row) {
   return s;
 }
 
+// The PostgreSQL types of the index tables' columns after rid, in IndexRowTables() order.
+const std::vector<std::vector<const char*>>& IndexColumnTypes() {
+  static const std::vector<std::vector<const char*>> kTypes = {
+      {"bigint", "text", "text"},                                              // idx_string
+      {"bigint", "text", "text", "text"},                                      // idx_token
+      {"bigint", "float8"},                                                    // idx_number
+      {"bigint", "bigint", "bigint"},                                          // idx_date
+      {"bigint", "text", "text", "float8", "text", "float8"},                  // idx_quantity
+      {"bigint", "text", "text", "text"},                                      // idx_reference
+      {"bigint", "text"},                                                      // idx_uri
+      {"bigint", "text", "text", "text", "text", "float8", "float8", "text"},  // idx_composite
+      {"text"},                                                                // compartment
+  };
+  return kTypes;
+}
+
+// One fixed statement writes every index row of a resource version: per table, one array per
+// column, unnested into rows ($1 is the rid, $2 the resident). Fixed, so it is prepared once;
+// with `replace`, the rows of the previous version go in the same statement (the parts of a
+// WITH share one snapshot, so the DELETEs never see the rows the INSERTs add).
+const std::string& IndexRowsStatement(bool replace) {
+  auto build = [](bool with_deletes) {
+    std::vector<std::string> parts;
+    int param = 3;
+    const auto& tables = IndexRowTables();
+    for (size_t t = 0; t < tables.size(); ++t) {
+      std::string n = std::to_string(t);
+      if (with_deletes)
+        parts.push_back("d" + n + " AS (DELETE FROM " + tables[t] + " WHERE rid = $1)");
+      std::string unnest, names;
+      for (size_t c = 0; c < IndexColumnTypes()[t].size(); ++c) {
+        unnest +=
+            (c ? ", $" : "$") + std::to_string(param++) + "::" + IndexColumnTypes()[t][c] + "[]";
+        names += (c ? ", c" : "c") + std::to_string(c);
+      }
+      parts.push_back("i" + n + " AS (INSERT INTO " + tables[t] + " SELECT $1, " + names +
+                      ", $2 FROM unnest(" + unnest + ") AS u(" + names + "))");
+    }
+    std::string sql = "WITH ";
+    for (size_t p = 0; p < parts.size(); ++p) sql += (p ? ", " : "") + parts[p];
+    return sql + " SELECT 1";
+  };
+  static const std::string kInsert = build(false), kReplace = build(true);
+  return replace ? kReplace : kInsert;
+}
+
+// A PostgreSQL array literal of one column of rows, sent as text and cast in the statement.
+std::string ArrayLiteral(const std::vector<std::vector<SqlValue>>& rows, int column) {
+  std::string out = "{";
+  for (size_t n = 0; n < rows.size(); ++n) {
+    if (n) out += ',';
+    const SqlValue& v = rows[n][static_cast<size_t>(column)];
+    if (auto* i = std::get_if<int64_t>(&v)) {
+      out += std::to_string(*i);
+    } else if (auto* d = std::get_if<double>(&v)) {
+      char buf[32];
+      auto res = std::to_chars(buf, buf + sizeof buf, *d);  // shortest exact form
+      out.append(buf, res.ptr);
+    } else {
+      out += '"';
+      for (char c : std::get<std::string>(v)) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+  }
+  return out + "}";
+}
+
 std::vector<StoredResource> AllStored(const PgResult& r) {
   std::vector<StoredResource> out;
   out.reserve(static_cast<size_t>(r.rows()));
@@ -82,7 +153,11 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
                                                     const std::string& id) override {
-    return One(SqlBuilder(SqlDialect::kPostgres).Current(type, id));
+    // Fixed statements with one plan for any value: prepared.
+    Sql sql = SqlBuilder(SqlDialect::kPostgres).Current(type, id);
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
+    if (r.rows() == 0) return std::optional<StoredResource>();
+    return std::optional<StoredResource>(ReadStored(r, 0));
   }
 
   Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
@@ -405,14 +480,14 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   if (w.deleted) {
     // A deletion marker stays with the resident of the version it ends.
     KY_ASSIGN_OR_RETURN(
-        PgResult r,
-        conn_->Query("SELECT resident FROM resources WHERE type = $1 AND id = $2", {w.type, w.id}));
+        PgResult r, conn_->Prepared("SELECT resident FROM resources WHERE type = $1 AND id = $2",
+                                    {w.type, w.id}));
     if (r.rows()) resident = r.Int(0, 0);
   }
   // The version goes into history and becomes the current row in one round trip.
   KY_ASSIGN_OR_RETURN(
       PgResult r,
-      conn_->Query(
+      conn_->Prepared(
           "WITH h AS (INSERT INTO history (type, id, version, last_updated, deleted, method, body, "
           "resident) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq) "
           "INSERT INTO resources (type, id, version, last_updated, deleted, seq, resident) "
@@ -440,41 +515,15 @@ Status PgTransaction::Reindex(int64_t rid, const IndexRows& rows) {
 
 Status PgTransaction::ReplaceIndexRows(int64_t rid, const std::string& type, int64_t resident,
                                        const IndexRows* rows, bool is_new) {
-  Sql sql;
-  SqlBuilder b(SqlDialect::kPostgres);
-  std::string rid_param = b.Bind(&sql, rid), resident_param = b.Bind(&sql, resident);
-  std::vector<std::string> parts;
-  if (!is_new) {
-    for (const char* table : IndexRowTables())
-      parts.push_back(std::string("DELETE FROM ") + table + " WHERE rid = " + rid_param);
-  }
-  if (rows) {
-    KY_ASSIGN_OR_RETURN(std::vector<TableRows> tables,
-                        ToTableRows(rid, *rows, [&](const std::string& param) {
-                          return store_->KeyFor(*conn_, type, param);
-                        }));
-    for (const TableRows& t : tables) {
-      if (t.rows.empty()) continue;
-      std::string insert = std::string("INSERT INTO ") + t.table + " VALUES ";
-      for (size_t n = 0; n < t.rows.size(); ++n) {
-        insert += n ? ", (" : "(";
-        insert += rid_param;
-        for (size_t c = 1; c < t.rows[n].size(); ++c) insert += ", " + b.Bind(&sql, t.rows[n][c]);
-        insert += ", " + resident_param + ")";
-      }
-      parts.push_back(std::move(insert));
-    }
-  }
-  if (parts.empty()) return Status::Ok();
-  if (parts.size() == 1) {
-    sql.text = parts[0];
-  } else {
-    sql.text = "WITH ";
-    for (size_t n = 0; n < parts.size(); ++n)
-      sql.text += (n ? ", w" : "w") + std::to_string(n) + " AS (" + parts[n] + ")";
-    sql.text += " SELECT 1";
-  }
-  KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+  static const IndexRows kNone;
+  KY_ASSIGN_OR_RETURN(std::vector<TableRows> tables,
+                      ToTableRows(rid, rows ? *rows : kNone, [&](const std::string& param) {
+                        return store_->KeyFor(*conn_, type, param);
+                      }));
+  std::vector<SqlValue> params = {rid, resident};
+  for (const TableRows& t : tables)
+    for (int c = 1; c < t.columns; ++c) params.push_back(ArrayLiteral(t.rows, c));
+  KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(IndexRowsStatement(!is_new), params));
   return Status::Ok();
 }
 
