@@ -19,6 +19,7 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -115,15 +116,22 @@ double Percentile(std::vector<double>& v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int port = 0, connections = 1;
+  std::vector<int> ports;  // connections go to them in turn (several servers on one database)
+  int connections = 1;
   long long requests = 0;
   double seconds = 0;
-  std::string name = "workload", json_path, targets_path;
+  std::string name = "workload", system = "kangyun", json_path, targets_path;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     bool v = i + 1 < argc;
-    if (a == "--port" && v)
-      port = std::atoi(argv[++i]);
+    if (a == "--port" && v) {
+      for (std::string_view rest = argv[++i]; !rest.empty();) {
+        size_t comma = rest.find(',');
+        ports.push_back(std::atoi(std::string(rest.substr(0, comma)).c_str()));
+        rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+      }
+    } else if (a == "--system" && v)
+      system = argv[++i];
     else if (a == "--connections" && v)
       connections = std::atoi(argv[++i]);
     else if (a == "--requests" && v)
@@ -137,10 +145,13 @@ int main(int argc, char** argv) {
     else
       targets_path = a;
   }
-  if (port <= 0 || targets_path.empty() || (requests <= 0 && seconds <= 0)) {
-    std::fprintf(stderr,
-                 "usage: kangyun-load --port P [--connections C] (--requests N | --seconds S)\n"
-                 "                    [--name NAME] [--json RESULTS.ndjson] TARGETS\n");
+  bool ports_ok = !ports.empty();
+  for (int p : ports) ports_ok = ports_ok && p > 0;
+  if (!ports_ok || targets_path.empty() || (requests <= 0 && seconds <= 0)) {
+    std::fprintf(
+        stderr,
+        "usage: kangyun-load --port P[,P...] [--connections C] (--requests N | --seconds S)\n"
+        "                    [--name NAME] [--system NAME] [--json RESULTS.ndjson] TARGETS\n");
     return 2;
   }
   std::vector<std::string> targets = ReadTargets(targets_path.c_str());
@@ -158,7 +169,8 @@ int main(int argc, char** argv) {
                               std::chrono::duration<double>(seconds > 0 ? seconds : 1e9));
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&] {
+    int port = ports[static_cast<size_t>(c) % ports.size()];
+    threads.emplace_back([&, port] {
       Connection conn;
       std::vector<double> local;
       long long local_errors = 0;
@@ -193,10 +205,11 @@ int main(int argc, char** argv) {
     FILE* json = std::fopen(json_path.c_str(), "a");
     if (!json) return 1;
     std::fprintf(json,
-                 "{\"workload\":\"%s\",\"system\":\"kangyun\",\"connections\":%d,"
+                 "{\"workload\":\"%s\",\"system\":\"%s\",\"connections\":%d,"
                  "\"requests\":%zu,\"perSecond\":%.1f,\"p50ms\":%.3f,\"p99ms\":%.3f,"
                  "\"errors\":%lld}\n",
-                 name.c_str(), connections, latencies.size(), rps, p50, p99, errors);
+                 name.c_str(), system.c_str(), connections, latencies.size(), rps, p50, p99,
+                 errors);
     std::fclose(json);
   }
   return errors > 0 ? 1 : 0;

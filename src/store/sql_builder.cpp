@@ -64,12 +64,24 @@ std::string SqlBuilder::Bind(Sql* sql, SqlValue v) const {
 // The list goes as one JSON array, so a Group of any size is one bound value.
 std::string SqlBuilder::TextListMembership(const std::string& column,
                                            const std::vector<std::string>& values, Sql* sql) const {
+  if (dialect_ == SqlDialect::kPostgres) {
+    std::string array = "{";
+    for (const std::string& v : values)
+      array += (array.size() > 1 ? "," : "") + PostgresArrayQuote(v);
+    return column + " = ANY(" + Bind(sql, array + "}") + "::text[])";
+  }
   json::Value list = json::Value::Array();
   for (const std::string& v : values) list.Push(json::Value::String(v));
-  if (dialect_ == SqlDialect::kPostgres)
-    return column + " IN (SELECT jsonb_array_elements_text(" + Bind(sql, json::Write(list)) +
-           "::jsonb))";
   return column + " IN (SELECT value FROM json_each(" + Bind(sql, json::Write(list)) + "))";
+}
+
+std::string PostgresArrayQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '"';
 }
 
 std::string SqlBuilder::RidListMembership(const std::string& column,
@@ -80,9 +92,13 @@ std::string SqlBuilder::RidListMembership(const std::string& column,
     list += std::to_string(rids[i]);
   }
   list += "]";
-  if (dialect_ == SqlDialect::kPostgres)
-    return column + " IN (SELECT value::bigint FROM jsonb_array_elements_text(" + Bind(sql, list) +
-           "::jsonb))";
+  // PostgreSQL plans `= ANY(array)` as an index lookup per element; a set-returning function
+  // gets a guessed size and, often, a hash join over the whole table.
+  if (dialect_ == SqlDialect::kPostgres) {
+    list.front() = '{';
+    list.back() = '}';
+    return column + " = ANY(" + Bind(sql, list) + "::bigint[])";
+  }
   return column + " IN (SELECT value FROM json_each(" + Bind(sql, list) + "))";
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -90,5 +91,8 @@ std::vector<StoredResource> InRidOrder(std::vector<StoredResource> rows,
                                        const std::vector<int64_t>& rids);
 
 const char* IndexTableName(IndexTable t);
+
+// A text value quoted as an element of a PostgreSQL array literal ("{…}").
+std::string PostgresArrayQuote(std::string_view s);
 
 }  // namespace kangyun::store

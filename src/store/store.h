@@ -123,7 +123,9 @@ class Store {
   // Loading into an empty store: the secondary indexes of the search tables are set aside and
   // built once at the end, by sorting, which is several times cheaper than growing each B-tree
   // row by row. False (and nothing changes) when the store holds resources. Searches are slow
-  // until EndBulkLoad; a crash in between is repaired when the store next opens.
+  // until EndBulkLoad; a crash in between is repaired when the store next opens. A store
+  // whose indexes stay in place (PostgreSQL) returns true and refreshes its statistics at the
+  // end.
   virtual Result<bool> BeginBulkLoad() = 0;
   virtual Status EndBulkLoad() = 0;
   // Rows [after_rid, ...) of current resources, up to count, for background re-indexing.

@@ -122,12 +122,7 @@ std::string ArrayLiteral(const std::vector<std::vector<SqlValue>>& rows, int col
       auto res = std::to_chars(buf, buf + sizeof buf, *d);  // shortest exact form
       out.append(buf, res.ptr);
     } else {
-      out += '"';
-      for (char c : std::get<std::string>(v)) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-      }
-      out += '"';
+      out += PostgresArrayQuote(std::get<std::string>(v));
     }
   }
   return out + "}";
@@ -335,9 +330,16 @@ class PostgresStore : public Store {
     return Jobs("SELECT id, state, updated FROM jobs", {});
   }
 
-  // Index builds by sorting pay off in SQLite; PostgreSQL loads through the ordinary path.
-  Result<bool> BeginBulkLoad() override { return false; }
-  Status EndBulkLoad() override { return Status::Ok(); }
+  // PostgreSQL loads through the ordinary write path (its indexes stay), and refreshes its
+  // planner statistics at the end: until autovacuum gets to a freshly loaded database, the
+  // planner would guess table sizes and choose joins that scan whole tables.
+  Result<bool> BeginBulkLoad() override { return true; }
+  Status EndBulkLoad() override {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    Status st = c->Exec("ANALYZE");
+    Release(std::move(c));
+    return st;
+  }
 
   Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                   int64_t after_rid, int64_t count) override {
