@@ -142,6 +142,10 @@ Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<Sql
     lengths[i] = 8;
   }
   pg_result* r;
+  // A connection keeps a bounded number of prepared statements; beyond it, statements run
+  // unprepared (a guard against a caller whose statement texts vary without end).
+  constexpr size_t kMaxPrepared = 256;
+  if (prepared && prepared_.size() >= kMaxPrepared && !prepared_.count(sql)) prepared = false;
   if (prepared) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {

@@ -148,11 +148,7 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
                                                     const std::string& id) override {
-    // Fixed statements with one plan for any value: prepared.
-    Sql sql = SqlBuilder(SqlDialect::kPostgres).Current(type, id);
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
-    if (r.rows() == 0) return std::optional<StoredResource>();
-    return std::optional<StoredResource>(ReadStored(r, 0));
+    return One(SqlBuilder(SqlDialect::kPostgres).Current(type, id));
   }
 
   Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
@@ -161,8 +157,8 @@ class PgTransaction : public WriteTransaction {
   }
 
   Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
-    KY_ASSIGN_OR_RETURN(PgResult r,
-                        conn_->Query(SqlBuilder(SqlDialect::kPostgres).History(q, false)));
+    Sql sql = SqlBuilder(SqlDialect::kPostgres).History(q, false);
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
     return AllStored(r);
   }
 
@@ -181,21 +177,21 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<StoredResource>{};
-    KY_ASSIGN_OR_RETURN(PgResult r,
-                        conn_->Query(SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids)));
+    Sql sql = SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids);
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
     return InRidOrder(AllStored(r), rids);
   }
 
   Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
                                         const IncludeSpec& spec) override {
     if (rids.empty()) return std::vector<int64_t>{};
-    return Rids(SqlBuilder(SqlDialect::kPostgres).Included(rids, spec));
+    return Rids(SqlBuilder(SqlDialect::kPostgres).Included(rids, spec), /*prepared=*/true);
   }
 
   Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
                                            const IncludeSpec& spec) override {
     if (rids.empty()) return std::vector<int64_t>{};
-    return Rids(SqlBuilder(SqlDialect::kPostgres).RevIncluded(rids, spec));
+    return Rids(SqlBuilder(SqlDialect::kPostgres).RevIncluded(rids, spec), /*prepared=*/true);
   }
 
   Result<int64_t> Write(const ResourceWrite& w) override;
@@ -203,14 +199,17 @@ class PgTransaction : public WriteTransaction {
   Status Commit() override;
 
  private:
+  // The statements below have a few shapes each and one good plan for any values (lookups by
+  // key): prepared. Searches are not: their plans depend on the values.
   Result<std::optional<StoredResource>> One(const Sql& sql) {
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
     if (r.rows() == 0) return std::optional<StoredResource>();
     return std::optional<StoredResource>(ReadStored(r, 0));
   }
 
-  Result<std::vector<int64_t>> Rids(const Sql& sql) {
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+  Result<std::vector<int64_t>> Rids(const Sql& sql, bool prepared = false) {
+    KY_ASSIGN_OR_RETURN(PgResult r,
+                        prepared ? conn_->Prepared(sql.text, sql.params) : conn_->Query(sql));
     std::vector<int64_t> out;
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.Int(i, 0));
