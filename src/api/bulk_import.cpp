@@ -32,6 +32,11 @@ Result<Prepared> Prepare(Services& s, const std::string& text) {
 // One transaction for the batch: all of it is stored or none.
 Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
   KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
+  // Index rows were extracted before the transaction; a search parameter stored since then
+  // (by another process) means extracting them again.
+  KY_ASSIGN_OR_RETURN(bool changed, SyncStoredSearchParameters(s, *txn));
+  if (changed)
+    for (Prepared& p : batch) p.write.index = s.extractor.Extract(p.resource);
   for (Prepared& p : batch) {
     KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrent(p.write.type, p.write.id));
     if (current) {

@@ -353,7 +353,7 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
     if (route->kind == Route::Kind::kBundle) return ProcessBundle(s, req);
     Result<FhirResponse> result = Internal("not run");
     if (IsWrite(route->kind)) {
-      auto txn = BeginApiTransaction(s.store);
+      auto txn = BeginWrite(s);
       if (!txn.ok()) return ErrorResponse(txn.status());
       result = Execute(s, *route, req, **txn, txn->get());
       if (result.ok() && result->status < 400) {
@@ -363,6 +363,11 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
     } else {
       auto txn = s.store.BeginRead();
       if (!txn.ok()) return ErrorResponse(txn.status());
+      // Searches learn of parameters another process added within a second.
+      if (s.clock.NowMicros() - s.search_parameters_checked.load() > 1'000'000) {
+        auto synced = SyncStoredSearchParameters(s, **txn);
+        if (!synced.ok()) return ErrorResponse(synced.status());
+      }
       result = Execute(s, *route, req, **txn, nullptr);
     }
     if (!result.ok()) {
@@ -413,16 +418,32 @@ void FhirApi::Shutdown() {
 
 Status FhirApi::LoadStoredSearchParameters() {
   KY_ASSIGN_OR_RETURN(auto txn, services_->store.BeginRead());
+  return SyncStoredSearchParameters(*services_, *txn).status();
+}
+
+Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn) {
+  store::HistoryQuery versions;
+  versions.type = "SearchParameter";
+  KY_ASSIGN_OR_RETURN(int64_t n, txn.CountHistory(versions));
+  s.search_parameters_checked = s.clock.NowMicros();
+  if (n == s.search_parameter_versions.load()) return false;
   store::Query q;
   q.types = {"SearchParameter"};
-  KY_ASSIGN_OR_RETURN(auto rids, txn->Search(q, 100000));
-  KY_ASSIGN_OR_RETURN(auto rows, txn->ReadRows(rids));
+  KY_ASSIGN_OR_RETURN(auto rids, txn.Search(q, 100000));
+  KY_ASSIGN_OR_RETURN(auto rows, txn.ReadRows(rids));
   for (const auto& row : rows) {
     KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(row.body));
-    auto param = services_->params.Parse(r);
-    if (param.ok()) services_->params.Add(*param);
+    auto param = s.params.Parse(r);
+    if (param.ok()) s.params.Add(*param);
   }
-  return Status::Ok();
+  s.search_parameter_versions = n;
+  return true;
+}
+
+Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s) {
+  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
+  KY_RETURN_IF_ERROR(SyncStoredSearchParameters(s, *txn).status());
+  return txn;
 }
 
 }  // namespace kangyun::api

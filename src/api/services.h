@@ -40,6 +40,10 @@ class Services {
   search::SearchPlanner planner;
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
+  // How many stored versions of SearchParameter resources the registry reflects (-1: none
+  // read yet), and when a read last looked (micros); see SyncStoredSearchParameters.
+  std::atomic<int64_t> search_parameter_versions{-1};
+  std::atomic<int64_t> search_parameters_checked{0};
 
   // The CapabilityStatement, rebuilt when search parameters change.
   std::string CapabilityStatement();
@@ -49,6 +53,15 @@ class Services {
   uint64_t capability_generation_ = UINT64_MAX;
   std::string capability_;
 };
+
+// Registers the SearchParameter resources stored in the database, also those another server
+// process on the same database stored: when the number of their stored versions differs from
+// what the registry last reflected, every stored one is registered again (adding replaces by
+// code). True when it did. Cheap otherwise: one count of an indexed range.
+Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn);
+// A write transaction that sees every search parameter committed before it began: with the
+// store's writes serialised, the index rows it writes are complete for all of them.
+Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s);
 
 // --- helpers shared by the interactions
 

@@ -193,7 +193,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
                          " appears twice in the transaction",
                      "Bundle.entry[" + std::to_string(e.index) + "].request.url");
   }
-  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
+  KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s));
 
   // Ids for created resources, so references to their urn:uuid: full URLs can be rewritten.
   std::map<std::string, std::string> ids;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -245,6 +246,47 @@ TEST_F(MultiProcess, AnExportStartedOnOneProcessIsPolledAndFetchedOnAnother) {
   EXPECT_EQ(HttpCall("127.0.0.1", servers_[2]->port(), "DELETE", run.status_path, {}, "").status,
             202);
   EXPECT_EQ(HttpCall("127.0.0.1", servers_[0]->port(), "GET", run.status_path, {}, "").status, 404);
+}
+
+TEST_F(MultiProcess, ASearchParameterAddedOnOneProcessIndexesAndSearchesOnAll) {
+  auto patient = [](const std::string& id, const std::string& code) {
+    return R"({"resourceType":"Patient","id":")" + id +
+           R"(","extension":[{"url":"http://kangyun.cn/fhir/StructureDefinition/ethnicity",)"
+           R"("valueCoding":{"system":"http://kangyun.cn/fhir/CodeSystem/GB3304","code":")" +
+           code + R"("}}]})";
+  };
+  ASSERT_EQ(HttpCall("127.0.0.1", servers_[1]->port(), "PUT", "/fhir/Patient/before", kJson,
+                     patient("before", "01"))
+                .status,
+            201);
+  ASSERT_EQ(
+      HttpCall(
+          "127.0.0.1", servers_[0]->port(), "POST", "/fhir/SearchParameter", kJson,
+          R"({"resourceType":"SearchParameter","url":"http://kangyun.cn/fhir/SearchParameter/ethnicity",)"
+          R"("name":"ethnicity","status":"active","description":"GB 3304 ethnicity","code":"ethnicity",)"
+          R"("base":["Patient"],"type":"token","expression":"Patient.extension.where(url = 'http://kangyun.cn/fhir/StructureDefinition/ethnicity').value"})")
+          .status,
+      201);
+  // Written through another process right after: indexed for the new parameter there too.
+  ASSERT_EQ(HttpCall("127.0.0.1", servers_[1]->port(), "PUT", "/fhir/Patient/after", kJson,
+                     patient("after", "01"))
+                .status,
+            201);
+  // A third process searches by it: both, once it has looked (within a second) and the
+  // re-index on the first process has passed the older one.
+  std::string body;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    HttpResult r =
+        HttpCall("127.0.0.1", servers_[2]->port(), "GET", "/fhir/Patient?ethnicity=01&_sort=_id",
+                 {{"Prefer", "handling=strict"}}, "");
+    body = r.body;
+    if (r.status == 200 && Int(ParseOk(r).Find("total")) == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  json::Value found = ParseOk(HttpResult{200, {}, body, ""});
+  ASSERT_EQ(Int(found.Find("total")), 2) << body;
+  EXPECT_EQ(found.Find("entry")->items()[0].Find("resource")->GetString("id"), "after");
+  EXPECT_EQ(found.Find("entry")->items()[1].Find("resource")->GetString("id"), "before");
 }
 
 }  // namespace
