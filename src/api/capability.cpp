@@ -11,6 +11,20 @@ json::Value Code(const char* c) {
   return o;
 }
 
+// The Bulk Data IG's OperationDefinitions.
+constexpr const char* kSystemExport = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export";
+constexpr const char* kPatientExport =
+    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export";
+constexpr const char* kGroupExport =
+    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export";
+
+json::Value Operation(const char* name, const char* definition) {
+  json::Value op = json::Value::Object();
+  op.Set("name", json::Value::String(name));
+  op.Set("definition", json::Value::String(definition));
+  return op;
+}
+
 json::Value Strings(std::initializer_list<const char*> list) {
   json::Value a = json::Value::Array();
   for (const char* s : list) a.Push(json::Value::String(s));
@@ -70,15 +84,14 @@ std::string Services::CapabilityStatement() {
       }
     }
     r.Set("searchParam", std::move(sps));
+    json::Value ops = json::Value::Array();
     if (type == "Patient") {
-      json::Value op = json::Value::Object();
-      op.Set("name", json::Value::String("everything"));
-      op.Set("definition",
-             json::Value::String("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
-      json::Value ops = json::Value::Array();
-      ops.Push(std::move(op));
-      r.Set("operation", std::move(ops));
+      ops.Push(
+          Operation("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+      ops.Push(Operation("export", kPatientExport));
     }
+    if (type == "Group") ops.Push(Operation("export", kGroupExport));
+    if (!ops.items().empty()) r.Set("operation", std::move(ops));
     resources.Push(std::move(r));
   }
   rest.Set("resource", std::move(resources));
@@ -86,6 +99,9 @@ std::string Services::CapabilityStatement() {
   for (const char* i : {"transaction", "batch", "search-system", "history-system"})
     interactions.Push(Code(i));
   rest.Set("interaction", std::move(interactions));
+  json::Value system_ops = json::Value::Array();
+  system_ops.Push(Operation("export", kSystemExport));
+  rest.Set("operation", std::move(system_ops));
   json::Value compartments = json::Value::Array();
   compartments.Push(json::Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
   rest.Set("compartment", std::move(compartments));
