@@ -119,6 +119,9 @@ Exporter::~Exporter() { Stop(); }
 
 Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
                                        const std::string& group_id) {
+  // An API without an export folder (embedded in a test, a fuzzer) writes no files anywhere.
+  if (s_.config.export_dir.empty())
+    return NotFound("Bulk export is not enabled on this server (it has no export folder)");
   if (AsciiLower(req.Header("prefer")).find("respond-async") == std::string::npos)
     return Invalid("$export runs asynchronously: send the header Prefer: respond-async");
   bool lenient = AsciiLower(req.Header("prefer")).find("handling=lenient") != std::string::npos;
