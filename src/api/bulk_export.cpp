@@ -231,14 +231,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
 
   {
     std::lock_guard lock(mu_);
-    for (auto it = threads_.begin(); it != threads_.end();) {
-      if (it->first->finished) {
-        it->second.join();
-        it = threads_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    JoinFinished(threads_);
     if (threads_.size() >= kMaxRunningJobs)
       return Status(StatusCode::kTooManyRequests,
                     "Too many exports are running on this server; try again later");

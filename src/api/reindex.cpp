@@ -25,15 +25,7 @@ std::string Reindexer::Start(const fhir::SearchParamDef& param) {
     job->types.push_back(b);
   }
   std::lock_guard lock(mu_);
-  // Threads of finished jobs are joined here, so they do not pile up.
-  for (auto it = threads_.begin(); it != threads_.end();) {
-    if (it->first->finished) {
-      it->second.join();
-      it = threads_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  JoinFinished(threads_);
   jobs_.push_back(job);
   threads_.emplace_back(job, std::thread([this, job] { Run(job); }));
   return job->id;

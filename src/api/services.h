@@ -63,6 +63,20 @@ Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn
 // store's writes serialised, the index rows it writes are complete for all of them.
 Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s);
 
+// Joins the threads of finished background jobs (a Job has an atomic `finished`), so that
+// they do not pile up. REQUIRES: the caller holds the lock that guards `threads`.
+template <class Job>
+void JoinFinished(std::vector<std::pair<std::shared_ptr<Job>, std::thread>>& threads) {
+  for (auto it = threads.begin(); it != threads.end();) {
+    if (it->first->finished) {
+      it->second.join();
+      it = threads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 // --- helpers shared by the interactions
 
 // A stored resource cut down to what _summary / _elements ask for, marked SUBSETTED.

@@ -46,15 +46,8 @@ TEST(SqliteBackup, ACopyTakenWhileServingIsConsistentAndRestores) {
         for (int n = 0; !stop; ++n) {
           std::string tag = "w" + std::to_string(w) + "-" + std::to_string(n) + ".";
           // A Patient and its Observation in one transaction: both or neither in any copy.
-          HttpResult r = HttpCall(
-              "127.0.0.1", server.port(), "POST", "/fhir", kJson,
-              R"({"resourceType":"Bundle","type":"transaction","entry":[)"
-              R"({"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","identifier":[{"system":"urn:b","value":")" +
-                  tag +
-                  R"("}]},"request":{"method":"POST","url":"Patient"}},)"
-                  R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":")" +
-                  tag +
-                  R"("},"subject":{"reference":"urn:uuid:p"}},"request":{"method":"POST","url":"Observation"}}]})");
+          HttpResult r = HttpCall("127.0.0.1", server.port(), "POST", "/fhir", kJson,
+                                  PatientWithObservationBundle("urn:b", tag));
           if (r.status == 200) {
             std::lock_guard lock(mu);
             acknowledged.insert(tag);

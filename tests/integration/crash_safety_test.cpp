@@ -57,15 +57,8 @@ TEST(CrashSafety, Kill9LosesNoAcknowledgedWrite) {
           }
           // A transaction of two resources that must appear together or not at all.
           std::string tag = id + "-tx";
-          std::string bundle =
-              R"({"resourceType":"Bundle","type":"transaction","entry":[)"
-              R"({"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","identifier":[{"system":"urn:tx","value":")" +
-              tag +
-              R"("}]},"request":{"method":"POST","url":"Patient"}},)"
-              R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":")" +
-              tag +
-              R"("},"subject":{"reference":"urn:uuid:a"}},"request":{"method":"POST","url":"Observation"}}]})";
-          HttpResult t = HttpCall("127.0.0.1", server.port(), "POST", "/fhir", kJson, bundle, 5);
+          HttpResult t = HttpCall("127.0.0.1", server.port(), "POST", "/fhir", kJson,
+                                  PatientWithObservationBundle("urn:tx", tag), 5);
           if (t.status == 200) {
             std::lock_guard lock(mu);
             acked_transactions.push_back(tag);

@@ -127,15 +127,8 @@ TEST_F(MultiProcess, ManyClientsOnSeveralServersActAsOneServer) {
         // A transaction of two resources that exist together or not at all.
         // (":text" matches a prefix: the tag ends with "." so that tx-1-1 does not match tx-1-10.)
         std::string tag = "tx-" + std::to_string(k) + "-" + std::to_string(n) + ".";
-        HttpResult tx = HttpCall(
-            "127.0.0.1", Port(rng), "POST", "/fhir", kJson,
-            R"({"resourceType":"Bundle","type":"transaction","entry":[)"
-            R"({"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","identifier":[{"system":"urn:tx","value":")" +
-                tag +
-                R"("}]},"request":{"method":"POST","url":"Patient"}},)"
-                R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":")" +
-                tag +
-                R"("},"subject":{"reference":"urn:uuid:p"}},"request":{"method":"POST","url":"Observation"}}]})");
+        HttpResult tx = HttpCall("127.0.0.1", Port(rng), "POST", "/fhir", kJson,
+                                 PatientWithObservationBundle("urn:tx", tag));
         if (tx.status != 200) {
           ++failures;
         } else {

@@ -48,6 +48,16 @@ std::string PostgresClusterUrl() {
 
 }  // namespace
 
+std::string PatientWithObservationBundle(const std::string& system, const std::string& tag) {
+  return R"({"resourceType":"Bundle","type":"transaction","entry":[)"
+         R"({"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","identifier":[{"system":")" +
+         system + R"(","value":")" + tag +
+         R"("}]},"request":{"method":"POST","url":"Patient"}},)"
+         R"({"resource":{"resourceType":"Observation","status":"final","code":{"text":")" +
+         tag +
+         R"("},"subject":{"reference":"urn:uuid:p"}},"request":{"method":"POST","url":"Observation"}}]})";
+}
+
 bool TestingOnPostgres() { return !PostgresClusterDir().empty(); }
 
 std::string FreshPostgresDatabase(const std::string& name) {

@@ -44,6 +44,10 @@ class ServerProcess {
 
 int FreePort();
 
+// A transaction Bundle of a Patient (identifier system|tag) and an Observation about it (code
+// text tag): two resources that must be stored together or not at all.
+std::string PatientWithObservationBundle(const std::string& system, const std::string& tag);
+
 struct CommandOutput {
   std::string text;  // stdout and stderr together
   int exit_code = -1;
