@@ -27,4 +27,16 @@ std::optional<std::string> Base64Decode(std::string_view s);
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
+// 64-bit FNV-1a of s, continuing from h: a fast hash that never changes between versions, for
+// keys that are stored (index row keys, resident keys) or name things on disk. Inline: index
+// extraction hashes every row's parameter.
+constexpr uint64_t kFnv1aBasis = 14695981039346656037ULL;
+inline uint64_t Fnv1a(std::string_view s, uint64_t h = kFnv1aBasis) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 }  // namespace kangyun

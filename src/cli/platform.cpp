@@ -15,13 +15,9 @@ namespace {
 
 std::string DefaultExportDir(const std::string& db, bool postgres) {
   if (!postgres) return db.substr(7) + ".exports";
-  uint64_t h = 14695981039346656037ULL;  // FNV-1a of the URL: one folder per database
-  for (unsigned char c : db) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  char name[48];
-  std::snprintf(name, sizeof name, "kangyun-exports-%016llx", static_cast<unsigned long long>(h));
+  char name[48];  // named by a hash of the URL: one folder per database
+  std::snprintf(name, sizeof name, "kangyun-exports-%016llx",
+                static_cast<unsigned long long>(Fnv1a(db)));
   return (std::filesystem::temp_directory_path() / name).string();
 }
 

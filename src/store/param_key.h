@@ -9,19 +9,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/strings.h"
+
 namespace kangyun::store {
 
 inline int64_t ParamKey(std::string_view type, std::string_view param) {
-  uint64_t h = 14695981039346656037ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-  };
-  mix(type);
-  mix("|");
-  mix(param);
+  uint64_t h = Fnv1a(param, Fnv1a("|", Fnv1a(type)));
   // 48 bits: SQLite stores the integer in 6 bytes instead of 8.
   return static_cast<int64_t>(h & 0xFFFFFFFFFFFFULL);
 }

@@ -15,6 +15,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace kangyun::testing {
 
 int FreePort() {
@@ -80,13 +82,8 @@ std::string TestStore(const std::string& path) {
   auto it = made.find(path);
   if (it != made.end()) return it->second;
   // A name from the path: the same path means the same database within a run.
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : path) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
   char name[32];
-  std::snprintf(name, sizeof name, "kt_%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(name, sizeof name, "kt_%016llx", static_cast<unsigned long long>(Fnv1a(path)));
   return made[path] = FreshPostgresDatabase(name);
 }
 

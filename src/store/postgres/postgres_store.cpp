@@ -31,12 +31,7 @@ constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
 // The key a resident's data is distributed by: a 63-bit FNV-1a hash of the Patient id, never 0
 // (0 is "belongs to no resident").
 int64_t ResidentKey(std::string_view patient_id) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : patient_id) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  int64_t key = static_cast<int64_t>(h & 0x7FFFFFFFFFFFFFFFULL);
+  int64_t key = static_cast<int64_t>(Fnv1a(patient_id) & 0x7FFFFFFFFFFFFFFFULL);
   return key ? key : 1;
 }
 
