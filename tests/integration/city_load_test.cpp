@@ -156,6 +156,28 @@ TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
   EXPECT_NE(empty.text.find("no .ndjson files"), std::string::npos) << empty.text;
 }
 
+TEST(CityLoad, AnIdTwiceInOneLoadIsIndexedAsItsLastVersion) {
+  std::string dir = Scratch("twice");
+  {
+    std::ofstream out(dir + "/Patient.ndjson");
+    out << R"({"resourceType":"Patient","id":"twice","gender":"female","name":[{"family":"Li"}]})"
+        << "\n";
+    out << R"({"resourceType":"Patient","id":"twice","gender":"male","name":[{"family":"Wang"}]})"
+        << "\n";
+  }
+  std::string db = dir + "/x.db";
+  Output o = RunKangyun("load --db " + TestStore(db) + " " + dir);
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  // One batch, one transaction: the second version's index rows replace the first's.
+  EXPECT_EQ(Total(server.port(), "Patient?family=Wang&gender=male"), 1);
+  EXPECT_EQ(Total(server.port(), "Patient?family=Li"), 0);
+  EXPECT_EQ(Total(server.port(), "Patient?gender=female"), 0);
+  HttpResult r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/twice", {}, "");
+  EXPECT_NE(r.body.find("\"versionId\":\"2\""), std::string::npos) << r.body;
+}
+
 TEST(CityGenerate, RefusesBadOptionsWithAClearMessage) {
   std::string out = Scratch("options") + "/city";
   Output none = RunKangyun("generate --residents 0 --out " + out);

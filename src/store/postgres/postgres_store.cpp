@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -74,34 +75,33 @@ const std::vector<std::vector<const char*>>& IndexColumnTypes() {
   return kTypes;
 }
 
-// One fixed statement writes every index row of a resource version: per table, one array per
-// column, unnested into rows ($1 is the rid, $2 the resident). Fixed, so it is prepared once;
-// with `replace`, the rows of the previous version go in the same statement (the parts of a
-// WITH share one snapshot, so the DELETEs never see the rows the INSERTs add).
-const std::string& IndexRowsStatement(bool replace) {
-  auto build = [](bool with_deletes) {
+// One fixed statement writes the index rows of a batch of versions: $1 lists the rows whose
+// earlier index rows go; then per table one array per column (rid first, resident last),
+// unnested into rows. Fixed, so it is prepared once. The parts of a WITH share one snapshot,
+// so the DELETEs never see the rows the INSERTs add.
+const std::string& IndexRowsStatement() {
+  static const std::string kStatement = [] {
     std::vector<std::string> parts;
-    int param = 3;
+    int param = 2;
     const auto& tables = IndexRowTables();
+    for (size_t t = 0; t < tables.size(); ++t)
+      parts.push_back("d" + std::to_string(t) + " AS (DELETE FROM " + tables[t] +
+                      " WHERE rid = ANY($1::bigint[]))");
     for (size_t t = 0; t < tables.size(); ++t) {
-      std::string n = std::to_string(t);
-      if (with_deletes)
-        parts.push_back("d" + n + " AS (DELETE FROM " + tables[t] + " WHERE rid = $1)");
-      std::string unnest, names;
-      for (size_t c = 0; c < IndexColumnTypes()[t].size(); ++c) {
-        unnest +=
-            (c ? ", $" : "$") + std::to_string(param++) + "::" + IndexColumnTypes()[t][c] + "[]";
-        names += (c ? ", c" : "c") + std::to_string(c);
-      }
-      parts.push_back("i" + n + " AS (INSERT INTO " + tables[t] + " SELECT $1, " + names +
-                      ", $2 FROM unnest(" + unnest + ") AS u(" + names + "))");
+      std::vector<const char*> types = {"bigint"};  // rid
+      types.insert(types.end(), IndexColumnTypes()[t].begin(), IndexColumnTypes()[t].end());
+      types.push_back("bigint");  // resident
+      std::string unnest;
+      for (size_t c = 0; c < types.size(); ++c)
+        unnest += (c ? ", $" : "$") + std::to_string(param++) + "::" + types[c] + "[]";
+      parts.push_back("i" + std::to_string(t) + " AS (INSERT INTO " + tables[t] +
+                      " SELECT * FROM unnest(" + unnest + "))");
     }
     std::string sql = "WITH ";
     for (size_t p = 0; p < parts.size(); ++p) sql += (p ? ", " : "") + parts[p];
     return sql + " SELECT 1";
-  };
-  static const std::string kInsert = build(false), kReplace = build(true);
-  return replace ? kReplace : kInsert;
+  }();
+  return kStatement;
 }
 
 // A PostgreSQL array literal of one column of rows, sent as text and cast in the statement.
@@ -163,10 +163,12 @@ class PgTransaction : public WriteTransaction {
 
   // PostgreSQL keeps statistics and plans the join order itself: no probing for a driver.
   Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
+    KY_RETURN_IF_ERROR(Flush());
     return Rids(SqlBuilder(SqlDialect::kPostgres).Search(q, limit));
   }
 
   Result<int64_t> Count(const Query& q) override {
+    KY_RETURN_IF_ERROR(Flush());
     return Scalar(SqlBuilder(SqlDialect::kPostgres).Count(q));
   }
 
@@ -180,12 +182,14 @@ class PgTransaction : public WriteTransaction {
   Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
                                         const IncludeSpec& spec) override {
     if (rids.empty()) return std::vector<int64_t>{};
+    KY_RETURN_IF_ERROR(Flush());
     return Rids(SqlBuilder(SqlDialect::kPostgres).Included(rids, spec), /*prepared=*/true);
   }
 
   Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
                                            const IncludeSpec& spec) override {
     if (rids.empty()) return std::vector<int64_t>{};
+    KY_RETURN_IF_ERROR(Flush());
     return Rids(SqlBuilder(SqlDialect::kPostgres).RevIncluded(rids, spec), /*prepared=*/true);
   }
 
@@ -217,13 +221,19 @@ class PgTransaction : public WriteTransaction {
     return r.Int(0, 0);
   }
 
-  // Replaces the index rows of rid (deleting those of its previous version unless it is new)
-  // in one statement: the statements of a WITH share one snapshot, so the DELETEs never see
-  // the rows the INSERTs add.
-  Status ReplaceIndexRows(int64_t rid, const std::string& type, int64_t resident,
-                          const IndexRows* rows, bool is_new);
+  // Index rows of written versions wait here and go to the database in one statement per
+  // batch (a round trip per resource was most of a load's time): before anything in this
+  // transaction reads index rows (a search, a count, an include) and at commit.
+  // Stage replaces rid's index rows (those of its earlier version go first unless it is new).
+  Status Stage(int64_t rid, const std::string& type, int64_t resident, const IndexRows* rows,
+               bool is_new);
+  Status Flush();
 
   PostgresStore* store_;
+  std::vector<int64_t> replaced_;                           // rids whose stored rows go
+  std::vector<std::vector<std::vector<SqlValue>>> staged_;  // per table: rows, resident last
+  std::unordered_set<int64_t> staged_rids_;
+  size_t staged_rows_ = 0;
   std::unique_ptr<PgConnection> conn_;
   std::unique_lock<std::mutex> write_lock_;  // held by a write transaction
   bool done_ = false;
@@ -496,8 +506,7 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   if (r.rows() != 1) return Internal("PostgreSQL: writing a resource returned no row");
   int64_t rid = r.Int(0, 0);
   // Only a first version has no index rows to replace (a re-creation continues the versions).
-  KY_RETURN_IF_ERROR(
-      ReplaceIndexRows(rid, w.type, resident, w.deleted ? nullptr : &w.index, w.version == 1));
+  KY_RETURN_IF_ERROR(Stage(rid, w.type, resident, w.deleted ? nullptr : &w.index, w.version == 1));
   return rid;
 }
 
@@ -506,25 +515,63 @@ Status PgTransaction::Reindex(int64_t rid, const IndexRows& rows) {
       PgResult r,
       conn_->Query("SELECT type, resident FROM resources WHERE rid = $1 AND deleted = 0", {rid}));
   if (r.rows() == 0) return Status::Ok();  // deleted since
-  return ReplaceIndexRows(rid, r.Bytes(0, 0), r.Int(0, 1), &rows, /*is_new=*/false);
+  return Stage(rid, r.Bytes(0, 0), r.Int(0, 1), &rows, /*is_new=*/false);
 }
 
-Status PgTransaction::ReplaceIndexRows(int64_t rid, const std::string& type, int64_t resident,
-                                       const IndexRows* rows, bool is_new) {
+Status PgTransaction::Stage(int64_t rid, const std::string& type, int64_t resident,
+                            const IndexRows* rows, bool is_new) {
+  if (!is_new) replaced_.push_back(rid);
+  if (staged_rids_.count(rid)) {
+    // Written twice in this transaction: the rows of the first write never reach the store.
+    for (auto& table : staged_) {
+      size_t before = table.size();
+      std::erase_if(table, [rid](const std::vector<SqlValue>& row) {
+        return std::get<int64_t>(row[0]) == rid;
+      });
+      staged_rows_ -= before - table.size();
+    }
+  }
   static const IndexRows kNone;
   KY_ASSIGN_OR_RETURN(std::vector<TableRows> tables,
                       ToTableRows(rid, rows ? *rows : kNone, [&](const std::string& param) {
                         return store_->KeyFor(*conn_, type, param);
                       }));
-  std::vector<SqlValue> params = {rid, resident};
-  for (const TableRows& t : tables)
-    for (int c = 1; c < t.columns; ++c) params.push_back(ArrayLiteral(t.rows, c));
-  KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(IndexRowsStatement(!is_new), params));
+  staged_.resize(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) {
+    for (auto& row : tables[t].rows) {
+      row.emplace_back(std::in_place_index<0>, resident);
+      staged_[t].push_back(std::move(row));
+      ++staged_rows_;
+    }
+  }
+  staged_rids_.insert(rid);
+  // A bound on the statement (and on memory) for transactions that write a great deal.
+  constexpr size_t kMaxStagedRows = 50'000;
+  return staged_rows_ > kMaxStagedRows ? Flush() : Status::Ok();
+}
+
+Status PgTransaction::Flush() {
+  if (staged_rows_ == 0 && replaced_.empty()) return Status::Ok();
+  std::string replaced = "{";
+  for (size_t n = 0; n < replaced_.size(); ++n)
+    replaced += (n ? "," : "") + std::to_string(replaced_[n]);
+  std::vector<SqlValue> params = {replaced + "}"};
+  staged_.resize(IndexRowTables().size());
+  for (size_t t = 0; t < staged_.size(); ++t) {
+    int columns = static_cast<int>(IndexColumnTypes()[t].size()) + 2;  // rid, ..., resident
+    for (int c = 0; c < columns; ++c) params.push_back(ArrayLiteral(staged_[t], c));
+  }
+  KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(IndexRowsStatement(), params));
+  replaced_.clear();
+  for (auto& table : staged_) table.clear();
+  staged_rids_.clear();
+  staged_rows_ = 0;
   return Status::Ok();
 }
 
 Status PgTransaction::Commit() {
   if (!write_lock_.owns_lock()) return Internal("commit of a read transaction");
+  KY_RETURN_IF_ERROR(Flush());  // on failure the destructor rolls back
   done_ = true;
   Status st = conn_->Exec("COMMIT");
   if (!st.ok()) {
