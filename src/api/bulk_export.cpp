@@ -109,6 +109,16 @@ Result<search::QueryParams> KickOffParams(const FhirRequest& req) {
   return params;
 }
 
+// The state a job starts with, saved at kick-off and carried by the running job.
+json::Value InitialState(const Exporter::Spec& spec) {
+  json::Value state = json::Value::Object();
+  state.Set("status", Str("in-progress"));
+  state.Set("request", Str(spec.request));
+  state.Set("transactionTime", Str(FormatInstant(spec.transaction_time)));
+  state.Set("progress", Str("queued"));
+  return state;
+}
+
 std::string JobUrl(const FhirRequest& req, const std::string& id) {
   return req.base_url + "/$export-poll-status?_jobId=" + PercentEncode(id);
 }
@@ -224,7 +234,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
         }
       }
       // A Group without Patient members exports nothing, not everything.
-      if (in_compartment.patients.empty()) in_compartment.patients.push_back("");
+      if (in_compartment.patients.empty()) in_compartment.kind = store::Condition::Kind::kNever;
     }
     spec->clauses.push_back({in_compartment});
   }
@@ -237,11 +247,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
                     "Too many exports are running on this server; try again later");
   }
   RemoveExpired();
-  json::Value state = json::Value::Object();
-  state.Set("status", Str("in-progress"));
-  state.Set("request", Str(spec->request));
-  state.Set("transactionTime", Str(FormatInstant(spec->transaction_time)));
-  state.Set("progress", Str("queued"));
+  json::Value state = InitialState(*spec);
   KY_RETURN_IF_ERROR(SaveJob(s_.store, spec->id, state, now));
   {
     std::lock_guard lock(mu_);
@@ -256,10 +262,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
 
 void Exporter::Run(std::shared_ptr<Spec> spec) {
   fs::path dir = fs::path(s_.config.export_dir) / spec->id;
-  json::Value state = json::Value::Object();
-  state.Set("status", Str("in-progress"));
-  state.Set("request", Str(spec->request));
-  state.Set("transactionTime", Str(FormatInstant(spec->transaction_time)));
+  json::Value state = InitialState(*spec);
   json::Value outputs = json::Value::Array();
   int64_t written = 0, last_save = 0;
   Status failure;
@@ -385,12 +388,24 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
   spec->finished = true;
 }
 
-Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
+namespace {
+
+// The job a status request names (_jobId), unless it is unknown or cancelled.
+Result<std::pair<std::string, JobState>> LiveJob(store::Store& store, const FhirRequest& req) {
   std::string id;
   for (const auto& [k, v] : req.query)
     if (k == "_jobId") id = v;
-  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, id));
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(store, id));
   if (!job || job->status == "cancelled") return NotFound("No export job '" + id + "'");
+  return std::pair{id, std::move(*job)};
+}
+
+}  // namespace
+
+Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
+  KY_ASSIGN_OR_RETURN(auto found, LiveJob(s_.store, req));
+  auto& [id, state] = found;
+  JobState* job = &state;
   int64_t now = s_.clock.NowMicros();
   FhirResponse r;
   if (job->status == "in-progress") {
@@ -433,11 +448,9 @@ Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
 }
 
 Result<FhirResponse> Exporter::Cancel(const FhirRequest& req) {
-  std::string id;
-  for (const auto& [k, v] : req.query)
-    if (k == "_jobId") id = v;
-  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, id));
-  if (!job || job->status == "cancelled") return NotFound("No export job '" + id + "'");
+  KY_ASSIGN_OR_RETURN(auto found, LiveJob(s_.store, req));
+  auto& [id, state] = found;
+  JobState* job = &state;
   // A running job sees this at its next checkpoint and removes its own files.
   if (job->status != "in-progress") {
     std::error_code ec;

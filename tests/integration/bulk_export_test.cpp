@@ -203,6 +203,14 @@ TEST_F(BulkExport, PatientAndGroupExportsHoldOnlyTheirResidentsRecords) {
     EXPECT_EQ(static_cast<int64_t>(records[type].size()), expected) << type;
   }
   EXPECT_EQ(RunExport(Port(), "/fhir/Group/nobody/$export").kick_off.status, 404);
+  // A Group without Patient members exports nothing (not everything).
+  ASSERT_EQ(HttpCall("127.0.0.1", Port(), "PUT", "/fhir/Group/empty", kJson,
+                     R"({"resourceType":"Group","id":"empty","type":"person","actual":true})")
+                .status,
+            201);
+  ExportRun empty = RunExport(Port(), "/fhir/Group/empty/$export");
+  ASSERT_EQ(empty.final.status, 200) << empty.final.body;
+  EXPECT_TRUE(empty.manifest.Find("output")->items().empty()) << empty.final.body;
 }
 
 TEST_F(BulkExport, BadKickOffsAreRefusedNamingTheParameter) {

@@ -298,12 +298,10 @@ class PostgresStore : public Store {
                                                             int64_t count, int64_t now) override {
     if (offset < 0 || count <= 0 || offset > INT32_MAX - count)
       return std::optional<std::vector<int64_t>>(std::vector<int64_t>{});
-    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    auto r = c->Query(
+    auto r = QueryOnce(
         "SELECT expires_at, array_to_string(rids[$2::int:$3::int], ',') FROM result_sets "
         "WHERE id = $1",
         {id, offset + 1, offset + count});
-    Release(std::move(c));
     if (!r.ok()) return r.status();
     if (r->rows() == 0 || r->Int(0, 0) < now) return std::optional<std::vector<int64_t>>();
     std::vector<int64_t> rids;
@@ -347,9 +345,8 @@ class PostgresStore : public Store {
 
   Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                   int64_t after_rid, int64_t count) override {
-    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    auto r = c->Query(SqlBuilder(SqlDialect::kPostgres).ScanCurrent(types, after_rid, count));
-    Release(std::move(c));
+    Sql sql = SqlBuilder(SqlDialect::kPostgres).ScanCurrent(types, after_rid, count);
+    auto r = QueryOnce(sql.text, sql.params);
     if (!r.ok()) return r.status();
     return AllStored(*r);
   }
@@ -382,17 +379,18 @@ class PostgresStore : public Store {
   void ForgetKeys() { keys_.clear(); }
 
   // One statement on a pooled connection, outside any transaction.
-  Status Run(const std::string& sql, const std::vector<SqlValue>& params) {
+  Result<PgResult> QueryOnce(const std::string& sql, const std::vector<SqlValue>& params) {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
     auto r = c->Query(sql, params);
     Release(std::move(c));
-    return r.ok() ? Status::Ok() : r.status();
+    return r;
+  }
+  Status Run(const std::string& sql, const std::vector<SqlValue>& params) {
+    return QueryOnce(sql, params).status();
   }
 
   Result<std::vector<JobRecord>> Jobs(const std::string& sql, const std::vector<SqlValue>& params) {
-    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    auto r = c->Query(sql, params);
-    Release(std::move(c));
+    auto r = QueryOnce(sql, params);
     if (!r.ok()) return r.status();
     std::vector<JobRecord> out;
     for (int i = 0; i < r->rows(); ++i)
