@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "auth/scopes.h"
 #include "store/store.h"
 
 namespace kangyun::api {
@@ -17,6 +18,17 @@ class ApiTransaction : public store::WriteTransaction {
 
   // Runs f after a successful Commit(); dropped when the transaction rolls back.
   void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
+
+  // The resources written (not deleted) through the API in this transaction, and whether as
+  // a create or an update: before commit, the writer must be able to see each.
+  struct Written {
+    std::string type, id;
+    auth::Permission perm;
+  };
+  void NoteWritten(std::string type, std::string id, auth::Permission perm) {
+    written_.push_back({std::move(type), std::move(id), perm});
+  }
+  const std::vector<Written>& written() const { return written_; }
 
   Status Commit() override {
     KY_RETURN_IF_ERROR(inner_->Commit());
@@ -56,6 +68,21 @@ class ApiTransaction : public store::WriteTransaction {
                                            const store::IncludeSpec& spec) override {
     return inner_->RevIncluded(rids, spec);
   }
+  Result<std::optional<std::string>> GetRecord(const std::string& kind,
+                                               const std::string& key) override {
+    return inner_->GetRecord(kind, key);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      const std::string& kind) override {
+    return inner_->ListRecords(kind);
+  }
+  Status PutRecord(const std::string& kind, const std::string& key,
+                   const std::string& value) override {
+    return inner_->PutRecord(kind, key, value);
+  }
+  Status DeleteRecord(const std::string& kind, const std::string& key) override {
+    return inner_->DeleteRecord(kind, key);
+  }
   Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
   Status Reindex(int64_t rid, const store::IndexRows& rows) override {
     return inner_->Reindex(rid, rows);
@@ -64,6 +91,7 @@ class ApiTransaction : public store::WriteTransaction {
  private:
   std::unique_ptr<store::WriteTransaction> inner_;
   std::vector<std::function<void()>> after_commit_;
+  std::vector<Written> written_;
 };
 
 // Begins a write transaction of the store, wrapped.

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "api/access_policy.h"
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/env.h"
@@ -24,6 +25,9 @@ struct Exporter::Spec {
   // Per type, the searches whose union is exported (_typeFilter); none means the whole type.
   std::map<std::string, std::vector<store::Query>> filters;
   std::vector<std::vector<store::Condition>> clauses;  // _since, compartments: on every query
+  // Per type, what keeps the export to what its requester may see (api/access_policy.h).
+  std::map<std::string, std::vector<std::vector<store::Condition>>> access;
+  std::string owner;  // the requester's subject; "" on a server without authentication
   std::atomic<bool> finished{false};
 };
 
@@ -116,8 +120,11 @@ json::Value InitialState(const Exporter::Spec& spec) {
   state.Set("request", Str(spec.request));
   state.Set("transactionTime", Str(FormatInstant(spec.transaction_time)));
   state.Set("progress", Str("queued"));
+  state.Set("owner", Str(spec.owner));
   return state;
 }
+
+std::string Owner(const FhirRequest& req) { return req.principal ? req.principal->subject : ""; }
 
 std::string JobUrl(const FhirRequest& req, const std::string& id) {
   return req.base_url + "/$export-poll-status?_jobId=" + PercentEncode(id);
@@ -168,24 +175,50 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
     }
   }
 
-  // The types: as asked, else all (system) or those of the Patient compartment.
+  // The types: as asked, else all (system) or those of the Patient compartment; of these,
+  // what the requester may read.
   const auto& compartment = s_.defs.PatientCompartment();
+  AccessPolicy access(s_, req.principal);
+  spec->owner = Owner(req);
   for (const std::string& t : spec->types) {
     if (!s_.defs.IsResourceType(t))
       return Invalid("Unknown resource type '" + t + "' in _type", "_type");
     if (level != Level::kSystem && !compartment.count(t))
       return Invalid(t + " is not in the Patient compartment, so not in a Patient or Group export",
                      "_type");
+    KY_RETURN_IF_ERROR(access.Allow(t, auth::kRead));
   }
-  if (spec->types.empty()) {
+  bool implicit_types = spec->types.empty();
+  if (implicit_types) {
     if (level == Level::kSystem) {
       spec->types = s_.defs.ResourceTypes();
     } else {
       for (const auto& [t, params_of_type] : compartment) spec->types.push_back(t);
     }
+    // The audit trail grows with every request, this one too, and is never loaded through
+    // the API: it is exported when asked for by name (_type=AuditEvent).
+    std::erase_if(spec->types, [&](const std::string& t) {
+      return t == "AuditEvent" || !access.Allow(t, auth::kRead).ok();
+    });
   }
+  if (level == Level::kGroup) KY_RETURN_IF_ERROR(access.Allow("Group", auth::kRead));
   std::sort(spec->types.begin(), spec->types.end());
   spec->types.erase(std::unique(spec->types.begin(), spec->types.end()), spec->types.end());
+  KY_ASSIGN_OR_RETURN(auto read_txn, s_.store.BeginRead());
+  std::vector<std::string> readable;
+  for (const std::string& t : spec->types) {
+    auto clauses = access.Restriction(*read_txn, {t}, auth::kRead);
+    // A type the role may not see at all (a regulator's records) is left out when the
+    // requester did not name it, refused when it did.
+    if (!clauses.ok() && implicit_types && clauses.status().code() == StatusCode::kForbidden)
+      continue;
+    if (!clauses.ok()) return clauses.status();
+    spec->access[t] = std::move(*clauses);
+    readable.push_back(t);
+  }
+  spec->types = std::move(readable);
+  if (spec->types.empty())
+    return Status(StatusCode::kForbidden, "There is nothing here you may export");
 
   // Each _typeFilter is a search of its type, checked now so that a bad one is a 400.
   int64_t now = s_.clock.NowMicros();
@@ -204,6 +237,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
     auto plan = s_.planner.Plan({type}, sr, /*strict=*/true, now);
     if (!plan.ok())
       return Invalid("_typeFilter '" + f + "': " + plan.status().message(), "_typeFilter");
+    KY_RETURN_IF_ERROR(access.Restrict(*read_txn, &plan->query, auth::kRead));
     spec->filters[type].push_back(std::move(plan->query));
   }
 
@@ -289,7 +323,11 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
   for (size_t t = 0; t < spec->types.size() && failure.ok() && !cancelled && !stop_; ++t) {
     const std::string& type = spec->types[t];
     std::vector<store::Query> queries = spec->filters[type];
-    if (queries.empty()) queries.emplace_back().types = {type};
+    if (queries.empty()) {
+      store::Query& whole = queries.emplace_back();
+      whole.types = {type};
+      whole.clauses = spec->access[type];
+    }
     for (store::Query& q : queries)
       for (const auto& clause : spec->clauses) q.clauses.push_back(clause);
     std::string name = type + ".ndjson";
@@ -396,7 +434,8 @@ Result<std::pair<std::string, JobState>> LiveJob(store::Store& store, const Fhir
   for (const auto& [k, v] : req.query)
     if (k == "_jobId") id = v;
   KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(store, id));
-  if (!job || job->status == "cancelled") return NotFound("No export job '" + id + "'");
+  if (!job || job->status == "cancelled" || StateString(job->json, "owner") != Owner(req))
+    return NotFound("No export job '" + id + "'");
   return std::pair{id, std::move(*job)};
 }
 
@@ -427,7 +466,7 @@ Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
   json::Value manifest = json::Value::Object();
   manifest.Set("transactionTime", Str(StateString(job->json, "transactionTime")));
   manifest.Set("request", Str(StateString(job->json, "request")));
-  manifest.Set("requiresAccessToken", json::Value::Bool(false));
+  manifest.Set("requiresAccessToken", json::Value::Bool(!Owner(req).empty()));
   json::Value output = json::Value::Array();
   if (const json::Value* list = job->json.Find("output")) {
     for (const json::Value& o : list->items()) {
@@ -464,9 +503,10 @@ Result<FhirResponse> Exporter::Cancel(const FhirRequest& req) {
   return r;
 }
 
-Result<FhirResponse> Exporter::File(const std::string& job_id, const std::string& name) {
+Result<FhirResponse> Exporter::File(const FhirRequest& req, const std::string& job_id,
+                                    const std::string& name) {
   KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, job_id));
-  if (!job || job->status != "complete")
+  if (!job || job->status != "complete" || StateString(job->json, "owner") != Owner(req))
     return NotFound("No completed export job '" + job_id + "'");
   // Only a file the manifest lists: the name never reaches the file system otherwise.
   const json::Value* list = job->json.Find("output");

@@ -35,7 +35,9 @@ class Exporter {
   // DELETE [base]/$export-poll-status?_jobId=…: stops the job and removes its files.
   Result<FhirResponse> Cancel(const FhirRequest& req);
   // GET [base]/$export-file/{job}/{file}: one output file, streamed from disk.
-  Result<FhirResponse> File(const std::string& job_id, const std::string& name);
+  // Only the requester who started a job may poll, cancel or fetch it.
+  Result<FhirResponse> File(const FhirRequest& req, const std::string& job_id,
+                            const std::string& name);
   // Stops running jobs (their status turns to an error after a while) and waits for them.
   void Stop();
 

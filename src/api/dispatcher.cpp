@@ -1,6 +1,7 @@
 // Routing of FHIR requests to interactions, transaction handling around them, and FhirApi.
 #include <exception>
 
+#include "api/access_policy.h"
 #include "api/bulk_export.h"
 #include "api/fhir_api.h"
 #include "api/outcome.h"
@@ -213,9 +214,89 @@ Status CheckContentType(const FhirRequest& req, const Route& route) {
   return Status::Ok();
 }
 
+// What the principal must be allowed before the route runs (api/access_policy.h). A resource
+// the principal may not see answers exactly as one that does not exist.
+Status Authorize(Services& s, AccessPolicy& access, const Route& route, const FhirRequest& req,
+                 store::ReadTransaction& txn) {
+  using K = Route::Kind;
+  auto unseen = [&](const std::string& type, const std::string& id,
+                    auth::Permission perm) -> Result<bool> {
+    KY_ASSIGN_OR_RETURN(bool visible, access.CanSee(txn, type, id, perm));
+    return !visible;
+  };
+  auto exists = [&](const std::string& type, const std::string& id) -> Result<bool> {
+    KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
+    return current && !current->deleted;
+  };
+  switch (route.kind) {
+    case K::kCapabilities:
+    case K::kSystemSearch:  // types and residents restricted in Search
+    case K::kBundle:
+    case K::kExport:
+    case K::kExportStatus:
+    case K::kExportFile:
+      return Status::Ok();
+    case K::kReindexStatus:
+      if (!access.SeesAllOf({})) return Status(StatusCode::kForbidden, "For administrators");
+      return Status::Ok();
+    case K::kTypeSearch:
+      return access.Allow(route.type, auth::kSearch);
+    case K::kCompartmentSearch: {
+      KY_RETURN_IF_ERROR(access.Allow(route.compartment_type, auth::kSearch));
+      KY_ASSIGN_OR_RETURN(bool hidden, unseen("Patient", route.id, auth::kSearch));
+      if (hidden) return NotFound("Patient/" + route.id + " is not known");
+      return Status::Ok();
+    }
+    case K::kSystemHistory:
+    case K::kTypeHistory: {
+      if (!route.type.empty()) KY_RETURN_IF_ERROR(access.Allow(route.type, auth::kSearch));
+      std::vector<std::string> types;
+      if (!route.type.empty()) types.push_back(route.type);
+      if (!access.SeesAllOf(types))
+        return Status(StatusCode::kForbidden,
+                      "History across resources is open only to those who may see every "
+                      "resource it lists; read the history of one resource instead");
+      return Status::Ok();
+    }
+    case K::kRead:
+    case K::kVRead:
+    case K::kInstanceHistory:
+    case K::kEverything: {
+      std::string type = route.kind == K::kEverything ? "Patient" : route.type;
+      KY_RETURN_IF_ERROR(access.Allow(type, auth::kRead));
+      KY_ASSIGN_OR_RETURN(bool hidden, unseen(type, route.id, auth::kRead));
+      if (hidden) return NotFound(type + "/" + route.id + " is not known");
+      return Status::Ok();
+    }
+    case K::kCreate:
+      return access.Allow(route.type, auth::kCreate);
+    case K::kConditionalUpdate:
+      return access.Allow(route.type, auth::kUpdate);
+    case K::kConditionalDelete:
+      return access.Allow(route.type, auth::kDelete);
+    case K::kUpdate:
+    case K::kPatch:
+    case K::kDelete: {
+      auto perm = route.kind == K::kDelete ? auth::kDelete : auth::kUpdate;
+      KY_RETURN_IF_ERROR(access.Allow(route.type, perm));
+      KY_ASSIGN_OR_RETURN(bool present, exists(route.type, route.id));
+      if (!present) return Status::Ok();
+      KY_ASSIGN_OR_RETURN(bool hidden, unseen(route.type, route.id, perm));
+      if (hidden)
+        return Status(StatusCode::kForbidden, "You may not change " + route.type + "/" + route.id);
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
 Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest& req,
                              store::ReadTransaction& rtxn, Txn* wtxn) {
   using K = Route::Kind;
+  {
+    AccessPolicy access(s, req.principal);
+    KY_RETURN_IF_ERROR(Authorize(s, access, route, req, rtxn));
+  }
   auto body_resource = [&]() { return ParseResource(s, req.body); };
   switch (route.kind) {
     case K::kCapabilities: {
@@ -327,7 +408,7 @@ Result<FhirResponse> ExportRoute(Services& s, const Route& route, const FhirRequ
     case K::kExportStatus:
       return req.method == "DELETE" ? s.exporter->Cancel(req) : s.exporter->Poll(req);
     default:
-      return s.exporter->File(route.id, route.version);
+      return s.exporter->File(req, route.id, route.version);
   }
 }
 
@@ -336,11 +417,86 @@ bool IsExport(Route::Kind k) {
          k == Route::Kind::kExportFile;
 }
 
+// The interaction's name in the audit trail (http://hl7.org/fhir/restful-interaction), and
+// its action (C R U D E).
+std::pair<std::string, char> InteractionOf(const Route& route) {
+  using K = Route::Kind;
+  switch (route.kind) {
+    case K::kCapabilities:
+      return {"capabilities", 'R'};
+    case K::kSystemSearch:
+      return {"search-system", 'E'};
+    case K::kTypeSearch:
+    case K::kCompartmentSearch:
+      return {"search-type", 'E'};
+    case K::kSystemHistory:
+      return {"history-system", 'R'};
+    case K::kTypeHistory:
+      return {"history-type", 'R'};
+    case K::kInstanceHistory:
+      return {"history-instance", 'R'};
+    case K::kRead:
+      return {"read", 'R'};
+    case K::kVRead:
+      return {"vread", 'R'};
+    case K::kCreate:
+      return {"create", 'C'};
+    case K::kUpdate:
+    case K::kConditionalUpdate:
+      return {"update", 'U'};
+    case K::kPatch:
+      return {"patch", 'U'};
+    case K::kDelete:
+    case K::kConditionalDelete:
+      return {"delete", 'D'};
+    case K::kBundle:
+      return {"transaction", 'E'};
+    case K::kEverything:
+    case K::kExport:
+    case K::kExportStatus:
+    case K::kExportFile:
+    case K::kReindexStatus:
+      return {"operation", 'E'};
+  }
+  return {"operation", 'E'};
+}
+
+FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route);
+
 }  // namespace
 
 FhirResponse Dispatch(Services& s, const FhirRequest& req) {
+  Result<Route> route = Resolve(s, req);
+  FhirResponse resp = Respond(s, req, route);
+  if (!s.audit || (route.ok() && route->kind == Route::Kind::kCapabilities)) return resp;
+  auto [subtype, action] =
+      route.ok() ? InteractionOf(*route) : std::pair{std::string("operation"), 'E'};
+  Status recorded = s.audit->Record(AuditRecordFor(s, req, subtype, action, resp));
+  // No answer leaves without its audit record.
+  if (!recorded.ok())
+    return ErrorResponse(Status(StatusCode::kUnavailable,
+                                "The request could not be recorded in the audit trail; try again"));
+  return resp;
+}
+
+Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& txn) {
+  AccessPolicy access(s, req.principal);
+  if (access.open()) return Status::Ok();
+  for (const auto& w : txn.written()) {
+    KY_ASSIGN_OR_RETURN(bool visible, access.CanSee(txn, w.type, w.id, w.perm));
+    if (!visible)
+      return Status(StatusCode::kForbidden,
+                    w.type + "/" + w.id +
+                        " would be a record you may not see (its patient is not in your care, or "
+                        "your scopes do not cover it); nothing was written");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) {
   try {
-    auto route = Resolve(s, req);
     if (route.ok() && IsExport(route->kind)) {
       auto result = ExportRoute(s, *route, req);
       return result.ok() ? std::move(result).value() : ErrorResponse(result.status());
@@ -357,6 +513,8 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
       if (!txn.ok()) return ErrorResponse(txn.status());
       result = Execute(s, *route, req, **txn, txn->get());
       if (result.ok() && result->status < 400) {
+        if (Status visible = CheckWritesVisible(s, req, **txn); !visible.ok())
+          return ErrorResponse(visible);
         Status committed = (*txn)->Commit();
         if (!committed.ok()) return ErrorResponse(committed);
       }
@@ -382,6 +540,8 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
   }
 }
 
+}  // namespace
+
 Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, store::Store& st,
                    Clock& c, IdSource& i, ApiConfig cfg)
     : defs(d),
@@ -394,7 +554,9 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       extractor(d, p),
       planner(d, p),
       reindexer(std::make_unique<Reindexer>(*this)),
-      exporter(std::make_unique<Exporter>(*this)) {}
+      exporter(std::make_unique<Exporter>(*this)) {
+  if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, extractor, clock, ids);
+}
 
 Services::~Services() = default;
 
@@ -414,6 +576,12 @@ Result<ImportResult> FhirApi::Import(ImportSource& source, const ImportOptions& 
 void FhirApi::Shutdown() {
   services_->reindexer->Stop();
   services_->exporter->Stop();
+  if (services_->audit) services_->audit->Stop();
+}
+
+Status FhirApi::Audit(audit::AuditRecord record) {
+  if (!services_->audit) return Status::Ok();
+  return services_->audit->Record(std::move(record));
 }
 
 Status FhirApi::LoadStoredSearchParameters() {

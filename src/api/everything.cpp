@@ -1,6 +1,7 @@
 // Patient/{id}/$everything: the resident's whole record in one call: the Patient, everything
 // in the Patient compartment, and the resources those refer to (practitioners, organisations,
 // medications, ...).
+#include "api/access_policy.h"
 #include "api/services.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
@@ -41,6 +42,11 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
   if (types.empty()) {
     for (const auto& [t, ps] : s.defs.PatientCompartment()) types.push_back(t);
   }
+  // The record as far as the requester's scopes reach.
+  AccessPolicy access(s, req.principal);
+  std::erase_if(types, [&](const std::string& t) { return !access.Allow(t, auth::kRead).ok(); });
+  if (types.empty())
+    return Status(StatusCode::kForbidden, "The access token's scopes allow none of this record");
   std::vector<std::vector<store::Condition>> extra;
   if (start || end) {
     // Care dates: of the types that have a clinical `date` search parameter, keep resources

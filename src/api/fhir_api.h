@@ -6,6 +6,7 @@
 
 #include "api/bulk_import.h"
 #include "api/fhir_request.h"
+#include "audit/audit_record.h"
 #include "base/env.h"
 #include "base/status.h"
 #include "fhir/definitions.h"
@@ -23,6 +24,9 @@ struct ApiConfig {
   // Where bulk export jobs write their files (a folder per job). Processes that serve one
   // database share it.
   std::string export_dir;
+  // Every request is recorded in the audit trail (audit/audit_trail.h); off only where no
+  // person is served (fuzzing).
+  bool audit = true;
 };
 
 class Services;
@@ -34,6 +38,9 @@ class FhirApi {
   ~FhirApi();
 
   FhirResponse Handle(const FhirRequest& request);
+  // Appends a record to the audit trail (authentication events, refused tokens); returns once
+  // it is durable.
+  Status Audit(audit::AuditRecord record);
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();

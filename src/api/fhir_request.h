@@ -3,11 +3,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "auth/principal.h"
 #include "search/search_request.h"
 
 namespace kangyun::api {
@@ -20,6 +22,8 @@ struct FhirRequest {
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
   std::string base_url;  // "http://127.0.0.1:8080/fhir"
+  // Who asks; null when the server runs without authentication (every request may do all).
+  std::shared_ptr<const auth::Principal> principal;
 
   std::string_view Header(const std::string& lower_name) const;
 };

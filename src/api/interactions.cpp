@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "api/access_policy.h"
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/strings.h"
@@ -94,6 +95,7 @@ FhirResponse ResourceResponse(const store::StoredResource& r, int status,
 }
 
 Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
+                                                          const FhirRequest& req,
                                                           const std::string& type,
                                                           const search::QueryParams& criteria,
                                                           int64_t limit) {
@@ -102,6 +104,10 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
   // Unknown criteria would silently match everything: always strict here.
   KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
                       s.planner.Plan({type}, sr, /*strict=*/true, s.clock.NowMicros()));
+  // Conditions match only what the requester may see: a match it may not see must not
+  // answer, nor be changed in its name.
+  AccessPolicy access(s, req.principal);
+  KY_RETURN_IF_ERROR(access.Restrict(txn, &plan.query, auth::kSearch));
   KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, limit));
   return txn.ReadRows(rids);
 }
@@ -144,6 +150,7 @@ Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, jso
   store::ResourceWrite w =
       PrepareVersion(s, &resource, id, existing ? existing->version + 1 : 1, last_updated, method);
   KY_ASSIGN_OR_RETURN(int64_t rid, txn.Write(w));
+  txn.NoteWritten(w.type, id, existing && !existing->deleted ? auth::kUpdate : auth::kCreate);
   KY_RETURN_IF_ERROR(RegisterAfterCommit(s, txn, resource));
   store::StoredResource out;
   out.rid = rid;
@@ -300,7 +307,7 @@ Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const
     std::string criteria(ine);
     if (auto q = criteria.find('?'); q != std::string::npos) criteria = criteria.substr(q + 1);
     KY_ASSIGN_OR_RETURN(auto matches,
-                        FindByCriteria(s, txn, type, search::ParseQueryString(criteria), 2));
+                        FindByCriteria(s, txn, req, type, search::ParseQueryString(criteria), 2));
     if (matches.size() > 1)
       return Status(StatusCode::kPreconditionFailed,
                     "If-None-Exist criteria match more than one " + type);
@@ -340,7 +347,7 @@ Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const
 Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type, json::Value resource) {
   KY_RETURN_IF_ERROR(CheckType(resource, type));
-  KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, txn, type, req.query, 2));
+  KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, txn, req, type, req.query, 2));
   if (matches.size() > 1)
     return Status(StatusCode::kPreconditionFailed,
                   "Conditional update criteria match more than one " + type);
@@ -424,7 +431,7 @@ Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req, const
 
 Result<FhirResponse> ConditionalDelete(Services& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type) {
-  KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, txn, type, req.query, 2));
+  KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, txn, req, type, req.query, 2));
   if (matches.size() > 1)
     return Status(StatusCode::kPreconditionFailed,
                   "Conditional delete criteria match more than one " + type);

@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "api/access_policy.h"
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/strings.h"
@@ -25,6 +26,14 @@ std::string SelfQuery(const search::QueryParams& params, const std::vector<std::
   return q;
 }
 
+// Eight hex digits of h: a short tag of a requester.
+std::string Hex8(uint64_t h) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(8, '0');
+  for (int i = 7; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kDigits[h & 15];
+  return out;
+}
+
 }  // namespace
 
 Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
@@ -44,6 +53,13 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
                       s.planner.Plan(searched, sr, strict, s.clock.NowMicros()));
   for (auto& clause : extra_clauses) plan.query.clauses.push_back(std::move(clause));
+  // Only what the requester may see is matched, counted, paged or included.
+  AccessPolicy access(s, req.principal);
+  for (const std::string& t : searched) KY_RETURN_IF_ERROR(access.Allow(t, auth::kSearch));
+  KY_RETURN_IF_ERROR(
+      access.Restrict(txn, &plan.query, auth::kSearch, /*aggregate=*/sr.summary == "count"));
+  // A result list is kept for its requester alone: its id carries theirs.
+  std::string owner = req.principal ? Hex8(Fnv1a(req.principal->subject)) : "";
   int count = sr.count.value_or(s.config.default_count);
   count = std::min(count, s.config.max_count);
 
@@ -53,8 +69,11 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   int64_t offset = sr.offset;
   bool more = false;
   if (!sr.page.empty()) {
-    KY_ASSIGN_OR_RETURN(auto stored,
-                        s.store.ReadResultSet(sr.page, offset, count + 1, s.clock.NowMicros()));
+    std::optional<std::vector<int64_t>> stored;
+    if (StartsWith(sr.page, owner)) {
+      KY_ASSIGN_OR_RETURN(stored,
+                          s.store.ReadResultSet(sr.page, offset, count + 1, s.clock.NowMicros()));
+    }
     if (!stored) return Status(StatusCode::kGone, "This page's search has expired; search again");
     page = std::move(*stored);
   } else if (sr.summary != "count") {
@@ -68,7 +87,7 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
     if (static_cast<int64_t>(rids.size()) > count) {
       // Later pages read this list, so they neither repeat nor skip a resource while others
       // write.
-      result_id = s.ids.NewId();
+      result_id = owner + s.ids.NewId();
       KY_RETURN_IF_ERROR(s.store.SaveResultSet(
           result_id, std::move(rids), s.clock.NowMicros() + s.config.result_set_ttl_micros));
     }
@@ -120,6 +139,8 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
         }
       }
       KY_ASSIGN_OR_RETURN(frontier, txn.ReadRows(found));
+      // Included resources are those the requester may read; the rest are not followed.
+      KY_ASSIGN_OR_RETURN(frontier, access.Filter(txn, std::move(frontier), auth::kRead));
       included.insert(included.end(), frontier.begin(), frontier.end());
     }
   }

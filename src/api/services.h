@@ -13,6 +13,7 @@
 #include "api/api_transaction.h"
 #include "api/fhir_api.h"
 #include "api/fhir_request.h"
+#include "audit/audit_trail.h"
 #include "fhir/validator.h"
 #include "json/json.h"
 #include "search/index_extractor.h"
@@ -40,6 +41,7 @@ class Services {
   search::SearchPlanner planner;
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
+  std::unique_ptr<audit::AuditTrail> audit;  // null when config.audit is off
   // How many stored versions of SearchParameter resources the registry reflects (-1: none
   // read yet), and when a read last looked (micros); see SyncStoredSearchParameters.
   std::atomic<int64_t> search_parameter_versions{-1};
@@ -99,8 +101,10 @@ bool PreferStrict(const FhirRequest& req);
 FhirResponse ResourceResponse(const store::StoredResource& r, int status,
                               const std::string& base_url, PreferReturn prefer, bool with_location);
 
-// Matches of a conditional request's criteria ("identifier=x&active=true"), in txn.
+// Matches of a conditional request's criteria ("identifier=x&active=true"), in txn, among
+// what the requester may see.
 Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
+                                                          const FhirRequest& req,
                                                           const std::string& type,
                                                           const search::QueryParams& criteria,
                                                           int64_t limit);
@@ -158,8 +162,14 @@ Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptio
 // Batch and transaction Bundles.
 FhirResponse ProcessBundle(Services& s, const FhirRequest& req);
 
-// Handles one request outside any Bundle (opens its own transaction).
+// Handles one request outside any Bundle (opens its own transaction), and records it in the
+// audit trail.
 FhirResponse Dispatch(Services& s, const FhirRequest& req);
+// 403 when a resource txn wrote is one the requester may not see (api/access_policy.h).
+Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& txn);
+// The audit record of a request and its response (api/request_audit.cpp).
+audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std::string& subtype,
+                                  char action, const FhirResponse& resp);
 // Handles one request inside txn (a transaction Bundle entry).
 Result<FhirResponse> DispatchIn(Services& s, Txn& txn, const FhirRequest& req);
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "api/access_policy.h"
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/strings.h"
@@ -48,6 +49,7 @@ FhirRequest EntryRequest(const FhirRequest& outer, const Entry& e, const std::st
   FhirRequest r;
   r.method = e.method;
   r.base_url = outer.base_url;
+  r.principal = outer.principal;
   std::string url = e.url;
   if (StartsWith(url, outer.base_url + "/")) url = url.substr(outer.base_url.size() + 1);
   if (!url.empty() && url[0] == '/') url = url.substr(1);
@@ -211,7 +213,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
       if (!ine.empty()) {
         if (auto q = ine.find('?'); q != std::string::npos) ine = ine.substr(q + 1);
         KY_ASSIGN_OR_RETURN(auto matches,
-                            FindByCriteria(s, *txn, type, search::ParseQueryString(ine), 2));
+                            FindByCriteria(s, *txn, req, type, search::ParseQueryString(ine), 2));
         if (matches.size() > 1)
           return Status(StatusCode::kPreconditionFailed,
                         where + ": ifNoneExist matches more than one " + type);
@@ -240,7 +242,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
       return Invalid("Conditional reference '" + ref + "' names an unknown type");
     KY_ASSIGN_OR_RETURN(
         auto matches,
-        FindByCriteria(s, *txn, type, search::ParseQueryString(ref.substr(q + 1)), 2));
+        FindByCriteria(s, *txn, req, type, search::ParseQueryString(ref.substr(q + 1)), 2));
     if (matches.size() != 1)
       return Status(StatusCode::kPreconditionFailed,
                     "Conditional reference '" + ref + "' matches " +
@@ -281,6 +283,9 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
             Invalid("request.url must be the resource type for a POST", where + ".request.url");
       } else if (!resource.ok()) {
         result = resource.status();
+      } else if (Status allowed = AccessPolicy(s, req.principal).Allow(segments[0], auth::kCreate);
+                 !allowed.ok()) {
+        result = allowed;
       } else {
         result = CreateWithId(s, *txn, sub, segments[0], std::move(resource).value(),
                               assigned_ids[e->index]);
@@ -303,6 +308,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
     }
     responses[e->index] = std::move(result).value();
   }
+  KY_RETURN_IF_ERROR(CheckWritesVisible(s, req, *txn));
   KY_RETURN_IF_ERROR(txn->Commit());
 
   json::Value out = json::Value::Array();

@@ -14,6 +14,9 @@ int GenerateCommand(const Args& args);
 int LoadCommand(const Args& args);
 int BackupCommand(const Args& args);
 int RestoreCommand(const Args& args);
+int UserCommand(const Args& args);
+int ClientCommand(const Args& args);
+int AuditCommand(const Args& args);
 
 // The value after option args[*i] (advancing *i); exits with usage status 2 when it is missing.
 std::string OptionValue(const char* command, const Args& args, size_t* i);

@@ -34,7 +34,21 @@ void Usage() {
       "  serve --db sqlite:PATH|postgresql://URL [--port N] [--host H] [--threads N]\n"
       "        [--body-limit BYTES] [--read-timeout SECONDS] [--base-url URL]\n"
       "        [--export-dir DIR] [--definitions DIR]\n"
-      "        serve the FHIR R4 API at http://H:N/fhir\n"
+      "        [--auth | --insecure-open] [--issuer URL] [--access-token-seconds N]\n"
+      "        serve the FHIR R4 API at http://H:N/fhir (PostgreSQL: with authentication\n"
+      "        unless --insecure-open; SQLite: open unless --auth)\n"
+      "  user add --db DB --username U --role ROLE [--organization ID] [--patient ID]\n"
+      "        [--practitioner ID] [--display NAME] [--scopes S] --password-file FILE|--password "
+      "P\n"
+      "  user list --db DB\n"
+      "        people who log in (roles: resident clinician family-doctor elder-care\n"
+      "        regulator insurer admin)\n"
+      "  client add --db DB --id ID --role ROLE [--organization ID] [--name N]\n"
+      "        [--public-key PEM_OR_JWKS_FILE] [--redirect-uri URI]... [--scopes S]\n"
+      "  client list --db DB\n"
+      "        systems (JWT assertions, RS384/ES384) and apps (authorization code + PKCE)\n"
+      "  audit verify --db DB\n"
+      "        check the audit trail's hash chain; exit 1 when it was tampered with\n"
       "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
       "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
       "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
@@ -66,6 +80,9 @@ int main(int argc, char** argv) {
   if (command == "restore") return kangyun::cli::RestoreCommand(args);
   if (command == "generate") return kangyun::cli::GenerateCommand(args);
   if (command == "load") return kangyun::cli::LoadCommand(args);
+  if (command == "user") return kangyun::cli::UserCommand(args);
+  if (command == "client") return kangyun::cli::ClientCommand(args);
+  if (command == "audit") return kangyun::cli::AuditCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

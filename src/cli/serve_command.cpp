@@ -3,14 +3,36 @@
 #include <cstdlib>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/platform.h"
 #include "http/server.h"
 
 namespace kangyun::cli {
+namespace {
+
+audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
+  audit::AuditRecord r;
+  r.authentication = true;
+  r.subtype = e.action;
+  r.action = 'E';
+  r.outcome = e.success ? 0 : 4;
+  r.outcome_text = e.detail;
+  r.who_subject = e.subject;
+  r.role = e.success ? auth::RoleName(e.role) : "";
+  r.client_id = e.client_id;
+  r.address = e.address;
+  // A resident sees the sign-ins to their own account among the accesses to their record.
+  if (!e.patient.empty()) r.patients.push_back(e.patient);
+  return r;
+}
+
+}  // namespace
 
 int ServeCommand(const Args& args) {
-  std::string db, definitions, export_dir;
+  std::string db, definitions, export_dir, issuer;
+  bool auth_flag = false, insecure_open = false;
+  int64_t token_seconds = 300;
   http::ServerConfig config;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -33,6 +55,14 @@ int ServeCommand(const Args& args) {
       export_dir = value();
     else if (a == "--definitions")
       definitions = value();
+    else if (a == "--auth")
+      auth_flag = true;
+    else if (a == "--insecure-open")
+      insecure_open = true;
+    else if (a == "--issuer")
+      issuer = value();
+    else if (a == "--access-token-seconds")
+      token_seconds = std::max(1, std::atoi(value().c_str()));
     else {
       std::fprintf(stderr, "kangyun serve: unknown option %s\n", a.c_str());
       return 2;
@@ -44,9 +74,33 @@ int ServeCommand(const Args& args) {
     return platform.status().code() == StatusCode::kInvalid ? 2 : 1;
   }
   api::FhirApi& api = *(*platform)->api;
-  Log(LogLevel::kWarning,
-      "authentication is OFF: this server answers anyone who can reach it (demo mode)");
-  http::Server server(api, config);
+  if (auth_flag && insecure_open) {
+    Log(LogLevel::kError, "--auth and --insecure-open contradict each other");
+    return 2;
+  }
+  // The server store serves a city: authentication is on unless explicitly refused.
+  bool postgres = !StartsWith(db, "sqlite:");
+  bool auth_on = auth_flag || (postgres && !insecure_open);
+  std::unique_ptr<auth::AuthServer> auth;
+  if (auth_on) {
+    auth::AuthConfig ac;
+    ac.issuer =
+        issuer.empty() ? "http://" + config.host + ":" + std::to_string(config.port) : issuer;
+    ac.access_token_seconds = token_seconds;
+    auth = std::make_unique<auth::AuthServer>(*(*platform)->store, *(*platform)->clock, ac);
+    if (Status st = auth->Start(); !st.ok()) {
+      Log(LogLevel::kError, "authentication: " + st.message());
+      return 1;
+    }
+    auth->SetEventSink([&api](const auth::AuthEvent& e) { (void)api.Audit(AuthAuditRecord(e)); });
+    Log(LogLevel::kInfo, "authentication is on: tokens from " + ac.issuer + "/auth/token");
+  } else {
+    for (int i = 0; i < 3; ++i)
+      Log(LogLevel::kWarning,
+          "AUTHENTICATION IS OFF: this server answers anyone who can reach it, with every "
+          "resident's data (demo mode; serve with --auth to require tokens)");
+  }
+  http::Server server(api, config, auth.get());
   Status st = server.Run();
   api.Shutdown();
   if (!st.ok()) {

@@ -40,11 +40,45 @@ bhttp::response<bhttp::string_body> ErrorMessage(int status, const Status& st, u
   return res;
 }
 
+bhttp::response<bhttp::string_body> TextMessage(
+    int status, unsigned version, const std::vector<std::pair<std::string, std::string>>& headers,
+    std::string body) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version};
+  AddCommonHeaders(res);
+  for (const auto& [k, v] : headers) res.set(k, v);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+// The audit record of a request refused before it reached the API (no valid token).
+audit::AuditRecord RefusedRecord(const std::string& method, const std::string& path,
+                                 const std::string& address, const std::string& why) {
+  audit::AuditRecord r;
+  r.subtype = "operation";
+  r.action = 'E';
+  r.outcome = 4;
+  r.outcome_text = "HTTP 401: " + why;
+  r.recorded = 0;
+  r.who_subject = "unauthenticated";
+  r.address = address;
+  r.query = method + " " + path;
+  return r;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, api::FhirApi& api, const ServerConfig& config,
-          std::atomic<int>& connections)
-      : stream_(std::move(socket)), api_(api), config_(config), connections_(connections) {}
+          std::atomic<int>& connections, auth::AuthServer* auth)
+      : stream_(std::move(socket)),
+        api_(api),
+        config_(config),
+        connections_(connections),
+        auth_(auth) {
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) address_ = peer.address().to_string();
+  }
   ~Session() { --connections_; }
 
   void Start() { Read(); }
@@ -129,6 +163,25 @@ class Session : public std::enable_shared_from_this<Session> {
       res.prepare_payload();
       return res;
     }
+    if (StartsWith(path, "/auth/")) {
+      if (!auth_)
+        return ErrorMessage(404, NotFound("This server runs without authentication"), version);
+      auth::AuthHttpRequest ar;
+      ar.method = std::string(req.method_string());
+      ar.path = path;
+      ar.query = query;
+      ar.body = req.body();
+      ar.content_type = std::string(req[bhttp::field::content_type]);
+      ar.address = address_;
+      auth::AuthHttpResponse out = auth_->Handle(ar);
+      return TextMessage(out.status, version, out.headers, std::move(out.body));
+    }
+    if (path == std::string(kFhirBase) + "/.well-known/smart-configuration") {
+      if (!auth_)
+        return ErrorMessage(404, NotFound("This server runs without authentication"), version);
+      return TextMessage(200, version, {{"Content-Type", "application/json"}},
+                         auth_->SmartConfiguration());
+    }
     if (path != kFhirBase && !StartsWith(path, std::string(kFhirBase) + "/")) {
       return ErrorMessage(404, NotFound("Nothing at " + path + "; the FHIR API is at /fhir"),
                           version);
@@ -141,6 +194,19 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : req)
       fr.headers[AsciiLower(field.name_string())] = std::string(field.value());
     fr.body = req.body();
+    // Everything but the CapabilityStatement needs a valid access token.
+    if (auth_ && !(fr.path == "metadata" && req.method() == bhttp::verb::get)) {
+      auto principal = auth_->Authenticate(req[bhttp::field::authorization]);
+      if (!principal.ok()) {
+        (void)api_.Audit(RefusedRecord(fr.method, path, address_, principal.status().message()));
+        auto res = ErrorMessage(401, principal.status(), version);
+        res.set(bhttp::field::www_authenticate,
+                "Bearer realm=\"kangyun\", error=\"invalid_token\"");
+        return res;
+      }
+      principal->address = address_;
+      fr.principal = std::make_shared<const auth::Principal>(std::move(principal).value());
+    }
     if (!config_.public_base_url.empty()) {
       fr.base_url = config_.public_base_url;
     } else {
@@ -225,14 +291,17 @@ class Session : public std::enable_shared_from_this<Session> {
   api::FhirApi& api_;
   const ServerConfig& config_;
   std::atomic<int>& connections_;
+  auth::AuthServer* auth_;
+  std::string address_;
 };
 
 }  // namespace
 
 class Server::Impl {
  public:
-  Impl(api::FhirApi& api, ServerConfig config)
+  Impl(api::FhirApi& api, ServerConfig config, auth::AuthServer* auth)
       : api_(api),
+        auth_(auth),
         config_(std::move(config)),
         ioc_(config_.threads),
         acceptor_(ioc_),
@@ -276,23 +345,24 @@ class Server::Impl {
 
  private:
   void Accept() {
-    acceptor_.async_accept(
-        asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted) return;
-          if (!ec) {
-            if (connections_.load() >= config_.max_connections) {
-              beast::error_code ignored;
-              socket.close(ignored);
-            } else {
-              ++connections_;
-              std::make_shared<Session>(std::move(socket), api_, config_, connections_)->Start();
-            }
-          }
-          Accept();
-        });
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
+                                                           tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        if (connections_.load() >= config_.max_connections) {
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          ++connections_;
+          std::make_shared<Session>(std::move(socket), api_, config_, connections_, auth_)->Start();
+        }
+      }
+      Accept();
+    });
   }
 
   api::FhirApi& api_;
+  auth::AuthServer* auth_;
   ServerConfig config_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
@@ -300,8 +370,8 @@ class Server::Impl {
   std::atomic<int> connections_{0};
 };
 
-Server::Server(api::FhirApi& api, ServerConfig config)
-    : impl_(std::make_unique<Impl>(api, std::move(config))) {}
+Server::Server(api::FhirApi& api, ServerConfig config, auth::AuthServer* auth)
+    : impl_(std::make_unique<Impl>(api, std::move(config), auth)) {}
 Server::~Server() = default;
 Status Server::Run() { return impl_->Run(); }
 void Server::Stop() { impl_->Stop(); }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/fhir_api.h"
+#include "auth/auth_server.h"
 #include "base/status.h"
 
 namespace kangyun::http {
@@ -25,7 +26,9 @@ struct ServerConfig {
 
 class Server {
  public:
-  Server(api::FhirApi& api, ServerConfig config);
+  // With auth, every FHIR request but the CapabilityStatement needs a valid access token, and
+  // /auth/* serves the authorization server; without it, the server is open (a demo).
+  Server(api::FhirApi& api, ServerConfig config, auth::AuthServer* auth = nullptr);
   ~Server();
   // Binds, serves until SIGINT/SIGTERM or Stop(), then returns after in-flight requests end.
   Status Run();

@@ -369,26 +369,43 @@ store::IndexRows IndexExtractor::Extract(const json::Value& resource) const {
       ExtractParam(*p, resource, &rows);
     }
   }
+  rows.patient_compartments = CompartmentsFromReferences(resource, rows.references);
+  return rows;
+}
+
+std::vector<std::string> IndexExtractor::CompartmentsFromReferences(
+    const json::Value& resource, const std::vector<store::ReferenceRow>& references) const {
   // Patient compartment membership, from the official CompartmentDefinition.
+  std::vector<std::string> out;
+  std::string type(resource.GetString("resourceType"));
   const auto& compartment = defs_.PatientCompartment();
   auto c = compartment.find(type);
   if (c != compartment.end()) {
     for (const std::string& param : c->second) {
       if (param == "{def}") {
-        rows.patient_compartments.push_back(std::string(resource.GetString("id")));
+        out.push_back(std::string(resource.GetString("id")));
         continue;
       }
-      for (const auto& r : rows.references)
-        if (r.param == param && r.target_type == "Patient")
-          rows.patient_compartments.push_back(r.target_id);
+      for (const auto& r : references)
+        if (r.param == param && r.target_type == "Patient") out.push_back(r.target_id);
     }
   }
-  if (type == "Patient") rows.patient_compartments.push_back(std::string(resource.GetString("id")));
-  std::sort(rows.patient_compartments.begin(), rows.patient_compartments.end());
-  rows.patient_compartments.erase(
-      std::unique(rows.patient_compartments.begin(), rows.patient_compartments.end()),
-      rows.patient_compartments.end());
-  return rows;
+  if (type == "Patient") out.push_back(std::string(resource.GetString("id")));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> IndexExtractor::PatientCompartments(const json::Value& resource) const {
+  std::string type(resource.GetString("resourceType"));
+  store::IndexRows rows;
+  const auto& compartment = defs_.PatientCompartment();
+  auto c = compartment.find(type);
+  if (c != compartment.end()) {
+    for (const std::string& param : c->second)
+      if (auto def = params_.Find(type, param)) ExtractParam(*def, resource, &rows);
+  }
+  return CompartmentsFromReferences(resource, rows.references);
 }
 
 }  // namespace kangyun::search

@@ -19,8 +19,14 @@ class IndexExtractor {
   // The rows of one parameter only.
   void ExtractParam(const fhir::SearchParamDef& param, const json::Value& resource,
                     store::IndexRows* rows) const;
+  // The Patients whose compartment the resource is in (what Extract puts in
+  // patient_compartments), evaluating only the compartment's parameters.
+  std::vector<std::string> PatientCompartments(const json::Value& resource) const;
 
  private:
+  std::vector<std::string> CompartmentsFromReferences(
+      const json::Value& resource, const std::vector<store::ReferenceRow>& references) const;
+
   const fhir::Definitions& defs_;
   const fhir::SearchParameterRegistry& params_;
 };

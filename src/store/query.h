@@ -29,6 +29,7 @@ struct Condition {
     kReverseChain,  // a resource of has_type whose param references this one matches subquery
     kNever,         // matches nothing (e.g. a chain to an unknown type)
     kType,          // the resource's type is one of target_types (negated: is none of them)
+    kMatches,       // the resource itself matches subquery (of its own type)
   };
   Kind kind = Kind::kIndex;
   IndexTable table = IndexTable::kToken;
@@ -65,11 +66,12 @@ struct Condition {
   bool missing = false;
 
   // kCompartment over several Patients (an export of a Group): in the compartment of any of
-  // them; with `any_patient`, of any Patient at all.
+  // them; with `any_patient`, of any Patient at all; with a subquery (of Patient), of any
+  // Patient it matches (who may see what: api/access_policy.h).
   std::vector<std::string> patients;
   bool any_patient = false;
 
-  // kChain, kReverseChain
+  // kChain, kReverseChain, kMatches, kCompartment
   std::shared_ptr<Query> subquery;
   std::string has_type;
 

@@ -313,6 +313,13 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
     }
     case Condition::Kind::kCompartment:
       if (c.any_patient) return membership("compartment", "1=1", false);
+      if (c.subquery) {
+        std::string p = "p" + i;
+        return membership("compartment",
+                          i + ".patient_id IN (SELECT " + p + ".id FROM resources " + p +
+                              WhereClause(*c.subquery, p, sql) + ")",
+                          false);
+      }
       if (!c.patients.empty())
         return membership("compartment", TextListMembership(i + ".patient_id", c.patients, sql),
                           false);
@@ -333,6 +340,11 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
                         ParamFilter(q.types, c.param, pid, sql) + " AND (" + i + ".target_type, " +
                             i + ".target_id) IN (" + targets + ")",
                         c.negated);
+    }
+    case Condition::Kind::kMatches: {
+      std::string m = "m" + i;
+      return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + "SELECT " + m +
+             ".rid FROM resources " + m + WhereClause(*c.subquery, m, sql) + ")";
     }
     case Condition::Kind::kReverseChain: {
       std::string src = "s" + i, tgt = "g" + i;
@@ -361,7 +373,7 @@ int DriverRank(const std::vector<Condition>& clause) {
       case Condition::Kind::kCompartment:
         // Membership of some compartment holds for most rows: a poor driver.
         if (c.any_patient) return -1;
-        rank = 1;
+        rank = c.subquery ? 7 : 1;
         break;
       case Condition::Kind::kIndex:
         if (c.negated) return -1;
@@ -434,7 +446,7 @@ std::optional<Sql> SqlBuilder::Probe(const Query& q, int clause, int64_t cap) co
     if (c.kind == Condition::Kind::kIndex && !c.negated) {
       from = std::string(IndexTableName(c.table)) + " " + i + " WHERE " +
              ParamFilter(q.types, c.param, i + ".pid", &sql) + " AND " + MatchSql(c, i, &sql);
-    } else if (c.kind == Condition::Kind::kCompartment && !c.any_patient) {
+    } else if (c.kind == Condition::Kind::kCompartment && !c.any_patient && !c.subquery) {
       from = "compartment " + i + " WHERE " +
              (c.patients.empty() ? i + ".patient_id = " + Bind(&sql, c.text)
                                  : TextListMembership(i + ".patient_id", c.patients, &sql));

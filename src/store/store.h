@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -89,6 +90,14 @@ class ReadTransaction {
   // Rows of spec.source_type whose spec.param references one of `rids` (_revinclude).
   virtual Result<std::vector<int64_t>> RevIncluded(const std::vector<int64_t>& rids,
                                                    const IncludeSpec& spec) = 0;
+
+  // Platform records kept beside the FHIR data and never served as resources: accounts,
+  // signing keys, refresh tokens, the head of the audit chain. A text value by kind and key.
+  virtual Result<std::optional<std::string>> GetRecord(const std::string& kind,
+                                                       const std::string& key) = 0;
+  // Every record of a kind, by key.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      const std::string& kind) = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -98,6 +107,10 @@ class WriteTransaction : public ReadTransaction {
   virtual Result<int64_t> Write(const ResourceWrite& w) = 0;
   // Replaces the index rows of a current version (re-indexing after a new SearchParameter).
   virtual Status Reindex(int64_t rid, const IndexRows& rows) = 0;
+  // Sets (or replaces) a record; see GetRecord.
+  virtual Status PutRecord(const std::string& kind, const std::string& key,
+                           const std::string& value) = 0;
+  virtual Status DeleteRecord(const std::string& kind, const std::string& key) = 0;
   // Makes every write durable. Without Commit, destruction rolls back.
   virtual Status Commit() = 0;
 };

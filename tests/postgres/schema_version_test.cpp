@@ -16,17 +16,6 @@ namespace kangyun::testing {
 namespace {
 
 // The first line psql prints for a query against the database at url.
-std::string Psql(const std::string& url, const std::string& sql) {
-  std::string cmd = "psql -X -At '" + url + "' -c \"" + sql + "\" 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[256];
-  if (p && fgets(buf, sizeof buf, p)) out = buf;
-  if (p) pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 TEST(PostgresSchema, ServersStartingTogetherMigrateOnce) {
   std::string db = FreshPostgresDatabase("kt_schema_" + std::to_string(getpid()));
   std::unique_ptr<ServerProcess> a, b;
@@ -85,8 +74,8 @@ TEST(PostgresSchema, ANewerDatabaseIsRefusedWithAClearMessage) {
     ASSERT_TRUE(server.ok());
   }
   Psql(db, "INSERT INTO schema_version VALUES (999)");
-  CommandOutput o =
-      RunKangyun(KANGYUN_BINARY, "serve --db " + db + " --port " + std::to_string(FreePort()));
+  CommandOutput o = RunKangyun(
+      KANGYUN_BINARY, "serve --insecure-open --db " + db + " --port " + std::to_string(FreePort()));
   EXPECT_EQ(o.exit_code, 1) << o.text;
   EXPECT_NE(o.text.find("schema version 999 is newer than this Kangyun supports"),
             std::string::npos)

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -96,6 +98,11 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& db,
     std::vector<std::string> args = {binary, "serve",  "--db",
                                      store,  "--port", std::to_string(port_)};
     args.insert(args.end(), extra.begin(), extra.end());
+    // On PostgreSQL authentication is on by default; tests of other behaviour run open
+    // unless they ask for --auth.
+    if (store.rfind("postgresql://", 0) == 0 &&
+        std::find(extra.begin(), extra.end(), "--auth") == extra.end())
+      args.push_back("--insecure-open");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -147,6 +154,29 @@ CommandOutput RunKangyun(const std::string& binary, const std::string& args) {
   int status = pclose(p);
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+std::string Psql(const std::string& url, const std::string& sql) {
+  std::string cmd = "psql -X -At '" + url + "' -c \"" + sql + "\" 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[256];
+  if (p && fgets(buf, sizeof buf, p)) out = buf;
+  if (p) pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string RunSql(const std::string& store, const std::string& sqlite_sql,
+                   const std::string& postgres_sql) {
+  if (store.rfind("postgresql://", 0) == 0) return Psql(store, postgres_sql);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(store.substr(7).c_str(), &db) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_exec(db, sqlite_sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  sqlite3_close(db);
+  return "";
 }
 
 }  // namespace kangyun::testing

@@ -48,6 +48,14 @@ int FreePort();
 // text tag): two resources that must be stored together or not at all.
 std::string PatientWithObservationBundle(const std::string& system, const std::string& tag);
 
+// Runs one SQL statement straight on a test store (`sqlite:PATH` or a postgresql:// URL),
+// past the server, as an intruder with database access would; returns the first output row
+// (PostgreSQL) or "" (SQLite). Each dialect gets its own text.
+std::string RunSql(const std::string& store, const std::string& sqlite_sql,
+                   const std::string& postgres_sql);
+// psql's first output line for sql on url.
+std::string Psql(const std::string& url, const std::string& sql);
+
 struct CommandOutput {
   std::string text;  // stdout and stderr together
   int exit_code = -1;

@@ -193,6 +193,40 @@ class PgTransaction : public WriteTransaction {
     return Rids(SqlBuilder(SqlDialect::kPostgres).RevIncluded(rids, spec), /*prepared=*/true);
   }
 
+  Result<std::optional<std::string>> GetRecord(const std::string& kind,
+                                               const std::string& key) override {
+    KY_ASSIGN_OR_RETURN(
+        PgResult r,
+        conn_->Prepared("SELECT value FROM records WHERE kind = $1 AND key = $2", {kind, key}));
+    if (r.rows() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(r.Bytes(0, 0));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      const std::string& kind) override {
+    KY_ASSIGN_OR_RETURN(
+        PgResult r,
+        conn_->Prepared("SELECT key, value FROM records WHERE kind = $1 ORDER BY key", {kind}));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.Bytes(i, 0), r.Bytes(i, 1));
+    return out;
+  }
+
+  Status PutRecord(const std::string& kind, const std::string& key,
+                   const std::string& value) override {
+    return conn_
+        ->Prepared(
+            "INSERT INTO records (kind, key, value) VALUES ($1, $2, $3) "
+            "ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value",
+            {kind, key, value})
+        .status();
+  }
+
+  Status DeleteRecord(const std::string& kind, const std::string& key) override {
+    return conn_->Prepared("DELETE FROM records WHERE kind = $1 AND key = $2", {kind, key})
+        .status();
+  }
+
   Result<int64_t> Write(const ResourceWrite& w) override;
   Status Reindex(int64_t rid, const IndexRows& rows) override;
   Status Commit() override;

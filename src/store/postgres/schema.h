@@ -118,6 +118,11 @@ CREATE INDEX result_sets_expiry ON result_sets (expires_at);
       R"sql(
 CREATE TABLE jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, updated BIGINT NOT NULL);
 )sql",
+      // 3: platform records beside the FHIR data (Store::GetRecord).
+      R"sql(
+CREATE TABLE records (kind TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL,
+                      value TEXT NOT NULL, PRIMARY KEY (kind, key));
+)sql",
   };
   return kMigrations;
 }

@@ -213,6 +213,11 @@ CREATE INDEX idx_uri_lookup ON idx_uri (pid, uri, rid);
 DROP INDEX idx_composite_lookup;
 CREATE INDEX idx_composite_lookup ON idx_composite (pid, c1_code, rid);
 )sql",
+      // 5: platform records beside the FHIR data (Store::GetRecord).
+      R"sql(
+CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                      PRIMARY KEY (kind, key)) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

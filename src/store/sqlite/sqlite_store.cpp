@@ -261,6 +261,44 @@ class SqliteTransaction : public WriteTransaction {
     return InsertIndexRows(rid, type, rows);
   }
 
+  Result<std::optional<std::string>> GetRecord(const std::string& kind,
+                                               const std::string& key) override {
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        conn_->Prepare("SELECT value FROM records WHERE kind = ?1 AND key = ?2", {kind, key}));
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return SqliteError(conn_->db(), "reading a record");
+    std::string value = ColumnText(s, 0);
+    sqlite3_reset(s);
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
+      const std::string& kind) override {
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        conn_->Prepare("SELECT key, value FROM records WHERE kind = ?1 ORDER BY key", {kind}));
+    std::vector<std::pair<std::string, std::string>> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      out.emplace_back(ColumnText(s, 0), ColumnText(s, 1));
+    if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "listing records");
+    return out;
+  }
+
+  Status PutRecord(const std::string& kind, const std::string& key,
+                   const std::string& value) override {
+    if (!writable_) return Internal("write in a read transaction");
+    return Run("INSERT OR REPLACE INTO records (kind, key, value) VALUES (?1, ?2, ?3)",
+               {kind, key, value});
+  }
+
+  Status DeleteRecord(const std::string& kind, const std::string& key) override {
+    if (!writable_) return Internal("write in a read transaction");
+    return Run("DELETE FROM records WHERE kind = ?1 AND key = ?2", {kind, key});
+  }
+
   Status Commit() override;
 
  private:

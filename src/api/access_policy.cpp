@@ -1,0 +1,348 @@
+#include "api/access_policy.h"
+
+#include <set>
+
+#include "api/services.h"
+#include "base/strings.h"
+#include "cn/systems.h"
+#include "json/json.h"
+
+namespace kangyun::api {
+namespace {
+
+using auth::Permission;
+using auth::Role;
+using store::Condition;
+
+// Types outside the Patient compartment that still gather residents' data (a Group lists
+// members, a Person links a resident's records, a Bundle or Binary can hold anything): only
+// administrators reach them.
+const std::set<std::string>& PrivateTypes() {
+  static const std::set<std::string> kTypes = {"Group", "Person", "Linkage",
+                                               "Task",  "Bundle", "Binary"};
+  return kTypes;
+}
+
+const char* PermissionName(Permission p) {
+  switch (p) {
+    case auth::kCreate:
+      return "create";
+    case auth::kRead:
+      return "read";
+    case auth::kUpdate:
+      return "update";
+    case auth::kDelete:
+      return "delete";
+    default:
+      return "search";
+  }
+}
+
+Condition TypeIs(std::vector<std::string> types, bool negated = false) {
+  Condition c;
+  c.kind = Condition::Kind::kType;
+  c.target_types = std::move(types);
+  c.negated = negated;
+  return c;
+}
+
+Condition Never() {
+  Condition c;
+  c.kind = Condition::Kind::kNever;
+  return c;
+}
+
+Status Forbidden(std::string message) { return Status(StatusCode::kForbidden, std::move(message)); }
+
+}  // namespace
+
+AccessPolicy::AccessPolicy(Services& s, std::shared_ptr<const auth::Principal> principal)
+    : s_(s), principal_(std::move(principal)) {}
+
+bool AccessPolicy::InCompartment(const std::string& type) const {
+  return s_.defs.PatientCompartment().count(type) > 0;
+}
+
+bool AccessPolicy::IsPrivateType(const std::string& type) const {
+  return PrivateTypes().count(type) > 0 && !InCompartment(type);
+}
+
+std::vector<const auth::Scope*> AccessPolicy::Granting(const std::string& type,
+                                                       Permission perm) const {
+  std::vector<const auth::Scope*> out;
+  for (const auth::Scope& sc : principal_->scopes)
+    if (sc.Grants(type, perm)) out.push_back(&sc);
+  return out;
+}
+
+Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
+  if (type == "AuditEvent" &&
+      (perm == auth::kCreate || perm == auth::kUpdate || perm == auth::kDelete))
+    return Forbidden("AuditEvent records are written by the platform only and never changed");
+  if (open()) return Status::Ok();
+  if (Granting(type, perm).empty())
+    return Forbidden(std::string("The access token's scopes do not allow ") + PermissionName(perm) +
+                     " of " + type);
+  Role role = principal_->role;
+  if (type == "AuditEvent" && role != Role::kResident && role != Role::kRegulator &&
+      role != Role::kAdmin)
+    return Forbidden(
+        "The audit trail is open to residents (their own), regulators and administrators");
+  if (IsPrivateType(type) && role != Role::kAdmin)
+    return Forbidden(type + " resources are open to administrators only");
+  return Status::Ok();
+}
+
+Result<store::Query> AccessPolicy::PlanOn(const std::string& type,
+                                          const std::string& params) const {
+  KY_ASSIGN_OR_RETURN(search::SearchRequest sr,
+                      search::ParseSearchRequest(search::ParseQueryString(params)));
+  KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
+                      s_.planner.Plan({type}, sr, true, s_.clock.NowMicros()));
+  return plan.query;
+}
+
+Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransaction& txn) {
+  if (residents_built_) return residents_;
+  const auth::Principal& p = *principal_;
+  auto patients = std::make_shared<store::Query>();
+  patients->types = {"Patient"};
+  std::vector<Condition> any;  // the Patient is reached when any of these holds
+  // Each rule a relationship of the Patient with the principal's institution, as a search.
+  auto rule = [&](const std::string& params) -> Status {
+    KY_ASSIGN_OR_RETURN(store::Query q, PlanOn("Patient", params));
+    for (auto& clause : q.clauses)
+      for (auto& c : clause) any.push_back(std::move(c));
+    return Status::Ok();
+  };
+  std::string org = "Organization/" + p.organization;
+  switch (p.role) {
+    case Role::kAdmin:
+      residents_built_ = true;
+      residents_ = nullptr;
+      return residents_;
+    case Role::kResident: {
+      Condition self;
+      self.kind = Condition::Kind::kId;
+      self.text = p.patient;
+      any.push_back(self);
+      // Wards: Patients with a RelatedPerson that is a guardian (v3-RoleCode GUARD) and
+      // carries one of the resident's own identity numbers.
+      KY_ASSIGN_OR_RETURN(auto me, txn.ReadCurrent("Patient", p.patient));
+      std::string ids;
+      if (me && !me->deleted) {
+        KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(me->body));
+        if (const json::Value* list = r.Find("identifier"); list && list->is_array()) {
+          for (const json::Value& id : list->items()) {
+            std::string_view sys = id.GetString("system");
+            if (sys != cn::kCitizenIdSystem && sys != cn::kHealthCardSystem) continue;
+            if (id.GetString("value").find_first_of(",|&") != std::string_view::npos) continue;
+            ids += (ids.empty() ? "" : ",") + PercentEncode(std::string(sys)) + "|" +
+                   PercentEncode(id.GetString("value"));
+          }
+        }
+      }
+      if (!ids.empty()) {
+        KY_ASSIGN_OR_RETURN(
+            store::Query guardians,
+            PlanOn("RelatedPerson",
+                   "identifier=" + ids +
+                       "&relationship=http://terminology.hl7.org/CodeSystem/v3-RoleCode|GUARD"));
+        Condition ward;
+        ward.kind = Condition::Kind::kReverseChain;
+        ward.has_type = "RelatedPerson";
+        ward.param = "patient";
+        ward.subquery = std::make_shared<store::Query>(std::move(guardians));
+        any.push_back(std::move(ward));
+      }
+      break;
+    }
+    case Role::kClinician:
+      KY_RETURN_IF_ERROR(rule("_has:Encounter:patient:service-provider=" + org));
+      KY_RETURN_IF_ERROR(rule("_has:EpisodeOfCare:patient:organization=" + org));
+      KY_RETURN_IF_ERROR(rule("_has:Contract:patient:authority=" + org));
+      KY_RETURN_IF_ERROR(rule("_has:ServiceRequest:patient:performer=" + org));
+      KY_RETURN_IF_ERROR(rule("organization=" + org));
+      break;
+    case Role::kFamilyDoctor:
+      KY_RETURN_IF_ERROR(rule("_has:Contract:patient:authority=" + org));
+      break;
+    case Role::kElderCare:
+      KY_RETURN_IF_ERROR(rule("_has:EpisodeOfCare:patient:organization=" + org));
+      KY_RETURN_IF_ERROR(rule("_has:Encounter:patient:service-provider=" + org));
+      KY_RETURN_IF_ERROR(rule("organization=" + org));
+      break;
+    case Role::kInsurer:
+      KY_RETURN_IF_ERROR(rule("_has:Coverage:beneficiary:payor=" + org));
+      break;
+    case Role::kRegulator:
+      any.push_back(Never());
+      break;
+  }
+  if (any.empty()) any.push_back(Never());
+  patients->clauses.push_back(std::move(any));
+  residents_built_ = true;
+  residents_ = std::move(patients);
+  return residents_;
+}
+
+Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
+    store::ReadTransaction& txn, const std::vector<std::string>& types, Permission perm,
+    bool aggregate) {
+  std::vector<std::vector<Condition>> clauses;
+  if (open()) return clauses;
+  const auth::Principal& p = *principal_;
+  const std::vector<std::string>& all = types.empty() ? s_.defs.ResourceTypes() : types;
+
+  // Types: a search over every type covers those the scopes grant.
+  if (types.empty()) {
+    std::vector<std::string> granted;
+    bool every = false;
+    for (const auth::Scope& sc : p.scopes) {
+      if (!(sc.permissions & perm) || sc.context == auth::Scope::Context::kOther) continue;
+      if (sc.type == "*") every = true;
+      granted.push_back(sc.type);
+    }
+    if (!every) clauses.push_back({TypeIs(granted)});
+  }
+
+  // Residents: the role's reach.
+  if (p.role == Role::kRegulator) {
+    if (!aggregate) {
+      std::vector<std::string> open_types;
+      for (const std::string& t : all) {
+        bool ok = t == "AuditEvent" || (!InCompartment(t) && !IsPrivateType(t));
+        if (ok)
+          open_types.push_back(t);
+        else if (!types.empty())
+          return Forbidden(
+              "Regulators see counts (_summary=count) and the audit trail, not "
+              "residents' records");
+      }
+      if (types.empty()) clauses.push_back({TypeIs(open_types)});
+    }
+  } else if (p.role != Role::kAdmin) {
+    KY_ASSIGN_OR_RETURN(std::shared_ptr<store::Query> residents, Residents(txn));
+    std::vector<std::string> open_types;
+    bool any_compartment = false;
+    for (const std::string& t : all) {
+      if (InCompartment(t))
+        any_compartment = true;
+      else if (!IsPrivateType(t))
+        open_types.push_back(t);
+    }
+    if (any_compartment) {
+      Condition reached;
+      reached.kind = Condition::Kind::kCompartment;
+      reached.subquery = residents;
+      std::vector<Condition> clause = {reached};
+      if (!open_types.empty()) clause.push_back(TypeIs(open_types));
+      clauses.push_back(std::move(clause));
+      if (p.role != Role::kResident && types.empty())
+        clauses.push_back({TypeIs({"AuditEvent"}, true)});
+    } else if (types.empty()) {
+      clauses.push_back({TypeIs(open_types)});
+    }
+  }
+
+  // Scope parameters ("patient/Observation.rs?category=laboratory"): a type every granting
+  // scope of which has parameters is kept to what one of them matches.
+  std::set<std::string> param_types;
+  for (const auth::Scope& sc : p.scopes)
+    if (!sc.params.empty() && sc.type != "*" && (sc.permissions & perm) &&
+        (types.empty() || std::find(types.begin(), types.end(), sc.type) != types.end()))
+      param_types.insert(sc.type);
+  for (const std::string& t : param_types) {
+    std::vector<const auth::Scope*> granting = Granting(t, perm);
+    bool unlimited = false;
+    for (const auth::Scope* g : granting) unlimited = unlimited || g->params.empty();
+    if (unlimited) continue;
+    std::vector<Condition> clause = {TypeIs({t}, true)};
+    for (const auth::Scope* g : granting) {
+      KY_ASSIGN_OR_RETURN(store::Query q, PlanOn(t, g->params));
+      Condition m;
+      m.kind = Condition::Kind::kMatches;
+      m.subquery = std::make_shared<store::Query>(std::move(q));
+      clause.push_back(std::move(m));
+    }
+    clauses.push_back(std::move(clause));
+  }
+  return clauses;
+}
+
+Status AccessPolicy::Restrict(store::ReadTransaction& txn, store::Query* q, Permission perm,
+                              bool aggregate) {
+  if (open()) return Status::Ok();
+  for (auto& clause : q->clauses) {
+    for (Condition& c : clause) {
+      if (!c.subquery ||
+          (c.kind != Condition::Kind::kChain && c.kind != Condition::Kind::kReverseChain))
+        continue;
+      // A chain looks into other resources: only into those the principal could search.
+      auto sub = std::make_shared<store::Query>(*c.subquery);
+      for (const std::string& t : sub->types) KY_RETURN_IF_ERROR(Allow(t, auth::kSearch));
+      KY_RETURN_IF_ERROR(Restrict(txn, sub.get(), auth::kSearch));
+      c.subquery = std::move(sub);
+    }
+  }
+  KY_ASSIGN_OR_RETURN(auto clauses, Restriction(txn, q->types, perm, aggregate));
+  for (auto& clause : clauses) q->clauses.push_back(std::move(clause));
+  return Status::Ok();
+}
+
+Result<bool> AccessPolicy::CanSee(store::ReadTransaction& txn, const std::string& type,
+                                  const std::string& id, Permission perm) {
+  if (open()) return true;
+  store::Query q;
+  q.types = {type};
+  Condition c;
+  c.kind = Condition::Kind::kId;
+  c.text = id;
+  q.clauses.push_back({c});
+  KY_RETURN_IF_ERROR(Restrict(txn, &q, perm));
+  KY_ASSIGN_OR_RETURN(int64_t n, txn.Count(q));
+  return n > 0;
+}
+
+Result<std::vector<store::StoredResource>> AccessPolicy::Filter(
+    store::ReadTransaction& txn, std::vector<store::StoredResource> rows, Permission perm) {
+  if (open() || rows.empty()) return rows;
+  std::map<std::string, std::vector<Condition>> ids_by_type;
+  for (const auto& r : rows) {
+    Condition c;
+    c.kind = Condition::Kind::kId;
+    c.text = r.id;
+    ids_by_type[r.type].push_back(std::move(c));
+  }
+  std::set<int64_t> visible;
+  for (auto& [type, ids] : ids_by_type) {
+    if (!Allow(type, perm).ok()) continue;
+    store::Query q;
+    q.types = {type};
+    size_t n = ids.size();
+    q.clauses.push_back(std::move(ids));
+    KY_RETURN_IF_ERROR(Restrict(txn, &q, perm));
+    KY_ASSIGN_OR_RETURN(auto rids, txn.Search(q, static_cast<int64_t>(n)));
+    visible.insert(rids.begin(), rids.end());
+  }
+  std::vector<store::StoredResource> out;
+  for (auto& r : rows)
+    if (visible.count(r.rid)) out.push_back(std::move(r));
+  return out;
+}
+
+bool AccessPolicy::SeesAllOf(const std::vector<std::string>& types) const {
+  if (open()) return true;
+  const auth::Principal& p = *principal_;
+  const std::vector<std::string>& all = types.empty() ? s_.defs.ResourceTypes() : types;
+  for (const std::string& t : all) {
+    for (const auth::Scope& sc : p.scopes)
+      if (!sc.params.empty() && (sc.type == t || sc.type == "*")) return false;
+    if (p.role == Role::kAdmin) continue;
+    if (p.role == Role::kRegulator && t == "AuditEvent") continue;
+    if (InCompartment(t) || IsPrivateType(t)) return false;
+  }
+  return true;
+}
+
+}  // namespace kangyun::api

@@ -1,0 +1,165 @@
+#include "auth/accounts.h"
+
+#include "json/json.h"
+
+namespace kangyun::auth {
+namespace {
+
+constexpr const char* kRoleNames[] = {"resident",  "clinician", "family-doctor", "elder-care",
+                                      "regulator", "insurer",   "admin"};
+
+json::Value Str(const std::string& s) { return json::Value::String(s); }
+
+std::string UserJson(const User& u) {
+  json::Value v = json::Value::Object();
+  v.Set("username", Str(u.username));
+  v.Set("display", Str(u.display));
+  v.Set("passwordHash", Str(u.password_hash));
+  v.Set("role", Str(RoleName(u.role)));
+  v.Set("organization", Str(u.organization));
+  v.Set("practitioner", Str(u.practitioner));
+  v.Set("patient", Str(u.patient));
+  v.Set("scopes", Str(u.scopes));
+  v.Set("disabled", json::Value::Bool(u.disabled));
+  return json::Write(v);
+}
+
+Result<User> ParseUser(const std::string& text) {
+  KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(text));
+  User u;
+  u.username = v.GetString("username");
+  u.display = v.GetString("display");
+  u.password_hash = v.GetString("passwordHash");
+  if (!ParseRole(v.GetString("role"), &u.role)) return Internal("a user record has a bad role");
+  u.organization = v.GetString("organization");
+  u.practitioner = v.GetString("practitioner");
+  u.patient = v.GetString("patient");
+  u.scopes = v.GetString("scopes");
+  const json::Value* d = v.Find("disabled");
+  u.disabled = d && d->is_bool() && d->as_bool();
+  return u;
+}
+
+std::string ClientJson(const Client& c) {
+  json::Value v = json::Value::Object();
+  v.Set("id", Str(c.id));
+  v.Set("name", Str(c.name));
+  v.Set("role", Str(RoleName(c.role)));
+  v.Set("organization", Str(c.organization));
+  v.Set("publicKey", Str(c.public_key));
+  json::Value uris = json::Value::Array();
+  for (const std::string& u : c.redirect_uris) uris.Push(Str(u));
+  v.Set("redirectUris", std::move(uris));
+  v.Set("scopes", Str(c.scopes));
+  v.Set("disabled", json::Value::Bool(c.disabled));
+  return json::Write(v);
+}
+
+Result<Client> ParseClient(const std::string& text) {
+  KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(text));
+  Client c;
+  c.id = v.GetString("id");
+  c.name = v.GetString("name");
+  if (!ParseRole(v.GetString("role"), &c.role)) return Internal("a client record has a bad role");
+  c.organization = v.GetString("organization");
+  c.public_key = v.GetString("publicKey");
+  if (const json::Value* uris = v.Find("redirectUris"); uris && uris->is_array())
+    for (const json::Value& u : uris->items()) c.redirect_uris.emplace_back(u.str());
+  c.scopes = v.GetString("scopes");
+  const json::Value* d = v.Find("disabled");
+  c.disabled = d && d->is_bool() && d->as_bool();
+  return c;
+}
+
+}  // namespace
+
+const char* RoleName(Role role) { return kRoleNames[static_cast<int>(role)]; }
+
+bool ParseRole(std::string_view name, Role* role) {
+  for (int i = 0; i < static_cast<int>(std::size(kRoleNames)); ++i) {
+    if (name == kRoleNames[i]) {
+      *role = static_cast<Role>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string DefaultScopes(Role role, const std::string& context) {
+  auto s = [&](const std::string& rest) { return context + "/" + rest; };
+  switch (role) {
+    case Role::kResident:
+      // Residents read their record and record their own consent decisions.
+      return "patient/*.rs patient/Consent.cruds";
+    case Role::kRegulator:
+      return s("*.s") + " " + s("AuditEvent.rs");
+    case Role::kInsurer:
+      return s("Claim.cruds") + " " + s("ClaimResponse.cruds") + " " +
+             s("ExplanationOfBenefit.cruds") + " " + s("Coverage.cruds") + " " + s("Patient.rs");
+    default:
+      return s("*.cruds");
+  }
+}
+
+Status CheckRoleBinding(Role role, const std::string& organization, const std::string& patient,
+                        const std::string& practitioner) {
+  switch (role) {
+    case Role::kResident:
+      if (patient.empty()) return Invalid("A resident account needs --patient (a Patient id)");
+      return Status::Ok();
+    case Role::kClinician:
+    case Role::kFamilyDoctor:
+    case Role::kElderCare:
+    case Role::kInsurer:
+      if (organization.empty())
+        return Invalid(std::string("A ") + RoleName(role) +
+                       " account needs --organization (an Organization id)");
+      return Status::Ok();
+    default:
+      return Status::Ok();
+  }
+}
+
+Result<std::optional<User>> GetUser(store::ReadTransaction& txn, const std::string& username) {
+  KY_ASSIGN_OR_RETURN(auto text, txn.GetRecord("user", username));
+  if (!text) return std::optional<User>();
+  KY_ASSIGN_OR_RETURN(User u, ParseUser(*text));
+  return std::optional<User>(std::move(u));
+}
+
+Status PutUser(store::WriteTransaction& txn, const User& user) {
+  return txn.PutRecord("user", user.username, UserJson(user));
+}
+
+Result<std::optional<Client>> GetClient(store::ReadTransaction& txn, const std::string& id) {
+  KY_ASSIGN_OR_RETURN(auto text, txn.GetRecord("client", id));
+  if (!text) return std::optional<Client>();
+  KY_ASSIGN_OR_RETURN(Client c, ParseClient(*text));
+  return std::optional<Client>(std::move(c));
+}
+
+Status PutClient(store::WriteTransaction& txn, const Client& client) {
+  return txn.PutRecord("client", client.id, ClientJson(client));
+}
+
+Result<std::vector<User>> ListUsers(store::ReadTransaction& txn) {
+  KY_ASSIGN_OR_RETURN(auto rows, txn.ListRecords("user"));
+  std::vector<User> out;
+  for (const auto& [key, text] : rows) {
+    KY_ASSIGN_OR_RETURN(User u, ParseUser(text));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Result<std::vector<Client>> ListClients(store::ReadTransaction& txn) {
+  KY_ASSIGN_OR_RETURN(auto rows, txn.ListRecords("client"));
+  std::vector<Client> out;
+  for (const auto& [key, text] : rows) {
+    KY_ASSIGN_OR_RETURN(Client c, ParseClient(text));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace kangyun::auth

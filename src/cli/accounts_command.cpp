@@ -1,0 +1,224 @@
+// kangyun user / client / audit: accounts that may obtain tokens, and the audit chain's check.
+// They open the store alone (no FHIR definitions), so an operator can run them beside a
+// serving process.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "audit/audit_trail.h"
+#include "auth/accounts.h"
+#include "auth/jwt.h"
+#include "auth/password.h"
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "json/json.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace kangyun::cli {
+namespace {
+
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db) {
+  if (StartsWith(db, "postgresql://") || StartsWith(db, "postgres://"))
+    return store::OpenPostgresStore(db);
+  if (StartsWith(db, "sqlite:") && db.size() > 7) return store::OpenSqliteStore(db.substr(7));
+  return Invalid("--db sqlite:PATH or --db postgresql://… is required");
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Invalid("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "kangyun: %s\n", st.message().c_str());
+  return st.code() == StatusCode::kInvalid ? 2 : 1;
+}
+
+int AddUser(const Args& args) {
+  std::string db, password, password_file, role = "resident";
+  auth::User u;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&] { return OptionValue("user add", args, &i); };
+    if (a == "--db")
+      db = value();
+    else if (a == "--username")
+      u.username = value();
+    else if (a == "--display")
+      u.display = value();
+    else if (a == "--role")
+      role = value();
+    else if (a == "--organization")
+      u.organization = value();
+    else if (a == "--practitioner")
+      u.practitioner = value();
+    else if (a == "--patient")
+      u.patient = value();
+    else if (a == "--scopes")
+      u.scopes = value();
+    else if (a == "--password")
+      password = value();
+    else if (a == "--password-file")
+      password_file = value();
+    else
+      return Fail(Invalid("unknown option " + a));
+  }
+  if (u.username.empty()) return Fail(Invalid("--username is required"));
+  if (!auth::ParseRole(role, &u.role)) return Fail(Invalid("unknown --role " + role));
+  if (!password_file.empty()) {
+    auto text = ReadFile(password_file);
+    if (!text.ok()) return Fail(text.status());
+    password = std::string(Trim(*text));
+  }
+  if (Status st = auth::CheckPasswordStrength(password); !st.ok()) return Fail(st);
+  if (Status st = auth::CheckRoleBinding(u.role, u.organization, u.patient, u.practitioner);
+      !st.ok())
+    return Fail(st);
+  if (!u.scopes.empty())
+    if (auto parsed = auth::ParseScopes(u.scopes); !parsed.ok()) return Fail(parsed.status());
+  auto hash = auth::HashPassword(password);
+  if (!hash.ok()) return Fail(hash.status());
+  u.password_hash = *hash;
+  auto store = OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  auto txn = (*store)->BeginWrite();
+  if (!txn.ok()) return Fail(txn.status());
+  if (Status st = auth::PutUser(**txn, u); !st.ok()) return Fail(st);
+  if (Status st = (*txn)->Commit(); !st.ok()) return Fail(st);
+  std::printf("user %s (%s) saved\n", u.username.c_str(), auth::RoleName(u.role));
+  return 0;
+}
+
+int AddClient(const Args& args) {
+  std::string db, role = "clinician", key_file;
+  auth::Client c;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&] { return OptionValue("client add", args, &i); };
+    if (a == "--db")
+      db = value();
+    else if (a == "--id")
+      c.id = value();
+    else if (a == "--name")
+      c.name = value();
+    else if (a == "--role")
+      role = value();
+    else if (a == "--organization")
+      c.organization = value();
+    else if (a == "--public-key")
+      key_file = value();
+    else if (a == "--redirect-uri")
+      c.redirect_uris.push_back(value());
+    else if (a == "--scopes")
+      c.scopes = value();
+    else
+      return Fail(Invalid("unknown option " + a));
+  }
+  if (c.id.empty()) return Fail(Invalid("--id is required"));
+  if (!auth::ParseRole(role, &c.role)) return Fail(Invalid("unknown --role " + role));
+  if (key_file.empty() && c.redirect_uris.empty())
+    return Fail(Invalid("a client needs --public-key (a system) or --redirect-uri (an app)"));
+  if (c.role == auth::Role::kResident)
+    return Fail(Invalid("a client cannot have the resident role"));
+  if (Status st = auth::CheckRoleBinding(c.role, c.organization, "", ""); !st.ok()) return Fail(st);
+  if (!key_file.empty()) {
+    auto text = ReadFile(key_file);
+    if (!text.ok()) return Fail(text.status());
+    // Checked now, so that a key that cannot verify is refused here, not at the first token.
+    auto key = StartsWith(Trim(*text), "-----BEGIN") ? auth::Key::FromPem(*text)
+                                                     : [&]() -> Result<auth::Key> {
+      KY_ASSIGN_OR_RETURN(json::Value jwks, json::Parse(*text));
+      return auth::Key::FromJwk(jwks);
+    }();
+    if (!key.ok()) return Fail(key.status());
+    if (key->algorithm().empty())
+      return Fail(Invalid("the key must be EC P-384 (ES384) or RSA of 2048 bits or more (RS384)"));
+    if (key->has_private()) return Fail(Invalid("register the public key, not the private one"));
+    c.public_key = *text;
+  }
+  auto store = OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  auto txn = (*store)->BeginWrite();
+  if (!txn.ok()) return Fail(txn.status());
+  if (Status st = auth::PutClient(**txn, c); !st.ok()) return Fail(st);
+  if (Status st = (*txn)->Commit(); !st.ok()) return Fail(st);
+  std::printf("client %s (%s) saved\n", c.id.c_str(), auth::RoleName(c.role));
+  return 0;
+}
+
+int List(const Args& args, bool users) {
+  std::string db;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--db")
+      db = OptionValue("list", args, &i);
+    else
+      return Fail(Invalid("unknown option " + args[i]));
+  }
+  auto store = OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  auto txn = (*store)->BeginRead();
+  if (!txn.ok()) return Fail(txn.status());
+  if (users) {
+    auto list = auth::ListUsers(**txn);
+    if (!list.ok()) return Fail(list.status());
+    for (const auth::User& u : *list)
+      std::printf("%s\t%s\torganization=%s patient=%s%s\n", u.username.c_str(),
+                  auth::RoleName(u.role), u.organization.c_str(), u.patient.c_str(),
+                  u.disabled ? "\tdisabled" : "");
+  } else {
+    auto list = auth::ListClients(**txn);
+    if (!list.ok()) return Fail(list.status());
+    for (const auth::Client& c : *list)
+      std::printf("%s\t%s\torganization=%s\t%s\n", c.id.c_str(), auth::RoleName(c.role),
+                  c.organization.c_str(), c.public_key.empty() ? "app" : "system");
+  }
+  return 0;
+}
+
+int Verify(const Args& args) {
+  std::string db;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--db")
+      db = OptionValue("audit verify", args, &i);
+    else
+      return Fail(Invalid("unknown option " + args[i]));
+  }
+  auto store = OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  auto report = audit::VerifyChain(**store);
+  if (!report.ok()) return Fail(report.status());
+  for (const std::string& p : report->problems) std::printf("TAMPERED: %s\n", p.c_str());
+  std::printf("%lld audit events; chain head %lld %s\n", static_cast<long long>(report->events),
+              static_cast<long long>(report->head.sequence), report->head.hash.c_str());
+  if (!report->problems.empty()) {
+    std::printf("the audit chain is NOT intact (%zu problems)\n", report->problems.size());
+    return 1;
+  }
+  std::printf("the audit chain is intact\n");
+  return 0;
+}
+
+}  // namespace
+
+int UserCommand(const Args& args) {
+  if (!args.empty() && args[0] == "add") return AddUser(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "list") return List(Args(args.begin() + 1, args.end()), true);
+  return Fail(Invalid("usage: kangyun user add|list --db …"));
+}
+
+int ClientCommand(const Args& args) {
+  if (!args.empty() && args[0] == "add") return AddClient(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "list") return List(Args(args.begin() + 1, args.end()), false);
+  return Fail(Invalid("usage: kangyun client add|list --db …"));
+}
+
+int AuditCommand(const Args& args) {
+  if (!args.empty() && args[0] == "verify") return Verify(Args(args.begin() + 1, args.end()));
+  return Fail(Invalid("usage: kangyun audit verify --db …"));
+}
+
+}  // namespace kangyun::cli

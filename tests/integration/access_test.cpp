@@ -1,0 +1,372 @@
+// Who may see what, over HTTP against a server with --auth: for each role, each interaction
+// on a resident it may and one it may not see (docs/security.md). Forbidden data never shows
+// in a body, a count or an error: the resident it must not see carries a marker string that
+// no restricted response may contain. Also: tokens (forged, expired, replayed assertions,
+// wrong audience), lock-out, refresh rotation, and the audit chain with its tamper check.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "auth/jwt.h"
+#include "json/json.h"
+#include "tests/support/auth_client.h"
+#include "tests/support/http_client.h"
+
+namespace kangyun::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kPassword = "Kangyun-test-2026";
+constexpr const char* kApp = "portal";
+constexpr const char* kRedirect = "http://127.0.0.1/callback";
+constexpr const char* kSecret = "SECRET-P2";  // in the record of the resident few may see
+
+// Two hospitals; p1 has an encounter at A and is the guardian of p3; p2 has an encounter at B,
+// a family-doctor contract with B, and a name no one outside B may read.
+const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
+ {"request":{"method":"PUT","url":"Organization/hosp-a"},"resource":{"resourceType":"Organization","id":"hosp-a","name":"A"}},
+ {"request":{"method":"PUT","url":"Organization/hosp-b"},"resource":{"resourceType":"Organization","id":"hosp-b","name":"B"}},
+ {"request":{"method":"PUT","url":"Patient/p1"},"resource":{"resourceType":"Patient","id":"p1","name":[{"text":"张一"}],
+   "identifier":[{"system":"urn:oid:2.16.156.10011.1.3","value":"11010519491231002X"}]}},
+ {"request":{"method":"PUT","url":"Patient/p2"},"resource":{"resourceType":"Patient","id":"p2","name":[{"text":"SECRET-P2"}]}},
+ {"request":{"method":"PUT","url":"Patient/p3"},"resource":{"resourceType":"Patient","id":"p3","name":[{"text":"张三"}]}},
+ {"request":{"method":"PUT","url":"RelatedPerson/g3"},"resource":{"resourceType":"RelatedPerson","id":"g3","patient":{"reference":"Patient/p3"},
+   "identifier":[{"system":"urn:oid:2.16.156.10011.1.3","value":"11010519491231002X"}],
+   "relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"GUARD"}]}]}},
+ {"request":{"method":"PUT","url":"Encounter/e1"},"resource":{"resourceType":"Encounter","id":"e1","status":"finished",
+   "class":{"code":"AMB"},"subject":{"reference":"Patient/p1"},"serviceProvider":{"reference":"Organization/hosp-a"}}},
+ {"request":{"method":"PUT","url":"Encounter/e2"},"resource":{"resourceType":"Encounter","id":"e2","status":"finished",
+   "class":{"code":"AMB"},"subject":{"reference":"Patient/p2"},"serviceProvider":{"reference":"Organization/hosp-b"}}},
+ {"request":{"method":"PUT","url":"Contract/c2"},"resource":{"resourceType":"Contract","id":"c2","status":"executed",
+   "subject":[{"reference":"Patient/p2"}],"authority":[{"reference":"Organization/hosp-b"}]}},
+ {"request":{"method":"PUT","url":"Observation/o1"},"resource":{"resourceType":"Observation","id":"o1","status":"final",
+   "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],
+   "code":{"text":"glucose"},"subject":{"reference":"Patient/p1"}}},
+ {"request":{"method":"PUT","url":"Observation/o1v"},"resource":{"resourceType":"Observation","id":"o1v","status":"final",
+   "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
+   "code":{"text":"pulse"},"subject":{"reference":"Patient/p1"}}},
+ {"request":{"method":"PUT","url":"Observation/o2"},"resource":{"resourceType":"Observation","id":"o2","status":"final",
+   "code":{"text":"SECRET-P2 hiv test"},"subject":{"reference":"Patient/p2"}}},
+ {"request":{"method":"PUT","url":"Observation/o3"},"resource":{"resourceType":"Observation","id":"o3","status":"final",
+   "code":{"text":"ward"},"subject":{"reference":"Patient/p3"}}}
+]})";
+
+std::string Scratch() {
+  fs::path dir = fs::temp_directory_path() / ("kangyun-access-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+int64_t TotalOf(const HttpResult& r) {
+  auto b = json::Parse(r.body);
+  if (r.status != 200 || !b.ok() || !b->Find("total")) return -1;
+  return std::stoll(b->Find("total")->str());
+}
+
+class Access : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(Scratch());
+    store_ = new std::string(TestStore(*dir_ + "/access.db"));
+    {
+      ServerProcess open(KANGYUN_BINARY, *store_);
+      ASSERT_TRUE(open.ok());
+      HttpResult city = HttpCall("127.0.0.1", open.port(), "POST", "/fhir",
+                                 {{"Content-Type", "application/fhir+json"}}, kCity);
+      ASSERT_EQ(city.status, 200) << city.body;
+    }
+    auto add = [](const std::string& args) {
+      CommandOutput o = RunKangyun(KANGYUN_BINARY, args + " --db " + *store_);
+      ASSERT_EQ(o.exit_code, 0) << args << ": " << o.text;
+    };
+    std::string pw = std::string(" --password ") + kPassword;
+    add("user add --username resident1 --role resident --patient p1" + pw);
+    add("user add --username doctor-a --role clinician --organization hosp-a --practitioner dr-a" +
+        pw);
+    add("user add --username gp-b --role family-doctor --organization hosp-b" + pw);
+    add("user add --username inspector --role regulator" + pw);
+    add("user add --username root --role admin" + pw);
+    add(std::string("client add --id ") + kApp +
+        " --role clinician --organization hosp-a --redirect-uri " + kRedirect);
+    key_ = new auth::Key(auth::Key::GenerateEs384());
+    std::ofstream(*dir_ + "/his-a.pem") << key_->PublicPem();
+    add("client add --id his-a --role clinician --organization hosp-a --public-key " + *dir_ +
+        "/his-a.pem");
+    server_ = new ServerProcess(KANGYUN_BINARY, *store_, {"--auth"});
+    ASSERT_TRUE(server_->ok());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    fs::remove_all(*dir_);
+  }
+  static int Port() { return server_->port(); }
+  static std::string Login(const std::string& user, const std::string& scope = "") {
+    TokenReply t = LoginToken(Port(), user, kPassword, kApp, kRedirect, scope);
+    EXPECT_EQ(t.status, 200) << user << ": " << t.body;
+    return t.access_token;
+  }
+  static HttpResult Get(const std::string& token, const std::string& path) {
+    return HttpCall("127.0.0.1", Port(), "GET", "/fhir/" + path, Bearer(token), "");
+  }
+  static std::string* dir_;
+  static std::string* store_;
+  static auth::Key* key_;
+  static ServerProcess* server_;
+};
+std::string* Access::dir_ = nullptr;
+std::string* Access::store_ = nullptr;
+auth::Key* Access::key_ = nullptr;
+ServerProcess* Access::server_ = nullptr;
+
+// Every request a restricted principal makes about p1 and p2: the statuses expected, and never
+// the marker of p2's record.
+struct Case {
+  std::string path;
+  int status;
+  int64_t total = -2;  // -2: not checked
+};
+
+void RunMatrix(const std::string& who, const std::string& token, const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
+    HttpResult r = Access::Get(token, c.path);
+    EXPECT_EQ(r.status, c.status) << who << " GET " << c.path << ": " << r.body.substr(0, 300);
+    if (c.total != -2) {
+      EXPECT_EQ(TotalOf(r), c.total) << who << " GET " << c.path;
+    }
+    EXPECT_EQ(r.body.find(kSecret), std::string::npos) << who << " GET " << c.path << " leaked";
+  }
+}
+
+TEST_F(Access, AResidentSeesTheirOwnRecordAndTheirWardsOnly) {
+  std::string t = Login("resident1");
+  std::string root = Login("root");
+  int64_t of_p1_p3 = TotalOf(Get(root, "Observation?subject=Patient/p1,Patient/p3"));
+  RunMatrix("resident", t,
+            {{"Patient/p1", 200},
+             {"Patient/p3", 200},  // a ward: p1 is the guardian named on RelatedPerson/g3
+             {"Patient/p2", 404},
+             {"Patient/p2/_history", 404},
+             {"Patient/p2/_history/1", 404},
+             {"Observation/o2", 404},
+             {"Patient?_count=50", 200, 2},
+             {"Observation", 200, of_p1_p3},
+             {"Observation?subject=Patient/p2", 200, 0},
+             {"Observation?subject.name=SECRET", 200, 0},
+             {"Patient?_has:Observation:subject:code:text=SECRET", 200, 0},
+             {"Observation?_include=Observation:subject", 200, of_p1_p3},
+             {"Patient?_id=p1&_revinclude=Observation:subject", 200, 1},
+             {"Patient/p2/$everything", 404},
+             {"Patient/p2/Observation", 404},
+             {"Patient/p1/$everything", 200},
+             {"Patient/_history", 403},
+             {"_history", 403},
+             {"Observation?_summary=count", 200, of_p1_p3}});
+  // Residents read; writing clinical data is not among their scopes.
+  HttpResult w = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Observation", Bearer(t),
+      R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}})");
+  EXPECT_EQ(w.status, 403) << w.body;
+}
+
+TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
+  std::string t = Login("doctor-a");
+  int64_t of_p1 = TotalOf(Get(Login("root"), "Observation?subject=Patient/p1"));
+  RunMatrix("clinician", t,
+            {{"Patient/p1", 200},
+             {"Patient/p2", 404},
+             {"Observation?_count=50", 200, of_p1},
+             {"Observation?code:text=SECRET", 200, 0},
+             {"Encounter?_include=Encounter:subject", 200, 1},
+             {"Patient?_has:Encounter:patient:service-provider=Organization/hosp-b", 200, 0},
+             {"Observation/o2", 404},
+             {"AuditEvent", 403},
+             {"Linkage", 403}});
+  // A write about a resident outside the institution's care is refused, and nothing stays.
+  std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"request":{"method":"POST","url":"Observation"},"resource":{"resourceType":"Observation","status":"final",
+     "code":{"text":"written-for-p2"},"subject":{"reference":"Patient/p2"}}}]})";
+  HttpResult tx = HttpCall("127.0.0.1", Port(), "POST", "/fhir", Bearer(t), bundle);
+  EXPECT_EQ(tx.status, 403) << tx.body;
+  HttpResult direct = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Observation", Bearer(t),
+      R"({"resourceType":"Observation","status":"final","code":{"text":"written-for-p2"},"subject":{"reference":"Patient/p2"}})");
+  EXPECT_EQ(direct.status, 403) << direct.body;
+  std::string admin = Login("root");
+  EXPECT_EQ(TotalOf(Get(admin, "Observation?code:text=written-for-p2")), 0);
+  // Its own patient's record it writes.
+  HttpResult mine = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Observation", Bearer(t),
+      R"({"resourceType":"Observation","status":"final","code":{"text":"ok"},"subject":{"reference":"Patient/p1"}})");
+  EXPECT_EQ(mine.status, 201) << mine.body;
+  // Changing a record it may not see is refused.
+  HttpResult put = HttpCall("127.0.0.1", Port(), "PUT", "/fhir/Patient/p2", Bearer(t),
+                            R"({"resourceType":"Patient","id":"p2"})");
+  EXPECT_EQ(put.status, 403) << put.body;
+}
+
+TEST_F(Access, AFamilyDoctorSeesContractedResidents) {
+  std::string t = Login("gp-b");
+  HttpResult r = Get(t, "Patient/p2");
+  EXPECT_EQ(r.status, 200);
+  RunMatrix("family doctor", t, {{"Patient/p1", 404}, {"Observation?subject=Patient/p1", 200, 0}});
+}
+
+TEST_F(Access, ARegulatorCountsButReadsNoRecord) {
+  std::string t = Login("inspector");
+  int64_t all = TotalOf(Get(Login("root"), "Observation?_summary=count"));
+  RunMatrix("regulator", t,
+            {{"Observation?_summary=count", 200, all},
+             {"Observation", 403},
+             {"Patient/p1", 403},
+             {"Patient/p1/$everything", 403}});
+  EXPECT_EQ(Get(t, "AuditEvent?_count=5").status, 200);
+}
+
+TEST_F(Access, ScopeParametersNarrowWhatATokenReaches) {
+  std::string t = Login("resident1", "patient/Observation.rs?category=laboratory");
+  RunMatrix("lab-only", t,
+            {{"Observation", 200, 1},
+             {"Observation/o1", 200},
+             {"Observation/o1v", 404},
+             {"Patient/p1", 403}});
+}
+
+TEST_F(Access, ASystemClientAuthenticatesWithASignedAssertion) {
+  std::string aud = "http://127.0.0.1:" + std::to_string(Port()) + "/auth/token";
+  // The server's issuer is its bind address; the port differs per test run.
+  std::string a1 = ClientAssertion(*key_, "his-a", aud, "jti-1");
+  TokenReply t = SystemToken(Port(), a1, "system/*.rs");
+  ASSERT_EQ(t.status, 200) << t.body;
+  int64_t of_p1 = TotalOf(Get(Login("root"), "Observation?subject=Patient/p1"));
+  RunMatrix("system", t.access_token,
+            {{"Patient/p1", 200}, {"Patient/p2", 404}, {"Observation?_count=50", 200, of_p1}});
+  // The same assertion again is a replay.
+  EXPECT_EQ(SystemToken(Port(), a1).status, 401);
+  // An assertion for another audience, one too long-lived, and one signed by another key.
+  EXPECT_EQ(SystemToken(Port(), ClientAssertion(*key_, "his-a", "https://elsewhere/token", "jti-2"))
+                .status,
+            401);
+  EXPECT_EQ(SystemToken(Port(), ClientAssertion(*key_, "his-a", aud, "jti-3", 3600)).status, 401);
+  auth::Key other = auth::Key::GenerateEs384();
+  EXPECT_EQ(SystemToken(Port(), ClientAssertion(other, "his-a", aud, "jti-4")).status, 401);
+}
+
+TEST_F(Access, TokensAreCheckedOnEveryRequest) {
+  EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/Patient/p1", {}, "").status, 401);
+  EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/metadata", {}, "").status, 200);
+  std::string t = Login("resident1");
+  // A token whose claims were changed no longer verifies.
+  size_t dot = t.find('.');
+  std::string forged = t.substr(0, dot + 1) + "eyJzdWIiOiJ1c2VyL3Jvb3QiLCJyb2xlIjoiYWRtaW4ifQ" +
+                       t.substr(t.find('.', dot + 1));
+  HttpResult f = Get(forged, "Patient/p2");
+  EXPECT_EQ(f.status, 401);
+  EXPECT_EQ(f.body.find(kSecret), std::string::npos);
+  EXPECT_EQ(Get("not-a-token", "Patient/p1").status, 401);
+  HttpResult smart =
+      HttpCall("127.0.0.1", Port(), "GET", "/fhir/.well-known/smart-configuration", {}, "");
+  EXPECT_EQ(smart.status, 200);
+  EXPECT_NE(smart.body.find("\"token_endpoint\""), std::string::npos);
+}
+
+TEST_F(Access, RefreshTokensRotate) {
+  TokenReply first = LoginToken(Port(), "resident1", kPassword, kApp, kRedirect);
+  ASSERT_EQ(first.status, 200) << first.body;
+  TokenReply second = RefreshToken(Port(), first.refresh_token, kApp);
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(Get(second.access_token, "Patient/p1").status, 200);
+  EXPECT_EQ(RefreshToken(Port(), first.refresh_token, kApp).status, 400);  // used once
+}
+
+TEST_F(Access, RepeatedWrongPasswordsLockTheAccount) {
+  CommandOutput o = RunKangyun(
+      KANGYUN_BINARY,
+      std::string("user add --username victim --role resident --patient p1 --password ") +
+          kPassword + " --db " + *store_);
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(LoginToken(Port(), "victim", "wrong-password-1", kApp, kRedirect).status, 401);
+  TokenReply locked = LoginToken(Port(), "victim", kPassword, kApp, kRedirect);
+  EXPECT_EQ(locked.status, 401);
+  EXPECT_NE(locked.body.find("locked"), std::string::npos) << locked.body;
+}
+
+TEST_F(Access, ResidentsListWhoAccessedTheirRecord) {
+  std::string doctor = Login("doctor-a");
+  ASSERT_EQ(Get(doctor, "Patient/p1").status, 200);
+  std::string t = Login("resident1");
+  HttpResult audit = Get(t, "AuditEvent?patient=Patient/p1&_count=200");
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_NE(audit.body.find("user/doctor-a"), std::string::npos);
+  EXPECT_EQ(audit.body.find(kSecret), std::string::npos);
+  // And the chain of every event so far is whole.
+  CommandOutput v = RunKangyun(KANGYUN_BINARY, "audit verify --db " + *store_);
+  EXPECT_EQ(v.exit_code, 0) << v.text;
+  EXPECT_NE(v.text.find("intact"), std::string::npos) << v.text;
+}
+
+}  // namespace
+}  // namespace kangyun::testing
+
+namespace kangyun::testing {
+namespace {
+
+// The audit trail is append-only and chained: `kangyun audit verify` finds an event changed or
+// removed behind the server's back, straight in the database.
+TEST(AuditChain, TamperingIsDetected) {
+  std::string dir = Scratch() + "-chain";
+  fs::create_directories(dir);
+  std::string store = TestStore(dir + "/chain.db");
+  {
+    ServerProcess server(KANGYUN_BINARY, store);
+    ASSERT_TRUE(server.ok());
+    ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "POST", "/fhir",
+                       {{"Content-Type", "application/fhir+json"}}, kCity)
+                  .status,
+              200);
+    for (const char* path : {"/fhir/Patient/p1", "/fhir/Observation?subject=Patient/p2",
+                             "/fhir/Patient/p2/$everything"})
+      ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "GET", path, {}, "").status, 200);
+  }
+  CommandOutput whole = RunKangyun(KANGYUN_BINARY, "audit verify --db " + store);
+  ASSERT_EQ(whole.exit_code, 0) << whole.text;
+  EXPECT_NE(whole.text.find("4 audit events"), std::string::npos) << whole.text;
+
+  // An intruder rewrites who read a record in the second event.
+  RunSql(store,
+         "UPDATE history SET body = replace(body, 'Patient/p1', 'Patient/p3') WHERE seq = "
+         "(SELECT seq FROM history WHERE type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 1)",
+         "UPDATE history SET body = convert_to(replace(convert_from(body, 'UTF8'), "
+         "'Patient/p1', 'Patient/p3'), 'UTF8') WHERE seq = (SELECT seq FROM history WHERE type = "
+         "'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 1)");
+  CommandOutput changed = RunKangyun(KANGYUN_BINARY, "audit verify --db " + store);
+  EXPECT_EQ(changed.exit_code, 1) << changed.text;
+  EXPECT_NE(changed.text.find("TAMPERED"), std::string::npos) << changed.text;
+
+  // A fresh chain with its last event removed is found out by the chain's head.
+  std::string store2 = TestStore(dir + "/chain2.db");
+  {
+    ServerProcess server(KANGYUN_BINARY, store2);
+    ASSERT_TRUE(server.ok());
+    for (int i = 0; i < 3; ++i)
+      HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_count=1", {}, "");
+  }
+  ASSERT_EQ(RunKangyun(KANGYUN_BINARY, "audit verify --db " + store2).exit_code, 0);
+  RunSql(store2,
+         "DELETE FROM resources WHERE rid = (SELECT max(rid) FROM resources WHERE type = "
+         "'AuditEvent')",
+         "DELETE FROM resources WHERE rid = (SELECT max(rid) FROM resources WHERE type = "
+         "'AuditEvent')");
+  CommandOutput cut = RunKangyun(KANGYUN_BINARY, "audit verify --db " + store2);
+  EXPECT_EQ(cut.exit_code, 1) << cut.text;
+  EXPECT_NE(cut.text.find("head"), std::string::npos) << cut.text;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kangyun::testing
