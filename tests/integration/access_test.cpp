@@ -45,7 +45,7 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
    "subject":[{"reference":"Patient/p2"}],"authority":[{"reference":"Organization/hosp-b"}]}},
  {"request":{"method":"PUT","url":"Observation/o1"},"resource":{"resourceType":"Observation","id":"o1","status":"final",
    "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],
-   "code":{"text":"glucose"},"subject":{"reference":"Patient/p1"}}},
+   "code":{"text":"glucose"},"subject":{"reference":"Patient/p1"},"derivedFrom":[{"reference":"Observation/o2"}]}},
  {"request":{"method":"PUT","url":"Observation/o1v"},"resource":{"resourceType":"Observation","id":"o1v","status":"final",
    "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
    "code":{"text":"pulse"},"subject":{"reference":"Patient/p1"}}},
@@ -159,6 +159,9 @@ TEST_F(Access, AResidentSeesTheirOwnRecordAndTheirWardsOnly) {
              {"Observation?subject.name=SECRET", 200, 0},
              {"Patient?_has:Observation:subject:code:text=SECRET", 200, 0},
              {"Observation?_include=Observation:subject", 200, of_p1_p3},
+             // o1 (p1's) derives from o2 (p2's): neither a chain nor an include reaches it.
+             {"Observation?derived-from.code:text=SECRET", 200, 0},
+             {"Observation?_id=o1&_include=Observation:derived-from", 200, 1},
              {"Patient?_id=p1&_revinclude=Observation:subject", 200, 1},
              {"Patient/p2/$everything", 404},
              {"Patient/p2/Observation", 404},
