@@ -32,6 +32,7 @@ audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
 int ServeCommand(const Args& args) {
   std::string db, definitions, export_dir, issuer;
   bool auth_flag = false, insecure_open = false;
+  double rate_limit = -1;  // unset: 500 a second per client with authentication, else none
   int64_t token_seconds = 300;
   http::ServerConfig config;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -57,6 +58,10 @@ int ServeCommand(const Args& args) {
       definitions = value();
     else if (a == "--auth")
       auth_flag = true;
+    else if (a == "--rate-limit")
+      rate_limit = std::atof(value().c_str());
+    else if (a == "--max-connections-per-address")
+      config.max_connections_per_address = std::max(0, std::atoi(value().c_str()));
     else if (a == "--insecure-open")
       insecure_open = true;
     else if (a == "--issuer")
@@ -100,6 +105,8 @@ int ServeCommand(const Args& args) {
           "AUTHENTICATION IS OFF: this server answers anyone who can reach it, with every "
           "resident's data (demo mode; serve with --auth to require tokens)");
   }
+  config.rate_limit = rate_limit >= 0 ? rate_limit : auth_on ? 500 : 0;
+  if (config.max_connections_per_address == 0 && auth_on) config.max_connections_per_address = 256;
   http::Server server(api, config, auth.get());
   Status st = server.Run();
   api.Shutdown();

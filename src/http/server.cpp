@@ -10,6 +10,7 @@
 #include "api/outcome.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/rate_limiter.h"
 
 namespace kangyun::http {
 namespace {
@@ -66,20 +67,43 @@ audit::AuditRecord RefusedRecord(const std::string& method, const std::string& p
   return r;
 }
 
+std::string PeerAddress(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  return ec ? "" : peer.address().to_string();
+}
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// What the server's sessions share.
+struct Shared {
+  api::FhirApi& api;
+  const ServerConfig& config;
+  std::atomic<int>& connections;
+  auth::AuthServer* auth;
+  RateLimiter* limiter;  // null: no rate limit
+  ConnectionCounter& per_address;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, api::FhirApi& api, const ServerConfig& config,
-          std::atomic<int>& connections, auth::AuthServer* auth)
+  Session(tcp::socket socket, const Shared& shared, std::string address)
       : stream_(std::move(socket)),
-        api_(api),
-        config_(config),
-        connections_(connections),
-        auth_(auth) {
-    beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) address_ = peer.address().to_string();
+        api_(shared.api),
+        config_(shared.config),
+        connections_(shared.connections),
+        auth_(shared.auth),
+        limiter_(shared.limiter),
+        per_address_(shared.per_address),
+        address_(std::move(address)) {}
+  ~Session() {
+    --connections_;
+    per_address_.Close(address_);
   }
-  ~Session() { --connections_; }
 
   void Start() { Read(); }
 
@@ -164,6 +188,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return res;
     }
     if (StartsWith(path, "/auth/")) {
+      // Logins and token requests: a client is its network address.
+      if (auto limited = Limited("address/" + address_, path); limited) return std::move(*limited);
       if (!auth_)
         return ErrorMessage(404, NotFound("This server runs without authentication"), version);
       auth::AuthHttpRequest ar;
@@ -207,6 +233,10 @@ class Session : public std::enable_shared_from_this<Session> {
       principal->address = address_;
       fr.principal = std::make_shared<const auth::Principal>(std::move(principal).value());
     }
+    // A client is its token's subject, or its address on a server without authentication.
+    if (auto limited = Limited(fr.principal ? fr.principal->subject : "address/" + address_, path);
+        limited)
+      return std::move(*limited);
     if (!config_.public_base_url.empty()) {
       fr.base_url = config_.public_base_url;
     } else {
@@ -233,6 +263,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     for (const auto& [k, v] : out.headers) res.set(k, v);  // may say another Content-Type
     res.prepare_payload();
+    return res;
+  }
+
+  // 429 with Retry-After when key has used up its requests; the health check is never limited.
+  std::optional<bhttp::response<bhttp::string_body>> Limited(const std::string& key,
+                                                             const std::string& path) {
+    if (!limiter_ || path == "/healthz") return std::nullopt;
+    std::optional<int> wait = limiter_->Take(key, SteadyMicros());
+    if (!wait) return std::nullopt;
+    auto res = ErrorMessage(
+        429,
+        Status(StatusCode::kTooManyRequests,
+               "Too many requests from this client; try again in " + std::to_string(*wait) + " s"),
+        11);
+    res.set(bhttp::field::retry_after, std::to_string(*wait));
     return res;
   }
 
@@ -292,6 +337,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerConfig& config_;
   std::atomic<int>& connections_;
   auth::AuthServer* auth_;
+  RateLimiter* limiter_;
+  ConnectionCounter& per_address_;
   std::string address_;
 };
 
@@ -305,7 +352,11 @@ class Server::Impl {
         config_(std::move(config)),
         ioc_(config_.threads),
         acceptor_(ioc_),
-        signals_(ioc_, SIGINT, SIGTERM) {}
+        signals_(ioc_, SIGINT, SIGTERM),
+        per_address_(config_.max_connections_per_address) {
+    if (config_.rate_limit > 0)
+      limiter_ = std::make_unique<RateLimiter>(config_.rate_limit, 2 * config_.rate_limit);
+  }
 
   Status Run() {
     beast::error_code ec;
@@ -345,20 +396,22 @@ class Server::Impl {
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec,
-                                                           tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (connections_.load() >= config_.max_connections) {
-          beast::error_code ignored;
-          socket.close(ignored);
-        } else {
-          ++connections_;
-          std::make_shared<Session>(std::move(socket), api_, config_, connections_, auth_)->Start();
-        }
-      }
-      Accept();
-    });
+    acceptor_.async_accept(
+        asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            std::string address = PeerAddress(socket);
+            if (connections_.load() >= config_.max_connections || !per_address_.Open(address)) {
+              beast::error_code ignored;
+              socket.close(ignored);
+            } else {
+              ++connections_;
+              Shared shared{api_, config_, connections_, auth_, limiter_.get(), per_address_};
+              std::make_shared<Session>(std::move(socket), shared, std::move(address))->Start();
+            }
+          }
+          Accept();
+        });
   }
 
   api::FhirApi& api_;
@@ -368,6 +421,8 @@ class Server::Impl {
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   std::atomic<int> connections_{0};
+  ConnectionCounter per_address_;
+  std::unique_ptr<RateLimiter> limiter_;
 };
 
 Server::Server(api::FhirApi& api, ServerConfig config, auth::AuthServer* auth)

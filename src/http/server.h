@@ -20,6 +20,10 @@ struct ServerConfig {
   size_t header_limit = 16 * 1024;
   int read_timeout_seconds = 30;  // slow or abandoned connections are closed
   int max_connections = 1024;
+  // Per client: requests a second (0: no limit; bursts of twice as many), and open
+  // connections from one network address (0: no limit).
+  double rate_limit = 0;
+  int max_connections_per_address = 0;
   // Public base URL of the FHIR endpoint; when empty it is made from the Host header.
   std::string public_base_url;
 };

@@ -1,0 +1,75 @@
+// Limits per client: a client past its request rate gets 429 with Retry-After while others
+// are served, and is served again once it waits; one address cannot hold more connections
+// than its share.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "tests/support/http_client.h"
+
+namespace kangyun::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ScratchDb(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("kangyun-limits-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+TEST(Limits, AClientPastItsRateIsToldWhenToComeBack) {
+  ServerProcess server(KANGYUN_BINARY, ScratchDb("rate.db"), {"--rate-limit", "5"});
+  ASSERT_TRUE(server.ok());
+  int ok = 0, limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 30; ++i) {
+    HttpResult r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_count=1", {}, "");
+    if (r.status == 200) ++ok;
+    if (r.status == 429) {
+      ++limited;
+      retry_after = r.headers["retry-after"];
+      EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
+    }
+  }
+  // A burst of twice the rate passes; the rest wait.
+  EXPECT_GE(ok, 10);
+  EXPECT_LT(ok, 20);
+  EXPECT_EQ(ok + limited, 30);
+  EXPECT_EQ(retry_after, "1");
+  EXPECT_EQ(HttpCall("127.0.0.1", server.port(), "GET", "/healthz", {}, "").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_count=1", {}, "").status,
+            200);
+}
+
+TEST(Limits, OneAddressHoldsNoMoreConnectionsThanItsShare) {
+  ServerProcess server(KANGYUN_BINARY, ScratchDb("conn.db"),
+                       {"--max-connections-per-address", "3"});
+  ASSERT_TRUE(server.ok());
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(server.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    held.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The fourth is closed at once: the request gets no answer.
+  HttpResult refused = HttpCall("127.0.0.1", server.port(), "GET", "/healthz", {}, "", 3);
+  EXPECT_EQ(refused.status, 0);
+  for (int fd : held) close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(HttpCall("127.0.0.1", server.port(), "GET", "/healthz", {}, "").status, 200);
+}
+
+}  // namespace
+}  // namespace kangyun::testing
