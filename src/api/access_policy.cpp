@@ -90,6 +90,11 @@ Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
         "The audit trail is open to residents (their own), regulators and administrators");
   if (IsPrivateType(type) && role != Role::kAdmin)
     return Forbidden(type + " resources are open to administrators only");
+  // A consent is the resident's own decision: an institution that could write one could
+  // grant itself access.
+  if (type == "Consent" && perm != auth::kRead && perm != auth::kSearch &&
+      role != Role::kResident && role != Role::kAdmin)
+    return Forbidden("Consent records are made by residents (or their guardians) themselves");
   return Status::Ok();
 }
 

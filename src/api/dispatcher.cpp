@@ -1,5 +1,6 @@
 // Routing of FHIR requests to interactions, transaction handling around them, and FhirApi.
 #include <exception>
+#include <set>
 
 #include "api/access_policy.h"
 #include "api/bulk_export.h"
@@ -480,15 +481,32 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
 }
 
 Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& txn) {
-  AccessPolicy access(s, req.principal);
-  if (access.open()) return Status::Ok();
+  AccessPolicy after(s, req.principal);
+  if (after.open()) return Status::Ok();
+  // The residents a write is about must have been in the writer's reach before it, or be
+  // registered by it: otherwise writing an Encounter at one's own institution would be a way
+  // into anyone's record. The store as it was is what a new read transaction sees.
+  AccessPolicy before(s, req.principal);
+  KY_ASSIGN_OR_RETURN(auto committed, s.store.BeginRead());
+  std::set<std::string> registered;
+  for (const auto& w : txn.written())
+    if (w.type == "Patient" && w.perm == auth::kCreate) registered.insert(w.id);
+  auto refuse = [](const std::string& what) {
+    return Status(StatusCode::kForbidden,
+                  what + " is outside what you may see or write (its patient is not in your "
+                         "care, or your scopes do not cover it); nothing was written");
+  };
   for (const auto& w : txn.written()) {
-    KY_ASSIGN_OR_RETURN(bool visible, access.CanSee(txn, w.type, w.id, w.perm));
-    if (!visible)
-      return Status(StatusCode::kForbidden,
-                    w.type + "/" + w.id +
-                        " would be a record you may not see (its patient is not in your care, or "
-                        "your scopes do not cover it); nothing was written");
+    KY_ASSIGN_OR_RETURN(bool visible, after.CanSee(txn, w.type, w.id, w.perm));
+    if (!visible) return refuse(w.type + "/" + w.id);
+    KY_ASSIGN_OR_RETURN(auto stored, txn.ReadCurrent(w.type, w.id));
+    if (!stored || stored->deleted) continue;
+    KY_ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));
+    for (const std::string& patient : s.extractor.PatientCompartments(resource)) {
+      if (registered.count(patient)) continue;
+      KY_ASSIGN_OR_RETURN(bool reached, before.CanSee(*committed, "Patient", patient, auth::kRead));
+      if (!reached) return refuse(w.type + "/" + w.id);
+    }
   }
   return Status::Ok();
 }

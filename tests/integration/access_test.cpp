@@ -206,6 +206,25 @@ TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
       "127.0.0.1", Port(), "POST", "/fhir/Observation", Bearer(t),
       R"({"resourceType":"Observation","status":"final","code":{"text":"ok"},"subject":{"reference":"Patient/p1"}})");
   EXPECT_EQ(mine.status, 201) << mine.body;
+  // Nor can it bring a resident into its care by filing an encounter at its own hospital.
+  HttpResult encounter = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Encounter", Bearer(t),
+      R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p2"},"serviceProvider":{"reference":"Organization/hosp-a"}})");
+  EXPECT_EQ(encounter.status, 403) << encounter.body;
+  EXPECT_EQ(Get(t, "Patient/p2").status, 404);
+  // A new resident it registers (its own managing organization) and their encounter are fine.
+  std::string registration = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:0b4c1e5e-1111-4c55-8d55-000000000001","request":{"method":"POST","url":"Patient"},
+     "resource":{"resourceType":"Patient","name":[{"text":"新患者"}],"managingOrganization":{"reference":"Organization/hosp-a"}}},
+    {"request":{"method":"POST","url":"Encounter"},"resource":{"resourceType":"Encounter","status":"arrived","class":{"code":"AMB"},
+     "subject":{"reference":"urn:uuid:0b4c1e5e-1111-4c55-8d55-000000000001"},"serviceProvider":{"reference":"Organization/hosp-a"}}}]})";
+  HttpResult registered = HttpCall("127.0.0.1", Port(), "POST", "/fhir", Bearer(t), registration);
+  EXPECT_EQ(registered.status, 200) << registered.body;
+  // Consents are the residents' own.
+  HttpResult consent = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Consent", Bearer(t),
+      R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"text":"x"}],"patient":{"reference":"Patient/p1"}})");
+  EXPECT_EQ(consent.status, 403) << consent.body;
   // Changing a record it may not see is refused.
   HttpResult put = HttpCall("127.0.0.1", Port(), "PUT", "/fhir/Patient/p2", Bearer(t),
                             R"({"resourceType":"Patient","id":"p2"})");
