@@ -80,6 +80,13 @@ Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
       (perm == auth::kCreate || perm == auth::kUpdate || perm == auth::kDelete))
     return Forbidden("AuditEvent records are written by the platform only and never changed");
   if (open()) return Status::Ok();
+  if (!principal_->break_glass.empty()) {
+    Role r = principal_->role;
+    if (r != Role::kClinician && r != Role::kFamilyDoctor && r != Role::kElderCare)
+      return Forbidden("Break-glass access is for clinicians");
+    if (principal_->break_glass.size() < 4)
+      return Status(StatusCode::kInvalid, "X-Break-Glass must state the reason for the emergency");
+  }
   if (Granting(type, perm).empty())
     return Forbidden(std::string("The access token's scopes do not allow ") + PermissionName(perm) +
                      " of " + type);
@@ -121,6 +128,29 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
     return Status::Ok();
   };
   std::string org = "Organization/" + p.organization;
+  // A resident's Consent (status active, a top-level provision of type permit or deny,
+  // naming the institution as actor or, for a denial, no actor at all) about the whole
+  // record: no security label.
+  auto consent = [&](const std::string& params, bool negated) -> Result<Condition> {
+    KY_ASSIGN_OR_RETURN(store::Query q,
+                        PlanOn("Consent", params + "&status=active&security-label:missing=true"));
+    Condition c;
+    c.kind = Condition::Kind::kReverseChain;
+    c.has_type = "Consent";
+    c.param = "patient";
+    c.negated = negated;
+    c.subquery = std::make_shared<store::Query>(std::move(q));
+    return c;
+  };
+  bool institution = p.role == Role::kClinician || p.role == Role::kFamilyDoctor ||
+                     p.role == Role::kElderCare || p.role == Role::kInsurer;
+  // Break-glass: a clinician in an emergency reaches any resident, past their denials; the
+  // access is flagged in the audit trail and reported to the resident.
+  if (!p.break_glass.empty() && institution && p.role != Role::kInsurer) {
+    residents_built_ = true;
+    residents_ = nullptr;
+    return residents_;
+  }
   switch (p.role) {
     case Role::kAdmin:
       residents_built_ = true;
@@ -178,14 +208,25 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
       KY_RETURN_IF_ERROR(rule("organization=" + org));
       break;
     case Role::kInsurer:
-      KY_RETURN_IF_ERROR(rule("_has:Coverage:beneficiary:payor=" + org));
-      break;
+      break;  // consent only, below
     case Role::kRegulator:
       any.push_back(Never());
       break;
   }
+  if (institution) {
+    KY_ASSIGN_OR_RETURN(Condition permit,
+                        consent("actor=" + org + "&provision-type=permit", false));
+    any.push_back(std::move(permit));
+  }
   if (any.empty()) any.push_back(Never());
   patients->clauses.push_back(std::move(any));
+  if (institution) {
+    // A denial to this institution, or to everyone, outweighs every relationship.
+    KY_ASSIGN_OR_RETURN(Condition to_us, consent("actor=" + org + "&provision-type=deny", true));
+    KY_ASSIGN_OR_RETURN(Condition to_all, consent("actor:missing=true&provision-type=deny", true));
+    patients->clauses.push_back({std::move(to_us)});
+    patients->clauses.push_back({std::move(to_all)});
+  }
   residents_built_ = true;
   residents_ = std::move(patients);
   return residents_;
@@ -236,7 +277,7 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
       else if (!IsPrivateType(t))
         open_types.push_back(t);
     }
-    if (any_compartment) {
+    if (any_compartment && residents) {  // no residents query: break-glass, every resident
       Condition reached;
       reached.kind = Condition::Kind::kCompartment;
       reached.subquery = residents;
@@ -245,6 +286,8 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
       clauses.push_back(std::move(clause));
       if (p.role != Role::kResident && types.empty())
         clauses.push_back({TypeIs({"AuditEvent"}, true)});
+    } else if (any_compartment) {
+      if (types.empty()) clauses.push_back({TypeIs({"AuditEvent"}, true)});
     } else if (types.empty()) {
       clauses.push_back({TypeIs(open_types)});
     }

@@ -472,7 +472,9 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
   if (!s.audit || (route.ok() && route->kind == Route::Kind::kCapabilities)) return resp;
   auto [subtype, action] =
       route.ok() ? InteractionOf(*route) : std::pair{std::string("operation"), 'E'};
-  Status recorded = s.audit->Record(AuditRecordFor(s, req, subtype, action, resp));
+  audit::AuditRecord record = AuditRecordFor(s, req, subtype, action, resp);
+  Status recorded = s.audit->Record(record);
+  if (recorded.ok()) recorded = NotifyBreakGlass(s, req, record);
   // No answer leaves without its audit record.
   if (!recorded.ok())
     return ErrorResponse(Status(StatusCode::kUnavailable,
@@ -493,8 +495,9 @@ Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& t
     if (w.type == "Patient" && w.perm == auth::kCreate) registered.insert(w.id);
   auto refuse = [](const std::string& what) {
     return Status(StatusCode::kForbidden,
-                  what + " is outside what you may see or write (its patient is not in your "
-                         "care, or your scopes do not cover it); nothing was written");
+                  what +
+                      " is outside what you may see or write (its patient is not in your "
+                      "care, or your scopes do not cover it); nothing was written");
   };
   for (const auto& w : txn.written()) {
     KY_ASSIGN_OR_RETURN(bool visible, after.CanSee(txn, w.type, w.id, w.perm));
@@ -574,6 +577,14 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       reindexer(std::make_unique<Reindexer>(*this)),
       exporter(std::make_unique<Exporter>(*this)) {
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, extractor, clock, ids);
+  // Consent rules (api/access_policy.h) tell permits from denials, which R4 cannot search.
+  auto provision_type = json::Parse(
+      R"({"resourceType":"SearchParameter","url":"https://kangyun.cn/fhir/SearchParameter/Consent-provision-type",)"
+      R"("name":"provision-type","status":"active","code":"provision-type","base":["Consent"],)"
+      R"("type":"token","expression":"Consent.provision.type",)"
+      R"("description":"deny | permit: the consent's top-level provision"})");
+  auto param = params.Parse(provision_type.value());
+  if (param.ok()) params.Add(*param);
 }
 
 Services::~Services() = default;

@@ -77,4 +77,56 @@ audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std
   return r;
 }
 
+Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record) {
+  const auth::Principal* p = req.principal.get();
+  if (!p || p->break_glass.empty() || record.patients.empty() || record.outcome != 0)
+    return Status::Ok();
+  KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s));
+  int64_t now = s.clock.NowMicros();
+  for (const std::string& patient : record.patients) {
+    // The resident reads it in their own record (their compartment): who, when, and why.
+    json::Value c = json::Value::Object();
+    c.Set("resourceType", json::Value::String("Communication"));
+    c.Set("status", json::Value::String("completed"));
+    json::Value category = json::Value::Object();
+    json::Value coding = json::Value::Object();
+    coding.Set("system", json::Value::String("https://kangyun.cn/fhir/CodeSystem/notification"));
+    coding.Set("code", json::Value::String("break-glass"));
+    json::Value codings = json::Value::Array();
+    codings.Push(std::move(coding));
+    category.Set("coding", std::move(codings));
+    category.Set("text", json::Value::String("紧急授权访问 Break-glass access"));
+    json::Value categories = json::Value::Array();
+    categories.Push(std::move(category));
+    c.Set("category", std::move(categories));
+    c.Set("priority", json::Value::String("urgent"));
+    json::Value subject = json::Value::Object();
+    subject.Set("reference", json::Value::String("Patient/" + patient));
+    c.Set("subject", subject);
+    json::Value recipients = json::Value::Array();
+    recipients.Push(subject);
+    c.Set("recipient", std::move(recipients));
+    if (!record.who_reference.empty()) {
+      json::Value sender = json::Value::Object();
+      sender.Set("reference", json::Value::String(record.who_reference));
+      c.Set("sender", std::move(sender));
+    }
+    c.Set("sent", json::Value::String(FormatInstant(now)));
+    std::string who = p->display.empty() ? p->subject : p->display;
+    json::Value payload = json::Value::Object();
+    payload.Set("contentString",
+                json::Value::String(
+                    "您的健康档案被紧急授权访问 Your record was opened in an "
+                    "emergency (break-glass) by " +
+                    who + (p->organization.empty() ? "" : " of Organization/" + p->organization) +
+                    ": " + req.method + " " + req.path + ". 理由 Reason: " + p->break_glass));
+    json::Value payloads = json::Value::Array();
+    payloads.Push(std::move(payload));
+    c.Set("payload", std::move(payloads));
+    KY_RETURN_IF_ERROR(
+        WriteVersion(s, *txn, std::move(c), s.ids.NewId(), std::nullopt, "POST").status());
+  }
+  return txn->Commit();
+}
+
 }  // namespace kangyun::api

@@ -167,6 +167,9 @@ FhirResponse ProcessBundle(Services& s, const FhirRequest& req);
 FhirResponse Dispatch(Services& s, const FhirRequest& req);
 // 403 when a resource txn wrote is one the requester may not see (api/access_policy.h).
 Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& txn);
+// Tells each resident whose record a break-glass request opened, with a Communication in
+// their record (api/request_audit.cpp).
+Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record);
 // The audit record of a request and its response (api/request_audit.cpp).
 audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std::string& subtype,
                                   char action, const FhirResponse& resp);

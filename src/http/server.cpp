@@ -231,6 +231,11 @@ class Session : public std::enable_shared_from_this<Session> {
         return res;
       }
       principal->address = address_;
+      // An emergency override states its reason (docs/security.md, break-glass).
+      if (std::string_view reason = Trim(req["X-Break-Glass"]); !reason.empty()) {
+        principal->break_glass = std::string(reason.substr(0, 500));
+        principal->purpose = "BTG";
+      }
       fr.principal = std::make_shared<const auth::Principal>(std::move(principal).value());
     }
     // A client is its token's subject, or its address on a server without authentication.

@@ -41,6 +41,15 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
    "class":{"code":"AMB"},"subject":{"reference":"Patient/p1"},"serviceProvider":{"reference":"Organization/hosp-a"}}},
  {"request":{"method":"PUT","url":"Encounter/e2"},"resource":{"resourceType":"Encounter","id":"e2","status":"finished",
    "class":{"code":"AMB"},"subject":{"reference":"Patient/p2"},"serviceProvider":{"reference":"Organization/hosp-b"}}},
+ {"request":{"method":"PUT","url":"Patient/p4"},"resource":{"resourceType":"Patient","id":"p4","name":[{"text":"李四"}]}},
+ {"request":{"method":"PUT","url":"Encounter/e4"},"resource":{"resourceType":"Encounter","id":"e4","status":"finished",
+   "class":{"code":"AMB"},"subject":{"reference":"Patient/p4"},"serviceProvider":{"reference":"Organization/hosp-b"}}},
+ {"request":{"method":"PUT","url":"Contract/c4"},"resource":{"resourceType":"Contract","id":"c4","status":"executed",
+   "subject":[{"reference":"Patient/p4"}],"authority":[{"reference":"Organization/hosp-b"}]}},
+ {"request":{"method":"PUT","url":"Claim/cl4"},"resource":{"resourceType":"Claim","id":"cl4","status":"active",
+   "type":{"text":"outpatient"},"use":"claim","patient":{"reference":"Patient/p4"},"created":"2026-11-01",
+   "provider":{"reference":"Organization/hosp-b"},"priority":{"text":"normal"},
+   "insurance":[{"sequence":1,"focal":true,"coverage":{"display":"basic medical insurance"}}]}},
  {"request":{"method":"PUT","url":"Contract/c2"},"resource":{"resourceType":"Contract","id":"c2","status":"executed",
    "subject":[{"reference":"Patient/p2"}],"authority":[{"reference":"Organization/hosp-b"}]}},
  {"request":{"method":"PUT","url":"Observation/o1"},"resource":{"resourceType":"Observation","id":"o1","status":"final",
@@ -91,6 +100,8 @@ class Access : public ::testing::Test {
     add("user add --username gp-b --role family-doctor --organization hosp-b" + pw);
     add("user add --username inspector --role regulator" + pw);
     add("user add --username root --role admin" + pw);
+    add("user add --username resident4 --role resident --patient p4" + pw);
+    add("user add --username insurer-x --role insurer --organization ins-x" + pw);
     add(std::string("client add --id ") + kApp +
         " --role clinician --organization hosp-a --redirect-uri " + kRedirect);
     key_ = new auth::Key(auth::Key::GenerateEs384());
@@ -247,6 +258,78 @@ TEST_F(Access, ARegulatorCountsButReadsNoRecord) {
              {"Patient/p1", 403},
              {"Patient/p1/$everything", 403}});
   EXPECT_EQ(Get(t, "AuditEvent?_count=5").status, 200);
+}
+
+// p4 is in hospital B's care (an encounter and a family-doctor contract); p4's consents decide
+// what hospital A, hospital B and the insurer see.
+TEST_F(Access, AResidentsConsentDecidesWhoElseSeesTheirRecord) {
+  std::string a = Login("doctor-a"), b = Login("gp-b"), insurer = Login("insurer-x");
+  std::string p4 = Login("resident4");
+  ASSERT_EQ(Get(a, "Patient/p4").status, 404);
+  ASSERT_EQ(Get(b, "Patient/p4").status, 200);
+  ASSERT_EQ(Get(insurer, "Claim/cl4").status, 404);
+  auto consent = [&](const std::string& type, const std::string& actor) {
+    std::string body =
+        R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+        R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p4"},)"
+        R"("provision":{"type":")" +
+        type + R"(")" +
+        (actor.empty() ? ""
+                       : R"(,"actor":[{"role":{"text":"recipient"},"reference":{"reference":")" +
+                             actor + R"("}}])") +
+        "}}";
+    HttpResult r = HttpCall("127.0.0.1", Port(), "POST", "/fhir/Consent", Bearer(p4), body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto created = json::Parse(r.body);
+    return created.ok() ? std::string(created->GetString("id")) : std::string();
+  };
+  // A permit brings hospital A and the insurer in.
+  consent("permit", "Organization/hosp-a");
+  consent("permit", "Organization/ins-x");
+  EXPECT_EQ(Get(a, "Patient/p4").status, 200);
+  EXPECT_EQ(Get(insurer, "Claim/cl4").status, 200);
+  EXPECT_EQ(TotalOf(Get(insurer, "Claim?patient=Patient/p4")), 1);
+  EXPECT_EQ(Get(insurer, "Observation?subject=Patient/p4").status, 403);  // not its scopes
+  // A denial shuts hospital B out, despite its encounter and contract.
+  std::string deny = consent("deny", "Organization/hosp-b");
+  RunMatrix(
+      "denied", b,
+      {{"Patient/p4", 404}, {"Encounter?subject=Patient/p4", 200, 0}, {"Patient?_id=p4", 200, 0}});
+  // Withdrawn, it no longer counts.
+  HttpResult withdrawn =
+      HttpCall("127.0.0.1", Port(), "DELETE", "/fhir/Consent/" + deny, Bearer(p4), "");
+  EXPECT_EQ(withdrawn.status, 204) << withdrawn.body;
+  EXPECT_EQ(Get(b, "Patient/p4").status, 200);
+  // A denial to everyone outweighs the permits too.
+  consent("deny", "");
+  EXPECT_EQ(Get(a, "Patient/p4").status, 404);
+  EXPECT_EQ(Get(insurer, "Claim/cl4").status, 404);
+  EXPECT_EQ(Get(p4, "Patient/p4").status, 200);  // the resident always sees their own
+}
+
+// In an emergency a clinician opens a record outside its care by stating why: the access is
+// granted, flagged in the audit trail, and reported to the resident.
+TEST_F(Access, BreakGlassIsGrantedFlaggedAndReported) {
+  std::string a = Login("doctor-a");
+  ASSERT_EQ(Get(a, "Patient/p2").status, 404);
+  auto glass = Bearer(a);
+  glass.emplace_back("X-Break-Glass", "unconscious in the emergency department");
+  HttpResult opened = HttpCall("127.0.0.1", Port(), "GET", "/fhir/Patient/p2", glass, "");
+  EXPECT_EQ(opened.status, 200) << opened.body;
+  auto no_reason = Bearer(a);
+  no_reason.emplace_back("X-Break-Glass", "x");
+  EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/Patient/p2", no_reason, "").status, 400);
+  auto insurer = Bearer(Login("insurer-x"));
+  insurer.emplace_back("X-Break-Glass", "we would like to see it");
+  EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/Claim/cl4", insurer, "").status, 403);
+  // The regulator finds it among the break-glass accesses.
+  HttpResult flagged = Get(Login("inspector"), "AuditEvent?patient=Patient/p2&_count=100");
+  EXPECT_NE(flagged.body.find("\"BTG\""), std::string::npos);
+  EXPECT_NE(flagged.body.find("unconscious in the emergency department"), std::string::npos);
+  // No account of p2's exists here; the notice is in p2's record for when there is one.
+  HttpResult notices = Get(Login("root"), "Communication?subject=Patient/p2");
+  EXPECT_EQ(TotalOf(notices), 1) << notices.body;
+  EXPECT_NE(notices.body.find("break-glass"), std::string::npos);
 }
 
 TEST_F(Access, ScopeParametersNarrowWhatATokenReaches) {
