@@ -35,6 +35,7 @@ void Usage() {
       "        [--body-limit BYTES] [--read-timeout SECONDS] [--base-url URL]\n"
       "        [--export-dir DIR] [--definitions DIR]\n"
       "        [--auth | --insecure-open] [--issuer URL] [--access-token-seconds N]\n"
+      "        [--tls-cert PEM --tls-key PEM] [--rate-limit N] [--max-connections-per-address N]\n"
       "        serve the FHIR R4 API at http://H:N/fhir (PostgreSQL: with authentication\n"
       "        unless --insecure-open; SQLite: open unless --auth)\n"
       "  user add --db DB --username U --role ROLE [--organization ID] [--patient ID]\n"

@@ -58,6 +58,10 @@ int ServeCommand(const Args& args) {
       definitions = value();
     else if (a == "--auth")
       auth_flag = true;
+    else if (a == "--tls-cert")
+      config.tls_certificate = value();
+    else if (a == "--tls-key")
+      config.tls_key = value();
     else if (a == "--rate-limit")
       rate_limit = std::atof(value().c_str());
     else if (a == "--max-connections-per-address")
@@ -89,8 +93,9 @@ int ServeCommand(const Args& args) {
   std::unique_ptr<auth::AuthServer> auth;
   if (auth_on) {
     auth::AuthConfig ac;
-    ac.issuer =
-        issuer.empty() ? "http://" + config.host + ":" + std::to_string(config.port) : issuer;
+    ac.issuer = issuer.empty() ? std::string(config.tls_certificate.empty() ? "http" : "https") +
+                                     "://" + config.host + ":" + std::to_string(config.port)
+                               : issuer;
     ac.access_token_seconds = token_seconds;
     auth = std::make_unique<auth::AuthServer>(*(*platform)->store, *(*platform)->clock, ac);
     if (Status st = auth->Start(); !st.ok()) {

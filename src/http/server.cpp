@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <thread>
 #include <vector>
 
@@ -89,10 +90,17 @@ struct Shared {
   ConnectionCounter& per_address;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection: plain TCP (Stream = beast::tcp_stream) or TLS (TlsStream).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket socket, const Shared& shared, std::string address)
-      : stream_(std::move(socket)),
+  template <class... StreamArgs>
+  Session(const Shared& shared, std::string address, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
         api_(shared.api),
         config_(shared.config),
         connections_(shared.connections),
@@ -105,17 +113,31 @@ class Session : public std::enable_shared_from_this<Session> {
     per_address_.Close(address_);
   }
 
-  void Start() { Read(); }
+  void Start() {
+    if constexpr (kTls) {
+      // A client that never completes the handshake is closed like a slow one.
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::seconds(config_.read_timeout_seconds));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->CloseSocket();
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
+  }
 
  private:
   void Read() {
     parser_.emplace();
     parser_->body_limit(config_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(config_.header_limit));
-    stream_.expires_after(std::chrono::seconds(config_.read_timeout_seconds));
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(config_.read_timeout_seconds));
     bhttp::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -252,7 +274,8 @@ class Session : public std::enable_shared_from_this<Session> {
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
               c == '[' || c == ']'))
           ok = false;
-      fr.base_url = "http://" + (ok ? host : config_.host + ":" + std::to_string(config_.port)) +
+      fr.base_url = std::string(kTls ? "https://" : "http://") +
+                    (ok ? host : config_.host + ":" + std::to_string(config_.port)) +
                     std::string(kFhirBase);
     }
     api::FhirResponse out = api_.Handle(fr);
@@ -313,13 +336,15 @@ class Session : public std::enable_shared_from_this<Session> {
   template <class Body>
   void Send(bhttp::response<Body> res, bool keep_alive) {
     res.keep_alive(keep_alive);
+    // Browsers that reached the server over TLS keep to it.
+    if constexpr (kTls) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
     auto sp = std::make_shared<bhttp::response<Body>>(std::move(res));
-    stream_.expires_after(std::chrono::seconds(std::is_same_v<Body, bhttp::file_body>
-                                                   ? kFileWriteTimeoutSeconds
-                                                   : config_.read_timeout_seconds));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(
+        std::is_same_v<Body, bhttp::file_body> ? kFileWriteTimeoutSeconds
+                                               : config_.read_timeout_seconds));
     bhttp::async_write(
         stream_, *sp,
-        [self = shared_from_this(), sp, keep_alive](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this(), sp, keep_alive](beast::error_code ec, std::size_t) {
           if (ec || !keep_alive) {
             self->Close();
             return;
@@ -329,12 +354,24 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    if constexpr (kTls) {
+      // TLS ends with close_notify, then the socket.
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+    } else {
+      CloseSocket();
+    }
   }
 
-  beast::tcp_stream stream_;
+  void CloseSocket() {
+    beast::error_code ec;
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+  }
+
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::file_body>> pending_file_;
@@ -367,6 +404,19 @@ class Server::Impl {
     beast::error_code ec;
     auto address = asio::ip::make_address(config_.host, ec);
     if (ec) return Invalid("Invalid host '" + config_.host + "'");
+    if (!config_.tls_certificate.empty() || !config_.tls_key.empty()) {
+      // TLS 1.2 and 1.3 only, with OpenSSL's default ciphers for them.
+      tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                            asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                        ec);
+      if (!ec) tls_->use_certificate_chain_file(config_.tls_certificate, ec);
+      if (!ec) tls_->use_private_key_file(config_.tls_key, asio::ssl::context::pem, ec);
+      if (ec)
+        return Invalid("cannot use the TLS certificate " + config_.tls_certificate + " and key " +
+                       config_.tls_key + ": " + ec.message());
+    }
     tcp::endpoint endpoint{address, static_cast<unsigned short>(config_.port)};
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -380,7 +430,8 @@ class Server::Impl {
       Stop();
     });
     Accept();
-    Log(LogLevel::kInfo, "serving FHIR R4 at http://" + config_.host + ":" +
+    Log(LogLevel::kInfo, std::string("serving FHIR R4 at ") + (tls_ ? "https" : "http") + "://" +
+                             config_.host + ":" +
                              std::to_string(acceptor_.local_endpoint().port()) + "/fhir");
     std::vector<std::thread> threads;
     for (int i = 1; i < config_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
@@ -412,7 +463,15 @@ class Server::Impl {
             } else {
               ++connections_;
               Shared shared{api_, config_, connections_, auth_, limiter_.get(), per_address_};
-              std::make_shared<Session>(std::move(socket), shared, std::move(address))->Start();
+              if (tls_) {
+                std::make_shared<Session<TlsStream>>(shared, std::move(address), std::move(socket),
+                                                     *tls_)
+                    ->Start();
+              } else {
+                std::make_shared<Session<beast::tcp_stream>>(shared, std::move(address),
+                                                             std::move(socket))
+                    ->Start();
+              }
             }
           }
           Accept();
@@ -428,6 +487,7 @@ class Server::Impl {
   std::atomic<int> connections_{0};
   ConnectionCounter per_address_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<asio::ssl::context> tls_;  // set when serving HTTPS
 };
 
 Server::Server(api::FhirApi& api, ServerConfig config, auth::AuthServer* auth)

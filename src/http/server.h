@@ -24,6 +24,8 @@ struct ServerConfig {
   // connections from one network address (0: no limit).
   double rate_limit = 0;
   int max_connections_per_address = 0;
+  // HTTPS when both are set: a PEM certificate chain and its PEM private key.
+  std::string tls_certificate, tls_key;
   // Public base URL of the FHIR endpoint; when empty it is made from the Host header.
   std::string public_base_url;
 };

@@ -28,6 +28,7 @@ TEST(Limits, AClientPastItsRateIsToldWhenToComeBack) {
   ASSERT_TRUE(server.ok());
   int ok = 0, limited = 0;
   std::string retry_after;
+  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 30; ++i) {
     HttpResult r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_count=1", {}, "");
     if (r.status == 200) ++ok;
@@ -37,11 +38,16 @@ TEST(Limits, AClientPastItsRateIsToldWhenToComeBack) {
       EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos);
     }
   }
-  // A burst of twice the rate passes; the rest wait.
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // A burst of twice the rate passes, then the rate refills it (a slow machine, or a
+  // sanitizer build, refills more while the loop runs).
   EXPECT_GE(ok, 10);
-  EXPECT_LT(ok, 20);
+  EXPECT_LE(ok, 10 + static_cast<int>(5 * seconds) + 1);
   EXPECT_EQ(ok + limited, 30);
-  EXPECT_EQ(retry_after, "1");
+  if (seconds < 3) {
+    EXPECT_GT(limited, 0);
+    EXPECT_EQ(retry_after, "1");
+  }
   EXPECT_EQ(HttpCall("127.0.0.1", server.port(), "GET", "/healthz", {}, "").status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   EXPECT_EQ(HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_count=1", {}, "").status,

@@ -116,8 +116,13 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& db,
       pid_ = -1;
       return;
     }
-    HttpResult r = HttpCall("127.0.0.1", port_, "GET", "/healthz", {}, "", 2);
-    if (r.status == 200) {
+    // A TLS server is probed with curl; the test client speaks plain HTTP only.
+    bool tls = std::find(extra.begin(), extra.end(), "--tls-cert") != extra.end();
+    bool up = tls ? std::system(("curl -sfk -o /dev/null --max-time 2 https://127.0.0.1:" +
+                                 std::to_string(port_) + "/healthz")
+                                    .c_str()) == 0
+                  : HttpCall("127.0.0.1", port_, "GET", "/healthz", {}, "", 2).status == 200;
+    if (up) {
       ready_ = true;
       return;
     }
