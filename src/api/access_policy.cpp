@@ -23,6 +23,12 @@ const std::set<std::string>& PrivateTypes() {
   return kTypes;
 }
 
+// Sensitive categories of v3-ActCode (ActInformationSensitivityPolicy): HIV, psychiatry,
+// substance abuse, sexuality and reproductive health, sexually transmitted disease, sexual
+// or domestic violence.
+constexpr const char* kActCode = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+constexpr const char* kSensitiveLabels[] = {"HIV", "PSY", "ETH", "SEX", "STD", "SDV"};
+
 const char* PermissionName(Permission p) {
   switch (p) {
     case auth::kCreate:
@@ -107,11 +113,33 @@ Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
 
 Result<store::Query> AccessPolicy::PlanOn(const std::string& type,
                                           const std::string& params) const {
+  return PlanOnTypes({type}, params);
+}
+
+Result<store::Query> AccessPolicy::PlanOnTypes(const std::vector<std::string>& types,
+                                               const std::string& params) const {
   KY_ASSIGN_OR_RETURN(search::SearchRequest sr,
                       search::ParseSearchRequest(search::ParseQueryString(params)));
   KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
-                      s_.planner.Plan({type}, sr, true, s_.clock.NowMicros()));
+                      s_.planner.Plan(types, sr, true, s_.clock.NowMicros()));
   return plan.query;
+}
+
+Result<Condition> AccessPolicy::ConsentChain(const std::string& params, bool negated) const {
+  KY_ASSIGN_OR_RETURN(store::Query q, PlanOn("Consent", params));
+  Condition c;
+  c.kind = Condition::Kind::kReverseChain;
+  c.has_type = "Consent";
+  c.param = "patient";
+  c.negated = negated;
+  c.subquery = std::make_shared<store::Query>(std::move(q));
+  return c;
+}
+
+bool AccessPolicy::Institutional() const {
+  Role r = principal_->role;
+  return r == Role::kClinician || r == Role::kFamilyDoctor || r == Role::kElderCare ||
+         r == Role::kInsurer;
 }
 
 Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransaction& txn) {
@@ -131,19 +159,10 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
   // A resident's Consent (status active, a top-level provision of type permit or deny,
   // naming the institution as actor or, for a denial, no actor at all) about the whole
   // record: no security label.
-  auto consent = [&](const std::string& params, bool negated) -> Result<Condition> {
-    KY_ASSIGN_OR_RETURN(store::Query q,
-                        PlanOn("Consent", params + "&status=active&security-label:missing=true"));
-    Condition c;
-    c.kind = Condition::Kind::kReverseChain;
-    c.has_type = "Consent";
-    c.param = "patient";
-    c.negated = negated;
-    c.subquery = std::make_shared<store::Query>(std::move(q));
-    return c;
+  auto consent = [&](const std::string& params, bool negated) {
+    return ConsentChain(params + "&status=active&security-label:missing=true", negated);
   };
-  bool institution = p.role == Role::kClinician || p.role == Role::kFamilyDoctor ||
-                     p.role == Role::kElderCare || p.role == Role::kInsurer;
+  bool institution = Institutional();
   // Break-glass: a clinician in an emergency reaches any resident, past their denials; the
   // access is flagged in the audit trail and reported to the resident.
   if (!p.break_glass.empty() && institution && p.role != Role::kInsurer) {
@@ -290,6 +309,40 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
       if (types.empty()) clauses.push_back({TypeIs({"AuditEvent"}, true)});
     } else if (types.empty()) {
       clauses.push_back({TypeIs(open_types)});
+    }
+  }
+
+  // Sensitive categories: a resource labelled with one (meta.security) is hidden from an
+  // institution unless it was recorded in the institution's own encounter or the resident
+  // consented to the institution seeing that category.
+  if (Institutional() && p.break_glass.empty()) {
+    for (const char* label : kSensitiveLabels) {
+      std::string code = std::string(kActCode) + "|" + label;
+      KY_ASSIGN_OR_RETURN(store::Query unlabelled, PlanOnTypes(types, "_security:not=" + code));
+      std::vector<Condition> clause;
+      for (auto& c : unlabelled.clauses.at(0)) clause.push_back(std::move(c));
+      KY_ASSIGN_OR_RETURN(
+          Condition consented,
+          ConsentChain("actor=Organization/" + p.organization +
+                           "&status=active&provision-type=permit&security-label=" + code,
+                       false));
+      Condition reached;
+      reached.kind = Condition::Kind::kCompartment;
+      reached.subquery = std::make_shared<store::Query>();
+      reached.subquery->types = {"Patient"};
+      reached.subquery->clauses.push_back({std::move(consented)});
+      clause.push_back(std::move(reached));
+      if (types.size() == 1) {
+        auto encounter = s_.params.Find(types[0], "encounter");
+        if (encounter && encounter->type == "reference") {
+          KY_ASSIGN_OR_RETURN(
+              store::Query own,
+              PlanOn(types[0],
+                     "encounter:Encounter.service-provider=Organization/" + p.organization));
+          for (auto& c : own.clauses.at(0)) clause.push_back(std::move(c));
+        }
+      }
+      clauses.push_back(std::move(clause));
     }
   }
 

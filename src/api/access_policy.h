@@ -54,6 +54,12 @@ class AccessPolicy {
   // reaches every record. Built once per request.
   Result<std::shared_ptr<store::Query>> Residents(store::ReadTransaction& txn);
   Result<store::Query> PlanOn(const std::string& type, const std::string& params) const;
+  Result<store::Query> PlanOnTypes(const std::vector<std::string>& types,
+                                   const std::string& params) const;
+  // "A Consent of the Patient matching params exists" (or, negated, does not).
+  Result<store::Condition> ConsentChain(const std::string& params, bool negated) const;
+  // An institution's role: clinician, family doctor, elder-care, insurer.
+  bool Institutional() const;
   bool InCompartment(const std::string& type) const;
   bool IsPrivateType(const std::string& type) const;
   // The scopes of the principal that grant perm on type.

@@ -55,6 +55,12 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
  {"request":{"method":"PUT","url":"Observation/o1"},"resource":{"resourceType":"Observation","id":"o1","status":"final",
    "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}]}],
    "code":{"text":"glucose"},"subject":{"reference":"Patient/p1"},"derivedFrom":[{"reference":"Observation/o2"}]}},
+ {"request":{"method":"PUT","url":"Condition/psy1"},"resource":{"resourceType":"Condition","id":"psy1",
+   "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]},
+   "code":{"text":"depressive episode"},"subject":{"reference":"Patient/p1"},"encounter":{"reference":"Encounter/e1"}}},
+ {"request":{"method":"PUT","url":"Condition/hiv1"},"resource":{"resourceType":"Condition","id":"hiv1",
+   "meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"HIV"}]},
+   "code":{"text":"HIV disease"},"subject":{"reference":"Patient/p1"}}},
  {"request":{"method":"PUT","url":"Observation/o1v"},"resource":{"resourceType":"Observation","id":"o1v","status":"final",
    "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],
    "code":{"text":"pulse"},"subject":{"reference":"Patient/p1"}}},
@@ -305,6 +311,29 @@ TEST_F(Access, AResidentsConsentDecidesWhoElseSeesTheirRecord) {
   EXPECT_EQ(Get(a, "Patient/p4").status, 404);
   EXPECT_EQ(Get(insurer, "Claim/cl4").status, 404);
   EXPECT_EQ(Get(p4, "Patient/p4").status, 200);  // the resident always sees their own
+}
+
+// Sensitive categories (meta.security HIV, PSY, …): hidden from an institution unless recorded
+// in its own encounter or the resident consented to it seeing that category.
+TEST_F(Access, SensitiveCategoriesNeedTheirOwnConsent) {
+  std::string a = Login("doctor-a"), p1 = Login("resident1");
+  EXPECT_EQ(Get(a, "Condition/psy1").status, 200);  // diagnosed in hospital A's encounter
+  EXPECT_EQ(Get(a, "Condition/hiv1").status, 404);  // recorded elsewhere
+  EXPECT_EQ(TotalOf(Get(a, "Condition?subject=Patient/p1")), 1);
+  EXPECT_EQ(TotalOf(Get(a, "Patient/p1/Condition")), 1);
+  EXPECT_EQ(Get(a, "Patient/p1/$everything").body.find("HIV disease"), std::string::npos);
+  EXPECT_EQ(TotalOf(Get(p1, "Condition?subject=Patient/p1")), 2);  // the resident sees both
+  HttpResult consent = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Consent", Bearer(p1),
+      R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+      R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p1"},)"
+      R"("provision":{"type":"permit","actor":[{"role":{"text":"recipient"},"reference":{"reference":"Organization/hosp-a"}}],)"
+      R"("securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"HIV"}]}})");
+  ASSERT_EQ(consent.status, 201) << consent.body;
+  EXPECT_EQ(Get(a, "Condition/hiv1").status, 200);
+  EXPECT_EQ(TotalOf(Get(a, "Condition?subject=Patient/p1")), 2);
+  // A permit for one category is not a permit for the whole record of another resident.
+  EXPECT_EQ(Get(a, "Patient/p2").status, 404);
 }
 
 // In an emergency a clinician opens a record outside its care by stating why: the access is
