@@ -59,6 +59,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       req.headers["content-type"] = "application/json-patch+json";
       break;
   }
+  // Half the inputs come from a clinician of one hospital, so that the access rules (write
+  // checks, consent and label conditions) run on whatever the fuzzer writes.
+  if (data[0] & 4) {
+    static const auto kClinician = [] {
+      auto p = std::make_shared<kangyun::auth::Principal>();
+      p->subject = "user/fuzz";
+      p->role = kangyun::auth::Role::kClinician;
+      p->organization = "fuzz-hospital";
+      p->scopes = kangyun::auth::ParseScopes("user/*.cruds").value();
+      return std::shared_ptr<const kangyun::auth::Principal>(p);
+    }();
+    req.principal = kClinician;
+  }
   kangyun::api::FhirResponse resp = g_api->Handle(req);
   if (resp.status >= 500) std::abort();
   return 0;
