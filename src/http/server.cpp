@@ -246,6 +246,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auth_ && !(fr.path == "metadata" && req.method() == bhttp::verb::get)) {
       auto principal = auth_->Authenticate(req[bhttp::field::authorization]);
       if (!principal.ok()) {
+        // Refusals are limited by address too: each is written to the audit trail.
+        if (auto limited = Limited("address/" + address_, path); limited)
+          return std::move(*limited);
         (void)api_.Audit(RefusedRecord(fr.method, path, address_, principal.status().message()));
         auto res = ErrorMessage(401, principal.status(), version);
         res.set(bhttp::field::www_authenticate,
