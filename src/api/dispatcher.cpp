@@ -473,7 +473,10 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
   auto [subtype, action] =
       route.ok() ? InteractionOf(*route) : std::pair{std::string("operation"), 'E'};
   audit::AuditRecord record = AuditRecordFor(s, req, subtype, action, resp);
-  Status recorded = s.audit->Record(record);
+  // What changed data is on record before the answer goes; reads follow within a batch.
+  bool durable = req.method != "GET" && req.method != "HEAD";
+  if (req.principal && !req.principal->break_glass.empty()) durable = true;
+  Status recorded = s.audit->Record(record, durable);
   if (recorded.ok()) recorded = NotifyBreakGlass(s, req, record);
   // No answer leaves without its audit record.
   if (!recorded.ok())

@@ -167,6 +167,20 @@ Value ToAuditEvent(const AuditRecord& r, int64_t sequence, const std::string& pr
   return ev;
 }
 
+void SetChainLink(json::Value* event, int64_t sequence, const std::string& previous_hash) {
+  json::Value* exts = event->Find("extension");
+  if (!exts) return;
+  for (json::Value& e : exts->items()) {
+    if (e.GetString("url") != kChainExtension) continue;
+    for (json::Value& part : e.Find("extension")->items()) {
+      if (part.GetString("url") == "sequence")
+        part.Set("valueString", Value::String(std::to_string(sequence)));
+      else if (part.GetString("url") == "previous")
+        part.Set("valueString", Value::String(previous_hash));
+    }
+  }
+}
+
 std::string ChainHash(const json::Value& event) {
   std::string text;
   text += "{";

@@ -18,6 +18,8 @@ inline const std::string kGenesisHash(64, '0');
 
 json::Value ToAuditEvent(const AuditRecord& r, int64_t sequence, const std::string& previous_hash);
 
+// Sets the sequence and previous hash of an event ToAuditEvent made.
+void SetChainLink(json::Value* event, int64_t sequence, const std::string& previous_hash);
 // The hash of an event as the chain links it: SHA-256 (hex) of its JSON without `meta` (which
 // the store stamps), written compactly in member order.
 std::string ChainHash(const json::Value& event);

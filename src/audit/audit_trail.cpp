@@ -50,13 +50,24 @@ void AuditTrail::Stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-Status AuditTrail::Record(AuditRecord r) {
+// The parameters audit records are searched by (docs/security.md): by resident (patient, and
+// the compartment), by who (agent, altid, address), by when, and by what and how it ended.
+const std::vector<std::string>& AuditSearchParameters() {
+  static const std::vector<std::string> kParams = {"date",    "patient", "agent",  "altid",
+                                                   "address", "subtype", "action", "outcome"};
+  return kParams;
+}
+
+Status AuditTrail::Record(AuditRecord r, bool durable) {
   auto p = std::make_shared<Pending>();
-  p->record = std::move(r);
+  if (r.recorded == 0) r.recorded = clock_.NowMicros();
+  p->event = ToAuditEvent(r, 0, kGenesisHash);  // the link is set when chained
+  p->index = extractor_.ExtractOnly(p->event, AuditSearchParameters());
   std::unique_lock lock(mu_);
   if (stop_) return Status(StatusCode::kUnavailable, "The audit trail is stopping");
   queue_.push_back(p);
   wake_.notify_one();
+  if (!durable && queue_.size() < kMaxQueued) return Status::Ok();
   finished_.wait(lock, [&] { return p->done; });
   return p->status;
 }
@@ -85,8 +96,8 @@ Status AuditTrail::Append(std::deque<std::shared_ptr<Pending>>& batch) {
   KY_ASSIGN_OR_RETURN(ChainHead head, ReadHead(*txn));
   int64_t now = clock_.NowMicros();
   for (auto& p : batch) {
-    if (p->record.recorded == 0) p->record.recorded = now;
-    json::Value event = ToAuditEvent(p->record, head.sequence + 1, head.hash);
+    json::Value& event = p->event;
+    SetChainLink(&event, head.sequence + 1, head.hash);
     std::string id = ids_.NewId();
     store::ResourceWrite w;
     w.type = "AuditEvent";
@@ -106,7 +117,7 @@ Status AuditTrail::Append(std::deque<std::shared_ptr<Pending>>& batch) {
     meta.Set("versionId", json::Value::String("1"));
     meta.Set("lastUpdated", json::Value::String(FormatInstant(now)));
     stamped.Set("meta", std::move(meta));
-    w.index = extractor_.Extract(stamped);
+    w.index = std::move(p->index);
     w.body = json::Write(stamped);
     KY_RETURN_IF_ERROR(txn->Write(w).status());
   }

@@ -1,8 +1,9 @@
 // The audit trail: AuditEvent resources appended to the store in one hash chain, after the
 // events of every process serving it (writes are serialised by the store). Request threads
-// hand in records and wait until theirs is committed, so no response leaves before its audit
-// record is durable; one writer thread commits whatever has queued meanwhile in one
-// transaction (group commit), so the cost per request stays small under load.
+// prepare their records (JSON and index rows, in parallel) and hand them to one writer thread,
+// which commits whatever has queued meanwhile in one transaction (group commit). A request
+// that changed data waits until its record is committed; a read does not wait, so reads are
+// not held to the pace of commits (docs/security.md).
 #pragma once
 
 #include <condition_variable>
@@ -26,14 +27,20 @@ class AuditTrail {
              IdSource& ids);
   ~AuditTrail();
 
-  // Appends r to the chain; returns once it is committed (or the error that stopped it).
-  Status Record(AuditRecord r);
+  // Appends r to the chain. `durable`: returns once it is committed (or with the error that
+  // stopped it); otherwise returns at once and the record is committed with the next batch,
+  // in a few milliseconds, unless more than kMaxQueued wait already (then it waits too).
+  Status Record(AuditRecord r, bool durable = true);
+  static constexpr size_t kMaxQueued = 10000;
   // Commits what is queued and stops the writer; later records are refused.
   void Stop();
 
  private:
+  // An event as the caller's thread prepares it (the costly part, done in parallel): its JSON
+  // without the chain's link, and its index rows, which do not depend on the link.
   struct Pending {
-    AuditRecord record;
+    json::Value event;
+    store::IndexRows index;
     bool done = false;
     Status status;
   };

@@ -396,6 +396,27 @@ std::vector<std::string> IndexExtractor::CompartmentsFromReferences(
   return out;
 }
 
+store::IndexRows IndexExtractor::ExtractOnly(const json::Value& resource,
+                                             const std::vector<std::string>& params) const {
+  store::IndexRows rows;
+  std::string type(resource.GetString("resourceType"));
+  for (const std::string& code : params)
+    if (auto def = params_.Find(type, code)) ExtractParam(*def, resource, &rows);
+  // The compartment's own parameters too: membership is read from reference rows.
+  store::IndexRows compartment_refs;
+  const auto& compartment = defs_.PatientCompartment();
+  if (auto c = compartment.find(type); c != compartment.end()) {
+    for (const std::string& param : c->second) {
+      if (std::find(params.begin(), params.end(), param) != params.end()) continue;
+      if (auto def = params_.Find(type, param)) ExtractParam(*def, resource, &compartment_refs);
+    }
+  }
+  std::vector<store::ReferenceRow> refs = rows.references;
+  refs.insert(refs.end(), compartment_refs.references.begin(), compartment_refs.references.end());
+  rows.patient_compartments = CompartmentsFromReferences(resource, refs);
+  return rows;
+}
+
 std::vector<std::string> IndexExtractor::PatientCompartments(const json::Value& resource) const {
   std::string type(resource.GetString("resourceType"));
   store::IndexRows rows;

@@ -19,6 +19,10 @@ class IndexExtractor {
   // The rows of one parameter only.
   void ExtractParam(const fhir::SearchParamDef& param, const json::Value& resource,
                     store::IndexRows* rows) const;
+  // The rows of the named parameters only, and the compartment rows (for records written in
+  // bulk whose other parameters nobody searches: the audit trail).
+  store::IndexRows ExtractOnly(const json::Value& resource,
+                               const std::vector<std::string>& params) const;
   // The Patients whose compartment the resource is in (what Extract puts in
   // patient_compartments), evaluating only the compartment's parameters.
   std::vector<std::string> PatientCompartments(const json::Value& resource) const;
