@@ -6,13 +6,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "auth/jwt.h"
 #include "json/json.h"
 #include "tests/support/auth_client.h"
+#include "tests/support/bulk_export_client.h"
 #include "tests/support/http_client.h"
 
 namespace kangyun::testing {
@@ -50,6 +53,8 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
    "type":{"text":"outpatient"},"use":"claim","patient":{"reference":"Patient/p4"},"created":"2026-11-01",
    "provider":{"reference":"Organization/hosp-b"},"priority":{"text":"normal"},
    "insurance":[{"sequence":1,"focal":true,"coverage":{"display":"basic medical insurance"}}]}},
+ {"request":{"method":"PUT","url":"EpisodeOfCare/eoc3"},"resource":{"resourceType":"EpisodeOfCare","id":"eoc3","status":"active",
+   "patient":{"reference":"Patient/p3"},"managingOrganization":{"reference":"Organization/care-home"}}},
  {"request":{"method":"PUT","url":"Contract/c2"},"resource":{"resourceType":"Contract","id":"c2","status":"executed",
    "subject":[{"reference":"Patient/p2"}],"authority":[{"reference":"Organization/hosp-b"}]}},
  {"request":{"method":"PUT","url":"Observation/o1"},"resource":{"resourceType":"Observation","id":"o1","status":"final",
@@ -107,6 +112,7 @@ class Access : public ::testing::Test {
     add("user add --username inspector --role regulator" + pw);
     add("user add --username root --role admin" + pw);
     add("user add --username resident4 --role resident --patient p4" + pw);
+    add("user add --username carer --role elder-care --organization care-home" + pw);
     add("user add --username insurer-x --role insurer --organization ins-x" + pw);
     add(std::string("client add --id ") + kApp +
         " --role clinician --organization hosp-a --redirect-uri " + kRedirect);
@@ -114,6 +120,24 @@ class Access : public ::testing::Test {
     std::ofstream(*dir_ + "/his-a.pem") << key_->PublicPem();
     add("client add --id his-a --role clinician --organization hosp-a --public-key " + *dir_ +
         "/his-a.pem");
+    // An RSA client (RS384), its key made by the openssl command, and one registered by a JWK Set.
+    std::string rsa = *dir_ + "/rsa.pem";
+    ASSERT_EQ(std::system(("openssl genrsa -out " + rsa + " 2048 2>/dev/null && openssl rsa -in " +
+                           rsa + " -pubout -out " + *dir_ + "/rsa-public.pem 2>/dev/null")
+                              .c_str()),
+              0);
+    std::ifstream rsa_in(rsa);
+    std::string rsa_pem((std::istreambuf_iterator<char>(rsa_in)), std::istreambuf_iterator<char>());
+    rsa_key_ = new auth::Key(auth::Key::FromPem(rsa_pem).value());
+    add("client add --id his-rsa --role clinician --organization hosp-a --public-key " + *dir_ +
+        "/rsa-public.pem");
+    json::Value keys = json::Value::Array();
+    keys.Push(key_->PublicJwk("test-key"));
+    json::Value jwks = json::Value::Object();
+    jwks.Set("keys", std::move(keys));
+    std::ofstream(*dir_ + "/jwks.json") << json::Write(jwks);
+    add("client add --id his-jwks --role clinician --organization hosp-a --public-key " + *dir_ +
+        "/jwks.json");
     server_ = new ServerProcess(KANGYUN_BINARY, *store_, {"--auth"});
     ASSERT_TRUE(server_->ok());
   }
@@ -133,8 +157,10 @@ class Access : public ::testing::Test {
   static std::string* dir_;
   static std::string* store_;
   static auth::Key* key_;
+  static auth::Key* rsa_key_;
   static ServerProcess* server_;
 };
+auth::Key* Access::rsa_key_ = nullptr;
 std::string* Access::dir_ = nullptr;
 std::string* Access::store_ = nullptr;
 auth::Key* Access::key_ = nullptr;
@@ -253,6 +279,14 @@ TEST_F(Access, AFamilyDoctorSeesContractedResidents) {
   HttpResult r = Get(t, "Patient/p2");
   EXPECT_EQ(r.status, 200);
   RunMatrix("family doctor", t, {{"Patient/p1", 404}, {"Observation?subject=Patient/p1", 200, 0}});
+}
+
+TEST_F(Access, AnElderCareInstitutionSeesItsResidents) {
+  std::string t = Login("carer");
+  EXPECT_EQ(Get(t, "Patient/p3").status, 200);  // an episode of care at the care home
+  RunMatrix(
+      "elder care", t,
+      {{"Patient/p1", 404}, {"Observation", 200, 1}, {"Observation?subject=Patient/p1", 200, 0}});
 }
 
 TEST_F(Access, ARegulatorCountsButReadsNoRecord) {
@@ -388,6 +422,29 @@ TEST_F(Access, ASystemClientAuthenticatesWithASignedAssertion) {
   EXPECT_EQ(SystemToken(Port(), ClientAssertion(*key_, "his-a", aud, "jti-3", 3600)).status, 401);
   auth::Key other = auth::Key::GenerateEs384();
   EXPECT_EQ(SystemToken(Port(), ClientAssertion(other, "his-a", aud, "jti-4")).status, 401);
+  // RS384, and a key registered as a JWK Set.
+  ASSERT_EQ(rsa_key_->algorithm(), "RS384");
+  TokenReply rsa = SystemToken(Port(), ClientAssertion(*rsa_key_, "his-rsa", aud, "jti-5"));
+  EXPECT_EQ(rsa.status, 200) << rsa.body;
+  EXPECT_EQ(Get(rsa.access_token, "Patient/p1").status, 200);
+  TokenReply jwks = SystemToken(Port(), ClientAssertion(*key_, "his-jwks", aud, "jti-6"));
+  EXPECT_EQ(jwks.status, 200) << jwks.body;
+
+  // A bulk export holds what the client may see, and only it may fetch the job.
+  auto bearer = Bearer(t.access_token);
+  ExportRun run = RunExport(Port(), "/fhir/$export?_type=Patient,Observation", 120, bearer);
+  ASSERT_EQ(run.final.status, 200) << run.kick_off.body << run.final.body;
+  auto files = DownloadOutputs(Port(), run.manifest, bearer);
+  EXPECT_FALSE(files["Patient"].empty());
+  for (const auto& [type, lines] : files)
+    for (const std::string& line : lines) EXPECT_EQ(line.find(kSecret), std::string::npos) << line;
+  EXPECT_EQ(
+      HttpCall("127.0.0.1", Port(), "GET", run.status_path, Bearer(Login("resident1")), "").status,
+      404);
+  // A regulator's export leaves residents' records out.
+  EXPECT_EQ(RunExport(Port(), "/fhir/$export?_type=Patient", 120, Bearer(Login("inspector")))
+                .kick_off.status,
+            403);
 }
 
 TEST_F(Access, TokensAreCheckedOnEveryRequest) {
@@ -449,6 +506,47 @@ TEST_F(Access, ResidentsListWhoAccessedTheirRecord) {
 
 namespace kangyun::testing {
 namespace {
+
+// Access tokens expire, and one server's tokens are not another's (its issuer and audience).
+TEST(Tokens, ExpireAndBelongToTheirServer) {
+  std::string dir = Scratch() + "-tokens";
+  fs::create_directories(dir);
+  std::string store = TestStore(dir + "/tokens.db");
+  ASSERT_EQ(
+      RunKangyun(KANGYUN_BINARY, std::string("user add --username u1 --role admin --password ") +
+                                     kPassword + " --db " + store)
+          .exit_code,
+      0);
+  ASSERT_EQ(RunKangyun(KANGYUN_BINARY, std::string("client add --id ") + kApp +
+                                           " --role clinician --organization o --redirect-uri " +
+                                           kRedirect + " --db " + store)
+                .exit_code,
+            0);
+  std::string token;
+  {
+    ServerProcess server(KANGYUN_BINARY, store, {"--auth", "--access-token-seconds", "1"});
+    ASSERT_TRUE(server.ok());
+    token = LoginToken(server.port(), "u1", kPassword, kApp, kRedirect).access_token;
+    ASSERT_FALSE(token.empty());
+    EXPECT_EQ(
+        HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient", Bearer(token), "").status,
+        200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    HttpResult expired =
+        HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient", Bearer(token), "");
+    EXPECT_EQ(expired.status, 401);
+    EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
+    token = LoginToken(server.port(), "u1", kPassword, kApp, kRedirect).access_token;
+  }
+  // The same store (and signing key) served under another name refuses the first one's tokens.
+  ServerProcess other(KANGYUN_BINARY, store, {"--auth", "--issuer", "https://other.example.cn"});
+  ASSERT_TRUE(other.ok());
+  HttpResult foreign =
+      HttpCall("127.0.0.1", other.port(), "GET", "/fhir/Patient", Bearer(token), "");
+  EXPECT_EQ(foreign.status, 401);
+  EXPECT_NE(foreign.body.find("another issuer"), std::string::npos) << foreign.body;
+  fs::remove_all(dir);
+}
 
 // The audit trail is append-only and chained: `kangyun audit verify` finds an event changed or
 // removed behind the server's back, straight in the database.

@@ -11,10 +11,17 @@ std::string PathFromFhir(const std::string& url) {
   return at == std::string::npos ? url : url.substr(at);
 }
 
-ExportRun PollExport(int port, ExportRun run, int timeout_seconds) {
+namespace {
+Headers With(Headers base, const Headers& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+}  // namespace
+
+ExportRun PollExport(int port, ExportRun run, int timeout_seconds, const Headers& auth) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
-    HttpResult r = HttpCall("127.0.0.1", port, "GET", run.status_path, {}, "");
+    HttpResult r = HttpCall("127.0.0.1", port, "GET", run.status_path, auth, "");
     if (r.status != 202) {
       run.final = r;
       if (r.status == 200) {
@@ -30,23 +37,25 @@ ExportRun PollExport(int port, ExportRun run, int timeout_seconds) {
   return run;
 }
 
-ExportRun RunExport(int port, const std::string& path, int timeout_seconds) {
+ExportRun RunExport(int port, const std::string& path, int timeout_seconds, const Headers& auth) {
   ExportRun run;
-  run.kick_off = HttpCall("127.0.0.1", port, "GET", path,
-                          {{"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}}, "");
+  run.kick_off =
+      HttpCall("127.0.0.1", port, "GET", path,
+               With({{"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}}, auth), "");
   if (run.kick_off.status != 202) return run;
   run.status_path = PathFromFhir(run.kick_off.headers["content-location"]);
-  return PollExport(port, std::move(run), timeout_seconds);
+  return PollExport(port, std::move(run), timeout_seconds, auth);
 }
 
 std::map<std::string, std::vector<std::string>> DownloadOutputs(int port,
-                                                                const json::Value& manifest) {
+                                                                const json::Value& manifest,
+                                                                const Headers& auth) {
   std::map<std::string, std::vector<std::string>> files;
   const json::Value* output = manifest.Find("output");
   if (!output) return files;
   for (const json::Value& o : output->items()) {
     HttpResult r = HttpCall("127.0.0.1", port, "GET", PathFromFhir(std::string(o.GetString("url"))),
-                            {{"Accept", "application/fhir+ndjson"}}, "");
+                            With({{"Accept", "application/fhir+ndjson"}}, auth), "");
     auto& lines = files[std::string(o.GetString("type"))];
     std::istringstream in(r.body);
     for (std::string line; std::getline(in, line);)

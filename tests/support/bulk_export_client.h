@@ -19,15 +19,20 @@ struct ExportRun {
   std::vector<std::string> progress;  // X-Progress of each 202 while polling
 };
 
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 // Kicks off GET `path` (e.g. "/fhir/$export?_type=Patient") and polls every 100 ms until the
-// status is no longer 202, at most timeout_seconds.
-ExportRun RunExport(int port, const std::string& path, int timeout_seconds = 120);
+// status is no longer 202, at most timeout_seconds. `auth` goes with every request (a bearer
+// token).
+ExportRun RunExport(int port, const std::string& path, int timeout_seconds = 120,
+                    const Headers& auth = {});
 // Another port polls the same status path (several servers on one database).
-ExportRun PollExport(int port, ExportRun run, int timeout_seconds = 120);
+ExportRun PollExport(int port, ExportRun run, int timeout_seconds = 120, const Headers& auth = {});
 
 // The output files of a manifest, downloaded from `port`: type -> NDJSON lines.
 std::map<std::string, std::vector<std::string>> DownloadOutputs(int port,
-                                                                const json::Value& manifest);
+                                                                const json::Value& manifest,
+                                                                const Headers& auth = {});
 
 // The path of a URL from /fhir on ("http://h:1/fhir/x" -> "/fhir/x").
 std::string PathFromFhir(const std::string& url);
