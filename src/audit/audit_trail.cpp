@@ -3,6 +3,7 @@
 #include <map>
 
 #include "audit/audit_event.h"
+#include "auth/crypto.h"
 #include "base/log.h"
 #include "json/json.h"
 
@@ -110,15 +111,15 @@ Status AuditTrail::Append(std::deque<std::shared_ptr<Pending>>& batch) {
     stamped.Set("id", json::Value::String(id));
     for (auto& m : event.members())
       if (m.key != "resourceType") stamped.Set(m.key, std::move(m.value));
-    // The hash covers the id and all the event says; meta is the store's stamp.
-    head.hash = ChainHash(stamped);
+    // The hash covers the id and all the event says (its text without meta, ChainHash's
+    // form); meta, the store's stamp, is appended to that same text.
+    std::string text = json::Write(stamped);
+    head.hash = auth::Sha256Hex(text);
     ++head.sequence;
-    json::Value meta = json::Value::Object();
-    meta.Set("versionId", json::Value::String("1"));
-    meta.Set("lastUpdated", json::Value::String(FormatInstant(now)));
-    stamped.Set("meta", std::move(meta));
+    text.pop_back();
+    text += R"(,"meta":{"versionId":"1","lastUpdated":")" + FormatInstant(now) + R"("}})";
     w.index = std::move(p->index);
-    w.body = json::Write(stamped);
+    w.body = std::move(text);
     KY_RETURN_IF_ERROR(txn->Write(w).status());
   }
   KY_RETURN_IF_ERROR(txn->PutRecord(kHeadKind, kHeadKey, HeadJson(head)));

@@ -60,8 +60,14 @@ void WriteImpl(const Value& v, std::string* out, int pretty_level) {
 void WriteString(std::string_view s, std::string* out) {
   static const char* kHex = "0123456789abcdef";
   out->push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
+  // Runs that need no escape (nearly all text) are copied whole.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    char c = s[i];
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -79,15 +85,12 @@ void WriteString(std::string_view s, std::string* out) {
         out->append("\\t");
         break;
       default:
-        if (u < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[u >> 4]);
-          out->push_back(kHex[u & 15]);
-        } else {
-          out->push_back(c);
-        }
+        out->append("\\u00");
+        out->push_back(kHex[u >> 4]);
+        out->push_back(kHex[u & 15]);
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
