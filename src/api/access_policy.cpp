@@ -29,6 +29,30 @@ const std::set<std::string>& PrivateTypes() {
 constexpr const char* kActCode = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 constexpr const char* kSensitiveLabels[] = {"HIV", "PSY", "ETH", "SEX", "STD", "SDV"};
 
+// How an institution's role reaches a resident (docs/security.md): searches of Patient, each
+// completed with the institution's reference. Consents come on top (AccessPolicy::Residents).
+const std::vector<const char*>& RelationshipRules(Role role) {
+  static const std::vector<const char*> kClinician = {
+      "_has:Encounter:patient:service-provider=", "_has:EpisodeOfCare:patient:organization=",
+      "_has:Contract:patient:authority=", "_has:ServiceRequest:patient:performer=",
+      "organization="};
+  static const std::vector<const char*> kFamilyDoctor = {"_has:Contract:patient:authority="};
+  static const std::vector<const char*> kElderCare = {
+      "_has:EpisodeOfCare:patient:organization=", "_has:Encounter:patient:service-provider=",
+      "organization="};
+  static const std::vector<const char*> kNone;
+  switch (role) {
+    case Role::kClinician:
+      return kClinician;
+    case Role::kFamilyDoctor:
+      return kFamilyDoctor;
+    case Role::kElderCare:
+      return kElderCare;
+    default:
+      return kNone;
+  }
+}
+
 const char* PermissionName(Permission p) {
   switch (p) {
     case auth::kCreate:
@@ -148,13 +172,6 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
   auto patients = std::make_shared<store::Query>();
   patients->types = {"Patient"};
   std::vector<Condition> any;  // the Patient is reached when any of these holds
-  // Each rule a relationship of the Patient with the principal's institution, as a search.
-  auto rule = [&](const std::string& params) -> Status {
-    KY_ASSIGN_OR_RETURN(store::Query q, PlanOn("Patient", params));
-    for (auto& clause : q.clauses)
-      for (auto& c : clause) any.push_back(std::move(c));
-    return Status::Ok();
-  };
   std::string org = "Organization/" + p.organization;
   // A resident's Consent (status active, a top-level provision of type permit or deny,
   // naming the institution as actor or, for a denial, no actor at all) about the whole
@@ -180,51 +197,18 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
       self.kind = Condition::Kind::kId;
       self.text = p.patient;
       any.push_back(self);
-      // Wards: Patients with a RelatedPerson that is a guardian (v3-RoleCode GUARD) and
-      // carries one of the resident's own identity numbers.
-      KY_ASSIGN_OR_RETURN(auto me, txn.ReadCurrent("Patient", p.patient));
-      std::string ids;
-      if (me && !me->deleted) {
-        KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(me->body));
-        if (const json::Value* list = r.Find("identifier"); list && list->is_array()) {
-          for (const json::Value& id : list->items()) {
-            std::string_view sys = id.GetString("system");
-            if (sys != cn::kCitizenIdSystem && sys != cn::kHealthCardSystem) continue;
-            if (id.GetString("value").find_first_of(",|&") != std::string_view::npos) continue;
-            ids += (ids.empty() ? "" : ",") + PercentEncode(std::string(sys)) + "|" +
-                   PercentEncode(id.GetString("value"));
-          }
-        }
-      }
-      if (!ids.empty()) {
-        KY_ASSIGN_OR_RETURN(
-            store::Query guardians,
-            PlanOn("RelatedPerson",
-                   "identifier=" + ids +
-                       "&relationship=http://terminology.hl7.org/CodeSystem/v3-RoleCode|GUARD"));
-        Condition ward;
-        ward.kind = Condition::Kind::kReverseChain;
-        ward.has_type = "RelatedPerson";
-        ward.param = "patient";
-        ward.subquery = std::make_shared<store::Query>(std::move(guardians));
-        any.push_back(std::move(ward));
-      }
+      KY_ASSIGN_OR_RETURN(std::optional<Condition> wards, Wards(txn));
+      if (wards) any.push_back(std::move(*wards));
       break;
     }
     case Role::kClinician:
-      KY_RETURN_IF_ERROR(rule("_has:Encounter:patient:service-provider=" + org));
-      KY_RETURN_IF_ERROR(rule("_has:EpisodeOfCare:patient:organization=" + org));
-      KY_RETURN_IF_ERROR(rule("_has:Contract:patient:authority=" + org));
-      KY_RETURN_IF_ERROR(rule("_has:ServiceRequest:patient:performer=" + org));
-      KY_RETURN_IF_ERROR(rule("organization=" + org));
-      break;
     case Role::kFamilyDoctor:
-      KY_RETURN_IF_ERROR(rule("_has:Contract:patient:authority=" + org));
-      break;
     case Role::kElderCare:
-      KY_RETURN_IF_ERROR(rule("_has:EpisodeOfCare:patient:organization=" + org));
-      KY_RETURN_IF_ERROR(rule("_has:Encounter:patient:service-provider=" + org));
-      KY_RETURN_IF_ERROR(rule("organization=" + org));
+      for (const char* relationship : RelationshipRules(p.role)) {
+        KY_ASSIGN_OR_RETURN(store::Query q, PlanOn("Patient", relationship + org));
+        for (auto& clause : q.clauses)
+          for (auto& c : clause) any.push_back(std::move(c));
+      }
       break;
     case Role::kInsurer:
       break;  // consent only, below
@@ -249,6 +233,36 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
   residents_built_ = true;
   residents_ = std::move(patients);
   return residents_;
+}
+
+Result<std::optional<Condition>> AccessPolicy::Wards(store::ReadTransaction& txn) const {
+  // Patients with a RelatedPerson that is a guardian (v3-RoleCode GUARD) and carries one of
+  // the resident's own identity numbers (citizen ID, health card).
+  KY_ASSIGN_OR_RETURN(auto me, txn.ReadCurrent("Patient", principal_->patient));
+  if (!me || me->deleted) return std::optional<Condition>();
+  KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(me->body));
+  std::string ids;
+  if (const json::Value* list = r.Find("identifier"); list && list->is_array()) {
+    for (const json::Value& id : list->items()) {
+      std::string_view sys = id.GetString("system");
+      if (sys != cn::kCitizenIdSystem && sys != cn::kHealthCardSystem) continue;
+      if (id.GetString("value").find_first_of(",|&") != std::string_view::npos) continue;
+      ids += (ids.empty() ? "" : ",") + PercentEncode(std::string(sys)) + "|" +
+             PercentEncode(id.GetString("value"));
+    }
+  }
+  if (ids.empty()) return std::optional<Condition>();
+  KY_ASSIGN_OR_RETURN(
+      store::Query guardians,
+      PlanOn("RelatedPerson",
+             "identifier=" + ids +
+                 "&relationship=http://terminology.hl7.org/CodeSystem/v3-RoleCode|GUARD"));
+  Condition ward;
+  ward.kind = Condition::Kind::kReverseChain;
+  ward.has_type = "RelatedPerson";
+  ward.param = "patient";
+  ward.subquery = std::make_shared<store::Query>(std::move(guardians));
+  return std::optional<Condition>(std::move(ward));
 }
 
 Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(

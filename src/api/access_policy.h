@@ -53,6 +53,8 @@ class AccessPolicy {
   // The Patients whose records the role reaches, as a query of Patient; null when the role
   // reaches every record. Built once per request.
   Result<std::shared_ptr<store::Query>> Residents(store::ReadTransaction& txn);
+  // A resident's wards, as a condition on Patient; nullopt when they can have none.
+  Result<std::optional<store::Condition>> Wards(store::ReadTransaction& txn) const;
   Result<store::Query> PlanOn(const std::string& type, const std::string& params) const;
   Result<store::Query> PlanOnTypes(const std::vector<std::string>& types,
                                    const std::string& params) const;
