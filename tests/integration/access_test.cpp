@@ -55,6 +55,13 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
    "insurance":[{"sequence":1,"focal":true,"coverage":{"display":"basic medical insurance"}}]}},
  {"request":{"method":"PUT","url":"EpisodeOfCare/eoc3"},"resource":{"resourceType":"EpisodeOfCare","id":"eoc3","status":"active",
    "patient":{"reference":"Patient/p3"},"managingOrganization":{"reference":"Organization/care-home"}}},
+ {"request":{"method":"PUT","url":"Patient/p5"},"resource":{"resourceType":"Patient","id":"p5","name":[{"text":"王五"}]}},
+ {"request":{"method":"PUT","url":"Observation/o5"},"resource":{"resourceType":"Observation","id":"o5","status":"final",
+   "code":{"text":"weight"},"subject":{"reference":"Patient/p5"}}},
+ {"request":{"method":"PUT","url":"Consent/k5"},"resource":{"resourceType":"Consent","id":"k5","status":"active",
+   "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+   "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p5"},
+   "provision":{"type":"permit","actor":[{"role":{"text":"recipient"},"reference":{"reference":"Organization/ins-x"}}]}}},
  {"request":{"method":"PUT","url":"Contract/c2"},"resource":{"resourceType":"Contract","id":"c2","status":"executed",
    "subject":[{"reference":"Patient/p2"}],"authority":[{"reference":"Organization/hosp-b"}]}},
  {"request":{"method":"PUT","url":"Observation/o1"},"resource":{"resourceType":"Observation","id":"o1","status":"final",
@@ -185,6 +192,86 @@ void RunMatrix(const std::string& who, const std::string& token, const std::vect
   }
 }
 
+// The matrix: every role, every interaction, on a resident it may see and one it may not.
+// What a role may do at all (its scopes) decides between 403 and the visibility answer.
+struct Role {
+  std::string user, allowed, forbidden;  // forbidden "" for the administrator (sees both)
+  bool read_patient, read_clinical, write_clinical;
+};
+
+TEST_F(Access, EveryRoleEveryInteractionOnAnAllowedAndAForbiddenResident) {
+  const std::vector<Role> roles = {
+      {"resident1", "p1", "p2", true, true, false},  {"doctor-a", "p1", "p2", true, true, true},
+      {"gp-b", "p2", "p1", true, true, true},        {"carer", "p3", "p1", true, true, true},
+      {"insurer-x", "p5", "p1", true, false, false}, {"inspector", "p1", "p2", false, false, false},
+      {"root", "p1", "p2", true, true, true}};
+  for (const Role& role : roles) {
+    std::string t = Login(role.user);
+    bool admin = role.user == "root";
+    for (const std::string& patient : {role.allowed, role.forbidden}) {
+      bool visible = patient == role.allowed || admin;
+      std::string who = role.user + " on " + patient + ": ";
+      auto expect = [&](const std::string& path, int status, int total = -2) {
+        HttpResult r = Get(t, path);
+        EXPECT_EQ(r.status, status) << who << path << " " << r.body.substr(0, 200);
+        if (total != -2 && r.status == 200) {
+          if (total < 0) {
+            EXPECT_GE(TotalOf(r), 1) << who << path;
+          } else {
+            EXPECT_EQ(TotalOf(r), total) << who << path;
+          }
+        }
+        if (!admin && role.allowed != "p2") {  // p2 carries the marker
+          EXPECT_EQ(r.body.find(kSecret), std::string::npos) << who << path << " leaked";
+        }
+      };
+      int read = role.read_patient ? (visible ? 200 : 404) : 403;
+      expect("Patient/" + patient, read);
+      expect("Patient/" + patient + "/_history/1", read);
+      expect("Patient/" + patient + "/_history", read);
+      expect("Patient/" + patient + "/$everything", read);
+      int clinical = role.read_clinical ? 200 : 403;
+      int some = visible ? -1 : 0;  // -1: at least one
+      expect("Observation?subject=Patient/" + patient, clinical, some);
+      expect("Observation?subject=Patient/" + patient + "&_include=Observation:subject", clinical,
+             some);
+      expect("Observation?subject:Patient._id=" + patient, clinical, some);
+      expect("Patient?_id=" + patient + "&_revinclude=Observation:subject",
+             role.read_patient ? 200 : 403, visible ? 1 : 0);
+      expect("Patient?_id=" + patient + "&_has:Observation:subject:status=final",
+             role.read_patient && role.read_clinical ? 200 : 403, visible ? 1 : 0);
+      // Writes: an Observation, alone and in a transaction.
+      std::string obs =
+          R"({"resourceType":"Observation","status":"final","code":{"text":"matrix"},"subject":{"reference":"Patient/)" +
+          patient + R"("}})";
+      int write = role.write_clinical && visible ? 201 : 403;
+      HttpResult created =
+          HttpCall("127.0.0.1", Port(), "POST", "/fhir/Observation", Bearer(t), obs);
+      EXPECT_EQ(created.status, write) << who << "create " << created.body.substr(0, 200);
+      HttpResult tx = HttpCall(
+          "127.0.0.1", Port(), "POST", "/fhir", Bearer(t),
+          R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Observation"},"resource":)" +
+              obs + "}]}");
+      EXPECT_EQ(tx.status, write == 201 ? 200 : 403)
+          << who << "transaction " << tx.body.substr(0, 200);
+    }
+    // Export: the allowed resident's record is in it, the forbidden one's is not.
+    ExportRun run = RunExport(Port(), "/fhir/Patient/$export?_type=Patient", 120, Bearer(t));
+    if (!role.read_patient) {
+      EXPECT_EQ(run.kick_off.status, 403) << role.user;
+      continue;
+    }
+    ASSERT_EQ(run.final.status, 200) << role.user << run.kick_off.body << run.final.body;
+    std::string all;
+    for (const auto& [type, lines] : DownloadOutputs(Port(), run.manifest, Bearer(t)))
+      for (const std::string& line : lines) all += line + "\n";
+    EXPECT_NE(all.find("\"id\":\"" + role.allowed + "\""), std::string::npos) << role.user;
+    if (!admin) {
+      EXPECT_EQ(all.find("\"id\":\"" + role.forbidden + "\""), std::string::npos) << role.user;
+    }
+  }
+}
+
 TEST_F(Access, AResidentSeesTheirOwnRecordAndTheirWardsOnly) {
   std::string t = Login("resident1");
   std::string root = Login("root");
@@ -284,9 +371,11 @@ TEST_F(Access, AFamilyDoctorSeesContractedResidents) {
 TEST_F(Access, AnElderCareInstitutionSeesItsResidents) {
   std::string t = Login("carer");
   EXPECT_EQ(Get(t, "Patient/p3").status, 200);  // an episode of care at the care home
-  RunMatrix(
-      "elder care", t,
-      {{"Patient/p1", 404}, {"Observation", 200, 1}, {"Observation?subject=Patient/p1", 200, 0}});
+  int64_t of_p3 = TotalOf(Get(Login("root"), "Observation?subject=Patient/p3"));
+  RunMatrix("elder care", t,
+            {{"Patient/p1", 404},
+             {"Observation", 200, of_p3},
+             {"Observation?subject=Patient/p1", 200, 0}});
 }
 
 TEST_F(Access, ARegulatorCountsButReadsNoRecord) {
