@@ -7,8 +7,10 @@
 #include <set>
 
 #include "api/access_policy.h"
+#include "api/deidentify.h"
 #include "api/outcome.h"
 #include "api/services.h"
+#include "auth/crypto.h"
 #include "base/env.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -28,6 +30,9 @@ struct Exporter::Spec {
   // Per type, what keeps the export to what its requester may see (api/access_policy.h).
   std::map<std::string, std::vector<std::vector<store::Condition>>> access;
   std::string owner;  // the requester's subject; "" on a server without authentication
+  // A regulator's export: every record, de-identified (api/deidentify.h) under this job's key.
+  bool deidentify = false;
+  std::string pseudonym_key;
   std::atomic<bool> finished{false};
 };
 
@@ -180,13 +185,18 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
   const auto& compartment = s_.defs.PatientCompartment();
   AccessPolicy access(s_, req.principal);
   spec->owner = Owner(req);
+  // Regulators, who may not read residents' records, may export them de-identified: what
+  // their search scopes cover, with every resident's data, pseudonymised.
+  spec->deidentify = req.principal && req.principal->role == auth::Role::kRegulator;
+  if (spec->deidentify) spec->pseudonym_key = auth::RandomBytes(32);
+  const auth::Permission perm = spec->deidentify ? auth::kSearch : auth::kRead;
   for (const std::string& t : spec->types) {
     if (!s_.defs.IsResourceType(t))
       return Invalid("Unknown resource type '" + t + "' in _type", "_type");
     if (level != Level::kSystem && !compartment.count(t))
       return Invalid(t + " is not in the Patient compartment, so not in a Patient or Group export",
                      "_type");
-    KY_RETURN_IF_ERROR(access.Allow(t, auth::kRead));
+    KY_RETURN_IF_ERROR(access.Allow(t, perm));
   }
   bool implicit_types = spec->types.empty();
   if (implicit_types) {
@@ -198,7 +208,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
     // The audit trail grows with every request, this one too, and is never loaded through
     // the API: it is exported when asked for by name (_type=AuditEvent).
     std::erase_if(spec->types, [&](const std::string& t) {
-      return t == "AuditEvent" || !access.Allow(t, auth::kRead).ok();
+      return t == "AuditEvent" || !access.Allow(t, perm).ok();
     });
   }
   if (level == Level::kGroup) KY_RETURN_IF_ERROR(access.Allow("Group", auth::kRead));
@@ -207,7 +217,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
   KY_ASSIGN_OR_RETURN(auto read_txn, s_.store.BeginRead());
   std::vector<std::string> readable;
   for (const std::string& t : spec->types) {
-    auto clauses = access.Restriction(*read_txn, {t}, auth::kRead);
+    auto clauses = access.Restriction(*read_txn, {t}, perm, /*aggregate=*/spec->deidentify);
     // A type the role may not see at all (a regulator's records) is left out when the
     // requester did not name it, refused when it did.
     if (!clauses.ok() && implicit_types && clauses.status().code() == StatusCode::kForbidden)
@@ -237,7 +247,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
     auto plan = s_.planner.Plan({type}, sr, /*strict=*/true, now);
     if (!plan.ok())
       return Invalid("_typeFilter '" + f + "': " + plan.status().message(), "_typeFilter");
-    KY_RETURN_IF_ERROR(access.Restrict(*read_txn, &plan->query, auth::kRead));
+    KY_RETURN_IF_ERROR(access.Restrict(*read_txn, &plan->query, perm, spec->deidentify));
     spec->filters[type].push_back(std::move(plan->query));
   }
 
@@ -378,7 +388,15 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
         }
       }
       for (const store::StoredResource& r : rows) {
-        std::fwrite(r.body.data(), 1, r.body.size(), out);
+        if (spec->deidentify) {
+          auto resource = json::Parse(r.body);
+          if (!resource.ok()) continue;  // stored bytes are valid JSON; never write them raw here
+          Deidentify(&*resource, spec->pseudonym_key);
+          std::string line = json::Write(*resource);
+          std::fwrite(line.data(), 1, line.size(), out);
+        } else {
+          std::fwrite(r.body.data(), 1, r.body.size(), out);
+        }
         std::fputc('\n', out);
       }
       count += static_cast<int64_t>(rows.size());

@@ -18,6 +18,9 @@ std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);
 std::string Hex(std::string_view bytes);
 
+// HMAC-SHA-256 of data under key, as 64 lower-case hex digits.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
 // Base64url (RFC 4648 section 5) without padding, as JWTs and PKCE use it.
 std::string Base64UrlEncode(std::string_view bytes);
 // Refuses padding, whitespace and characters outside the alphabet.
