@@ -105,6 +105,40 @@ std::string Services::CapabilityStatement() {
   json::Value compartments = json::Value::Array();
   compartments.Push(json::Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
   rest.Set("compartment", std::move(compartments));
+  if (!config.oauth_issuer.empty()) {
+    // SMART App Launch: the service, and where its endpoints are (also in
+    // .well-known/smart-configuration).
+    json::Value security = json::Value::Object();
+    json::Value service = json::Value::Object();
+    json::Value coding = json::Value::Object();
+    coding.Set("system", json::Value::String(
+                             "http://terminology.hl7.org/CodeSystem/restful-security-service"));
+    coding.Set("code", json::Value::String("SMART-on-FHIR"));
+    json::Value codings = json::Value::Array();
+    codings.Push(std::move(coding));
+    service.Set("coding", std::move(codings));
+    json::Value services = json::Value::Array();
+    services.Push(std::move(service));
+    json::Value uris = json::Value::Object();
+    uris.Set("url", json::Value::String(
+                        "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"));
+    json::Value endpoints = json::Value::Array();
+    for (const char* name : {"token", "authorize"}) {
+      json::Value e = json::Value::Object();
+      e.Set("url", json::Value::String(name));
+      e.Set("valueUri", json::Value::String(config.oauth_issuer + "/auth/" + name));
+      endpoints.Push(std::move(e));
+    }
+    uris.Set("extension", std::move(endpoints));
+    json::Value extensions = json::Value::Array();
+    extensions.Push(std::move(uris));
+    security.Set("extension", std::move(extensions));
+    security.Set("service", std::move(services));
+    security.Set("description",
+                 json::Value::String("OAuth 2.0 bearer tokens (SMART App Launch v2, SMART Backend "
+                                     "Services); see .well-known/smart-configuration"));
+    rest.Set("security", std::move(security));
+  }
   json::Value rests = json::Value::Array();
   rests.Push(std::move(rest));
   cs.Set("rest", std::move(rests));

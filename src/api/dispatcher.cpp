@@ -611,6 +611,11 @@ void FhirApi::Shutdown() {
   if (services_->audit) services_->audit->Stop();
 }
 
+void FhirApi::SetAuthorizationServer(const std::string& issuer) {
+  services_->config.oauth_issuer = issuer;
+  services_->ForgetCapabilityStatement();
+}
+
 Status FhirApi::Audit(audit::AuditRecord record) {
   if (!services_->audit) return Status::Ok();
   return services_->audit->Record(std::move(record));

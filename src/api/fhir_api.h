@@ -27,6 +27,9 @@ struct ApiConfig {
   // Every request is recorded in the audit trail (audit/audit_trail.h); off only where no
   // person is served (fuzzing).
   bool audit = true;
+  // The authorization server's origin when requests need tokens ("" when open): the
+  // CapabilityStatement names its endpoints (SMART's oauth-uris).
+  std::string oauth_issuer;
 };
 
 class Services;
@@ -41,6 +44,8 @@ class FhirApi {
   // Appends a record to the audit trail (authentication events, refused tokens); returns once
   // it is durable.
   Status Audit(audit::AuditRecord record);
+  // Tells the CapabilityStatement that requests need tokens from issuer (before serving).
+  void SetAuthorizationServer(const std::string& issuer);
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();

@@ -49,6 +49,10 @@ class Services {
 
   // The CapabilityStatement, rebuilt when search parameters change.
   std::string CapabilityStatement();
+  void ForgetCapabilityStatement() {
+    std::lock_guard lock(capability_mu_);
+    capability_generation_ = UINT64_MAX;
+  }
 
  private:
   std::mutex capability_mu_;

@@ -103,6 +103,7 @@ int ServeCommand(const Args& args) {
       return 1;
     }
     auth->SetEventSink([&api](const auth::AuthEvent& e) { (void)api.Audit(AuthAuditRecord(e)); });
+    api.SetAuthorizationServer(ac.issuer);
     Log(LogLevel::kInfo, "authentication is on: tokens from " + ac.issuer + "/auth/token");
   } else {
     for (int i = 0; i < 3; ++i)

@@ -571,7 +571,10 @@ TEST_F(Access, ARegulatorsExportIsDeidentified) {
 
 TEST_F(Access, TokensAreCheckedOnEveryRequest) {
   EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/Patient/p1", {}, "").status, 401);
-  EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/metadata", {}, "").status, 200);
+  HttpResult metadata = HttpCall("127.0.0.1", Port(), "GET", "/fhir/metadata", {}, "");
+  EXPECT_EQ(metadata.status, 200);
+  EXPECT_NE(metadata.body.find("SMART-on-FHIR"), std::string::npos);
+  EXPECT_NE(metadata.body.find("/auth/token\""), std::string::npos);
   std::string t = Login("resident1");
   // A token whose claims were changed no longer verifies.
   size_t dot = t.find('.');
