@@ -1,9 +1,10 @@
 // kangyun generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]
-//                  [--duplicates SHARE] [--as-of YYYY-MM-DD]
+//                  [--duplicates SHARE] [--as-of YYYY-MM-DD] [--types T1,T2]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "synth/generator.h"
 
@@ -28,6 +29,8 @@ int GenerateCommand(const Args& args) {
       bundle_size = std::atoi(args[++i].c_str());
     else if (a == "--duplicates" && has_value)
       options.duplicate_share = std::atof(args[++i].c_str());
+    else if (a == "--types" && has_value)
+      options.only_types = Split(args[++i], ',');
     else if (a == "--as-of" && has_value)
       options.as_of = args[++i];
     else {

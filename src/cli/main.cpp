@@ -50,10 +50,13 @@ void Usage() {
       "        systems (JWT assertions, RS384/ES384) and apps (authorization code + PKCE)\n"
       "  audit verify --db DB\n"
       "        check the audit trail's hash chain; exit 1 when it was tampered with\n"
+      "  mpi-eval CITY_DIR [--model-out FILE]\n"
+      "        link a generated city's Patients, estimate the matching model, and report\n"
+      "        precision, recall and F1 against the city's ground truth\n"
       "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
       "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
       "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
-      "        [--duplicates SHARE] [--as-of YYYY-MM-DD]\n"
+      "        [--duplicates SHARE] [--as-of YYYY-MM-DD] [--types T1,T2]\n"
       "        write a synthetic city as FHIR NDJSON (and transaction Bundles)\n"
       "  load --db sqlite:PATH|postgresql://URL DIR [--threads N] [--batch N] [--stats FILE]\n"
       "        load DIR/*.ndjson through the bulk path (validated and indexed as the API)\n"
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
   if (command == "user") return kangyun::cli::UserCommand(args);
   if (command == "client") return kangyun::cli::ClientCommand(args);
   if (command == "audit") return kangyun::cli::AuditCommand(args);
+  if (command == "mpi-eval") return kangyun::cli::MpiEvalCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

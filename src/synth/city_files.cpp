@@ -1,13 +1,14 @@
 #include "synth/city_files.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 namespace kangyun::synth {
 
-CityFiles::CityFiles(std::string dir, int bundle_size)
-    : dir_(std::move(dir)), bundle_size_(bundle_size) {}
+CityFiles::CityFiles(std::string dir, int bundle_size, std::vector<std::string> only_types)
+    : dir_(std::move(dir)), bundle_size_(bundle_size), only_types_(std::move(only_types)) {}
 
 CityFiles::~CityFiles() { (void)Close(); }
 
@@ -40,6 +41,9 @@ void CityFiles::Put(FILE* f, std::string_view text) {
 }
 
 void CityFiles::Write(std::string_view type, std::string_view id, std::string_view json) {
+  if (!only_types_.empty() &&
+      std::find(only_types_.begin(), only_types_.end(), type) == only_types_.end())
+    return;
   FILE* f = FileFor(type);
   Put(f, json);
   Put(f, "\n");
@@ -52,10 +56,10 @@ void CityFiles::Write(std::string_view type, std::string_view id, std::string_vi
   if (++bundle_entries_ == bundle_size_) FlushBundle();
 }
 
-void CityFiles::WriteGroundTruth(std::string_view patient_id, int64_t person,
+void CityFiles::WriteGroundTruth(std::string_view patient_id, std::string_view person,
                                  std::string_view errors) {
   std::string line(patient_id);
-  line.append(",").append(std::to_string(person)).append(",").append(errors).append("\n");
+  line.append(",").append(person).append(",").append(errors).append("\n");
   Put(ground_truth_, line);
 }
 

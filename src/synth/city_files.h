@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -16,7 +17,8 @@ namespace kangyun::synth {
 class CityFiles {
  public:
   // bundle_size 0 writes no Bundles.
-  CityFiles(std::string dir, int bundle_size);
+  // only_types: the resource types to write (empty: all).
+  CityFiles(std::string dir, int bundle_size, std::vector<std::string> only_types = {});
   ~CityFiles();
   CityFiles(const CityFiles&) = delete;
   CityFiles& operator=(const CityFiles&) = delete;
@@ -24,8 +26,10 @@ class CityFiles {
   Status Open();
   // One resource: its JSON text on one line of Type.ndjson (and an entry of a Bundle).
   void Write(std::string_view type, std::string_view id, std::string_view json);
-  // One line of ground-truth.csv: patient_id,person,errors.
-  void WriteGroundTruth(std::string_view patient_id, int64_t person, std::string_view errors);
+  // One line of ground-truth.csv: patient_id,person,errors. `person` labels a person: the
+  // resident's number, or the twin's own id.
+  void WriteGroundTruth(std::string_view patient_id, std::string_view person,
+                        std::string_view errors);
   // Flushes and closes everything; the first write error, if any.
   Status Close();
 
@@ -41,6 +45,7 @@ class CityFiles {
   std::map<std::string, FILE*, std::less<>> files_;
   std::map<std::string, int64_t, std::less<>> counts_;
   FILE* ground_truth_ = nullptr;
+  std::vector<std::string> only_types_;
   std::string bundle_;
   int bundle_entries_ = 0;
   int64_t bundles_written_ = 0;

@@ -19,7 +19,7 @@ Result<CitySummary> GenerateCity(const CityOptions& options) {
   int64_t as_of = ParseDate(options.as_of);
   if (options.as_of.size() != 10 || FormatDate(as_of) != options.as_of)
     return Invalid("--as-of must be a date YYYY-MM-DD, not '" + options.as_of + "'");
-  CityFiles files(options.out_dir, options.bundle_size);
+  CityFiles files(options.out_dir, options.bundle_size, options.only_types);
   KY_RETURN_IF_ERROR(files.Open());
   City city(options.residents, options.seed, as_of);
   city.Write(files);

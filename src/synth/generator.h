@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -15,6 +16,9 @@ struct CityOptions {
   std::string out_dir;
   int bundle_size = 0;  // entries per transaction Bundle; 0 writes none
   double duplicate_share = 0.05;
+  // Resource types to write ("" or empty: all). Only Patients, for instance, is what the person
+  // registry's evaluation reads (`kangyun mpi-eval`); references then point outside the files.
+  std::vector<std::string> only_types;
   // The city's date: care happens in the year before it. Fixed, so that output depends on
   // nothing but the options.
   std::string as_of = "2026-07-01";

@@ -621,6 +621,26 @@ double ResidentWriter::ConditionRate(size_t condition, int age) const {
   return std::min(0.95, condition_scale_[condition] * std::exp(c.age_slope * (age - 50)));
 }
 
+namespace {
+
+std::string NewAddressLine(Rng& rng) {
+  return Format("%s%d号%d栋%d单元%d号", StreetNames()[rng.Below(StreetNames().size())],
+                static_cast<int>(rng.Between(1, 500)), static_cast<int>(rng.Between(1, 30)),
+                static_cast<int>(rng.Between(1, 6)), static_cast<int>(rng.Between(101, 3204)));
+}
+
+}  // namespace
+
+std::string ResidentWriter::NewCitizenId(int birth_district, int64_t birth_day, bool male) {
+  uint64_t key = static_cast<uint64_t>(birth_district) << 32 | static_cast<uint32_t>(birth_day);
+  uint16_t nth = id_sequences_[key * 2 + (male ? 1 : 0)]++;
+  // Sequence numbers of one region and day are handed out in turn from an arbitrary start.
+  int start = static_cast<int>((key * 0x9E3779B97F4A7C15ULL) >> 55);  // 0..511
+  int sequence = (start + nth) % 500 * 2 + (male ? 1 : 0);
+  return cn::MakeCitizenId(Districts()[birth_district].code, FormatCompactDate(birth_day),
+                           sequence);
+}
+
 int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
   Rng rng(options_.seed, static_cast<uint64_t>(index));
   const int64_t as_of = options_.as_of_day;
@@ -636,22 +656,13 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
   r.birth_day = as_of - static_cast<int64_t>(r.age * 365.2425) - 1 - rng.Below(365);
   r.name = DrawName(rng, r.male);
   r.district = static_cast<int>(rng.Weighted(district_weights_));
-  r.address_line =
-      Format("%s%d号%d栋%d单元%d号", StreetNames()[rng.Below(StreetNames().size())],
-             static_cast<int>(rng.Between(1, 500)), static_cast<int>(rng.Between(1, 30)),
-             static_cast<int>(rng.Between(1, 6)), static_cast<int>(rng.Between(101, 3204)));
+  r.address_line = NewAddressLine(rng);
   r.phone = Format("%s%08lld", MobilePrefixes()[rng.Below(MobilePrefixes().size())],
                    static_cast<long long>(rng.Below(100000000)));
   // Born in the city: most in the district they live in.
   int birth_district =
       rng.Chance(0.8) ? r.district : static_cast<int>(rng.Weighted(district_weights_));
-  uint64_t key = static_cast<uint64_t>(birth_district) << 32 | static_cast<uint32_t>(r.birth_day);
-  uint16_t nth = id_sequences_[key * 2 + (r.male ? 1 : 0)]++;
-  // Sequence numbers of one region and day are handed out in turn from an arbitrary start.
-  int start = static_cast<int>((key * 0x9E3779B97F4A7C15ULL) >> 55);  // 0..511
-  int sequence = (start + nth) % 500 * 2 + (r.male ? 1 : 0);
-  r.citizen_id =
-      cn::MakeCitizenId(districts[birth_district].code, FormatCompactDate(r.birth_day), sequence);
+  r.citizen_id = NewCitizenId(birth_district, r.birth_day, r.male);
   r.health_card =
       Format("EHC%015lld", static_cast<long long>((index + 1) * 7919 % 1000000000000000LL));
 
@@ -803,8 +814,9 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
       WriteConcept(w, "type", "http://terminology.hl7.org/CodeSystem/v2-0203", "MR",
                    "Medical record number");
       w.Field("system", std::string(cn::kMrnSystemPrefix) + city_.institutions()[inst].id);
-      w.Field("value",
-              Format("%08lld", static_cast<long long>((who.index * 7 + inst * 13) % 100000000)));
+      // A second registration gets a number of its own at the hospital.
+      int64_t mrn = (who.index * 7 + inst * 13) % 50000000 + (&who == &r ? 0 : 50000000);
+      w.Field("value", Format("%08lld", static_cast<long long>(mrn)));
       WriteReference(w, "assigner", record.InstitutionRef(inst));
       w.EndObject();
     }
@@ -854,7 +866,7 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
     files.Write("Patient", who.id, out);
   };
   write_patient(r, r.seen, false, true, true);
-  files.WriteGroundTruth(r.id, index, "");
+  files.WriteGroundTruth(r.id, std::to_string(index), "");
 
   for (size_t c = 0; c < conditions.size(); ++c) {
     if (!r.has[c]) continue;
@@ -945,29 +957,47 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
     bool pinyin_only = false, with_id = true;
     int count = static_cast<int>(rng.Weighted(std::vector<double>{20, 50, 30}));
     for (int e = 0; e < count; ++e) {
-      static constexpr const char* kKinds[] = {"homophone",         "typo",       "pinyin",
-                                               "swapped-day-month", "missing-id", "changed-phone"};
-      static constexpr double kWeights[] = {25, 10, 10, 15, 25, 25};
+      static constexpr const char* kKinds[] = {
+          "homophone",  "typo",          "pinyin", "swapped-day-month",
+          "missing-id", "changed-phone", "moved",  "birth-digit"};
+      static constexpr double kWeights[] = {25, 10, 10, 15, 25, 25, 15, 5};
       std::string kind = kKinds[rng.Weighted(kWeights)];
       if (std::find(errors.begin(), errors.end(), kind) != errors.end()) continue;
       if (kind == "homophone" && !HomophoneVariant(r.name, rng, &dup.name)) kind = "typo";
       if (kind == "typo") dup.name = TypoVariant(r.name, rng);
       if (kind == "pinyin") pinyin_only = true;
+      CivilDate d = CivilFromDays(r.birth_day);
       if (kind == "swapped-day-month") {
-        CivilDate d = CivilFromDays(r.birth_day);
         if (d.day > 12 || d.day == d.month) continue;
         dup.birth_day = DaysFromCivil(d.year, d.day, d.month);
+      }
+      if (kind == "birth-digit") {
+        // The day's last digit mistyped, staying a real date.
+        int day = d.day / 10 * 10 + static_cast<int>(rng.Below(10));
+        if (day == d.day || day < 1 || day > 28) continue;
+        dup.birth_day = DaysFromCivil(d.year, d.month, day);
       }
       if (kind == "missing-id") with_id = false;
       if (kind == "changed-phone")
         dup.phone = Format("%s%08lld", MobilePrefixes()[rng.Below(MobilePrefixes().size())],
                            static_cast<long long>(rng.Below(100000000)));
+      if (kind == "moved") {
+        if (rng.Chance(0.5)) dup.district = static_cast<int>(rng.Weighted(district_weights_));
+        dup.address_line = NewAddressLine(rng);
+      }
       errors.push_back(kind);
+    }
+    // A registry checks a birth date against the ID number, so a wrong birth date is only ever
+    // registered without the number.
+    bool wrong_birth = dup.birth_day != r.birth_day;
+    if (wrong_birth && with_id) {
+      with_id = false;
+      errors.push_back("missing-id");
     }
     std::string joined;
     for (const std::string& e : errors) joined += (joined.empty() ? "" : ";") + e;
     write_patient(dup, {hospital}, pinyin_only, false, with_id);
-    files.WriteGroundTruth(dup.id, index, joined);
+    files.WriteGroundTruth(dup.id, std::to_string(index), joined);
     Record dup_record(city_, dup, rng, files, as_of, "d");
     Visit v{VisitKind::kOutpatient};
     v.institution = hospital;
@@ -976,6 +1006,26 @@ int64_t ResidentWriter::Write(int64_t index, CityFiles& files) {
     v.minute = 8 * 60 + static_cast<int>(rng.Below(9 * 60));
     dup_record.Encounter(v, "");
     written += 2;
+  }
+
+  // A twin: another person with the same surname, birth date and home, often the same phone (a
+  // parent's), and a given name that may differ from the sibling's by one character: the pair a
+  // registry must never merge. About 1.2% of births in China are twin births.
+  if (rng.Chance(0.012)) {
+    Resident twin = r;
+    twin.id = r.id + "-t";
+    twin.male = rng.Chance(0.35) ? !r.male : r.male;
+    twin.name = TypoVariant(r.name, rng);
+    twin.citizen_id = NewCitizenId(birth_district, r.birth_day, twin.male);
+    twin.health_card =
+        Format("EHC%015lld",
+               static_cast<long long>((index + 1) * 7919 % 500000000000000LL + 500000000000000LL));
+    if (r.age >= 18 && !rng.Chance(0.3))
+      twin.phone = Format("%s%08lld", MobilePrefixes()[rng.Below(MobilePrefixes().size())],
+                          static_cast<long long>(rng.Below(100000000)));
+    write_patient(twin, {}, false, true, true);
+    files.WriteGroundTruth(twin.id, twin.id, "");
+    written += 1;
   }
   return written;
 }

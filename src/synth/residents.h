@@ -39,6 +39,9 @@ class ResidentWriter {
   struct Resident;
   class Record;
 
+  // The next citizen ID number of someone born in Districts()[birth_district] on birth_day.
+  std::string NewCitizenId(int birth_district, int64_t birth_day, bool male);
+
   const City& city_;
   ResidentOptions options_;
   std::vector<double> condition_scale_;   // per chronic condition, calibrated to its rate

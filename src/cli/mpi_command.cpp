@@ -1,0 +1,141 @@
+// kangyun mpi-eval DIR [--model-out FILE]: links a generated city's Patients in memory, estimates
+// the matching model from them and scores the links against the city's ground truth.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unordered_map>
+
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "json/json.h"
+#include "mpi/evaluation.h"
+
+namespace kangyun::cli {
+namespace {
+
+struct Truth {
+  std::string person, errors;
+};
+
+bool ReadTruth(const std::string& path, std::unordered_map<std::string, Truth>* truth) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> cols = Split(line, ',');
+    if (cols.size() < 2) continue;
+    (*truth)[cols[0]] = {cols[1], cols.size() > 2 ? cols[2] : ""};
+  }
+  return true;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+void PrintReport(const mpi::EvaluationReport& r, double load_s, double link_s) {
+  std::printf("records %lld, people %lld, pairs of one person %lld\n",
+              static_cast<long long>(r.records), static_cast<long long>(r.people),
+              static_cast<long long>(r.true_pairs));
+  std::printf("blocking: %lld candidate pairs, %lld of the %lld true pairs among them (%.4f)\n",
+              static_cast<long long>(r.candidate_pairs),
+              static_cast<long long>(r.true_pairs_blocked), static_cast<long long>(r.true_pairs),
+              r.true_pairs ? double(r.true_pairs_blocked) / double(r.true_pairs) : 1.0);
+  std::printf("model: EM converged in %d iterations; prior share of matches %.6f\n",
+              r.em_iterations, r.model.prior);
+  std::printf("  %-11s %-22s %10s %10s %8s\n", "field", "level", "m", "u", "weight");
+  for (int f = 0; f < mpi::kFieldCount; ++f)
+    for (int l = 1; l < mpi::kLevelCount[f]; ++l)
+      std::printf("  %-11s %-22s %10.6f %10.6f %8.2f\n", mpi::FieldName(f), mpi::LevelName(f, l),
+                  r.model.m[f][l], r.model.u[f][l], r.model.Weight(f, l));
+  std::printf("grades (thresholds: certain %.4f, probable %.4f, possible %.4f):\n", r.model.certain,
+              r.model.probable, r.model.possible);
+  for (const auto& [grade, counts] : r.grades)
+    std::printf("  %-14s %9lld pairs, %9lld one person, %9lld two people\n", mpi::GradeCode(grade),
+                static_cast<long long>(counts.pairs), static_cast<long long>(counts.same_person),
+                static_cast<long long>(counts.pairs - counts.same_person));
+  std::printf("certain:            precision %.5f  recall %.5f  F1 %.5f  false merges %lld\n",
+              r.Precision(false), r.Recall(false), r.F1(false),
+              static_cast<long long>(r.FalseMerges()));
+  std::printf("certain + probable: precision %.5f  recall %.5f  F1 %.5f\n", r.Precision(true),
+              r.Recall(true), r.F1(true));
+  std::printf("recall (certain + probable) by the second record's errors:\n");
+  for (const auto& [errors, counts] : r.recall_by_errors)
+    std::printf("  %-40s %6lld of %6lld  %.4f\n", errors.empty() ? "(none)" : errors.c_str(),
+                static_cast<long long>(counts.first), static_cast<long long>(counts.second),
+                counts.second ? double(counts.first) / double(counts.second) : 1.0);
+  std::printf("time: reading %.1f s, blocking, comparing, estimating and grading %.1f s\n", load_s,
+              link_s);
+}
+
+}  // namespace
+
+int MpiEvalCommand(const Args& args) {
+  std::string dir, model_out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--model-out")
+      model_out = OptionValue("mpi-eval", args, &i);
+    else if (!args[i].empty() && args[i][0] != '-' && dir.empty())
+      dir = args[i];
+    else {
+      std::fprintf(stderr, "kangyun mpi-eval: unknown option '%s'\n", args[i].c_str());
+      return 2;
+    }
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "usage: kangyun mpi-eval CITY_DIR [--model-out FILE]\n");
+    return 2;
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::unordered_map<std::string, Truth> truth;
+  if (!ReadTruth(dir + "/ground-truth.csv", &truth)) {
+    std::fprintf(stderr, "kangyun mpi-eval: cannot read %s/ground-truth.csv\n", dir.c_str());
+    return 1;
+  }
+  std::ifstream in(dir + "/Patient.ndjson");
+  if (!in) {
+    std::fprintf(stderr, "kangyun mpi-eval: cannot read %s/Patient.ndjson\n", dir.c_str());
+    return 1;
+  }
+  std::vector<mpi::Person> people;
+  std::vector<std::string> person_of, errors_of;
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto patient = json::Parse(line);
+    if (!patient.ok()) {
+      std::fprintf(stderr, "kangyun mpi-eval: Patient.ndjson line %lld: %s\n",
+                   static_cast<long long>(line_no), patient.status().message().c_str());
+      return 1;
+    }
+    mpi::Person p = mpi::PersonFromPatient(*patient);
+    auto t = truth.find(p.id);
+    if (t == truth.end()) {
+      std::fprintf(stderr, "kangyun mpi-eval: Patient/%s is not in the ground truth\n",
+                   p.id.c_str());
+      return 1;
+    }
+    person_of.push_back(t->second.person);
+    errors_of.push_back(t->second.errors);
+    people.push_back(std::move(p));
+  }
+  double load_s = Seconds(start);
+  start = std::chrono::steady_clock::now();
+  mpi::EvaluationReport report = mpi::Evaluate(people, person_of, errors_of, mpi::MatchModel());
+  PrintReport(report, load_s, Seconds(start));
+  if (!model_out.empty()) {
+    std::ofstream out(model_out);
+    out << json::Write(report.model.ToJson()) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "kangyun mpi-eval: cannot write %s\n", model_out.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace kangyun::cli

@@ -1,0 +1,21 @@
+// Blocking: the few keys under which a Person is filed, so that a query compares a record only
+// with those sharing a key rather than with every resident. Each key is built so that one of
+// the usual registration errors leaves at least one key intact:
+//   c<citizen ID>             the number, when valid
+//   b<YYYYMMDD>               birth date, and the date with day and month swapped
+//   p<phone>                  each phone
+//   n<pinyin><birth year>     name by sound, for slips in the birth date's month or day
+//   h<characters><district>   name as written, for a wrong birth year and a changed phone
+// The keys are indexed as the Patient search parameter `match-key` (docs/registries.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mpi/person.h"
+
+namespace kangyun::mpi {
+
+std::vector<std::string> BlockingKeys(const Person& p);
+
+}  // namespace kangyun::mpi
