@@ -36,6 +36,7 @@ struct Route {
     kExport,        // $export at any level (type: "", Patient or Group)
     kExportStatus,  // $export-poll-status: GET polls, DELETE cancels
     kExportFile,    // $export-file/{job}/{file}
+    kMatch,         // Patient/$match
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
@@ -142,6 +143,12 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     r.kind = K::kExport;
     return r;
   }
+  if (seg.size() == 2 && seg[1] == "$match") {
+    if (r.type != "Patient") return Status(StatusCode::kNotFound, "$match is defined on Patient");
+    if (m != "POST") return MethodNotAllowed(req);
+    r.kind = K::kMatch;
+    return r;
+  }
   if (seg[1][0] == '$') return Status(StatusCode::kNotFound, "Unknown operation " + seg[1]);
   r.id = seg[1];
   if (seg.size() == 2) {
@@ -241,6 +248,7 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
       if (!access.SeesAllOf({})) return Status(StatusCode::kForbidden, "For administrators");
       return Status::Ok();
     case K::kTypeSearch:
+    case K::kMatch:
       return access.Allow(route.type, auth::kSearch);
     case K::kCompartmentSearch: {
       KY_RETURN_IF_ERROR(access.Allow(route.compartment_type, auth::kSearch));
@@ -337,6 +345,8 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       return VRead(s, rtxn, req, route.type, route.id, route.version);
     case K::kEverything:
       return Everything(s, rtxn, req, route.id);
+    case K::kMatch:
+      return Match(s, rtxn, req);
     case K::kCreate: {
       KY_ASSIGN_OR_RETURN(json::Value resource, body_resource());
       return Create(s, *wtxn, req, route.type, std::move(resource));
@@ -453,6 +463,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
     case K::kBundle:
       return {"transaction", 'E'};
     case K::kEverything:
+    case K::kMatch:
     case K::kExport:
     case K::kExportStatus:
     case K::kExportFile:
@@ -588,6 +599,7 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       R"("description":"deny | permit: the consent's top-level provision"})");
   auto param = params.Parse(provision_type.value());
   if (param.ok()) params.Add(*param);
+  RegisterPersonSearchParameters(params);
 }
 
 Services::~Services() = default;

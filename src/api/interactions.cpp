@@ -16,6 +16,7 @@ Result<json::Value> ParseResource(const Services& s, const std::string& body) {
   KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(body));
   if (!v.is_object()) return Invalid("The body must be a JSON object (a FHIR resource)");
   KY_RETURN_IF_ERROR(s.validator.Validate(v));
+  KY_RETURN_IF_ERROR(CheckRegistryRules(s, v));
   return v;
 }
 
@@ -395,6 +396,7 @@ Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const 
   if (doc.GetString("resourceType") != type || doc.GetString("id") != id)
     return Unprocessable("A patch may not change resourceType or id");
   KY_RETURN_IF_ERROR(s.validator.Validate(doc));
+  KY_RETURN_IF_ERROR(CheckRegistryRules(s, doc));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                       WriteVersion(s, txn, std::move(doc), id, current, "PATCH"));
   return ResourceResponse(stored, 200, req.base_url, PreferredReturn(req), false);

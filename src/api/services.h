@@ -16,6 +16,7 @@
 #include "audit/audit_trail.h"
 #include "fhir/validator.h"
 #include "json/json.h"
+#include "mpi/match_model.h"
 #include "search/index_extractor.h"
 #include "search/search_planner.h"
 
@@ -42,6 +43,8 @@ class Services {
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
   std::unique_ptr<audit::AuditTrail> audit;  // null when config.audit is off
+  // The person registry's matching model (mpi/match_model.h).
+  mpi::MatchModel match_model = mpi::MatchModel::Default();
   // How many stored versions of SearchParameter resources the registry reflects (-1: none
   // read yet), and when a read last looked (micros); see SyncStoredSearchParameters.
   std::atomic<int64_t> search_parameter_versions{-1};
@@ -127,6 +130,17 @@ Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, jso
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method);
+
+// --- the person registry (api/person_registry.cpp)
+
+// Adds the registry's computed search parameters: Patient `match-key` (blocking keys) and
+// `phonetic` as pinyin.
+void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params);
+// Rules every written resource passes beyond its structure: valid citizen ID numbers that agree
+// with the record's birth date and sex (mpi/identity_rules.h).
+Status CheckRegistryRules(const Services& s, const json::Value& resource);
+// POST Patient/$match.
+Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req);
 
 // --- interactions; each runs in the given transaction (a Bundle shares one)
 using Txn = ApiTransaction;

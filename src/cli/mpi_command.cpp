@@ -1,5 +1,6 @@
-// kangyun mpi-eval DIR [--model-out FILE]: links a generated city's Patients in memory, estimates
-// the matching model from them and scores the links against the city's ground truth.
+// kangyun mpi-eval DIR [--model-out FILE] [--examples N]: links a generated city's Patients in
+// memory, estimates the matching model from them and scores the links against the city's ground
+// truth.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -43,8 +44,10 @@ void PrintReport(const mpi::EvaluationReport& r, double load_s, double link_s) {
               static_cast<long long>(r.candidate_pairs),
               static_cast<long long>(r.true_pairs_blocked), static_cast<long long>(r.true_pairs),
               r.true_pairs ? double(r.true_pairs_blocked) / double(r.true_pairs) : 1.0);
-  std::printf("model: EM converged in %d iterations; prior share of matches %.6f\n",
-              r.em_iterations, r.model.prior);
+  std::printf(
+      "model: EM converged in %d iterations; one person in %.6f of candidate pairs, %.5f other "
+      "records of the same person per record\n",
+      r.em_iterations, r.candidate_match_share, r.model.matches_per_record);
   std::printf("  %-11s %-22s %10s %10s %8s\n", "field", "level", "m", "u", "weight");
   for (int f = 0; f < mpi::kFieldCount; ++f)
     for (int l = 1; l < mpi::kLevelCount[f]; ++l)
@@ -70,13 +73,37 @@ void PrintReport(const mpi::EvaluationReport& r, double load_s, double link_s) {
               link_s);
 }
 
+std::string Describe(const mpi::Person& p) {
+  std::string phones;
+  for (const std::string& ph : p.phones) phones += ph + " ";
+  return p.id + " " + p.name_han + " " + p.name_pinyin + " " + p.birth_date + " " +
+         std::string(1, p.sex ? p.sex : '-') + " " + (p.citizen_id.empty() ? "-" : p.citizen_id) +
+         " " + phones + p.district + p.address;
+}
+
+void PrintExamples(const char* what, const std::vector<mpi::CandidatePair>& pairs,
+                   const mpi::MatchModel& model, const std::vector<mpi::Person>& people) {
+  for (const mpi::CandidatePair& pair : pairs) {
+    const mpi::Comparison& c = pair.comparison;
+    double p = model.Probability(c, static_cast<int64_t>(people.size()));
+    std::printf("%s (%s, %.6f):\n  %s\n  %s\n ", what, mpi::GradeCode(mpi::GradeOf(model, c, p)), p,
+                Describe(people[pair.a]).c_str(), Describe(people[pair.b]).c_str());
+    for (int f = 0; f < mpi::kFieldCount; ++f)
+      std::printf(" %s=%s", mpi::FieldName(f), mpi::LevelName(f, c.levels[f]));
+    std::printf("\n");
+  }
+}
+
 }  // namespace
 
 int MpiEvalCommand(const Args& args) {
   std::string dir, model_out;
+  size_t examples = 0;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--model-out")
       model_out = OptionValue("mpi-eval", args, &i);
+    else if (args[i] == "--examples")
+      examples = std::strtoul(OptionValue("mpi-eval", args, &i).c_str(), nullptr, 10);
     else if (!args[i].empty() && args[i][0] != '-' && dir.empty())
       dir = args[i];
     else {
@@ -85,7 +112,7 @@ int MpiEvalCommand(const Args& args) {
     }
   }
   if (dir.empty()) {
-    std::fprintf(stderr, "usage: kangyun mpi-eval CITY_DIR [--model-out FILE]\n");
+    std::fprintf(stderr, "usage: kangyun mpi-eval CITY_DIR [--model-out FILE] [--examples N]\n");
     return 2;
   }
   auto start = std::chrono::steady_clock::now();
@@ -125,8 +152,11 @@ int MpiEvalCommand(const Args& args) {
   }
   double load_s = Seconds(start);
   start = std::chrono::steady_clock::now();
-  mpi::EvaluationReport report = mpi::Evaluate(people, person_of, errors_of, mpi::MatchModel());
+  mpi::EvaluationReport report =
+      mpi::Evaluate(people, person_of, errors_of, mpi::MatchModel(), 1000, examples);
   PrintReport(report, load_s, Seconds(start));
+  PrintExamples("two people linked", report.wrong_links, report.model, people);
+  PrintExamples("one person missed", report.missed_links, report.model, people);
   if (!model_out.empty()) {
     std::ofstream out(model_out);
     out << json::Write(report.model.ToJson()) << "\n";

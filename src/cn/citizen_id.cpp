@@ -29,6 +29,17 @@ int Digits(std::string_view s) {
   return v;
 }
 
+// Province-level codes of GB/T 2260 (the first two digits of a region code), with 81-83 for
+// Hong Kong, Macao and Taiwan residents' residence permits (港澳台居民居住证).
+bool IsProvince(int code) {
+  static constexpr int kProvinces[] = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34,
+                                       35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+                                       53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83};
+  for (int p : kProvinces)
+    if (p == code) return true;
+  return false;
+}
+
 }  // namespace
 
 char CitizenIdCheckChar(std::string_view first17) {
@@ -66,6 +77,10 @@ Result<CitizenIdInfo> ParseCitizenId(std::string_view number, std::string_view t
     return Invalid("a citizen ID number has 18 characters (or 15 digits in the legacy form), not " +
                    std::to_string(number.size()));
   }
+  if (!IsProvince(Digits(number.substr(0, 2))))
+    return Invalid("citizen ID number " + std::string(number) + " starts with " +
+                   std::string(number.substr(0, 2)) +
+                   ", which is no province-level region of GB/T 2260");
   int year = birth.size() == 8 ? Digits(birth.substr(0, 4)) : 1900 + Digits(birth.substr(0, 2));
   int month = Digits(birth.substr(birth.size() - 4, 2));
   int day = Digits(birth.substr(birth.size() - 2, 2));

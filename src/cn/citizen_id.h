@@ -24,8 +24,9 @@ struct CitizenIdInfo {
   bool male = false;
 };
 
-// Checks an 18- or 15-digit number: shape, a real calendar date not after `today`
-// (YYYY-MM-DD), and for 18 digits the check character. The error says what is wrong.
+// Checks an 18- or 15-digit number: shape, a province-level region code, a real calendar date
+// not after `today` (YYYY-MM-DD; "" for no limit), and for 18 digits the check character. The
+// error says what is wrong.
 Result<CitizenIdInfo> ParseCitizenId(std::string_view number, std::string_view today);
 
 }  // namespace kangyun::cn

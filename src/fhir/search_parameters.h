@@ -3,6 +3,7 @@
 // immutable snapshot; Add() publishes a new one.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,11 @@ struct SearchParamDef {
   };
   std::vector<Component> components;
   std::shared_ptr<const fhirpath::Expression> compiled;  // null for special parameters
+  // Set for parameters whose values the platform computes in code rather than by `expression`
+  // (a name's pinyin, the registry's blocking keys): a resource's values (strings, or token
+  // codes without a system), and the form a searched value is compared in (null: as sent).
+  std::function<std::vector<std::string>(const json::Value& resource)> computed_values;
+  std::function<std::string(std::string_view value)> query_form;
   // Per base type, the part of `compiled` that applies to it (fhirpath::SpecializeForType).
   // Looked up by string_view (once per parameter of every written resource), without a copy.
   struct NameHash {

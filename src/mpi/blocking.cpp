@@ -15,6 +15,7 @@ std::vector<std::string> BlockingKeys(const Person& p) {
     if (!p.name_pinyin.empty()) keys.push_back("n" + p.name_pinyin + year);
   }
   for (const std::string& phone : p.phones) keys.push_back("p" + phone);
+  for (const std::string& identifier : p.identifiers) keys.push_back("i" + identifier);
   if (!p.name_han.empty() && !p.district.empty()) keys.push_back("h" + p.name_han + p.district);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());

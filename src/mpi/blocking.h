@@ -4,6 +4,7 @@
 //   c<citizen ID>             the number, when valid
 //   b<YYYYMMDD>               birth date, and the date with day and month swapped
 //   p<phone>                  each phone
+//   i<system|value>           each other identifier (health card, passport, record numbers)
 //   n<pinyin><birth year>     name by sound, for slips in the birth date's month or day
 //   h<characters><district>   name as written, for a wrong birth year and a changed phone
 // The keys are indexed as the Patient search parameter `match-key` (docs/registries.md).

@@ -118,6 +118,9 @@ Comparison Compare(const Person& a, const Person& b) {
   if (a.sex && b.sex) c.levels[kSex] = a.sex == b.sex ? level::kAgree : level::kDisagree;
   c.levels[kPhone] = static_cast<uint8_t>(ComparePhones(a, b));
   c.levels[kAddress] = static_cast<uint8_t>(CompareAddress(a, b));
+  for (const std::string& identifier : a.identifiers)
+    if (std::find(b.identifiers.begin(), b.identifiers.end(), identifier) != b.identifiers.end())
+      c.shared_identifier = true;
   return c;
 }
 

@@ -42,6 +42,10 @@ const char* LevelName(int field, int level);
 
 struct Comparison {
   std::array<uint8_t, kFieldCount> levels{};
+  // The records share another identifier (a health card, a passport, one institution's record
+  // number): each names one person, like the citizen ID number. Not a field of the model (few
+  // pairs share one), but a rule of GradeOf.
+  bool shared_identifier = false;
   // The levels packed into one number (mixed radix), for counting patterns.
   uint32_t Pattern() const;
   static Comparison FromPattern(uint32_t pattern);

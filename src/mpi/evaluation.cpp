@@ -1,6 +1,7 @@
 #include "mpi/evaluation.h"
 
 #include <algorithm>
+#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,6 +26,19 @@ std::vector<CandidatePair> CandidatePairs(const std::vector<Person>& people, siz
     }
   }
   return pairs;
+}
+
+PatternCounts RandomPairPatterns(const std::vector<Person>& people, int64_t samples) {
+  PatternCounts counts(kPatternCount, 0);
+  if (people.size() < 2) return counts;
+  std::mt19937_64 rng(20261124);  // fixed: the same population gives the same model
+  std::uniform_int_distribution<size_t> pick(0, people.size() - 1);
+  for (int64_t i = 0; i < samples; ++i) {
+    size_t a = pick(rng), b = pick(rng);
+    if (a == b) continue;
+    ++counts[Compare(people[a], people[b]).Pattern()];
+  }
+  return counts;
 }
 
 PatternCounts CountPatterns(const std::vector<CandidatePair>& pairs) {
@@ -65,7 +79,7 @@ double EvaluationReport::F1(bool with_probable) const {
 EvaluationReport Evaluate(const std::vector<Person>& people,
                           const std::vector<std::string>& person_of,
                           const std::vector<std::string>& errors_of, const MatchModel& thresholds,
-                          size_t max_block) {
+                          size_t max_block, size_t examples, int64_t random_pairs) {
   EvaluationReport report;
   report.records = static_cast<int64_t>(people.size());
   std::unordered_map<std::string, std::vector<uint32_t>> records_of;
@@ -78,23 +92,25 @@ EvaluationReport Evaluate(const std::vector<Person>& people,
 
   std::vector<CandidatePair> pairs = CandidatePairs(people, max_block);
   report.candidate_pairs = static_cast<int64_t>(pairs.size());
-  Estimation e = EstimateModel(CountPatterns(pairs), StartingModel(CountPatterns(pairs)));
+  Estimation e = EstimateModel(CountPatterns(pairs), RandomPairPatterns(people, random_pairs),
+                               report.records, thresholds);
   report.model = e.model;
-  report.model.certain = thresholds.certain;
-  report.model.probable = thresholds.probable;
-  report.model.possible = thresholds.possible;
   report.em_iterations = e.iterations;
+  report.candidate_match_share = e.candidate_match_share;
 
   std::unordered_set<uint64_t> found_true;
   for (const CandidatePair& p : pairs) {
     bool same = person_of[p.a] == person_of[p.b];
     report.true_pairs_blocked += same;
-    Grade g = GradeOf(report.model, p.comparison, report.model.Probability(p.comparison));
+    Grade g =
+        GradeOf(report.model, p.comparison, report.model.Probability(p.comparison, report.records));
     GradeCounts& counts = report.grades[g];
     ++counts.pairs;
     counts.same_person += same;
-    if (same && (g == Grade::kCertain || g == Grade::kProbable))
-      found_true.insert(uint64_t{p.a} << 32 | p.b);
+    bool linked = g == Grade::kCertain || g == Grade::kProbable;
+    if (same && linked) found_true.insert(uint64_t{p.a} << 32 | p.b);
+    if (!same && linked && report.wrong_links.size() < examples) report.wrong_links.push_back(p);
+    if (same && !linked && report.missed_links.size() < examples) report.missed_links.push_back(p);
   }
   for (const auto& [person, records] : records_of) {
     for (size_t x = 0; x < records.size(); ++x) {

@@ -23,6 +23,9 @@ std::vector<CandidatePair> CandidatePairs(const std::vector<Person>& people, siz
 
 PatternCounts CountPatterns(const std::vector<CandidatePair>& pairs);
 
+// The comparisons of `samples` pairs of records drawn at random (with a fixed seed).
+PatternCounts RandomPairPatterns(const std::vector<Person>& people, int64_t samples);
+
 struct GradeCounts {
   int64_t pairs = 0, same_person = 0;
 };
@@ -38,6 +41,10 @@ struct EvaluationReport {
   std::map<std::string, std::pair<int64_t, int64_t>> recall_by_errors;  // found, all
   MatchModel model;
   int em_iterations = 0;
+  double candidate_match_share = 0;
+  // The first pairs of two people graded certain or probable, and of one person missed, for
+  // looking into (up to `examples` of each).
+  std::vector<CandidatePair> wrong_links, missed_links;
 
   int64_t FalseMerges() const;  // pairs graded certain that are two people
   double Precision(bool with_probable) const;
@@ -49,6 +56,7 @@ struct EvaluationReport {
 EvaluationReport Evaluate(const std::vector<Person>& people,
                           const std::vector<std::string>& person_of,
                           const std::vector<std::string>& errors_of, const MatchModel& thresholds,
-                          size_t max_block = 1000);
+                          size_t max_block = 1000, size_t examples = 0,
+                          int64_t random_pairs = 5'000'000);
 
 }  // namespace kangyun::mpi

@@ -8,13 +8,29 @@
 namespace kangyun::mpi {
 namespace {
 
-constexpr double kFloor = 1e-7;  // no level is impossible: a zero would make a weight infinite
+constexpr double kFloor = 1e-9;  // no level is impossible: a zero would make a weight infinite
 
 void Normalise(std::array<double, kMaxLevels>* row, int levels) {
   double sum = 0;
   for (int l = 1; l < levels; ++l) sum += (*row)[l] = std::max((*row)[l], kFloor);
   for (int l = 1; l < levels; ++l) (*row)[l] /= sum;
   (*row)[0] = 1;  // missing: weighs nothing
+}
+
+// Frequencies of each field's levels in `counts`, missing left out, with half a pseudo-count per
+// level (Jeffreys) so that a level never seen in the sample is rare rather than impossible.
+MatchModel::Table LevelFrequencies(const PatternCounts& counts) {
+  MatchModel::Table t{};
+  for (uint32_t p = 0; p < counts.size(); ++p) {
+    if (!counts[p]) continue;
+    Comparison c = Comparison::FromPattern(p);
+    for (int f = 0; f < kFieldCount; ++f) t[f][c.levels[f]] += static_cast<double>(counts[p]);
+  }
+  for (int f = 0; f < kFieldCount; ++f) {
+    for (int l = 1; l < kLevelCount[f]; ++l) t[f][l] += 0.5;
+    Normalise(&t[f], kLevelCount[f]);
+  }
+  return t;
 }
 
 json::Value Num(double x) {
@@ -50,21 +66,24 @@ double MatchModel::TotalWeight(const Comparison& c) const {
   return w;
 }
 
-double MatchModel::Probability(const Comparison& c) const {
+double MatchModel::Probability(const Comparison& c, int64_t records) const {
+  double prior = std::clamp(
+      matches_per_record / static_cast<double>(std::max<int64_t>(records, 2) - 1), 1e-15, 0.5);
   double log_odds = TotalWeight(c) + std::log2(prior / (1 - prior));
   if (log_odds > 60) return 1;
+  if (log_odds < -60) return 0;
   return 1 / (1 + std::exp2(-log_odds));
 }
 
 Grade GradeOf(const MatchModel& model, const Comparison& c, double probability) {
   const auto& l = c.levels;
   if (l[kCitizenId] == level::kDisagree) return Grade::kCertainlyNot;
-  if (l[kCitizenId] == level::kAgree) {
+  if (l[kCitizenId] == level::kAgree || c.shared_identifier) {
     if (l[kName] >= level::kNameSimilar) return Grade::kCertain;
     return Grade::kProbable;
   }
-  bool same_person_shape = l[kName] >= level::kNameSameSound &&
-                           l[kBirthDate] >= level::kBirthSwapped && l[kSex] == level::kAgree &&
+  bool same_person_shape = l[kName] == level::kNameExact && l[kBirthDate] >= level::kBirthSwapped &&
+                           l[kSex] == level::kAgree &&
                            (l[kPhone] == level::kAgree || l[kAddress] == level::kAddressExact);
   if (probability >= model.certain && same_person_shape) return Grade::kCertain;
   if (probability >= model.probable) return Grade::kProbable;
@@ -72,49 +91,34 @@ Grade GradeOf(const MatchModel& model, const Comparison& c, double probability) 
   return Grade::kCertainlyNot;
 }
 
-MatchModel MatchModel::Default() {
-  PatternCounts none(kPatternCount, 1);
-  return StartingModel(none);
-}
-
-MatchModel StartingModel(const PatternCounts& counts) {
-  MatchModel start;
-  for (int f = 0; f < kFieldCount; ++f) {
-    int levels = kLevelCount[f];
-    std::array<double, kMaxLevels> observed{};
-    for (uint32_t p = 0; p < counts.size(); ++p)
-      observed[Comparison::FromPattern(p).levels[f]] += static_cast<double>(counts[p]);
-    start.u[f] = observed;
-    Normalise(&start.u[f], levels);
-    // The closest agreement is the likeliest among matches; each level below it less so.
-    for (int lvl = 1; lvl < levels; ++lvl) start.m[f][lvl] = std::exp2(2.0 * lvl);
-    Normalise(&start.m[f], levels);
-  }
-  start.prior = 0.05;
-  return start;
-}
-
-Estimation EstimateModel(const PatternCounts& counts, const MatchModel& start, int max_iterations) {
+Estimation EstimateModel(const PatternCounts& candidates, const PatternCounts& random_pairs,
+                         int64_t records, const MatchModel& thresholds, int max_iterations) {
   Estimation e;
-  e.model = start;
-  MatchModel& model = e.model;
-  double previous = -INFINITY;
-  std::vector<Comparison> patterns(counts.size());
-  for (uint32_t p = 0; p < counts.size(); ++p) patterns[p] = Comparison::FromPattern(p);
+  // EM's own u describes candidate pairs (what blocking brought together); it classifies them
+  // and is then dropped for the population's u.
+  MatchModel::Table m{}, u_candidates = LevelFrequencies(candidates);
+  for (int f = 0; f < kFieldCount; ++f) {
+    // Start: the closest agreement is the likeliest among matches, each level below it less so.
+    for (int lvl = 1; lvl < kLevelCount[f]; ++lvl) m[f][lvl] = std::exp2(2.0 * lvl);
+    Normalise(&m[f], kLevelCount[f]);
+  }
+  double share = 0.05, previous = -INFINITY, match_total = 0;
+  std::vector<Comparison> patterns(candidates.size());
+  for (uint32_t p = 0; p < candidates.size(); ++p) patterns[p] = Comparison::FromPattern(p);
   for (e.iterations = 0; e.iterations < max_iterations; ++e.iterations) {
     MatchModel::Table m_sum{}, u_sum{};
-    double match_total = 0, total = 0, log_likelihood = 0;
-    for (uint32_t p = 0; p < counts.size(); ++p) {
-      if (!counts[p]) continue;
-      double n = static_cast<double>(counts[p]);
+    double total = 0, log_likelihood = 0;
+    match_total = 0;
+    for (uint32_t p = 0; p < candidates.size(); ++p) {
+      if (!candidates[p]) continue;
+      double n = static_cast<double>(candidates[p]);
       const Comparison& c = patterns[p];
-      double pm = model.prior, pu = 1 - model.prior;
+      double pm = share, pu = 1 - share;
       for (int f = 0; f < kFieldCount; ++f) {
-        pm *= model.m[f][c.levels[f]];
-        pu *= model.u[f][c.levels[f]];
+        pm *= m[f][c.levels[f]];
+        pu *= u_candidates[f][c.levels[f]];
       }
       double g = pm / (pm + pu);  // P(match | pattern)
-      // Pairs that both carry a citizen ID number are labelled by it (see EstimateModel).
       if (c.levels[kCitizenId] == level::kDisagree) g = 0;
       if (c.levels[kCitizenId] == level::kAgree && c.levels[kName] >= level::kNameSimilar) g = 1;
       log_likelihood += n * std::log(pm + pu);
@@ -126,23 +130,31 @@ Estimation EstimateModel(const PatternCounts& counts, const MatchModel& start, i
       }
     }
     if (total == 0) break;
-    model.prior = std::clamp(match_total / total, 1e-9, 1 - 1e-9);
+    share = std::clamp(match_total / total, 1e-12, 1 - 1e-12);
     for (int f = 0; f < kFieldCount; ++f) {
-      model.m[f] = m_sum[f];
-      model.u[f] = u_sum[f];
-      Normalise(&model.m[f], kLevelCount[f]);
-      Normalise(&model.u[f], kLevelCount[f]);
+      // Jeffreys' half pseudo-count again: an error the data never showed is rare, not impossible.
+      for (int l = 1; l < kLevelCount[f]; ++l) m_sum[f][l] += 0.5, u_sum[f][l] += 0.5;
+      m[f] = m_sum[f];
+      u_candidates[f] = u_sum[f];
+      Normalise(&m[f], kLevelCount[f]);
+      Normalise(&u_candidates[f], kLevelCount[f]);
     }
-    e.log_likelihood = log_likelihood;
     if (std::abs(log_likelihood - previous) <= 1e-9 * std::abs(log_likelihood)) break;
     previous = log_likelihood;
   }
+  e.candidate_match_share = share;
+  MatchModel& model = e.model;
+  model = thresholds;
+  model.m = m;
+  model.u = LevelFrequencies(random_pairs);
+  // Each one-person pair holds two records: per record, 2 * pairs / records other records.
+  model.matches_per_record = records > 0 ? 2 * match_total / static_cast<double>(records) : 0.05;
   return e;
 }
 
 json::Value MatchModel::ToJson() const {
   json::Value out = json::Value::Object();
-  out.Set("prior", Num(prior));
+  out.Set("matchesPerRecord", Num(matches_per_record));
   json::Value thresholds = json::Value::Object();
   thresholds.Set("certain", Num(certain));
   thresholds.Set("probable", Num(probable));
@@ -175,8 +187,9 @@ Result<MatchModel> MatchModel::FromJson(const json::Value& v) {
     *out = std::strtod(n->str().c_str(), nullptr);
     return true;
   };
-  if (!number(v.Find("prior"), &model.prior) || model.prior <= 0 || model.prior >= 1)
-    return Invalid("match model: prior must be a number between 0 and 1");
+  if (!number(v.Find("matchesPerRecord"), &model.matches_per_record) ||
+      model.matches_per_record <= 0)
+    return Invalid("match model: matchesPerRecord must be a positive number");
   if (const json::Value* t = v.Find("thresholds")) {
     number(t->Find("certain"), &model.certain);
     number(t->Find("probable"), &model.probable);
@@ -188,8 +201,7 @@ Result<MatchModel> MatchModel::FromJson(const json::Value& v) {
   for (int f = 0; f < kFieldCount; ++f) {
     const json::Value& field = fields->items()[f];
     if (field.GetString("field") != FieldName(f))
-      return Invalid(std::string("match model: field ") + std::to_string(f) + " must be " +
-                     FieldName(f));
+      return Invalid("match model: field " + std::to_string(f) + " must be " + FieldName(f));
     const json::Value* levels = field.Find("levels");
     if (!levels || static_cast<int>(levels->items().size()) != kLevelCount[f] - 1)
       return Invalid(std::string("match model: wrong number of levels for ") + FieldName(f));

@@ -234,6 +234,15 @@ bool ParseLocalReference(std::string_view ref, std::string* type, std::string* i
 
 void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Value& resource,
                                   store::IndexRows* rows) const {
+  if (p.computed_values) {
+    for (const std::string& value : p.computed_values(resource)) {
+      if (p.type == "string")
+        AddString(p.code, value, rows);
+      else if (p.type == "token")
+        rows->tokens.push_back({p.code, "", value, ""});
+    }
+    return;
+  }
   const fhir::fhirpath::Expression* expr = p.CompiledFor(resource.GetString("resourceType"));
   if (!expr) return;
   fhir::fhirpath::EvalOptions options;

@@ -119,6 +119,7 @@ Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::Sear
     return c;
   }
   std::string value = Unescape(raw);
+  if (def.query_form) value = def.query_form(value);
   if (def.type == "string") {
     if (!mod.empty() && mod != "exact" && mod != "contains")
       return Invalid("Modifier :" + mod + " is not supported on string parameter " + def.code,

@@ -1,0 +1,259 @@
+// The person registry in the API: the registry's search parameters (blocking keys, pinyin),
+// the rules on person identifiers every write passes, and Patient/$match
+// (http://hl7.org/fhir/R4/patient-operation-match.html). The matching itself is mpi/.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "api/outcome.h"
+#include "api/services.h"
+#include "json/json.h"
+#include "mpi/blocking.h"
+#include "mpi/identity_rules.h"
+#include "mpi/person.h"
+#include "mpi/pinyin.h"
+
+namespace kangyun::api {
+namespace {
+
+constexpr const char* kMatchGradeExtension = "http://hl7.org/fhir/StructureDefinition/match-grade";
+// Candidates a $match compares at most: blocking keeps them to tens even at millions of
+// residents; a key shared by thousands (a shared phone of an institution) would otherwise make a
+// query slow.
+constexpr int64_t kMaxCandidates = 1000;
+constexpr int kDefaultMatchCount = 10;
+
+// Today in China Standard Time (UTC+8): a baby born at 01:00 in Chengdu is born "today" there
+// while UTC is still on yesterday.
+std::string TodayInChina(int64_t now_micros) {
+  using namespace std::chrono;
+  auto day = floor<days>(sys_time<microseconds>(microseconds(now_micros)) + hours(8));
+  year_month_day ymd(day);
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return out;
+}
+
+// A token value with the characters search syntax gives meaning to escaped.
+std::string EscapeToken(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == ',' || c == '|' || c == '$' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The pinyin forms a name is found by with `phonetic`: the whole name and the given name alone
+// ("wangming", "ming"), from characters or from a Latin spelling.
+std::vector<std::string> PhoneticValues(const json::Value& resource) {
+  std::vector<std::string> out;
+  const json::Value* names = resource.Find("name");
+  if (!names) return out;
+  auto add = [&](std::string v) {
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  };
+  auto one = [&](const json::Value& name) {
+    std::string family(name.GetString("family")), given;
+    if (const json::Value* g = name.Find("given"))
+      for (const json::Value& part : g->items())
+        if (part.is_string()) given += part.str() + " ";
+    if (family.empty() && given.empty()) {
+      add(mpi::PinyinKey(name.GetString("text"), true));
+      return;
+    }
+    add(mpi::PinyinKey(family + " " + given, true));
+    add(mpi::PinyinKey(given, false));
+  };
+  if (names->is_object()) one(*names);  // Practitioner.name etc. are arrays, but be lenient
+  for (const json::Value& name : names->items())
+    if (name.is_object()) one(name);
+  return out;
+}
+
+Result<fhir::SearchParamPtr> ComputedParameter(fhir::SearchParameterRegistry& params,
+                                               const char* json_text) {
+  KY_ASSIGN_OR_RETURN(json::Value resource, json::Parse(json_text));
+  KY_ASSIGN_OR_RETURN(fhir::SearchParamPtr parsed, params.Parse(resource));
+  return parsed;
+}
+
+}  // namespace
+
+void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params) {
+  // The registry's blocking keys (mpi/blocking.h), for $match to find candidates by index.
+  auto match_key = ComputedParameter(
+      params,
+      R"({"resourceType":"SearchParameter","url":"https://kangyun.cn/fhir/SearchParameter/Patient-match-key",)"
+      R"("name":"match-key","status":"active","code":"match-key","base":["Patient"],"type":"token",)"
+      R"("expression":"Patient.identifier | Patient.name | Patient.birthDate | Patient.telecom | Patient.address",)"
+      R"("description":"The person registry's blocking keys, computed: see docs/registries.md"})");
+  if (match_key.ok()) {
+    auto def = std::make_shared<fhir::SearchParamDef>(**match_key);
+    def->computed_values = [](const json::Value& patient) {
+      return mpi::BlockingKeys(mpi::PersonFromPatient(patient));
+    };
+    params.Add(def);
+  }
+  // Phonetic search as pinyin: 王明, 王铭 and "Wang Ming" all sound "wangming".
+  auto phonetic = ComputedParameter(
+      params,
+      R"({"resourceType":"SearchParameter","url":"https://kangyun.cn/fhir/SearchParameter/individual-phonetic",)"
+      R"("name":"phonetic","status":"active","code":"phonetic",)"
+      R"("base":["Patient","Person","Practitioner","RelatedPerson"],"type":"string",)"
+      R"("expression":"Patient.name | Person.name | Practitioner.name | RelatedPerson.name",)"
+      R"("description":"A name or the start of one, by its toneless pinyin: characters, homophones and Latin spellings alike"})");
+  if (phonetic.ok()) {
+    auto def = std::make_shared<fhir::SearchParamDef>(**phonetic);
+    def->computed_values = PhoneticValues;
+    def->query_form = [](std::string_view value) { return mpi::PinyinKey(value, true); };
+    params.Add(def);
+  }
+}
+
+Status CheckRegistryRules(const Services& s, const json::Value& resource) {
+  return mpi::CheckPersonIdentifiers(resource, TodayInChina(s.clock.NowMicros()));
+}
+
+namespace {
+
+struct MatchRequest {
+  json::Value patient;
+  bool only_certain = false;
+  int count = kDefaultMatchCount;
+};
+
+Result<MatchRequest> ParseMatchRequest(const Services& s, const std::string& body) {
+  if (body.empty()) return Invalid("$match needs a Parameters resource with a Patient in its body");
+  KY_ASSIGN_OR_RETURN(json::Value params, json::Parse(body));
+  if (!params.is_object() || params.GetString("resourceType") != "Parameters")
+    return Invalid("$match takes a Parameters resource", "Parameters");
+  KY_RETURN_IF_ERROR(s.validator.Validate(params));
+  MatchRequest out;
+  bool have_patient = false;
+  if (const json::Value* list = params.Find("parameter")) {
+    for (size_t i = 0; i < list->items().size(); ++i) {
+      const json::Value& p = list->items()[i];
+      std::string where = "Parameters.parameter[" + std::to_string(i) + "]";
+      std::string_view name = p.GetString("name");
+      if (name == "resource") {
+        const json::Value* r = p.Find("resource");
+        if (!r || r->GetString("resourceType") != "Patient")
+          return Invalid("The resource parameter must hold a Patient", where + ".resource");
+        out.patient = *r;
+        have_patient = true;
+      } else if (name == "onlyCertainMatches") {
+        const json::Value* v = p.Find("valueBoolean");
+        if (!v) return Invalid("onlyCertainMatches takes valueBoolean", where);
+        out.only_certain = v->as_bool();
+      } else if (name == "count") {
+        const json::Value* v = p.Find("valueInteger");
+        long long n = v ? std::atoll(v->str().c_str()) : 0;
+        if (!v || n < 1 || n > 1000)
+          return Invalid("count takes a valueInteger from 1 to 1000", where + ".valueInteger");
+        out.count = static_cast<int>(n);
+      } else {
+        return Invalid("Unknown parameter '" + std::string(name) + "' of $match", where + ".name");
+      }
+    }
+  }
+  if (!have_patient)
+    return Invalid("$match needs a parameter named resource holding a Patient", "Parameters");
+  return out;
+}
+
+json::Value Number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", x);
+  return json::Value::Number(buf);
+}
+
+}  // namespace
+
+Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req) {
+  KY_ASSIGN_OR_RETURN(MatchRequest m, ParseMatchRequest(s, req.body));
+  mpi::Person wanted = mpi::PersonFromPatient(m.patient);
+  std::vector<std::string> keys = mpi::BlockingKeys(wanted);
+  if (keys.empty())
+    return Unprocessable(
+        "The Patient has nothing to match on: give an identifier, a phone, or a name with a "
+        "birth date",
+        "Parameters.parameter.resource");
+  std::string joined;
+  for (const std::string& k : keys) joined += (joined.empty() ? "" : ",") + EscapeToken(k);
+  // Only residents the requester may see are candidates: a match must not disclose anyone.
+  KY_ASSIGN_OR_RETURN(auto candidates, FindByCriteria(s, txn, req, "Patient",
+                                                      {{"match-key", joined}}, kMaxCandidates));
+  // The prior that a record is the person asked for falls with the registry's size.
+  store::Query all_patients;
+  all_patients.types = {"Patient"};
+  KY_ASSIGN_OR_RETURN(int64_t population, txn.Count(all_patients));
+  struct Scored {
+    const store::StoredResource* stored;
+    double probability;
+    mpi::Grade grade;
+  };
+  std::vector<Scored> scored;
+  for (const store::StoredResource& c : candidates) {
+    if (!wanted.id.empty() && c.id == wanted.id) continue;
+    KY_ASSIGN_OR_RETURN(json::Value patient, json::Parse(c.body));
+    mpi::Comparison comparison = mpi::Compare(wanted, mpi::PersonFromPatient(patient));
+    double p = s.match_model.Probability(comparison, population);
+    mpi::Grade grade = mpi::GradeOf(s.match_model, comparison, p);
+    if (grade == mpi::Grade::kCertainlyNot) continue;
+    if (m.only_certain && grade != mpi::Grade::kCertain) continue;
+    scored.push_back({&c, p, grade});
+  }
+  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+    if (a.grade != b.grade) return a.grade < b.grade;
+    if (a.probability != b.probability) return a.probability > b.probability;
+    return a.stored->id < b.stored->id;
+  });
+  json::Value bundle = json::Value::Object();
+  bundle.Set("resourceType", json::Value::String("Bundle"));
+  bundle.Set("type", json::Value::String("searchset"));
+  json::Value entries = json::Value::Array();
+  // With onlyCertainMatches, more than one certain match is no answer: the client must not
+  // pick one of several people.
+  bool ambiguous = m.only_certain && scored.size() > 1;
+  if (ambiguous) {
+    json::Value outcome = json::Value::Raw(OperationOutcomeJson(
+        "warning", "multiple-matches",
+        std::to_string(scored.size()) +
+            " records match with certainty; with onlyCertainMatches none is returned (an "
+            "operator should link them)",
+        ""));
+    json::Value entry = json::Value::Object();
+    entry.Set("resource", std::move(outcome));
+    json::Value search = json::Value::Object();
+    search.Set("mode", json::Value::String("outcome"));
+    entry.Set("search", std::move(search));
+    entries.Push(std::move(entry));
+    scored.clear();
+  }
+  if (scored.size() > static_cast<size_t>(m.count)) scored.resize(m.count);
+  bundle.Set("total", json::Value::Integer(static_cast<long long>(scored.size())));
+  for (const Scored& sc : scored) {
+    json::Value entry = json::Value::Object();
+    entry.Set("fullUrl", json::Value::String(req.base_url + "/Patient/" + sc.stored->id));
+    entry.Set("resource", json::Value::Raw(sc.stored->body));
+    json::Value search = json::Value::Object();
+    search.Set("mode", json::Value::String("match"));
+    json::Value grade = json::Value::Object();
+    grade.Set("url", json::Value::String(kMatchGradeExtension));
+    grade.Set("valueCode", json::Value::String(mpi::GradeCode(sc.grade)));
+    json::Value extensions = json::Value::Array();
+    extensions.Push(std::move(grade));
+    search.Set("extension", std::move(extensions));
+    search.Set("score", Number(sc.probability));
+    entry.Set("search", std::move(search));
+    entries.Push(std::move(entry));
+  }
+  if (!entries.items().empty()) bundle.Set("entry", std::move(entries));
+  FhirResponse resp;
+  resp.body = json::Write(bundle);
+  return resp;
+}
+
+}  // namespace kangyun::api
