@@ -68,7 +68,8 @@ double MatchModel::TotalWeight(const Comparison& c) const {
 
 double MatchModel::Probability(const Comparison& c, int64_t records) const {
   double prior = std::clamp(
-      matches_per_record / static_cast<double>(std::max<int64_t>(records, 2) - 1), 1e-15, 0.5);
+      matches_per_record / static_cast<double>(std::max(records, kMinimumPopulation) - 1), 1e-15,
+      0.5);
   double log_odds = TotalWeight(c) + std::log2(prior / (1 - prior));
   if (log_odds > 60) return 1;
   if (log_odds < -60) return 0;

@@ -39,8 +39,11 @@ struct MatchModel {
   double Weight(int field, int level) const;
   // Sum of the fields' weights.
   double TotalWeight(const Comparison& c) const;
-  // P(one person | comparison) in a registry of `records` records.
+  // P(one person | comparison) in a registry of `records` records; a registry counts as at
+  // least kMinimumPopulation: one starting out grows to a district's residents, and its first
+  // few records would otherwise make every namesake look likely.
   double Probability(const Comparison& c, int64_t records) const;
+  static constexpr int64_t kMinimumPopulation = 100'000;
 
   // The model estimated from a synthetic city of a million residents (docs/registries.md).
   static MatchModel Default();

@@ -173,7 +173,7 @@ TEST(SyntheticCity, AgesAndPrevalencesFollowThePublishedRates) {
   int adults = 0, elderly = 0, residents = 0;
   for (const json::Value& p : Resources(dir, "Patient")) {
     std::string id(p.GetString("id"));
-    if (id.ends_with("-d")) continue;
+    if (id.ends_with("-d") || id.ends_with("-t")) continue;  // second registrations, twins
     int age = AgeOn(std::string(p.GetString("birthDate")), "2026-07-01");
     age_of[id] = age;
     ++residents;
@@ -215,7 +215,7 @@ TEST(SyntheticCity, GroundTruthNamesEveryRecordAndOneOriginalPerPerson) {
   EXPECT_EQ(lines[0], "patient_id,person,errors");
   std::map<std::string, int> originals_of;  // person -> records without errors listed
   std::set<std::string> listed;
-  int duplicates = 0;
+  int duplicates = 0, twins = 0;
   for (size_t i = 1; i < lines.size(); ++i) {
     auto first = lines[i].find(','), second = lines[i].find(',', first + 1);
     ASSERT_NE(second, std::string::npos) << lines[i];
@@ -226,16 +226,50 @@ TEST(SyntheticCity, GroundTruthNamesEveryRecordAndOneOriginalPerPerson) {
     if (id.ends_with("-d")) {
       ++duplicates;
       EXPECT_EQ(id.substr(0, id.size() - 2), "pat-" + std::to_string(std::stoi(person) + 1));
+    } else if (id.ends_with("-t")) {
+      ++twins;
+      EXPECT_EQ(person, id) << "a twin is a person of their own";
+      ++originals_of[person];
     } else {
       EXPECT_TRUE(lines[i].ends_with(",")) << "an original with errors: " << lines[i];
       ++originals_of[person];
     }
   }
   EXPECT_EQ(listed.size(), patients.size());
-  EXPECT_EQ(originals_of.size(), 2000u);
+  EXPECT_EQ(originals_of.size(), 2000u + twins);
   for (const auto& [person, n] : originals_of) EXPECT_EQ(n, 1) << person;
   // 5% registered twice by default.
   EXPECT_NEAR(duplicates, 100, 35);
+  // 1.2% have a twin.
+  EXPECT_NEAR(twins, 24, 15);
+}
+
+// Twins are what a person registry must never merge: the same surname, birth date and home,
+// often a phone, but their own names and citizen ID numbers.
+TEST(SyntheticCity, TwinsShareAHomeButNotAnIdentity) {
+  const std::string& dir = City(2000);
+  std::map<std::string, json::Value> by_id;
+  for (json::Value& p : Resources(dir, "Patient")) by_id[std::string(p.GetString("id"))] = p;
+  auto citizen_id = [](const json::Value& p) {
+    for (const json::Value& ident : p.Find("identifier")->items())
+      if (ident.GetString("system") == cn::kCitizenIdSystem)
+        return std::string(ident.GetString("value"));
+    return std::string();
+  };
+  auto official = [](const json::Value& p) { return &p.Find("name")->items()[0]; };
+  int twins = 0;
+  for (const auto& [id, twin] : by_id) {
+    if (!id.ends_with("-t")) continue;
+    ++twins;
+    const json::Value& sibling = by_id.at(id.substr(0, id.size() - 2));
+    EXPECT_EQ(twin.GetString("birthDate"), sibling.GetString("birthDate"));
+    EXPECT_EQ(official(twin)->GetString("family"), official(sibling)->GetString("family"));
+    EXPECT_NE(official(twin)->GetString("text"), official(sibling)->GetString("text"));
+    EXPECT_EQ(json::Write(*twin.Find("address")), json::Write(*sibling.Find("address")));
+    ASSERT_FALSE(citizen_id(twin).empty());
+    EXPECT_NE(citizen_id(twin), citizen_id(sibling));
+  }
+  EXPECT_GT(twins, 5);
 }
 
 TEST(SyntheticCity, BundlesHoldEveryResourceOnceAsPutEntries) {

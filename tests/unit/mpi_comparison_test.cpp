@@ -1,0 +1,189 @@
+// What the registry reads from a Patient, how two compare field by field, and the blocking keys
+// that bring them together.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "cn/citizen_id.h"
+#include "json/json.h"
+#include "mpi/blocking.h"
+#include "mpi/comparison.h"
+#include "mpi/person.h"
+
+namespace kangyun::mpi {
+namespace {
+
+const std::string kId = cn::MakeCitizenId("510107", "19850307", 123);  // a man
+
+Person FromJson(const std::string& text) {
+  auto v = json::Parse(text);
+  EXPECT_TRUE(v.ok()) << v.status().message();
+  return PersonFromPatient(v.value());
+}
+
+// 王明, born 1985-03-07, male, with phone, address and citizen ID.
+Person Base() {
+  return FromJson(R"({"resourceType":"Patient","id":"a",
+    "identifier":[{"system":"urn:oid:2.16.156.10011.1.3","value":")" +
+                  kId + R"("},
+      {"system":"https://kangyun.cn/fhir/sid/mrn/org-1","value":"000123"}],
+    "name":[{"family":"王","given":["明"]}],
+    "telecom":[{"system":"phone","value":"+86 138-0000-1234"}],
+    "gender":"male","birthDate":"1985-03-07",
+    "address":[{"use":"home","line":["人民南路 1 号"],"district":"武侯区"}]})");
+}
+
+TEST(Person, ReadsWhatTheRegistryCompares) {
+  Person p = Base();
+  EXPECT_EQ(p.id, "a");
+  EXPECT_EQ(p.citizen_id, kId);
+  EXPECT_EQ(p.identifiers,
+            (std::vector<std::string>{"https://kangyun.cn/fhir/sid/mrn/org-1|000123"}));
+  EXPECT_EQ(p.name_han, "王明");
+  EXPECT_EQ(p.name_pinyin, "wangming");
+  EXPECT_EQ(p.birth_date, "1985-03-07");
+  EXPECT_EQ(p.sex, 'M');
+  EXPECT_EQ(p.phones, (std::vector<std::string>{"13800001234"}));  // +86 and separators gone
+  EXPECT_EQ(p.district, "武侯区");
+  EXPECT_EQ(p.address, "人民南路1号");
+}
+
+TEST(Person, WidensALegacyFifteenDigitNumber) {
+  // 110105491231002 is the 18-digit 11010519491231002X without century and check character.
+  EXPECT_EQ(CanonicalCitizenId("110105491231002"), "11010519491231002X");
+  EXPECT_EQ(CanonicalCitizenId("11010519491231002x"), "11010519491231002X");
+  EXPECT_EQ(CanonicalCitizenId("110105194912310021"), "");  // wrong check character
+}
+
+TEST(Person, APinyinOnlyNameAndMissingPartsAreEmpty) {
+  Person p = FromJson(R"({"resourceType":"Patient","name":[{"family":"Wang","given":["Ming"]}],
+                          "birthDate":"1985"})");
+  EXPECT_EQ(p.name_han, "");
+  EXPECT_EQ(p.name_pinyin, "wangming");
+  EXPECT_EQ(p.birth_date, "");  // a partial date is not compared
+  EXPECT_EQ(p.sex, 0);
+  EXPECT_TRUE(p.phones.empty());
+  EXPECT_EQ(p.citizen_id, "");
+}
+
+TEST(Comparison, NameLevels) {
+  Person a = Base(), b = Base();
+  EXPECT_EQ(Compare(a, b).levels[kName], level::kNameExact);
+  b.name_han = "王铭";  // a homophone
+  EXPECT_EQ(Compare(a, b).levels[kName], level::kNameSameSound);
+  b.name_han = "";  // pinyin only
+  EXPECT_EQ(Compare(a, b).levels[kName], level::kNameSameSound);
+  b = Base();
+  b.name_han = "王亮";
+  b.name_pinyin = "wangliang";  // one character differs
+  EXPECT_EQ(Compare(a, b).levels[kName], level::kNameSimilar);
+  b.name_han = "李明";
+  b.name_pinyin = "liming";  // the surname differs: another family
+  EXPECT_EQ(Compare(a, b).levels[kName], level::kDisagree);
+  b.name_pinyin = "";
+  EXPECT_EQ(Compare(a, b).levels[kName], level::kMissing);
+}
+
+TEST(Comparison, BirthDateLevels) {
+  Person a = Base(), b = Base();
+  EXPECT_EQ(Compare(a, b).levels[kBirthDate], level::kBirthExact);
+  b.birth_date = "1985-07-03";
+  EXPECT_EQ(Compare(a, b).levels[kBirthDate], level::kBirthSwapped);
+  b.birth_date = "1985-03-08";
+  EXPECT_EQ(Compare(a, b).levels[kBirthDate], level::kBirthOneDigit);
+  b.birth_date = "1958-03-07";
+  EXPECT_EQ(Compare(a, b).levels[kBirthDate], level::kDisagree);
+  b.birth_date = "";
+  EXPECT_EQ(Compare(a, b).levels[kBirthDate], level::kMissing);
+}
+
+TEST(Comparison, IdentifierSexPhoneAndAddressLevels) {
+  Person a = Base(), b = Base();
+  Comparison same = Compare(a, b);
+  EXPECT_EQ(same.levels[kCitizenId], level::kAgree);
+  EXPECT_EQ(same.levels[kSex], level::kAgree);
+  EXPECT_EQ(same.levels[kPhone], level::kAgree);
+  EXPECT_EQ(same.levels[kAddress], level::kAddressExact);
+  EXPECT_TRUE(same.shared_identifier);
+  b.citizen_id = cn::MakeCitizenId("510107", "19850307", 125);
+  b.sex = 'F';
+  b.phones = {"13900000000"};
+  b.address = "其他路2号";
+  b.identifiers.clear();
+  Comparison other = Compare(a, b);
+  EXPECT_EQ(other.levels[kCitizenId], level::kDisagree);
+  EXPECT_EQ(other.levels[kSex], level::kDisagree);
+  EXPECT_EQ(other.levels[kPhone], level::kDisagree);
+  EXPECT_EQ(other.levels[kAddress], level::kAddressDistrict);
+  EXPECT_FALSE(other.shared_identifier);
+  b.district = "锦江区";
+  EXPECT_EQ(Compare(a, b).levels[kAddress], level::kDisagree);
+  b.citizen_id.clear();
+  b.phones.clear();
+  EXPECT_EQ(Compare(a, b).levels[kCitizenId], level::kMissing);
+  EXPECT_EQ(Compare(a, b).levels[kPhone], level::kMissing);
+}
+
+TEST(Comparison, PatternsRoundTrip) {
+  Comparison c = Compare(Base(), Base());
+  EXPECT_LT(c.Pattern(), kPatternCount);
+  EXPECT_EQ(Comparison::FromPattern(c.Pattern()).levels, c.levels);
+  EXPECT_EQ(EditDistance("wangming", "wangmin"), 1);
+  EXPECT_EQ(EditDistance("", "abc"), 3);
+}
+
+bool ShareAKey(const Person& a, const Person& b) {
+  auto x = BlockingKeys(a), y = BlockingKeys(b);
+  for (const std::string& k : x)
+    if (std::find(y.begin(), y.end(), k) != y.end()) return true;
+  return false;
+}
+
+TEST(Blocking, EveryUsualErrorLeavesAKeyInCommon) {
+  Person a = Base();
+  // Nothing in common but what each error leaves: no ID, no phone, no record number.
+  auto strip = [](Person p) {
+    p.citizen_id.clear();
+    p.identifiers.clear();
+    p.phones.clear();
+    return p;
+  };
+  Person swapped = strip(Base());
+  swapped.birth_date = "1985-07-03";
+  EXPECT_TRUE(ShareAKey(a, swapped));
+  Person digit = strip(Base());
+  digit.birth_date = "1985-03-09";  // the name by sound and birth year remain
+  EXPECT_TRUE(ShareAKey(a, digit));
+  Person year = strip(Base());
+  year.birth_date = "1986-03-07";  // the same date in another year: the birth date block misses
+  year.name_pinyin = "wangmin";    // and the sound differs; the characters and district remain
+  EXPECT_TRUE(ShareAKey(a, year));
+  Person phone_only = strip(Base());
+  phone_only.phones = a.phones;
+  phone_only.birth_date = "1990-01-01";
+  phone_only.name_han = "李四";
+  EXPECT_TRUE(ShareAKey(a, phone_only));
+  Person stranger = strip(Base());
+  stranger.birth_date = "1990-01-01";
+  stranger.name_han = "李四";
+  stranger.name_pinyin = "lisi";
+  EXPECT_FALSE(ShareAKey(a, stranger));
+}
+
+TEST(Blocking, KeysNameTheirKind) {
+  auto keys = BlockingKeys(Base());
+  auto has = [&](const std::string& k) {
+    return std::find(keys.begin(), keys.end(), k) != keys.end();
+  };
+  EXPECT_TRUE(has("c" + kId));
+  EXPECT_TRUE(has("b19850307"));
+  EXPECT_TRUE(has("b19850703"));  // day 07 could be a month
+  EXPECT_TRUE(has("nwangming1985"));
+  EXPECT_TRUE(has("p13800001234"));
+  EXPECT_TRUE(has("h王明武侯区"));
+  EXPECT_TRUE(has("ihttps://kangyun.cn/fhir/sid/mrn/org-1|000123"));
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+}
+
+}  // namespace
+}  // namespace kangyun::mpi
