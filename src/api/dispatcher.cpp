@@ -9,6 +9,7 @@
 #include "api/services.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "mpi/patient_links.h"
 
 namespace kangyun::api {
 namespace {
@@ -37,6 +38,7 @@ struct Route {
     kExportStatus,  // $export-poll-status: GET polls, DELETE cancels
     kExportFile,    // $export-file/{job}/{file}
     kMatch,         // Patient/$match
+    kRegistry,      // Patient/$link, $unlink, $merge, $unmerge, $distinct (in `version`)
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
@@ -52,7 +54,7 @@ Route Only(Route::Kind k) {
 bool IsWrite(Route::Kind k) {
   using K = Route::Kind;
   return k == K::kCreate || k == K::kConditionalUpdate || k == K::kConditionalDelete ||
-         k == K::kUpdate || k == K::kPatch || k == K::kDelete;
+         k == K::kUpdate || k == K::kPatch || k == K::kDelete || k == K::kRegistry;
 }
 
 Status MethodNotAllowed(const FhirRequest& req) {
@@ -147,6 +149,14 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     if (r.type != "Patient") return Status(StatusCode::kNotFound, "$match is defined on Patient");
     if (m != "POST") return MethodNotAllowed(req);
     r.kind = K::kMatch;
+    return r;
+  }
+  if (seg.size() == 2 && IsRegistryOperation(seg[1])) {
+    if (r.type != "Patient")
+      return Status(StatusCode::kNotFound, seg[1] + " is defined on Patient");
+    if (m != "POST") return MethodNotAllowed(req);
+    r.kind = K::kRegistry;
+    r.version = seg[1];
     return r;
   }
   if (seg[1][0] == '$') return Status(StatusCode::kNotFound, "Unknown operation " + seg[1]);
@@ -246,6 +256,13 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
       return Status::Ok();
     case K::kReindexStatus:
       if (!access.SeesAllOf({})) return Status(StatusCode::kForbidden, "For administrators");
+      return Status::Ok();
+    case K::kRegistry:
+      // Linking and merging change records of several institutions: the registry's operators,
+      // who see every Patient and Task.
+      if (!access.SeesAllOf({"Patient", "Task"}))
+        return Status(StatusCode::kForbidden,
+                      "Linking and merging records is for the registry's operators");
       return Status::Ok();
     case K::kTypeSearch:
     case K::kMatch:
@@ -347,6 +364,8 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       return Everything(s, rtxn, req, route.id);
     case K::kMatch:
       return Match(s, rtxn, req);
+    case K::kRegistry:
+      return RegistryOperation(s, *wtxn, req, route.version);
     case K::kCreate: {
       KY_ASSIGN_OR_RETURN(json::Value resource, body_resource());
       return Create(s, *wtxn, req, route.type, std::move(resource));
@@ -464,6 +483,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
       return {"transaction", 'E'};
     case K::kEverything:
     case K::kMatch:
+    case K::kRegistry:
     case K::kExport:
     case K::kExportStatus:
     case K::kExportFile:
@@ -519,8 +539,13 @@ Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& t
     KY_ASSIGN_OR_RETURN(auto stored, txn.ReadCurrent(w.type, w.id));
     if (!stored || stored->deleted) continue;
     KY_ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));
+    // A Patient is in the compartment of the records it is linked to; only the registry writes
+    // those links (api/patient_links.cpp), and they open nothing.
+    std::set<std::string> linked;
+    if (w.type == "Patient")
+      for (const mpi::PatientLink& l : mpi::LinksOf(resource)) linked.insert(l.other_id);
     for (const std::string& patient : s.extractor.PatientCompartments(resource)) {
-      if (registered.count(patient)) continue;
+      if (registered.count(patient) || linked.count(patient)) continue;
       KY_ASSIGN_OR_RETURN(bool reached, before.CanSee(*committed, "Patient", patient, auth::kRead));
       if (!reached) return refuse(w.type + "/" + w.id);
     }

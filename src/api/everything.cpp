@@ -1,12 +1,38 @@
 // Patient/{id}/$everything: the resident's whole record in one call: the Patient, everything
 // in the Patient compartment, and the resources those refer to (practitioners, organisations,
 // medications, ...).
+#include <algorithm>
+
 #include "api/access_policy.h"
 #include "api/services.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
+#include "json/json.h"
+#include "mpi/patient_links.h"
 
 namespace kangyun::api {
+
+namespace {
+
+// The ids of every record of the person `patient` is a record of: its master and the master's
+// records (itself among them).
+Result<std::vector<std::string>> PersonRecords(store::ReadTransaction& txn,
+                                               const store::StoredResource& patient) {
+  KY_ASSIGN_OR_RETURN(json::Value body, json::Parse(patient.body));
+  std::string master_id = mpi::MasterOf(body);
+  std::vector<std::string> out = {patient.id};
+  if (!master_id.empty()) {
+    out.push_back(master_id);
+    KY_ASSIGN_OR_RETURN(auto master, txn.ReadCurrent("Patient", master_id));
+    if (!master || master->deleted) return out;
+    KY_ASSIGN_OR_RETURN(body, json::Parse(master->body));
+  }
+  for (std::string& id : mpi::RecordsOf(body))
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+  return out;
+}
+
+}  // namespace
 
 Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id) {
@@ -79,11 +105,22 @@ Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const 
   } else {
     params.emplace_back("_include", "*");
   }
-  // The compartment search does the paging; the Patient is part of its own compartment.
-  store::Condition in_compartment;
-  in_compartment.kind = store::Condition::Kind::kCompartment;
-  in_compartment.text = patient_id;
-  extra.push_back({in_compartment});
+  // The compartment search does the paging; the Patient is part of its own compartment. The
+  // person's other records (linked or merged by the registry, mpi/patient_links.h) are part of
+  // their whole record, as far as the requester may see them.
+  std::vector<store::Condition> compartments;
+  KY_ASSIGN_OR_RETURN(std::vector<std::string> records, PersonRecords(txn, *patient));
+  for (const std::string& id : records) {
+    if (id != patient_id) {
+      KY_ASSIGN_OR_RETURN(bool visible, access.CanSee(txn, "Patient", id, auth::kRead));
+      if (!visible) continue;
+    }
+    store::Condition in_compartment;
+    in_compartment.kind = store::Condition::Kind::kCompartment;
+    in_compartment.text = id;
+    compartments.push_back(std::move(in_compartment));
+  }
+  extra.push_back(std::move(compartments));
   FhirRequest sub = req;
   sub.path = "Patient/" + patient_id + "/$everything";
   return Search(s, txn, sub, types, params, std::move(extra));

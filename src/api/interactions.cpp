@@ -144,14 +144,15 @@ Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& 
 Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
-                                           const std::string& method) {
+                                           const std::string& method, bool by_registry) {
   int64_t last_updated = s.clock.NowMicros();
   // Versions of one resource never go back in time, even if the clock does.
   if (existing && last_updated <= existing->last_updated) last_updated = existing->last_updated + 1;
   store::ResourceWrite w =
       PrepareVersion(s, &resource, id, existing ? existing->version + 1 : 1, last_updated, method);
   KY_ASSIGN_OR_RETURN(int64_t rid, txn.Write(w));
-  txn.NoteWritten(w.type, id, existing && !existing->deleted ? auth::kUpdate : auth::kCreate);
+  if (!by_registry)
+    txn.NoteWritten(w.type, id, existing && !existing->deleted ? auth::kUpdate : auth::kCreate);
   KY_RETURN_IF_ERROR(RegisterAfterCommit(s, txn, resource));
   store::StoredResource out;
   out.rid = rid;
@@ -318,12 +319,42 @@ Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const
   return CreateWithId(s, txn, req, type, std::move(resource), s.ids.NewId());
 }
 
+namespace {
+
+// Writes a resource that does not exist yet (or was deleted); a new Patient goes through the
+// person registry, which may link it to the resident's master record (api/patient_links.cpp).
+Result<store::StoredResource> WriteNew(Services& s, Txn& txn, const FhirRequest& req,
+                                       json::Value resource, const std::string& id,
+                                       const std::optional<store::StoredResource>& current,
+                                       const std::string& method) {
+  if (resource.GetString("resourceType") != "Patient")
+    return WriteVersion(s, txn, std::move(resource), id, current, method);
+  KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, std::nullopt));
+  KY_ASSIGN_OR_RETURN(Registration registration, PlanRegistration(s, txn, &resource, id));
+  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
+                      WriteVersion(s, txn, std::move(resource), id, current, method));
+  KY_RETURN_IF_ERROR(CarryOutRegistration(s, txn, req, registration));
+  return stored;
+}
+
+// Writes a new version of a stored resource; a Patient keeps the registry's links.
+Result<store::StoredResource> WriteExisting(Services& s, Txn& txn, const FhirRequest& req,
+                                            json::Value resource, const std::string& id,
+                                            const std::optional<store::StoredResource>& current,
+                                            const std::string& method) {
+  if (resource.GetString("resourceType") == "Patient")
+    KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, current));
+  return WriteVersion(s, txn, std::move(resource), id, current, method);
+}
+
+}  // namespace
+
 Result<FhirResponse> CreateWithId(Services& s, Txn& txn, const FhirRequest& req,
                                   const std::string& type, json::Value resource,
                                   const std::string& id) {
   KY_RETURN_IF_ERROR(CheckType(resource, type));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(resource), id, std::nullopt, "POST"));
+                      WriteNew(s, txn, req, std::move(resource), id, std::nullopt, "POST"));
   return ResourceResponse(stored, 201, req.base_url, PreferredReturn(req), true);
 }
 
@@ -341,7 +372,9 @@ Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const
   KY_RETURN_IF_ERROR(CheckIfMatch(req, current));
   bool created = !current || current->deleted;
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(resource), id, current, "PUT"));
+                      created
+                          ? WriteNew(s, txn, req, std::move(resource), id, current, "PUT")
+                          : WriteExisting(s, txn, req, std::move(resource), id, current, "PUT"));
   return ResourceResponse(stored, created ? 201 : 200, req.base_url, PreferredReturn(req), created);
 }
 
@@ -360,7 +393,7 @@ Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest&
       return Status(StatusCode::kConflict,
                     type + "/" + id + " exists but does not match the criteria");
     KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                        WriteVersion(s, txn, std::move(resource), id, current, "PUT"));
+                        WriteNew(s, txn, req, std::move(resource), id, current, "PUT"));
     return ResourceResponse(stored, 201, req.base_url, PreferredReturn(req), true);
   }
   const store::StoredResource& match = matches[0];
@@ -371,7 +404,7 @@ Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest&
   std::optional<store::StoredResource> current = match;
   KY_RETURN_IF_ERROR(CheckIfMatch(req, current));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(resource), match.id, current, "PUT"));
+                      WriteExisting(s, txn, req, std::move(resource), match.id, current, "PUT"));
   return ResourceResponse(stored, 200, req.base_url, PreferredReturn(req), false);
 }
 
@@ -398,7 +431,7 @@ Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const 
   KY_RETURN_IF_ERROR(s.validator.Validate(doc));
   KY_RETURN_IF_ERROR(CheckRegistryRules(s, doc));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(doc), id, current, "PATCH"));
+                      WriteExisting(s, txn, req, std::move(doc), id, current, "PATCH"));
   return ResourceResponse(stored, 200, req.base_url, PreferredReturn(req), false);
 }
 

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "api/outcome.h"
 #include "api/services.h"
 #include "json/json.h"
 #include "mpi/blocking.h"
 #include "mpi/identity_rules.h"
+#include "mpi/patient_links.h"
 #include "mpi/person.h"
 #include "mpi/pinyin.h"
 
@@ -171,51 +173,79 @@ json::Value Number(double x) {
 
 }  // namespace
 
-Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req) {
-  KY_ASSIGN_OR_RETURN(MatchRequest m, ParseMatchRequest(s, req.body));
-  mpi::Person wanted = mpi::PersonFromPatient(m.patient);
+Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTransaction& txn,
+                                                    const FhirRequest* as,
+                                                    const mpi::Person& wanted) {
   std::vector<std::string> keys = mpi::BlockingKeys(wanted);
-  if (keys.empty())
-    return Unprocessable(
-        "The Patient has nothing to match on: give an identifier, a phone, or a name with a "
-        "birth date",
-        "Parameters.parameter.resource");
+  std::vector<MatchCandidate> out;
+  if (keys.empty()) return out;
   std::string joined;
   for (const std::string& k : keys) joined += (joined.empty() ? "" : ",") + EscapeToken(k);
-  // Only residents the requester may see are candidates: a match must not disclose anyone.
-  KY_ASSIGN_OR_RETURN(auto candidates, FindByCriteria(s, txn, req, "Patient",
-                                                      {{"match-key", joined}}, kMaxCandidates));
+  search::QueryParams criteria = {{"match-key", joined}};
+  std::vector<store::StoredResource> found;
+  if (as) {
+    // Only residents the requester may see are candidates: a match must not disclose anyone.
+    KY_ASSIGN_OR_RETURN(found, FindByCriteria(s, txn, *as, "Patient", criteria, kMaxCandidates));
+  } else {
+    KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(criteria));
+    KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
+                        s.planner.Plan({"Patient"}, sr, /*strict=*/true, s.clock.NowMicros()));
+    KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, kMaxCandidates));
+    KY_ASSIGN_OR_RETURN(found, txn.ReadRows(rids));
+  }
   // The prior that a record is the person asked for falls with the registry's size.
   store::Query all_patients;
   all_patients.types = {"Patient"};
   KY_ASSIGN_OR_RETURN(int64_t population, txn.Count(all_patients));
-  struct Scored {
-    const store::StoredResource* stored;
-    double probability;
-    mpi::Grade grade;
-  };
-  std::vector<Scored> scored;
-  for (const store::StoredResource& c : candidates) {
+  for (store::StoredResource& c : found) {
     if (!wanted.id.empty() && c.id == wanted.id) continue;
     KY_ASSIGN_OR_RETURN(json::Value patient, json::Parse(c.body));
     mpi::Comparison comparison = mpi::Compare(wanted, mpi::PersonFromPatient(patient));
     double p = s.match_model.Probability(comparison, population);
     mpi::Grade grade = mpi::GradeOf(s.match_model, comparison, p);
     if (grade == mpi::Grade::kCertainlyNot) continue;
-    if (m.only_certain && grade != mpi::Grade::kCertain) continue;
-    scored.push_back({&c, p, grade});
+    out.push_back({std::move(c), std::move(patient), p, grade});
   }
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+  std::sort(out.begin(), out.end(), [](const MatchCandidate& a, const MatchCandidate& b) {
     if (a.grade != b.grade) return a.grade < b.grade;
     if (a.probability != b.probability) return a.probability > b.probability;
-    return a.stored->id < b.stored->id;
+    return a.stored.id < b.stored.id;
   });
+  return out;
+}
+
+Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req) {
+  KY_ASSIGN_OR_RETURN(MatchRequest m, ParseMatchRequest(s, req.body));
+  mpi::Person wanted = mpi::PersonFromPatient(m.patient);
+  if (mpi::BlockingKeys(wanted).empty())
+    return Unprocessable(
+        "The Patient has nothing to match on: give an identifier, a phone, or a name with a "
+        "birth date",
+        "Parameters.parameter.resource");
+  KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> scored, MatchCandidates(s, txn, &req, wanted));
+  if (m.only_certain)
+    std::erase_if(scored, [](const MatchCandidate& c) { return c.grade != mpi::Grade::kCertain; });
   json::Value bundle = json::Value::Object();
   bundle.Set("resourceType", json::Value::String("Bundle"));
   bundle.Set("type", json::Value::String("searchset"));
   json::Value entries = json::Value::Array();
   // With onlyCertainMatches, more than one certain match is no answer: the client must not
   // pick one of several people.
+  if (m.only_certain && scored.size() > 1) {
+    // Several records of one person (linked to one master) are one answer: the master.
+    std::set<std::string> masters;
+    for (const MatchCandidate& c : scored) {
+      std::string master = mpi::MasterOf(c.patient);
+      masters.insert(master.empty() ? c.stored.id : master);
+    }
+    if (masters.size() == 1) {
+      auto master = std::find_if(scored.begin(), scored.end(), [&](const MatchCandidate& c) {
+        return c.stored.id == *masters.begin();
+      });
+      if (master != scored.end()) std::rotate(scored.begin(), master, master + 1);
+      scored.resize(1);
+    }
+  }
   bool ambiguous = m.only_certain && scored.size() > 1;
   if (ambiguous) {
     json::Value outcome = json::Value::Raw(OperationOutcomeJson(
@@ -234,10 +264,10 @@ Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirR
   }
   if (scored.size() > static_cast<size_t>(m.count)) scored.resize(m.count);
   bundle.Set("total", json::Value::Integer(static_cast<long long>(scored.size())));
-  for (const Scored& sc : scored) {
+  for (const MatchCandidate& sc : scored) {
     json::Value entry = json::Value::Object();
-    entry.Set("fullUrl", json::Value::String(req.base_url + "/Patient/" + sc.stored->id));
-    entry.Set("resource", json::Value::Raw(sc.stored->body));
+    entry.Set("fullUrl", json::Value::String(req.base_url + "/Patient/" + sc.stored.id));
+    entry.Set("resource", json::Value::Raw(sc.stored.body));
     json::Value search = json::Value::Object();
     search.Set("mode", json::Value::String("match"));
     json::Value grade = json::Value::Object();

@@ -17,6 +17,7 @@
 #include "fhir/validator.h"
 #include "json/json.h"
 #include "mpi/match_model.h"
+#include "mpi/person.h"
 #include "search/index_extractor.h"
 #include "search/search_planner.h"
 
@@ -125,11 +126,12 @@ store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const st
 Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& resource);
 
 // Writes one new version of a resource (a create or update) in txn. `existing` is the
-// current version when there is one. Returns what was stored.
+// current version when there is one. Returns what was stored. `by_registry`: the person
+// registry's own write (a master's link, a review Task), which the requester need not see.
 Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
-                                           const std::string& method);
+                                           const std::string& method, bool by_registry = false);
 
 // --- the person registry (api/person_registry.cpp)
 
@@ -141,6 +143,46 @@ void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params);
 Status CheckRegistryRules(const Services& s, const json::Value& resource);
 // POST Patient/$match.
 Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req);
+
+// A stored Patient that may be the person asked for.
+struct MatchCandidate {
+  store::StoredResource stored;
+  json::Value patient;
+  double probability = 0;
+  mpi::Grade grade = mpi::Grade::kCertainlyNot;
+};
+// The stored Patients that may be `wanted`, best first, without certainly-not ones. With `as`,
+// only those its requester may see; without, all (the registry's own view).
+Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTransaction& txn,
+                                                    const FhirRequest* as,
+                                                    const mpi::Person& wanted);
+
+// --- linking records of one person (api/patient_links.cpp)
+
+// What the registry decided for a new Patient: the master it links to, and the candidates an
+// operator should review.
+struct Registration {
+  std::string id;      // the new Patient
+  std::string master;  // "" when not linked
+  double probability = 0;
+  std::vector<MatchCandidate> to_review;
+};
+// Matches a new Patient before it is written, and adds its link to the master when one person
+// is certain (*patient is changed).
+Result<Registration> PlanRegistration(Services& s, ApiTransaction& txn, json::Value* patient,
+                                      const std::string& id);
+// Patient.link is the registry's. A write that sends no links keeps the stored ones; one that
+// sends links must send the stored ones unchanged, unless it comes from an operator (moving
+// records between servers, restoring a backup through the API). kUnprocessable otherwise.
+Status SettleLinks(Services& s, const FhirRequest& req, json::Value* patient,
+                   const std::optional<store::StoredResource>& current);
+// After the new Patient is written: the master's link back, review Tasks, audit records.
+Status CarryOutRegistration(Services& s, ApiTransaction& txn, const FhirRequest& req,
+                            const Registration& registration);
+// POST Patient/$link, $unlink, $merge, $unmerge, $distinct (an operator's decisions).
+Result<FhirResponse> RegistryOperation(Services& s, ApiTransaction& txn, const FhirRequest& req,
+                                       const std::string& operation);
+bool IsRegistryOperation(std::string_view name);
 
 // --- interactions; each runs in the given transaction (a Bundle shares one)
 using Txn = ApiTransaction;

@@ -85,7 +85,9 @@ Value ToAuditEvent(const AuditRecord& r, int64_t sequence, const std::string& pr
     ev.Set("type", Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest",
                           "RESTful Operation"));
     Value sub = Value::Array();
-    sub.Push(Coding("http://hl7.org/fhir/restful-interaction", r.subtype));
+    sub.Push(Coding(r.subtype_system.empty() ? "http://hl7.org/fhir/restful-interaction"
+                                             : r.subtype_system.c_str(),
+                    r.subtype));
     ev.Set("subtype", std::move(sub));
   }
   ev.Set("action", Str(std::string(1, r.action)));

@@ -13,6 +13,9 @@ struct AuditRecord {
   // or an authentication ("login", "token"; type "110114" User Authentication).
   bool authentication = false;
   std::string subtype;
+  // The code system of subtype: "" for RESTful interactions
+  // (http://hl7.org/fhir/restful-interaction); the person registry's decisions have their own.
+  std::string subtype_system;
   char action = 'R';  // C R U D E (execute)
   int outcome = 0;    // 0 success, 4 minor failure (refused, not found), 8 serious failure
   std::string outcome_text;

@@ -222,8 +222,17 @@ void Definitions::LoadCompartment(const json::Value& cd) {
   for (const json::Value& r : resources->items()) {
     const json::Value* params = r.Find("param");
     if (!params) continue;
-    auto& list = patient_compartment_[std::string(r.GetString("code"))];
-    for (const json::Value& p : params->items()) list.emplace_back(p.str());
+    std::string type(r.GetString("code"));
+    auto& list = patient_compartment_[type];
+    for (const json::Value& p : params->items()) {
+      // A Patient's `link` makes it part of the linked Patient's compartment. Kangyun's person
+      // registry writes those links between records of different institutions, and access
+      // rules are built on compartments: a record linked to a master would open the master to
+      // whoever may see the record. The registry follows links itself where it should
+      // ($everything, PIXm), as far as the requester may see each record.
+      if (type == "Patient" && p.str() == "link") continue;
+      list.emplace_back(p.str());
+    }
   }
 }
 

@@ -73,6 +73,7 @@ class Definitions {
 
   // Patient compartment: for each resource type, the search parameters that link it to a
   // Patient ("subject", "performer", ...). Types absent here are not in the compartment.
+  // Patient.link is left out (see LoadCompartment).
   const std::map<std::string, std::vector<std::string>>& PatientCompartment() const {
     return patient_compartment_;
   }

@@ -234,7 +234,12 @@ class Runner {
       cur.swap(next);
       size_t b = seg.find('[');
       while (b != std::string::npos) {
-        size_t e = seg.find(']', b);
+        // The matching bracket: a filter's key may hold indexes of its own (a[?b[0].c=x]).
+        size_t e = b;
+        for (int depth = 0; e < seg.size(); ++e) {
+          if (seg[e] == '[') ++depth;
+          if (seg[e] == ']' && --depth == 0) break;
+        }
         std::string idx = seg.substr(b + 1, e - b - 1);
         std::vector<const Value*> sel;
         for (const Value* v : cur) {

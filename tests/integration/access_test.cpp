@@ -363,6 +363,81 @@ TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
   EXPECT_EQ(put.status, 403) << put.body;
 }
 
+// The person registry works for the whole city, but discloses only what the requester may see:
+// a clinician's $match finds residents in their institution's care only, a record the registry
+// linked to a master elsewhere does not open the master's data, and linking is for operators.
+TEST_F(Access, TheRegistryLinksAcrossInstitutionsButDisclosesNothing) {
+  std::string root = Login("root"), doctor = Login("doctor-a");
+  constexpr const char* kId = "510104199001012460";
+  auto call = [&](const std::string& token, const std::string& method, const std::string& path,
+                  const std::string& body) {
+    return HttpCall(
+        "127.0.0.1", Port(), method, "/fhir/" + path,
+        {{"Authorization", "Bearer " + token}, {"Content-Type", "application/fhir+json"}}, body);
+  };
+  std::string patient = std::string(R"({"resourceType":"Patient","identifier":[{"system":)") +
+                        R"("urn:oid:2.16.156.10011.1.3","value":")" + kId +
+                        R"("}],"name":[{"family":"李","given":["四"]}],"gender":"female",)" +
+                        R"("birthDate":"1990-01-01")";
+  // Registered at hospital B, with a result only B's record holds.
+  HttpResult at_b = call(root, "PUT", "Patient/reg-b",
+                         patient + R"(,"id":"reg-b","managingOrganization":{"reference":)" +
+                             R"("Organization/hosp-b"}})");
+  ASSERT_EQ(at_b.status, 201) << at_b.body;
+  ASSERT_EQ(call(root, "PUT", "Observation/reg-o",
+                 R"({"resourceType":"Observation","id":"reg-o","status":"final","code":)"
+                 R"({"text":"REGISTRY-SECRET"},"subject":{"reference":"Patient/reg-b"}})")
+                .status,
+            201);
+  // Hospital A registers the same woman: the registry links A's record to B's.
+  HttpResult at_a =
+      call(doctor, "POST", "Patient",
+           patient + R"(,"managingOrganization":{"reference":"Organization/hosp-a"}})");
+  ASSERT_EQ(at_a.status, 201) << at_a.body;
+  json::Value a = json::Parse(at_a.body).value();
+  std::string a_id(a.GetString("id"));
+  ASSERT_NE(a.Find("link"), nullptr) << at_a.body;
+  EXPECT_EQ(a.Find("link")->items()[0].Find("other")->GetString("reference"), "Patient/reg-b");
+  // A's doctor sees A's record; B's record and what it holds stay closed.
+  HttpResult everything = call(doctor, "GET", "Patient/" + a_id + "/$everything", "");
+  EXPECT_EQ(everything.status, 200);
+  EXPECT_EQ(everything.body.find("REGISTRY-SECRET"), std::string::npos) << everything.body;
+  EXPECT_EQ(call(doctor, "GET", "Patient/reg-b", "").status, 404);
+  // An administrator's $everything of A's record is the woman's whole record.
+  HttpResult whole = call(root, "GET", "Patient/" + a_id + "/$everything", "");
+  EXPECT_NE(whole.body.find("REGISTRY-SECRET"), std::string::npos);
+  // $match as A's doctor finds A's record only.
+  std::string match =
+      R"({"resourceType":"Parameters","parameter":[{"name":"resource","resource":)" + patient +
+      "}}]}";
+  HttpResult matched = call(doctor, "POST", "Patient/$match", match);
+  ASSERT_EQ(matched.status, 200) << matched.body;
+  EXPECT_EQ(TotalOf(matched), 1);
+  EXPECT_NE(matched.body.find(a_id), std::string::npos);
+  EXPECT_EQ(matched.body.find(R"("id":"reg-b")"), std::string::npos);  // linked to, never shown
+  EXPECT_EQ(TotalOf(call(root, "POST", "Patient/$match", match)), 2);
+  // Links are the registry's: a clinician can neither send new ones nor change them.
+  HttpResult linked =
+      call(doctor, "POST", "Patient",
+           R"({"resourceType":"Patient","managingOrganization":{"reference":)"
+           R"("Organization/hosp-a"},"link":[{"other":{"reference":"Patient/reg-b"},)"
+           R"("type":"seealso"}]})");
+  EXPECT_EQ(linked.status, 422) << linked.body;
+  json::Value relinked = a;
+  relinked.Find("link")->items()[0].Set("type", json::Value::String("seealso"));
+  EXPECT_EQ(call(doctor, "PUT", "Patient/" + a_id, json::Write(relinked)).status, 422);
+  json::Value unchanged = a;
+  unchanged.Set("gender", json::Value::String("female"));
+  EXPECT_EQ(call(doctor, "PUT", "Patient/" + a_id, json::Write(unchanged)).status, 200);
+  // Linking is for the registry's operators.
+  std::string unlink = R"({"resourceType":"Parameters","parameter":[{"name":"source-patient",)"
+                       R"("valueReference":{"reference":"Patient/)" +
+                       a_id + R"("}}]})";
+  EXPECT_EQ(call(doctor, "POST", "Patient/$unlink", unlink).status, 403);
+  EXPECT_EQ(call(Login("resident1"), "POST", "Patient/$unlink", unlink).status, 403);
+  EXPECT_EQ(call(root, "POST", "Patient/$unlink", unlink).status, 200);
+}
+
 TEST_F(Access, AFamilyDoctorSeesContractedResidents) {
   std::string t = Login("gp-b");
   HttpResult r = Get(t, "Patient/p2");
