@@ -34,11 +34,12 @@ struct Route {
     kVRead,
     kEverything,
     kCompartmentSearch,
-    kExport,        // $export at any level (type: "", Patient or Group)
-    kExportStatus,  // $export-poll-status: GET polls, DELETE cancels
-    kExportFile,    // $export-file/{job}/{file}
-    kMatch,         // Patient/$match
-    kRegistry,      // Patient/$link, $unlink, $merge, $unmerge, $distinct (in `version`)
+    kExport,          // $export at any level (type: "", Patient or Group)
+    kExportStatus,    // $export-poll-status: GET polls, DELETE cancels
+    kExportFile,      // $export-file/{job}/{file}
+    kMatch,           // Patient/$match
+    kCrossReference,  // Patient/$ihe-pix
+    kRegistry,        // Patient/$link, $unlink, $merge, $unmerge, $distinct (in `version`)
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
@@ -149,6 +150,12 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     if (r.type != "Patient") return Status(StatusCode::kNotFound, "$match is defined on Patient");
     if (m != "POST") return MethodNotAllowed(req);
     r.kind = K::kMatch;
+    return r;
+  }
+  if (seg.size() == 2 && seg[1] == "$ihe-pix") {
+    if (r.type != "Patient") return Status(StatusCode::kNotFound, "$ihe-pix is defined on Patient");
+    if (!get) return MethodNotAllowed(req);
+    r.kind = K::kCrossReference;
     return r;
   }
   if (seg.size() == 2 && IsRegistryOperation(seg[1])) {
@@ -266,6 +273,7 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
       return Status::Ok();
     case K::kTypeSearch:
     case K::kMatch:
+    case K::kCrossReference:
       return access.Allow(route.type, auth::kSearch);
     case K::kCompartmentSearch: {
       KY_RETURN_IF_ERROR(access.Allow(route.compartment_type, auth::kSearch));
@@ -364,6 +372,8 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       return Everything(s, rtxn, req, route.id);
     case K::kMatch:
       return Match(s, rtxn, req);
+    case K::kCrossReference:
+      return CrossReferences(s, rtxn, req);
     case K::kRegistry:
       return RegistryOperation(s, *wtxn, req, route.version);
     case K::kCreate: {
@@ -483,6 +493,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
       return {"transaction", 'E'};
     case K::kEverything:
     case K::kMatch:
+    case K::kCrossReference:
     case K::kRegistry:
     case K::kExport:
     case K::kExportStatus:

@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <set>
 
+#include "api/access_policy.h"
 #include "api/outcome.h"
 #include "api/services.h"
+#include "base/strings.h"
 #include "json/json.h"
 #include "mpi/blocking.h"
 #include "mpi/identity_rules.h"
@@ -74,11 +76,63 @@ std::vector<std::string> PhoneticValues(const json::Value& resource) {
   return out;
 }
 
+// The pinyin of the names' parts a name parameter covers (family, given or the whole name),
+// for names written in characters: "王明" is also found as "wang", "ming", "wang ming"; and
+// the whole name as one word ("王明", which FHIR's name search finds only by its parts).
+std::vector<std::string> NamePinyin(const json::Value& resource, const std::string& part) {
+  std::vector<std::string> out;
+  const json::Value* names = resource.Find("name");
+  if (!names) return out;
+  auto add = [&](std::string_view text, bool surname_first) {
+    if (!mpi::HasHan(text)) return;
+    std::vector<std::string> syllables = mpi::PinyinSyllables(text, surname_first);
+    std::string spaced, joined;
+    for (const std::string& syl : syllables) {
+      spaced += (spaced.empty() ? "" : " ") + syl;
+      joined += syl;
+    }
+    for (std::string* v : {&spaced, &joined})
+      if (!v->empty() && std::find(out.begin(), out.end(), *v) == out.end()) out.push_back(*v);
+  };
+  for (const json::Value& name : names->items()) {
+    std::string family(name.GetString("family")), given;
+    if (const json::Value* g = name.Find("given"))
+      for (const json::Value& x : g->items())
+        if (x.is_string()) given += x.str();
+    if (part == "family") add(family, true);
+    if (part == "given") add(given, false);
+    if (part == "name") {
+      std::string whole =
+          family.empty() && given.empty() ? std::string(name.GetString("text")) : family + given;
+      add(whole, true);
+      // Chinese names are written without a space between family and given name: 王亮.
+      if (mpi::HasHan(whole) && std::find(out.begin(), out.end(), whole) == out.end())
+        out.push_back(whole);
+    }
+  }
+  return out;
+}
+
 Result<fhir::SearchParamPtr> ComputedParameter(fhir::SearchParameterRegistry& params,
                                                const char* json_text) {
   KY_ASSIGN_OR_RETURN(json::Value resource, json::Parse(json_text));
   KY_ASSIGN_OR_RETURN(fhir::SearchParamPtr parsed, params.Parse(resource));
   return parsed;
+}
+
+void RegisterPinyinNameParameters(fhir::SearchParameterRegistry& params) {
+  // Names in characters are found by their pinyin too (PDQm by pinyin): family and given on
+  // Patient and Practitioner, name on Patient and Practitioner.
+  for (auto [type, code] : {std::pair{"Patient", "family"}, std::pair{"Patient", "given"},
+                            std::pair{"Patient", "name"}, std::pair{"Practitioner", "name"}}) {
+    fhir::SearchParamPtr existing = params.Find(type, code);
+    if (!existing || existing->computed_values) continue;
+    auto def = std::make_shared<fhir::SearchParamDef>(*existing);
+    std::string part = code;
+    def->computed_values = [part](const json::Value& r) { return NamePinyin(r, part); };
+    def->computed_adds = true;
+    params.Add(def);
+  }
 }
 
 }  // namespace
@@ -112,6 +166,7 @@ void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params) {
     def->query_form = [](std::string_view value) { return mpi::PinyinKey(value, true); };
     params.Add(def);
   }
+  RegisterPinyinNameParameters(params);
 }
 
 Status CheckRegistryRules(const Services& s, const json::Value& resource) {
@@ -283,6 +338,129 @@ Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirR
   if (!entries.items().empty()) bundle.Set("entry", std::move(entries));
   FhirResponse resp;
   resp.body = json::Write(bundle);
+  return resp;
+}
+
+namespace {
+
+Status PixNotFound(std::string message) {
+  return {StatusCode::kNotFound, std::move(message), "sourceIdentifier"};
+}
+
+json::Value PixParameter(const char* name, const char* key, json::Value value) {
+  json::Value p = json::Value::Object();
+  p.Set("name", json::Value::String(name));
+  p.Set(key, std::move(value));
+  return p;
+}
+
+}  // namespace
+
+Result<FhirResponse> CrossReferences(Services& s, store::ReadTransaction& txn,
+                                     const FhirRequest& req) {
+  std::string source;
+  std::vector<std::string> targets;
+  for (const auto& [k, v] : req.query) {
+    if (k == "sourceIdentifier") {
+      if (!source.empty()) return Invalid("sourceIdentifier is given once", "sourceIdentifier");
+      source = v;
+    } else if (k == "targetSystem") {
+      for (const std::string& t : Split(v, ','))
+        if (!t.empty()) targets.push_back(t);
+    } else if (k != "_format") {
+      return Invalid("Unknown parameter '" + k + "' of $ihe-pix", k);
+    }
+  }
+  size_t bar = source.find('|');
+  if (bar == std::string::npos || bar == 0 || bar + 1 == source.size())
+    return Invalid("sourceIdentifier must be system|value", "sourceIdentifier");
+  std::string system = source.substr(0, bar);
+  // A system no Patient here has an identifier in is an unknown assigning authority (PIXm
+  // answers that with 400 for the source and 403 for a target).
+  auto known = [&](const std::string& sys) -> Result<bool> {
+    KY_ASSIGN_OR_RETURN(auto any, FindByCriteria(s, txn, req, "Patient",
+                                                 {{"identifier", EscapeToken(sys) + "|"}}, 1));
+    return !any.empty();
+  };
+  KY_ASSIGN_OR_RETURN(bool source_known, known(system));
+  if (!source_known)
+    return Invalid("sourceIdentifier Assigning Authority not found: " + system, "sourceIdentifier");
+  for (const std::string& t : targets) {
+    KY_ASSIGN_OR_RETURN(bool target_known, known(t));
+    if (!target_known) return Status(StatusCode::kForbidden, "targetSystem not found: " + t);
+  }
+  std::string value = source.substr(bar + 1);
+  KY_ASSIGN_OR_RETURN(
+      auto found,
+      FindByCriteria(s, txn, req, "Patient",
+                     {{"identifier", EscapeToken(system) + "|" + EscapeToken(value)}}, 10));
+  if (found.empty()) return PixNotFound("sourceIdentifier Patient Identifier not found");
+  // Every record of the person: each found record's master and the master's records, as far as
+  // the requester may see them.
+  AccessPolicy access(s, req.principal);
+  std::vector<std::string> ids;
+  std::vector<json::Value> records;
+  auto add = [&](const std::string& id) -> Status {
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) return Status::Ok();
+    ids.push_back(id);
+    KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent("Patient", id));
+    if (!current || current->deleted) return Status::Ok();
+    KY_ASSIGN_OR_RETURN(bool visible, access.CanSee(txn, "Patient", id, auth::kRead));
+    if (!visible) return Status::Ok();
+    KY_ASSIGN_OR_RETURN(json::Value patient, json::Parse(current->body));
+    records.push_back(std::move(patient));
+    return Status::Ok();
+  };
+  for (const store::StoredResource& f : found) {
+    KY_ASSIGN_OR_RETURN(json::Value patient, json::Parse(f.body));
+    std::string master = mpi::MasterOf(patient);
+    if (master.empty()) master = f.id;
+    KY_RETURN_IF_ERROR(add(master));
+    KY_RETURN_IF_ERROR(add(f.id));
+    KY_ASSIGN_OR_RETURN(auto m, txn.ReadCurrent("Patient", master));
+    if (!m || m->deleted) continue;
+    KY_ASSIGN_OR_RETURN(json::Value master_body, json::Parse(m->body));
+    for (const std::string& id : mpi::RecordsOf(master_body)) KY_RETURN_IF_ERROR(add(id));
+  }
+  json::Value list = json::Value::Array();
+  std::vector<std::string> seen;
+  for (const json::Value& patient : records) {
+    bool listed = false;
+    const json::Value* identifiers = patient.Find("identifier");
+    for (const json::Value& ident :
+         identifiers ? identifiers->items() : std::vector<json::Value>{}) {
+      std::string sys(ident.GetString("system")), val(ident.GetString("value"));
+      if (sys.empty() || val.empty()) continue;
+      if (sys == system && val == value) continue;  // what was asked
+      if (!targets.empty() && std::find(targets.begin(), targets.end(), sys) == targets.end())
+        continue;
+      if (!listed) {
+        json::Value ref = json::Value::Object();
+        ref.Set("reference",
+                json::Value::String("Patient/" + std::string(patient.GetString("id"))));
+        list.Push(PixParameter("targetId", "valueReference", std::move(ref)));
+        listed = true;
+      }
+      if (std::find(seen.begin(), seen.end(), sys + "|" + val) != seen.end()) continue;
+      seen.push_back(sys + "|" + val);
+      json::Value id = json::Value::Object();
+      id.Set("system", json::Value::String(sys));
+      id.Set("value", json::Value::String(val));
+      if (const json::Value* use = ident.Find("use")) id.Set("use", *use);
+      list.Push(PixParameter("targetIdentifier", "valueIdentifier", std::move(id)));
+    }
+    // Without a target system, every record of the person is named, with identifiers or not.
+    if (!listed && targets.empty()) {
+      json::Value ref = json::Value::Object();
+      ref.Set("reference", json::Value::String("Patient/" + std::string(patient.GetString("id"))));
+      list.Push(PixParameter("targetId", "valueReference", std::move(ref)));
+    }
+  }
+  json::Value out = json::Value::Object();
+  out.Set("resourceType", json::Value::String("Parameters"));
+  if (!list.items().empty()) out.Set("parameter", std::move(list));
+  FhirResponse resp;
+  resp.body = json::Write(out);
   return resp;
 }
 

@@ -141,6 +141,9 @@ void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params);
 // Rules every written resource passes beyond its structure: valid citizen ID numbers that agree
 // with the record's birth date and sex (mpi/identity_rules.h).
 Status CheckRegistryRules(const Services& s, const json::Value& resource);
+// GET Patient/$ihe-pix (IHE PIXm): every identifier of the person one identifier names.
+Result<FhirResponse> CrossReferences(Services& s, store::ReadTransaction& txn,
+                                     const FhirRequest& req);
 // POST Patient/$match.
 Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req);
 

@@ -37,6 +37,8 @@ struct SearchParamDef {
   // (a name's pinyin, the registry's blocking keys): a resource's values (strings, or token
   // codes without a system), and the form a searched value is compared in (null: as sent).
   std::function<std::vector<std::string>(const json::Value& resource)> computed_values;
+  // The computed values come besides those of `expression` (a name and its pinyin).
+  bool computed_adds = false;
   std::function<std::string(std::string_view value)> query_form;
   // Per base type, the part of `compiled` that applies to it (fhirpath::SpecializeForType).
   // Looked up by string_view (once per parameter of every written resource), without a copy.

@@ -241,7 +241,7 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
       else if (p.type == "token")
         rows->tokens.push_back({p.code, "", value, ""});
     }
-    return;
+    if (!p.computed_adds) return;
   }
   const fhir::fhirpath::Expression* expr = p.CompiledFor(resource.GetString("resourceType"));
   if (!expr) return;
