@@ -627,14 +627,7 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       reindexer(std::make_unique<Reindexer>(*this)),
       exporter(std::make_unique<Exporter>(*this)) {
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, extractor, clock, ids);
-  // Consent rules (api/access_policy.h) tell permits from denials, which R4 cannot search.
-  auto provision_type = json::Parse(
-      R"({"resourceType":"SearchParameter","url":"https://kangyun.cn/fhir/SearchParameter/Consent-provision-type",)"
-      R"("name":"provision-type","status":"active","code":"provision-type","base":["Consent"],)"
-      R"("type":"token","expression":"Consent.provision.type",)"
-      R"("description":"deny | permit: the consent's top-level provision"})");
-  auto param = params.Parse(provision_type.value());
-  if (param.ok()) params.Add(*param);
+  RegisterPlatformSearchParameters(params);
   RegisterPersonSearchParameters(params);
 }
 

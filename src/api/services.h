@@ -133,6 +133,9 @@ Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, jso
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method, bool by_registry = false);
 
+// Adds Kangyun's own search parameters (api/platform_parameters.cpp).
+void RegisterPlatformSearchParameters(fhir::SearchParameterRegistry& params);
+
 // --- the person registry (api/person_registry.cpp)
 
 // Adds the registry's computed search parameters: Patient `match-key` (blocking keys) and
