@@ -39,6 +39,7 @@ struct Route {
     kExportFile,      // $export-file/{job}/{file}
     kMatch,           // Patient/$match
     kCrossReference,  // Patient/$ihe-pix
+    kTerminology,     // CodeSystem, ValueSet, ConceptMap operations (in `version`; id optional)
     kRegistry,        // Patient/$link, $unlink, $merge, $unmerge, $distinct (in `version`)
   };
   Kind kind = Kind::kCapabilities;
@@ -150,6 +151,13 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     if (r.type != "Patient") return Status(StatusCode::kNotFound, "$match is defined on Patient");
     if (m != "POST") return MethodNotAllowed(req);
     r.kind = K::kMatch;
+    return r;
+  }
+  if ((seg.size() == 2 || seg.size() == 3) && IsTerminologyOperation(r.type, seg.back())) {
+    if (!get && m != "POST") return MethodNotAllowed(req);
+    r.kind = K::kTerminology;
+    r.version = seg.back();
+    if (seg.size() == 3) r.id = seg[1];
     return r;
   }
   if (seg.size() == 2 && seg[1] == "$ihe-pix") {
@@ -274,6 +282,7 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
     case K::kTypeSearch:
     case K::kMatch:
     case K::kCrossReference:
+    case K::kTerminology:
       return access.Allow(route.type, auth::kSearch);
     case K::kCompartmentSearch: {
       KY_RETURN_IF_ERROR(access.Allow(route.compartment_type, auth::kSearch));
@@ -374,6 +383,8 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       return Match(s, rtxn, req);
     case K::kCrossReference:
       return CrossReferences(s, rtxn, req);
+    case K::kTerminology:
+      return TerminologyOperation(s, rtxn, req, route.type, route.id, route.version);
     case K::kRegistry:
       return RegistryOperation(s, *wtxn, req, route.version);
     case K::kCreate: {
@@ -494,6 +505,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
     case K::kEverything:
     case K::kMatch:
     case K::kCrossReference:
+    case K::kTerminology:
     case K::kRegistry:
     case K::kExport:
     case K::kExportStatus:
@@ -623,12 +635,14 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       config(cfg),
       validator(d),
       extractor(d, p),
-      planner(d, p),
+      planner(d, p, &terminology),
       reindexer(std::make_unique<Reindexer>(*this)),
       exporter(std::make_unique<Exporter>(*this)) {
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, extractor, clock, ids);
   RegisterPlatformSearchParameters(params);
   RegisterPersonSearchParameters(params);
+  if (Status loaded = LoadTerminology(*this); !loaded.ok())
+    Log(LogLevel::kError, "terminology: " + loaded.message());
 }
 
 Services::~Services() = default;
@@ -661,6 +675,8 @@ Status FhirApi::Audit(audit::AuditRecord record) {
   if (!services_->audit) return Status::Ok();
   return services_->audit->Record(std::move(record));
 }
+
+Status FhirApi::InstallPlatformContent() { return api::InstallPlatformContent(*services_); }
 
 Status FhirApi::LoadStoredSearchParameters() {
   KY_ASSIGN_OR_RETURN(auto txn, services_->store.BeginRead());

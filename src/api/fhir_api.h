@@ -49,6 +49,9 @@ class FhirApi {
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();
+  // Stores the platform's own resources (NamingSystems, code systems) and loads the stored
+  // code systems into the terminology service (run once at start-up).
+  Status InstallPlatformContent();
   // Loads resources from `source` (see api/bulk_import.h). The error is a store failure;
   // refused lines are counted in the result.
   Result<ImportResult> Import(ImportSource& source, const ImportOptions& options,

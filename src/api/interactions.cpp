@@ -7,6 +7,7 @@
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/strings.h"
+#include "content/platform_content.h"
 #include "fhir/datetime.h"
 
 namespace kangyun::api {
@@ -129,7 +130,14 @@ store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const st
 }
 
 Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& resource) {
-  if (resource.GetString("resourceType") != "SearchParameter") return Status::Ok();
+  std::string_view type = resource.GetString("resourceType");
+  if (type == "CodeSystem" || type == "ValueSet" || type == "ConceptMap") {
+    // The terminology service knows it once it is stored (an unusable one, without url, is
+    // stored but not used).
+    txn.AfterCommit([&s, r = resource] { (void)s.terminology.Add(r); });
+    return Status::Ok();
+  }
+  if (type != "SearchParameter") return Status::Ok();
   // A new search parameter: once it is stored, register it and re-index existing data in the
   // background.
   auto param = s.params.Parse(resource);
@@ -327,6 +335,21 @@ Result<store::StoredResource> WriteNew(Services& s, Txn& txn, const FhirRequest&
                                        json::Value resource, const std::string& id,
                                        const std::optional<store::StoredResource>& current,
                                        const std::string& method) {
+  if (resource.GetString("resourceType") == "Organization") {
+    // Each institution's medical record numbers have a system of their own, described by a
+    // NamingSystem the registry keeps.
+    std::string name(resource.GetString("name"));
+    KY_ASSIGN_OR_RETURN(store::StoredResource stored,
+                        WriteVersion(s, txn, std::move(resource), id, current, method));
+    json::Value naming = content::MrnNamingSystem(id, name.empty() ? "Organization/" + id : name);
+    std::string naming_id(naming.GetString("id"));
+    KY_ASSIGN_OR_RETURN(auto existing, txn.ReadCurrent("NamingSystem", naming_id));
+    if (!existing || existing->deleted)
+      KY_RETURN_IF_ERROR(WriteVersion(s, txn, std::move(naming), naming_id, existing, "PUT",
+                                      /*by_registry=*/true)
+                             .status());
+    return stored;
+  }
   if (resource.GetString("resourceType") != "Patient")
     return WriteVersion(s, txn, std::move(resource), id, current, method);
   KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, std::nullopt));

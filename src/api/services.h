@@ -40,6 +40,8 @@ class Services {
   ApiConfig config;
   fhir::Validator validator;
   search::IndexExtractor extractor;
+  // Code systems, value sets and maps (before the planner, which expands value sets with it).
+  terminology::Terminology terminology;
   search::SearchPlanner planner;
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
@@ -132,6 +134,20 @@ Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, jso
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method, bool by_registry = false);
+
+// --- the terminology service (api/terminology_operations.cpp)
+
+bool IsTerminologyOperation(std::string_view type, std::string_view op);
+// CodeSystem/$lookup, $validate-code; ValueSet/$expand, $validate-code; ConceptMap/$translate,
+// on the type or an instance (id).
+Result<FhirResponse> TerminologyOperation(Services& s, store::ReadTransaction& txn,
+                                          const FhirRequest& req, const std::string& type,
+                                          const std::string& id, const std::string& op);
+// R4's code systems and value sets (from the definitions) and the platform's.
+Status LoadTerminology(Services& s);
+// Stores the platform's NamingSystems, CodeSystems, ValueSets and ConceptMaps (once, and again
+// when they change), and adds the stored ones to the terminology service.
+Status InstallPlatformContent(Services& s);
 
 // Adds Kangyun's own search parameters (api/platform_parameters.cpp).
 void RegisterPlatformSearchParameters(fhir::SearchParameterRegistry& params);

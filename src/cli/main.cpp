@@ -50,7 +50,7 @@ void Usage() {
       "        systems (JWT assertions, RS384/ES384) and apps (authorization code + PKCE)\n"
       "  audit verify --db DB\n"
       "        check the audit trail's hash chain; exit 1 when it was tampered with\n"
-      "  mpi-eval CITY_DIR [--model-out FILE] [--examples N]\n"
+      "  mpi-eval CITY_DIR [--model-out FILE] [--examples N] [--match-requests FILE]\n"
       "        link a generated city's Patients, estimate the matching model, and report\n"
       "        precision, recall and F1 against the city's ground truth\n"
       "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"

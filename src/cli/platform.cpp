@@ -49,6 +49,7 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   p->api =
       std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids, config);
   KY_RETURN_IF_ERROR(p->api->LoadStoredSearchParameters());
+  KY_RETURN_IF_ERROR(p->api->InstallPlatformContent());
   return p;
 }
 

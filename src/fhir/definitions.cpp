@@ -54,6 +54,7 @@ const std::vector<const ElementDef*> kNoChildren;
 
 Result<std::unique_ptr<Definitions>> Definitions::Load(const std::string& dir) {
   std::unique_ptr<Definitions> defs(new Definitions());
+  defs->dir_ = dir;
   for (const char* file : {"profiles-types.json", "profiles-resources.json"}) {
     KY_ASSIGN_OR_RETURN(json::Value bundle, ReadJsonFile(dir + "/" + file));
     KY_RETURN_IF_ERROR(defs->LoadStructureDefinitions(bundle));

@@ -40,6 +40,9 @@ class Definitions {
  public:
   // Reads the definition files in dir (as placed by scripts/install-deps).
   static Result<std::unique_ptr<Definitions>> Load(const std::string& dir);
+  // The directory the definitions were loaded from ("" when built otherwise): the terminology
+  // service reads R4's code systems and value sets there.
+  const std::string& dir() const { return dir_; }
 
   bool IsResourceType(std::string_view name) const;
   // Concrete resource types (not Resource/DomainResource), sorted.
@@ -100,6 +103,7 @@ class Definitions {
   };
   std::unordered_map<std::string, CodeSystemTree> code_systems_;
   std::map<std::string, std::vector<std::string>> patient_compartment_;
+  std::string dir_;
 };
 
 }  // namespace kangyun::fhir

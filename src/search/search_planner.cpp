@@ -105,8 +105,41 @@ store::IndexTable SearchPlanner::TableFor(const std::string& t) {
 
 namespace {
 
+// Where :in, :not-in, :above and :below find their codes: the terminology service when the
+// planner has one (R4's, the platform's and stored code systems), else the loaded definitions.
+struct Codes {
+  const fhir::Definitions& defs;
+  const terminology::Terminology* terms;
+
+  std::optional<std::vector<std::pair<std::string, std::string>>> Expand(const std::string& url,
+                                                                         std::string* why) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (terms) {
+      auto codes = terms->Expand(url);
+      if (!codes.ok()) {
+        *why = codes.status().message();
+        return std::nullopt;
+      }
+      for (const terminology::Coding& c : *codes) out.emplace_back(c.system, c.code);
+      return out;
+    }
+    const auto* expansion = defs.ValueSetExpansion(url);
+    if (!expansion) {
+      *why = "the ValueSet is not known here or cannot be expanded";
+      return std::nullopt;
+    }
+    for (const auto& code : *expansion) out.emplace_back(code.system, code.code);
+    return out;
+  }
+  std::optional<std::vector<std::string>> Subsumed(const std::string& system,
+                                                   const std::string& code, bool below) const {
+    if (terms) return terms->Subsumed(system, code, below);
+    return defs.Subsumed(system, code, below);
+  }
+};
+
 // The condition one value of a parameter (not a chain) stands for.
-Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::SearchParamDef& def,
+Result<Condition> ValueCondition(const Codes& codes, const fhir::SearchParamDef& def,
                                  const FilterParam& f, const std::string& raw, int64_t now) {
   Condition c;
   c.param = def.code;
@@ -132,13 +165,13 @@ Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::Sear
   }
   if (def.type == "token") {
     if (mod == "in" || mod == "not-in") {
-      // Codes of a ValueSet the loaded definitions enumerate.
-      const auto* expansion = defs.ValueSetExpansion(value);
-      if (!expansion)
-        return BadValue(f, raw, "the ValueSet is not known here or cannot be expanded");
+      // Codes of a ValueSet the terminology service can expand.
+      std::string why;
+      auto expansion = codes.Expand(value, &why);
+      if (!expansion) return BadValue(f, raw, why);
       if (expansion->size() > kMaxTokenSet)
         return BadValue(f, raw, "the ValueSet has too many codes for :" + mod);
-      for (const auto& code : *expansion) c.token_set.emplace_back(code.system, code.code);
+      c.token_set = std::move(*expansion);
       c.negated = mod == "not-in";
       return c;
     }
@@ -147,9 +180,9 @@ Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::Sear
       std::vector<std::string> parts = SplitEscaped(raw, '|', true);
       if (parts.size() != 2 || parts[0].empty() || parts[1].empty())
         return BadValue(f, raw, ":" + mod + " needs system|code");
-      auto codes = defs.Subsumed(parts[0], parts[1], mod == "below");
-      if (!codes) return BadValue(f, raw, "the code system is not known here");
-      for (const std::string& code : *codes) c.token_set.emplace_back(parts[0], code);
+      auto subsumed = codes.Subsumed(parts[0], parts[1], mod == "below");
+      if (!subsumed) return BadValue(f, raw, "the code system is not known here");
+      for (const std::string& code : *subsumed) c.token_set.emplace_back(parts[0], code);
       return c;
     }
     if (mod == "of-type") {
@@ -280,8 +313,8 @@ Result<Condition> ValueCondition(const fhir::Definitions& defs, const fhir::Sear
     first.type = def.components[0].type.empty() ? "token" : def.components[0].type;
     fhir::SearchParamDef second = first;
     second.type = def.components[1].type.empty() ? "token" : def.components[1].type;
-    KY_ASSIGN_OR_RETURN(Condition a, ValueCondition(defs, first, plain, parts[0], now));
-    KY_ASSIGN_OR_RETURN(Condition b, ValueCondition(defs, second, plain, parts[1], now));
+    KY_ASSIGN_OR_RETURN(Condition a, ValueCondition(codes, first, plain, parts[0], now));
+    KY_ASSIGN_OR_RETURN(Condition b, ValueCondition(codes, second, plain, parts[1], now));
     c.table = IndexTable::kComposite;
     if (first.type == "reference") {
       c.code = (a.target_types.size() == 1 ? a.target_types[0] + "/" : std::string()) + a.target_id;
@@ -445,7 +478,7 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
     return Invalid(":missing takes one value, true or false", f.name);
   for (const std::string& raw : f.values) {
     if (raw.empty()) return BadValue(f, raw, "empty value");
-    KY_ASSIGN_OR_RETURN(Condition c, ValueCondition(defs_, *def, f, raw, now));
+    KY_ASSIGN_OR_RETURN(Condition c, ValueCondition(Codes{defs_, terms_}, *def, f, raw, now));
     // "not any of" is an AND of negations.
     if (c.negated)
       query->clauses.push_back({c});

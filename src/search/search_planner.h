@@ -11,6 +11,7 @@
 #include "fhir/search_parameters.h"
 #include "search/search_request.h"
 #include "store/query.h"
+#include "terminology/terminology.h"
 
 namespace kangyun::search {
 
@@ -21,8 +22,10 @@ struct SearchPlan {
 
 class SearchPlanner {
  public:
-  SearchPlanner(const fhir::Definitions& defs, const fhir::SearchParameterRegistry& params)
-      : defs_(defs), params_(params) {}
+  // terms: where :in, :not-in, :above and :below find codes (null: the definitions only).
+  SearchPlanner(const fhir::Definitions& defs, const fhir::SearchParameterRegistry& params,
+                const terminology::Terminology* terms = nullptr)
+      : defs_(defs), params_(params), terms_(terms) {}
 
   // types: the searched types (one for a type search, several or all for a system search).
   // strict: Prefer: handling=strict, where unknown parameters are errors.
@@ -40,6 +43,7 @@ class SearchPlanner {
 
   const fhir::Definitions& defs_;
   const fhir::SearchParameterRegistry& params_;
+  const terminology::Terminology* terms_;
 };
 
 }  // namespace kangyun::search
