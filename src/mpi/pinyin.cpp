@@ -4,6 +4,7 @@
 #include <unicode/unistr.h>
 
 #include <memory>
+#include <unordered_map>
 
 #include "base/utf8.h"
 
@@ -43,7 +44,7 @@ icu::Transliterator* ThreadTransliterator() {
   return t.get();
 }
 
-std::string HanSyllable(std::string_view utf8) {
+std::string Transliterate(std::string_view utf8) {
   icu::Transliterator* t = ThreadTransliterator();
   if (!t) return "";
   icu::UnicodeString s = icu::UnicodeString::fromUTF8(
@@ -55,6 +56,15 @@ std::string HanSyllable(std::string_view utf8) {
   for (char c : out)
     if (c >= 'a' && c <= 'z') letters.push_back(c);
   return letters;
+}
+
+// A character's syllable. ICU's compound transliterator takes tens of microseconds a call, and
+// names draw on a few thousand characters: each thread remembers the ones it has read.
+const std::string& HanSyllable(uint32_t cp, std::string_view utf8) {
+  thread_local std::unordered_map<uint32_t, std::string> known;
+  auto it = known.find(cp);
+  if (it == known.end()) it = known.emplace(cp, Transliterate(utf8)).first;
+  return it->second;
 }
 
 }  // namespace
@@ -112,7 +122,7 @@ std::vector<std::string> PinyinSyllables(std::string_view text, bool surname_fir
         if (read) continue;
       }
       first_han = false;
-      out.push_back(HanSyllable(ch));
+      out.push_back(HanSyllable(cp, ch));
     } else if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) {
       word.push_back(static_cast<char>(cp >= 'a' ? cp : cp + ('a' - 'A')));
     } else if (cp == 0xFC || cp == 0xDC) {  // ü
