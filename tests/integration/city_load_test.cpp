@@ -22,13 +22,7 @@ using Output = CommandOutput;
 
 Output RunKangyun(const std::string& args) { return testing::RunKangyun(KANGYUN_BINARY, args); }
 
-std::string Scratch(const std::string& name) {
-  fs::path dir =
-      fs::temp_directory_path() / ("kangyun-load-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string Scratch(const std::string& name) { return ScratchFolder("kangyun-load", name); }
 
 // Lines per type of a generated folder.
 std::map<std::string, int64_t> CountLines(const std::string& dir) {

@@ -18,9 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string ScratchDb(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("kangyun-limits-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  static const std::string dir = ScratchFolder("kangyun-limits");
+  return (fs::path(dir) / name).string();
 }
 
 TEST(Limits, AClientPastItsRateIsToldWhenToComeBack) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -20,6 +21,24 @@
 #include "base/strings.h"
 
 namespace kangyun::testing {
+
+std::string ScratchFolder(const std::string& prefix, const std::string& name) {
+  struct Folders {
+    std::vector<std::filesystem::path> made;
+    ~Folders() {
+      std::error_code ec;
+      for (const auto& dir : made) std::filesystem::remove_all(dir, ec);
+    }
+  };
+  static Folders folders;
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      (prefix + (name.empty() ? "" : "-" + name) + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  folders.made.push_back(dir);
+  return dir.string();
+}
 
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -44,6 +44,10 @@ class ServerProcess {
 
 int FreePort();
 
+// A new empty folder in the temp directory, named prefix-name-pid, removed with everything in
+// it when the test process ends (ctest runs each test in a process of its own).
+std::string ScratchFolder(const std::string& prefix, const std::string& name = "");
+
 // A transaction Bundle of a Patient (identifier system|tag) and an Observation about it (code
 // text tag): two resources that must be stored together or not at all.
 std::string PatientWithObservationBundle(const std::string& system, const std::string& tag);

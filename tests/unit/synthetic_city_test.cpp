@@ -53,9 +53,18 @@ std::vector<json::Value> Resources(const std::string& dir, const std::string& ty
   return out;
 }
 
-// A city generated once for the tests that only read it.
+// A city generated once for the tests that only read it, removed when the process ends (each
+// test runs in a process of its own under ctest: without this, every run left hundreds of
+// megabytes in the temp directory).
 const std::string& City(int64_t residents) {
-  static std::map<int64_t, std::string> dirs;
+  struct Cities {
+    std::map<int64_t, std::string> dirs;
+    ~Cities() {
+      for (const auto& [n, dir] : dirs) fs::remove_all(dir);
+    }
+  };
+  static Cities cities;
+  auto& dirs = cities.dirs;
   auto it = dirs.find(residents);
   if (it != dirs.end()) return it->second;
   CityOptions options;
