@@ -18,7 +18,7 @@ constexpr const char* kPatientExport =
 constexpr const char* kGroupExport =
     "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export";
 
-json::Value Operation(const char* name, const char* definition) {
+json::Value Operation(const std::string& name, const std::string& definition) {
   json::Value op = json::Value::Object();
   op.Set("name", json::Value::String(name));
   op.Set("definition", json::Value::String(definition));
@@ -89,8 +89,29 @@ std::string Services::CapabilityStatement() {
       ops.Push(
           Operation("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"));
       ops.Push(Operation("export", kPatientExport));
+      // The person registry (docs/registries.md).
+      ops.Push(Operation("match", "http://hl7.org/fhir/OperationDefinition/Patient-match"));
+      ops.Push(Operation("ihe-pix",
+                         "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix"));
+      for (const char* op : {"link", "unlink", "merge", "unmerge", "distinct"})
+        ops.Push(Operation(
+            op, std::string("https://kangyun.cn/fhir/OperationDefinition/Patient-") + op));
     }
     if (type == "Group") ops.Push(Operation("export", kGroupExport));
+    // The terminology service.
+    if (type == "CodeSystem") {
+      ops.Push(Operation("lookup", "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"));
+      ops.Push(Operation("validate-code",
+                         "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"));
+    }
+    if (type == "ValueSet") {
+      ops.Push(Operation("expand", "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"));
+      ops.Push(Operation("validate-code",
+                         "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code"));
+    }
+    if (type == "ConceptMap")
+      ops.Push(
+          Operation("translate", "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"));
     if (!ops.items().empty()) r.Set("operation", std::move(ops));
     resources.Push(std::move(r));
   }
