@@ -248,10 +248,17 @@ Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTran
     KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, kMaxCandidates));
     KY_ASSIGN_OR_RETURN(found, txn.ReadRows(rids));
   }
-  // The prior that a record is the person asked for falls with the registry's size.
-  store::Query all_patients;
-  all_patients.types = {"Patient"};
-  KY_ASSIGN_OR_RETURN(int64_t population, txn.Count(all_patients));
+  // The prior that a record is the person asked for falls with the registry's size: counted
+  // once a minute (a count of a million rows costs more than a match).
+  int64_t now = s.clock.NowMicros();
+  int64_t population = s.patients_counted.load();
+  if (population < 0 || now - s.patients_counted_at.load() > 60'000'000) {
+    store::Query all_patients;
+    all_patients.types = {"Patient"};
+    KY_ASSIGN_OR_RETURN(population, txn.Count(all_patients));
+    s.patients_counted = population;
+    s.patients_counted_at = now;
+  }
   for (store::StoredResource& c : found) {
     if (!wanted.id.empty() && c.id == wanted.id) continue;
     KY_ASSIGN_OR_RETURN(json::Value patient, json::Parse(c.body));

@@ -46,8 +46,11 @@ class Services {
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
   std::unique_ptr<audit::AuditTrail> audit;  // null when config.audit is off
-  // The person registry's matching model (mpi/match_model.h).
+  // The person registry's matching model (mpi/match_model.h), and the registry's size as last
+  // counted (-1: not yet) and when (micros).
   mpi::MatchModel match_model = mpi::MatchModel::Default();
+  std::atomic<int64_t> patients_counted{-1};
+  std::atomic<int64_t> patients_counted_at{0};
   // How many stored versions of SearchParameter resources the registry reflects (-1: none
   // read yet), and when a read last looked (micros); see SyncStoredSearchParameters.
   std::atomic<int64_t> search_parameter_versions{-1};
