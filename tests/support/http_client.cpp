@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "base/strings.h"
@@ -40,18 +41,42 @@ std::string ScratchFolder(const std::string& prefix, const std::string& name) {
   return dir.string();
 }
 
-int FreePort() {
+namespace {
+
+// Whether nothing listens on or holds port on the loopback interface right now.
+bool PortIsFree(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   close(fd);
-  return port;
+  return free;
+}
+
+// The lowest port the kernel hands out to outgoing connections and to bind(0).
+int FirstEphemeralPort() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low && low > 12000 ? low : 32768;
+}
+
+}  // namespace
+
+// A port below the ephemeral range: a port the kernel picked for bind(0) can be handed to an
+// outgoing connection (to PostgreSQL, say) before the server binds it, which made servers fail
+// to start now and then. Ports are drawn at random so parallel test processes rarely meet.
+int FreePort() {
+  static std::mutex mutex;
+  static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  std::lock_guard lock(mutex);
+  std::uniform_int_distribution<int> pick(10000, FirstEphemeralPort() - 1);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int port = pick(random);
+    if (PortIsFree(port)) return port;
+  }
+  return 0;
 }
 
 namespace {
@@ -110,8 +135,18 @@ std::string TestStore(const std::string& path) {
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& db,
                              const std::vector<std::string>& extra) {
-  port_ = FreePort();
   std::string store = TestStore(db);
+  // A server that exits because another process took its port between FreePort and its
+  // bind is started again on another port; one that exits for any other reason is not.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = FreePort();
+    Start(binary, store, extra);
+    if (ready_ || pid_ > 0 || PortIsFree(port_)) return;
+  }
+}
+
+void ServerProcess::Start(const std::string& binary, const std::string& store,
+                          const std::vector<std::string>& extra) {
   pid_ = fork();
   if (pid_ == 0) {
     std::vector<std::string> args = {binary, "serve",  "--db",

@@ -37,6 +37,10 @@ class ServerProcess {
   void Terminate();  // SIGTERM and wait; returns when the process has exited
 
  private:
+  // Forks and execs the server on port_ and waits for /healthz; pid_ is -1 if it exited.
+  void Start(const std::string& binary, const std::string& store,
+             const std::vector<std::string>& extra);
+
   int pid_ = -1;
   int port_ = 0;
   bool ready_ = false;
