@@ -108,6 +108,7 @@ Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptio
     if (failure.ok()) failure = indexed;
   }
   if (!failure.ok()) return failure;
+  result.bulk_path = bulk;
   return result;
 }
 

@@ -39,6 +39,9 @@ struct ImportError {
 struct ImportResult {
   int64_t resources = 0;  // written
   int64_t failed = 0;     // refused (invalid JSON or resource)
+  // Whether the store took the bulk path (Store::BeginBulkLoad): on SQLite, search indexes set
+  // aside and built at the end, several times faster than growing them row by row.
+  bool bulk_path = false;
   std::vector<ImportError> errors;
 };
 

@@ -123,11 +123,13 @@ int LoadIntoStore(const std::string& db, const std::string& dir, const std::stri
                  e.message.c_str());
   double rate = result->resources / std::max(seconds, 1e-9);
   double first = timeline.Rate(0, 0.1), last = timeline.Rate(0.9, 1);
-  std::fprintf(stderr,
-               "loaded %lld resources in %.1f s: %.0f resources/s (first tenth %.0f/s, last "
-               "tenth %.0f/s); %lld refused\n",
-               static_cast<long long>(result->resources), seconds, rate, first, last,
-               static_cast<long long>(result->failed));
+  std::fprintf(
+      stderr,
+      "loaded %lld resources in %.1f s: %.0f resources/s (first tenth %.0f/s, last "
+      "tenth %.0f/s); %lld refused; %s\n",
+      static_cast<long long>(result->resources), seconds, rate, first, last,
+      static_cast<long long>(result->failed),
+      result->bulk_path ? "bulk path" : "indexed row by row, since the store held many resources");
   char json[512];
   std::snprintf(json, sizeof json,
                 "{\"resources\":%lld,\"refused\":%lld,\"seconds\":%.3f,\"perSecond\":%.1f,"

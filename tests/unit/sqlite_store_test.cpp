@@ -183,9 +183,15 @@ size_t CodeMatches(Store& store, const std::string& code) {
   return (*txn)->Search(q, 100)->size();
 }
 
-TEST_F(SqliteStoreTest, BulkLoadSetsIndexesAsideOnlyInAnEmptyStoreAndBuildsThemAtTheEnd) {
+TEST_F(SqliteStoreTest, BulkLoadSetsIndexesAsideOnlyInAStoreOfFewResourcesAndBuildsThemAtTheEnd) {
   std::vector<std::string> indexes = SearchIndexes(dir_ / "t.db");
   ASSERT_GT(indexes.size(), 15u);
+  // A new platform holds its own content (code systems, naming systems) before any load.
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("platform-content", 1, "y")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
   auto bulk = store_->BeginBulkLoad();
   ASSERT_TRUE(bulk.ok() && *bulk) << bulk.status().message();
   EXPECT_TRUE(SearchIndexes(dir_ / "t.db").empty());
@@ -197,7 +203,14 @@ TEST_F(SqliteStoreTest, BulkLoadSetsIndexesAsideOnlyInAnEmptyStoreAndBuildsThemA
   ASSERT_TRUE(store_->EndBulkLoad().ok());
   EXPECT_EQ(SearchIndexes(dir_ / "t.db"), indexes);
   EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
-  // With resources in it, a store keeps its indexes.
+  EXPECT_EQ(CodeMatches(*store_, "y"), 1u);
+  // With many resources in it, a store keeps its indexes.
+  {
+    auto txn = store_->BeginWrite();
+    for (int64_t i = 0; i < kSqliteBulkLoadMaxResources; ++i)
+      ASSERT_TRUE((*txn)->Write(Version("many-" + std::to_string(i), 1, "z")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
   auto again = store_->BeginBulkLoad();
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);

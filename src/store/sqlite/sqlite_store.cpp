@@ -478,10 +478,12 @@ class SqliteStore : public Store {
     std::unique_lock lock(write_mu_);
     KY_RETURN_IF_ERROR(CommitOpenGroup());
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        writer_->Prepare("SELECT EXISTS (SELECT 1 FROM resources)"));
-    bool has_resources = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != 0;
+                        writer_->Prepare("SELECT count(*) FROM (SELECT 1 FROM resources LIMIT ?)",
+                                         {SqlValue(kSqliteBulkLoadMaxResources + 1)}));
+    bool many =
+        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > kSqliteBulkLoadMaxResources;
     sqlite3_reset(s);
-    if (has_resources) return false;
+    if (many) return false;
     KY_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     // The definitions are kept before the indexes go, in the same transaction.
     Status st = writer_->Exec(

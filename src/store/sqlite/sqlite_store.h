@@ -1,6 +1,7 @@
 // The embedded store: SQLite in WAL mode, group commit, synchronous=FULL.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -11,5 +12,10 @@ namespace kangyun::store {
 // Opens (creating and migrating as needed) a SQLite store at path. A database whose schema is
 // newer than this binary knows is refused.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+// A bulk load sets the search indexes aside when the store holds at most this many resources:
+// a new platform already holds its own content (code systems, naming systems), and building
+// the indexes of a few thousand resources again at the end takes well under a second.
+inline constexpr int64_t kSqliteBulkLoadMaxResources = 10000;
 
 }  // namespace kangyun::store
