@@ -11,7 +11,7 @@ namespace {
 
 constexpr const char* kDefaultModel = R"json(
 {
- "matchesPerRecord": 0.0935651824,
+ "matchesPerRecord": 0.0924117906,
  "thresholds": {
   "certain": 0.9999,
   "probable": 0.95,
@@ -40,27 +40,27 @@ constexpr const char* kDefaultModel = R"json(
    "levels": [
     {
      "level": "disagree",
-     "m": 0.00285189915,
+     "m": 0.00288418729,
      "u": 0.997941498,
-     "weight": -8.45088847
+     "weight": -8.43464658
     },
     {
      "level": "one-character-differs",
-     "m": 0.0897130478,
+     "m": 0.0906398717,
      "u": 0.00201650202,
-     "weight": 5.47539107
+     "weight": 5.49021907
     },
     {
      "level": "same-pinyin",
-     "m": 0.25465221,
+     "m": 0.257411852,
      "u": 1.35000135e-05,
-     "weight": 14.2032798
+     "weight": 14.21883
     },
     {
      "level": "same-characters",
-     "m": 0.652782843,
+     "m": 0.649064089,
      "u": 2.85000285e-05,
-     "weight": 14.4833522
+     "weight": 14.47511
     }
    ]
   },
@@ -69,27 +69,27 @@ constexpr const char* kDefaultModel = R"json(
    "levels": [
     {
      "level": "disagree",
-     "m": 1.08662091e-05,
+     "m": 1.02043493e-05,
      "u": 0.998938499,
-     "weight": -16.4882595
+     "weight": -16.5789241
     },
     {
      "level": "one-digit-differs",
-     "m": 0.0337131127,
+     "m": 0.0328322431,
      "u": 0.00100990101,
-     "weight": 5.06102404
+     "weight": 5.02282752
     },
     {
      "level": "day-month-swapped",
-     "m": 0.0426763361,
+     "m": 0.0389193221,
      "u": 1.37000137e-05,
-     "weight": 11.6050433
+     "weight": 11.4720935
     },
     {
      "level": "same",
-     "m": 0.923599685,
+     "m": 0.928238231,
      "u": 3.79000379e-05,
-     "weight": 14.5727808
+     "weight": 14.5800082
     }
    ]
   },
@@ -98,15 +98,15 @@ constexpr const char* kDefaultModel = R"json(
    "levels": [
     {
      "level": "disagree",
-     "m": 0.000620502622,
+     "m": 0.000543388942,
      "u": 0.4995943,
-     "weight": -9.65310399
+     "weight": -9.84455609
     },
     {
      "level": "agree",
-     "m": 0.999379497,
+     "m": 0.999456611,
      "u": 0.5004057,
-     "weight": 0.997934397
+     "weight": 0.998045713
     }
    ]
   },
@@ -115,15 +115,15 @@ constexpr const char* kDefaultModel = R"json(
    "levels": [
     {
      "level": "disagree",
-     "m": 0.201643175,
+     "m": 0.195979363,
      "u": 0.9999997,
-     "weight": -2.31012308
+     "weight": -2.35122592
     },
     {
      "level": "agree",
-     "m": 0.798356825,
+     "m": 0.804020637,
      "u": 3.0000036e-07,
-     "weight": 21.343638
+     "weight": 21.3538369
     }
    ]
   },
@@ -132,21 +132,21 @@ constexpr const char* kDefaultModel = R"json(
    "levels": [
     {
      "level": "disagree",
-     "m": 0.0572683507,
+     "m": 0.0556069408,
      "u": 0.941304735,
-     "weight": -4.03885189
+     "weight": -4.08132498
     },
     {
      "level": "same-district",
-     "m": 0.0649267075,
+     "m": 0.0633051776,
      "u": 0.0586951646,
-     "weight": 0.145570395
+     "weight": 0.109081843
     },
     {
      "level": "same-address",
-     "m": 0.877804942,
+     "m": 0.881087882,
      "u": 1.0000011e-07,
-     "weight": 23.0654674
+     "weight": 23.0708529
     }
    ]
   }

@@ -74,7 +74,12 @@ Person PersonFromPatient(const json::Value& patient) {
         latin = written;
       }
     }
-    p.name_pinyin = !p.name_han.empty() ? PinyinKey(p.name_han, true) : PinyinKey(latin, true);
+    std::vector<std::string> syllables =
+        PinyinSyllables(!p.name_han.empty() ? std::string_view(p.name_han) : latin, true);
+    for (size_t i = 0; i < syllables.size(); ++i) {
+      p.name_pinyin += syllables[i];
+      (i == 0 ? p.first_syllable : p.other_syllables) += syllables[i];
+    }
   }
   std::string_view birth = patient.GetString("birthDate");
   if (birth.size() == 10) p.birth_date = std::string(birth);

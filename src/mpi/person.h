@@ -16,6 +16,8 @@ struct Person {
   std::vector<std::string> identifiers;  // other identifiers as "system|value"
   std::string name_han;                  // the name in characters, no spaces; "" if none
   std::string name_pinyin;               // toneless pinyin without spaces ("wangming")
+  std::string first_syllable;            // of the name, family first ("wang"): the surname's
+  std::string other_syllables;           // the rest, joined ("ming"): the given name's
   std::string birth_date;                // YYYY-MM-DD; "" when absent or partial
   char sex = 0;                          // 'M', 'F' or 0 (absent, other, unknown)
   std::vector<std::string> phones;       // national numbers: digits only, no +86

@@ -163,6 +163,19 @@ TEST(Blocking, EveryUsualErrorLeavesAKeyInCommon) {
   phone_only.birth_date = "1990-01-01";
   phone_only.name_han = "李四";
   EXPECT_TRUE(ShareAKey(a, phone_only));
+  // A slip in the surname leaves the given name's sound and the birth date, and the reverse.
+  Person surname = strip(Base());
+  surname.name_han = "黄明";
+  surname.name_pinyin = "huangming";
+  surname.first_syllable = "huang";
+  surname.district = "锦江区";
+  EXPECT_TRUE(ShareAKey(a, surname));
+  Person given = strip(Base());
+  given.name_han = "王亮";
+  given.name_pinyin = "wangliang";
+  given.other_syllables = "liang";
+  given.district = "锦江区";
+  EXPECT_TRUE(ShareAKey(a, given));
   Person stranger = strip(Base());
   stranger.birth_date = "1990-01-01";
   stranger.name_han = "李四";
@@ -176,13 +189,37 @@ TEST(Blocking, KeysNameTheirKind) {
     return std::find(keys.begin(), keys.end(), k) != keys.end();
   };
   EXPECT_TRUE(has("c" + kId));
-  EXPECT_TRUE(has("b19850307"));
-  EXPECT_TRUE(has("b19850703"));  // day 07 could be a month
+  EXPECT_TRUE(has("b19850307wang"));
+  EXPECT_TRUE(has("g19850307ming"));
+  EXPECT_TRUE(has("b19850703wang"));  // day 07 could be a month
+  EXPECT_TRUE(has("g19850703ming"));
+  EXPECT_FALSE(has("b19850307"));  // the date alone files sixty residents of a million together
   EXPECT_TRUE(has("nwangming1985"));
   EXPECT_TRUE(has("p13800001234"));
   EXPECT_TRUE(has("h王明武侯区"));
   EXPECT_TRUE(has("ihttps://kangyun.cn/fhir/sid/mrn/org-1|000123"));
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+}
+
+TEST(Blocking, ARecordWithoutANameIsFiledUnderItsBirthDate) {
+  Person nameless = Base();
+  nameless.name_han = nameless.name_pinyin = nameless.first_syllable = "";
+  nameless.other_syllables = "";
+  auto keys = BlockingKeys(nameless);
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "b19850307"), keys.end());
+  EXPECT_EQ(std::find(keys.begin(), keys.end(), "b19850307wang"), keys.end());
+}
+
+TEST(Person, SplitsTheNamesSoundIntoItsFirstSyllableAndTheRest) {
+  Person p = FromJson(R"({"resourceType":"Patient",
+    "name":[{"family":"欧阳","given":["晓明"]}],"birthDate":"1985-03-07"})");
+  EXPECT_EQ(p.name_pinyin, "ouyangxiaoming");
+  EXPECT_EQ(p.first_syllable, "ou");
+  EXPECT_EQ(p.other_syllables, "yangxiaoming");
+  Person latin = FromJson(R"({"resourceType":"Patient",
+    "name":[{"family":"Wang","given":["Ming"]}],"birthDate":"1985-03-07"})");
+  EXPECT_EQ(latin.first_syllable, "wang");
+  EXPECT_EQ(latin.other_syllables, "ming");
 }
 
 }  // namespace
