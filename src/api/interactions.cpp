@@ -360,14 +360,20 @@ Result<store::StoredResource> WriteNew(Services& s, Txn& txn, const FhirRequest&
   return stored;
 }
 
-// Writes a new version of a stored resource; a Patient keeps the registry's links.
+// Writes a new version of a stored resource; a Patient keeps the registry's links, and one
+// whose compared facts changed is matched again.
 Result<store::StoredResource> WriteExisting(Services& s, Txn& txn, const FhirRequest& req,
                                             json::Value resource, const std::string& id,
                                             const std::optional<store::StoredResource>& current,
                                             const std::string& method) {
-  if (resource.GetString("resourceType") == "Patient")
-    KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, current));
-  return WriteVersion(s, txn, std::move(resource), id, current, method);
+  if (resource.GetString("resourceType") != "Patient")
+    return WriteVersion(s, txn, std::move(resource), id, current, method);
+  KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, current));
+  KY_ASSIGN_OR_RETURN(Registration rematch, PlanRematch(s, txn, &resource, id, *current));
+  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
+                      WriteVersion(s, txn, std::move(resource), id, current, method));
+  KY_RETURN_IF_ERROR(CarryOutRegistration(s, txn, req, rematch));
+  return stored;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Linking the records of one person (mpi/patient_links.h): the registry's decision when a new
-// Patient arrives, the review queue of Tasks for what it is not sure of, and the operator's
-// decisions, each undoable and each in the audit trail:
+// Patient arrives (and when an update changes what it compares), the review queue of Tasks for what
+// it is not sure of, and the operator's decisions, each undoable and each in the audit trail:
 //   Patient/$link      {source-patient, target-patient, task?}  the same person, both in use
 //   Patient/$unlink    {source-patient}                         undoes $link
 //   Patient/$merge     {source-patient, target-patient, task?}  source retired into the target
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "api/access_policy.h"
 #include "api/outcome.h"
@@ -119,6 +120,17 @@ Status QueueReview(Services& s, Txn& txn, const std::string& record, const Match
   return WriteVersion(s, txn, std::move(task), s.ids.NewId(), std::nullopt, "POST", true).status();
 }
 
+// The two records a review Task is about: its focus and its candidate ("Patient/…" each).
+std::pair<std::string, std::string> ReviewedPair(const json::Value& task) {
+  std::string focus(task.Find("focus") ? task.Find("focus")->GetString("reference") : "");
+  std::string candidate;
+  if (const json::Value* inputs = task.Find("input"))
+    for (const json::Value& in : inputs->items())
+      if (const json::Value* ref = in.Find("valueReference"))
+        candidate = std::string(ref->GetString("reference"));
+  return {focus, candidate};
+}
+
 }  // namespace
 
 namespace {
@@ -150,16 +162,21 @@ Status SettleLinks(Services& s, const FhirRequest& req, json::Value* patient,
       "Patient.link");
 }
 
-Result<Registration> PlanRegistration(Services& s, Txn& txn, json::Value* patient,
-                                      const std::string& id) {
+namespace {
+
+Registration NothingFor(const std::string& id) {
   Registration r;
   r.id = id;
-  // A record that arrives already linked was linked by its sender; the registry leaves it.
-  if (!mpi::LinksOf(*patient).empty()) return r;
-  mpi::Person person = mpi::PersonFromPatient(*patient);
-  person.id = id;
-  KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> candidates,
-                      MatchCandidates(s, txn, nullptr, person));
+  return r;
+}
+
+// The registry's decision on a record given its candidates: a link to the master when one
+// person is certain (added to *patient), and reviews of the probable (and of certain ones of
+// several people).
+Registration Decide(json::Value* patient, const std::string& id,
+                    std::vector<MatchCandidate> candidates) {
+  Registration r;
+  r.id = id;
   std::vector<std::string> certain_masters;
   for (const MatchCandidate& c : candidates) {
     if (c.grade != mpi::Grade::kCertain) continue;
@@ -189,13 +206,90 @@ Result<Registration> PlanRegistration(Services& s, Txn& txn, json::Value* patien
   return r;
 }
 
+// The records an operator has been asked about together with `record`, in either direction
+// and whatever the answer (a review waiting, two people, linked): the registry does not ask
+// again. `others` are the records that may have raised a review of their own about it.
+Result<std::set<std::string>> ReviewedWith(Services& s, Txn& txn, const std::string& record,
+                                           const std::vector<std::string>& others) {
+  std::string focus = "Patient/" + record;
+  for (const std::string& o : others) focus += ",Patient/" + o;
+  search::QueryParams criteria = {{"focus", focus},
+                                  {"code", std::string(kTaskSystem) + "|review-match"}};
+  KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(criteria));
+  KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
+                      s.planner.Plan({"Task"}, sr, /*strict=*/true, s.clock.NowMicros()));
+  KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, 1000));
+  KY_ASSIGN_OR_RETURN(std::vector<store::StoredResource> tasks, txn.ReadRows(rids));
+  std::set<std::string> reviewed;
+  const std::string self = "Patient/" + record;
+  for (const store::StoredResource& t : tasks) {
+    KY_ASSIGN_OR_RETURN(json::Value task, json::Parse(t.body));
+    auto [about, candidate] = ReviewedPair(task);
+    if (about == self && candidate.size() > 8) reviewed.insert(candidate.substr(8));
+    if (candidate == self && about.size() > 8) reviewed.insert(about.substr(8));
+  }
+  return reviewed;
+}
+
+// Whether two readings of a record hold the same facts the registry matches on.
+bool SameFacts(const mpi::Person& a, const mpi::Person& b) {
+  return a.citizen_id == b.citizen_id && a.identifiers == b.identifiers &&
+         a.name_han == b.name_han && a.name_pinyin == b.name_pinyin &&
+         a.birth_date == b.birth_date && a.sex == b.sex && a.phones == b.phones &&
+         a.district == b.district && a.address == b.address;
+}
+
+}  // namespace
+
+Result<Registration> PlanRegistration(Services& s, Txn& txn, json::Value* patient,
+                                      const std::string& id) {
+  // A record that arrives already linked was linked by its sender; the registry leaves it.
+  if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
+  mpi::Person person = mpi::PersonFromPatient(*patient);
+  person.id = id;
+  KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> candidates,
+                      MatchCandidates(s, txn, nullptr, person));
+  return Decide(patient, id, std::move(candidates));
+}
+
+Result<Registration> PlanRematch(Services& s, Txn& txn, json::Value* patient, const std::string& id,
+                                 const store::StoredResource& previous) {
+  // A linked record (or a master) stays as it is: moving it is an operator's decision.
+  if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
+  mpi::Person person = mpi::PersonFromPatient(*patient);
+  person.id = id;
+  if (!previous.deleted && !previous.body.empty()) {
+    KY_ASSIGN_OR_RETURN(json::Value before, json::Parse(previous.body));
+    mpi::Person was = mpi::PersonFromPatient(before);
+    was.id = id;
+    if (SameFacts(was, person)) return NothingFor(id);
+  }
+  KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> candidates,
+                      MatchCandidates(s, txn, nullptr, person));
+  std::vector<std::string> others;
+  for (const MatchCandidate& c : candidates)
+    if (c.grade == mpi::Grade::kCertain || c.grade == mpi::Grade::kProbable)
+      others.push_back(c.stored.id);
+  if (others.empty()) return NothingFor(id);
+  KY_ASSIGN_OR_RETURN(std::set<std::string> reviewed, ReviewedWith(s, txn, id, others));
+  // A pair already put to an operator (or a person one of whose records was) is theirs.
+  std::erase_if(candidates, [&](const MatchCandidate& c) {
+    std::string master = mpi::MasterOf(c.patient);
+    return reviewed.count(c.stored.id) || (!master.empty() && reviewed.count(master));
+  });
+  Registration r = Decide(patient, id, std::move(candidates));
+  r.update = true;
+  return r;
+}
+
 Status CarryOutRegistration(Services& s, Txn& txn, const FhirRequest& req, const Registration& r) {
   if (!r.master.empty()) {
     KY_ASSIGN_OR_RETURN(Loaded master, LoadPatient(txn, r.master, "The master"));
     mpi::AddLink(&master.patient, r.id, mpi::kSeeAlso);
     KY_RETURN_IF_ERROR(Save(s, txn, master));
     AuditDecision(s, txn, req, "link",
-                  "Registered Patient/" + r.id + " linked to master Patient/" + r.master +
+                  std::string(r.update ? "Updated" : "Registered") + " Patient/" + r.id +
+                      " linked to master Patient/" + r.master +
                       " (certain, p=" + Decimal(r.probability) + ")",
                   {r.id, r.master});
   }
@@ -277,12 +371,7 @@ Status CloseTask(Services& s, Txn& txn, const std::string& task_id, const std::s
   if (status == "completed" || status == "cancelled")
     return Conflict("Task/" + task_id + " was already decided (" + status + ")");
   // The Task must be about this pair, in either direction.
-  std::string focus(task.Find("focus") ? task.Find("focus")->GetString("reference") : "");
-  std::string candidate;
-  if (const json::Value* inputs = task.Find("input"))
-    for (const json::Value& in : inputs->items())
-      if (const json::Value* ref = in.Find("valueReference"))
-        candidate = std::string(ref->GetString("reference"));
+  auto [focus, candidate] = ReviewedPair(task);
   std::string a = "Patient/" + source, b = "Patient/" + target;
   bool about_pair = (focus == a && candidate == b) || (focus == b && candidate == a);
   if (!about_pair)

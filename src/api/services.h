@@ -187,21 +187,27 @@ Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTran
 // What the registry decided for a new Patient: the master it links to, and the candidates an
 // operator should review.
 struct Registration {
-  std::string id;      // the new Patient
+  std::string id;      // the Patient
   std::string master;  // "" when not linked
   double probability = 0;
   std::vector<MatchCandidate> to_review;
+  bool update = false;  // matched again after an update, not on registration
 };
 // Matches a new Patient before it is written, and adds its link to the master when one person
 // is certain (*patient is changed).
 Result<Registration> PlanRegistration(Services& s, ApiTransaction& txn, json::Value* patient,
                                       const std::string& id);
+// Matches an updated Patient again when what the registry compares changed (a corrected birth
+// date, a new phone), as PlanRegistration a new one; not a linked record or a master, and not
+// against records an operator was already asked about.
+Result<Registration> PlanRematch(Services& s, ApiTransaction& txn, json::Value* patient,
+                                 const std::string& id, const store::StoredResource& previous);
 // Patient.link is the registry's. A write that sends no links keeps the stored ones; one that
 // sends links must send the stored ones unchanged, unless it comes from an operator (moving
 // records between servers, restoring a backup through the API). kUnprocessable otherwise.
 Status SettleLinks(Services& s, const FhirRequest& req, json::Value* patient,
                    const std::optional<store::StoredResource>& current);
-// After the new Patient is written: the master's link back, review Tasks, audit records.
+// After the Patient is written: the master's link back, review Tasks, audit records.
 Status CarryOutRegistration(Services& s, ApiTransaction& txn, const FhirRequest& req,
                             const Registration& registration);
 // POST Patient/$link, $unlink, $merge, $unmerge, $distinct (an operator's decisions).
