@@ -1,6 +1,8 @@
 // Routing of FHIR requests to interactions, transaction handling around them, and FhirApi.
 #include <exception>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "api/access_policy.h"
 #include "api/bulk_export.h"
@@ -669,6 +671,19 @@ void FhirApi::Shutdown() {
 void FhirApi::SetAuthorizationServer(const std::string& issuer) {
   services_->config.oauth_issuer = issuer;
   services_->ForgetCapabilityStatement();
+}
+
+Status FhirApi::UseMatchModel(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Invalid("cannot read the match model " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = json::Parse(text.str());
+  if (!parsed.ok()) return Invalid(path + ": " + parsed.status().message());
+  auto model = mpi::MatchModel::FromJson(*parsed);
+  if (!model.ok()) return Invalid(path + ": " + model.status().message());
+  services_->match_model = std::move(model).value();
+  return Status::Ok();
 }
 
 Status FhirApi::Audit(audit::AuditRecord record) {

@@ -46,6 +46,9 @@ class FhirApi {
   Status Audit(audit::AuditRecord record);
   // Tells the CapabilityStatement that requests need tokens from issuer (before serving).
   void SetAuthorizationServer(const std::string& issuer);
+  // Matches with the model in the JSON file at path (`kangyun mpi-estimate --model-out`)
+  // instead of the built-in one (before serving). kInvalid, naming the file, if unusable.
+  Status UseMatchModel(const std::string& path);
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();

@@ -18,6 +18,7 @@ int UserCommand(const Args& args);
 int ClientCommand(const Args& args);
 int AuditCommand(const Args& args);
 int MpiEvalCommand(const Args& args);
+int MpiEstimateCommand(const Args& args);
 
 // The value after option args[*i] (advancing *i); exits with usage status 2 when it is missing.
 std::string OptionValue(const char* command, const Args& args, size_t* i);

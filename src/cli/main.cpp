@@ -36,6 +36,7 @@ void Usage() {
       "        [--export-dir DIR] [--definitions DIR]\n"
       "        [--auth | --insecure-open] [--issuer URL] [--access-token-seconds N]\n"
       "        [--tls-cert PEM --tls-key PEM] [--rate-limit N] [--max-connections-per-address N]\n"
+      "        [--match-model FILE]\n"
       "        serve the FHIR R4 API at http://H:N/fhir (PostgreSQL: with authentication\n"
       "        unless --insecure-open; SQLite: open unless --auth)\n"
       "  user add --db DB --username U --role ROLE [--organization ID] [--patient ID]\n"
@@ -53,6 +54,9 @@ void Usage() {
       "  mpi-eval CITY_DIR [--model-out FILE] [--examples N] [--match-requests FILE]\n"
       "        link a generated city's Patients, estimate the matching model, and report\n"
       "        precision, recall and F1 against the city's ground truth\n"
+      "  mpi-estimate PATIENTS.ndjson... --model-out FILE\n"
+      "        estimate the matching model from a registry's own Patients (as $export writes\n"
+      "        them), for serve --match-model\n"
       "  fhirpath 'EXPRESSION' RESOURCE.json [--definitions DIR]\n"
       "        evaluate FHIRPath on a resource; prints the result as a JSON array\n"
       "  generate --residents N --seed S --out DIR [--bundles] [--bundle-size N]\n"
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
   if (command == "client") return kangyun::cli::ClientCommand(args);
   if (command == "audit") return kangyun::cli::AuditCommand(args);
   if (command == "mpi-eval") return kangyun::cli::MpiEvalCommand(args);
+  if (command == "mpi-estimate") return kangyun::cli::MpiEstimateCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

@@ -1,9 +1,12 @@
 // kangyun mpi-eval DIR [--model-out FILE] [--examples N] [--match-requests FILE]: links a
 // generated city's Patients in memory, estimates the matching model from them and scores the
 // links against the city's ground truth; optionally writes $match requests for kangyun-load.
+// kangyun mpi-estimate FILE... --model-out FILE: the same estimation from a registry's own
+// Patients, which have no ground truth, for `kangyun serve --match-model`.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -36,6 +39,28 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+void PrintModel(const mpi::MatchModel& model, int iterations, double candidate_match_share) {
+  std::printf(
+      "model: EM converged in %d iterations; one person in %.6f of candidate pairs, %.5f other "
+      "records of the same person per record\n",
+      iterations, candidate_match_share, model.matches_per_record);
+  std::printf("  %-11s %-22s %10s %10s %8s\n", "field", "level", "m", "u", "weight");
+  for (int f = 0; f < mpi::kFieldCount; ++f)
+    for (int l = 1; l < mpi::kLevelCount[f]; ++l)
+      std::printf("  %-11s %-22s %10.6f %10.6f %8.2f\n", mpi::FieldName(f), mpi::LevelName(f, l),
+                  model.m[f][l], model.u[f][l], model.Weight(f, l));
+  std::printf("grades (thresholds: certain %.4f, probable %.4f, possible %.4f):\n", model.certain,
+              model.probable, model.possible);
+}
+
+bool WriteModel(const char* command, const mpi::MatchModel& model, const std::string& path) {
+  std::ofstream out(path);
+  out << json::Write(model.ToJson()) << "\n";
+  if (out) return true;
+  std::fprintf(stderr, "kangyun %s: cannot write %s\n", command, path.c_str());
+  return false;
+}
+
 void PrintReport(const mpi::EvaluationReport& r, double load_s, double link_s) {
   std::printf("records %lld, people %lld, pairs of one person %lld\n",
               static_cast<long long>(r.records), static_cast<long long>(r.people),
@@ -44,17 +69,7 @@ void PrintReport(const mpi::EvaluationReport& r, double load_s, double link_s) {
               static_cast<long long>(r.candidate_pairs),
               static_cast<long long>(r.true_pairs_blocked), static_cast<long long>(r.true_pairs),
               r.true_pairs ? double(r.true_pairs_blocked) / double(r.true_pairs) : 1.0);
-  std::printf(
-      "model: EM converged in %d iterations; one person in %.6f of candidate pairs, %.5f other "
-      "records of the same person per record\n",
-      r.em_iterations, r.candidate_match_share, r.model.matches_per_record);
-  std::printf("  %-11s %-22s %10s %10s %8s\n", "field", "level", "m", "u", "weight");
-  for (int f = 0; f < mpi::kFieldCount; ++f)
-    for (int l = 1; l < mpi::kLevelCount[f]; ++l)
-      std::printf("  %-11s %-22s %10.6f %10.6f %8.2f\n", mpi::FieldName(f), mpi::LevelName(f, l),
-                  r.model.m[f][l], r.model.u[f][l], r.model.Weight(f, l));
-  std::printf("grades (thresholds: certain %.4f, probable %.4f, possible %.4f):\n", r.model.certain,
-              r.model.probable, r.model.possible);
+  PrintModel(r.model, r.em_iterations, r.candidate_match_share);
   for (const auto& [grade, counts] : r.grades)
     std::printf("  %-14s %9lld pairs, %9lld one person, %9lld two people\n", mpi::GradeCode(grade),
                 static_cast<long long>(counts.pairs), static_cast<long long>(counts.same_person),
@@ -183,15 +198,75 @@ int MpiEvalCommand(const Args& args) {
   PrintReport(report, load_s, Seconds(start));
   PrintExamples("two people linked", report.wrong_links, report.model, people);
   PrintExamples("one person missed", report.missed_links, report.model, people);
-  if (!model_out.empty()) {
-    std::ofstream out(model_out);
-    out << json::Write(report.model.ToJson()) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "kangyun mpi-eval: cannot write %s\n", model_out.c_str());
-      return 1;
+  if (!model_out.empty() && !WriteModel("mpi-eval", report.model, model_out)) return 1;
+  return 0;
+}
+
+int MpiEstimateCommand(const Args& args) {
+  std::vector<std::string> files;
+  std::string model_out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--model-out") {
+      model_out = OptionValue("mpi-estimate", args, &i);
+    } else if (!args[i].empty() && args[i][0] != '-') {
+      files.push_back(args[i]);
+    } else {
+      std::fprintf(stderr, "kangyun mpi-estimate: unknown option '%s'\n", args[i].c_str());
+      return 2;
     }
   }
-  return 0;
+  if (files.empty() || model_out.empty()) {
+    std::fprintf(stderr, "usage: kangyun mpi-estimate PATIENTS.ndjson... --model-out FILE\n");
+    return 2;
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::vector<mpi::Person> people;
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    if (!in) {
+      std::fprintf(stderr, "kangyun mpi-estimate: cannot read %s\n", file.c_str());
+      return 1;
+    }
+    int64_t line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (line.empty()) continue;
+      auto resource = json::Parse(line);
+      if (!resource.ok()) {
+        std::fprintf(stderr, "kangyun mpi-estimate: %s line %lld: %s\n", file.c_str(),
+                     static_cast<long long>(line_no), resource.status().message().c_str());
+        return 1;
+      }
+      if (resource->GetString("resourceType") == "Patient")
+        people.push_back(mpi::PersonFromPatient(*resource));
+    }
+  }
+  // Fewer records than this say little about how often a registry's clerks err.
+  constexpr size_t kFewest = 1000;
+  if (people.size() < kFewest) {
+    std::fprintf(stderr,
+                 "kangyun mpi-estimate: %zu Patients are too few to estimate a model from (at "
+                 "least %zu)\n",
+                 people.size(), kFewest);
+    return 1;
+  }
+  double load_s = Seconds(start);
+  start = std::chrono::steady_clock::now();
+  std::vector<mpi::CandidatePair> pairs = mpi::CandidatePairs(people, 1000);
+  auto records = static_cast<int64_t>(people.size());
+  mpi::Estimation e = mpi::EstimateModel(mpi::CountPatterns(pairs),
+                                         mpi::RandomPairPatterns(people, 5'000'000), records);
+  std::map<mpi::Grade, int64_t> grades;
+  for (const mpi::CandidatePair& p : pairs)
+    ++grades[mpi::GradeOf(e.model, p.comparison, e.model.Probability(p.comparison, records))];
+  std::printf("records %lld; blocking: %lld candidate pairs\n", static_cast<long long>(records),
+              static_cast<long long>(pairs.size()));
+  PrintModel(e.model, e.iterations, e.candidate_match_share);
+  for (const auto& [grade, count] : grades)
+    std::printf("  %-14s %9lld pairs\n", mpi::GradeCode(grade), static_cast<long long>(count));
+  std::printf("time: reading %.1f s, blocking, comparing and estimating %.1f s\n", load_s,
+              Seconds(start));
+  return WriteModel("mpi-estimate", e.model, model_out) ? 0 : 1;
 }
 
 }  // namespace kangyun::cli

@@ -30,7 +30,7 @@ audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
 }  // namespace
 
 int ServeCommand(const Args& args) {
-  std::string db, definitions, export_dir, issuer;
+  std::string db, definitions, export_dir, issuer, match_model;
   bool auth_flag = false, insecure_open = false;
   double rate_limit = -1;  // unset: 500 a second per client with authentication, else none
   int64_t token_seconds = 300;
@@ -68,6 +68,8 @@ int ServeCommand(const Args& args) {
       config.max_connections_per_address = std::max(0, std::atoi(value().c_str()));
     else if (a == "--insecure-open")
       insecure_open = true;
+    else if (a == "--match-model")
+      match_model = value();
     else if (a == "--issuer")
       issuer = value();
     else if (a == "--access-token-seconds")
@@ -83,6 +85,13 @@ int ServeCommand(const Args& args) {
     return platform.status().code() == StatusCode::kInvalid ? 2 : 1;
   }
   api::FhirApi& api = *(*platform)->api;
+  if (!match_model.empty()) {
+    if (Status st = api.UseMatchModel(match_model); !st.ok()) {
+      Log(LogLevel::kError, st.message());
+      return 2;
+    }
+    Log(LogLevel::kInfo, "the person registry matches with the model in " + match_model);
+  }
   if (auth_flag && insecure_open) {
     Log(LogLevel::kError, "--auth and --insecure-open contradict each other");
     return 2;

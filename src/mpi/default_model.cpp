@@ -2,7 +2,8 @@
 // city of a million residents (docs/registries.md gives the command and the report):
 //   kangyun generate --residents 1000000 --seed 20261124 --out city --types Patient
 //   kangyun mpi-eval city --model-out model.json
-// A registry with its own data re-estimates it the same way.
+// A registry with its own data re-estimates it with `kangyun mpi-estimate` and serves with
+// `--match-model`.
 #include "json/json.h"
 #include "mpi/match_model.h"
 

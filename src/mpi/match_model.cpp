@@ -196,6 +196,9 @@ Result<MatchModel> MatchModel::FromJson(const json::Value& v) {
     number(t->Find("probable"), &model.probable);
     number(t->Find("possible"), &model.possible);
   }
+  if (!(0 < model.possible && model.possible <= model.probable && model.probable <= model.certain &&
+        model.certain <= 1))
+    return Invalid("match model: thresholds must hold 0 < possible <= probable <= certain <= 1");
   const json::Value* fields = v.Find("fields");
   if (!fields || fields->items().size() != kFieldCount)
     return Invalid("match model: fields must list the " + std::to_string(kFieldCount) + " fields");

@@ -141,6 +141,16 @@ TEST(MatchModel, StoredFormRoundTripsAndRefusesNonsense) {
   auto refused = MatchModel::FromJson(broken);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("name"), std::string::npos);
+  // Thresholds out of order would grade a pair probable but not possible.
+  json::Value disordered = m.ToJson();
+  json::Value thresholds = json::Value::Object();
+  thresholds.Set("certain", json::Value::Number("0.9"));
+  thresholds.Set("probable", json::Value::Number("0.95"));
+  thresholds.Set("possible", json::Value::Number("0.5"));
+  disordered.Set("thresholds", std::move(thresholds));
+  auto unordered = MatchModel::FromJson(disordered);
+  ASSERT_FALSE(unordered.ok());
+  EXPECT_NE(unordered.status().message().find("thresholds"), std::string::npos);
 }
 
 }  // namespace
