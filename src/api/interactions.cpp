@@ -96,22 +96,43 @@ FhirResponse ResourceResponse(const store::StoredResource& r, int status,
   return resp;
 }
 
-Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
-                                                          const FhirRequest& req,
-                                                          const std::string& type,
-                                                          const search::QueryParams& criteria,
-                                                          int64_t limit) {
+namespace {
+
+// What FindByCriteria and FindForRegistry share; `as` null for no requester's restriction.
+Result<std::vector<store::StoredResource>> Find(Services& s, store::ReadTransaction& txn,
+                                                const FhirRequest* as, const std::string& type,
+                                                const search::QueryParams& criteria,
+                                                int64_t limit) {
   if (criteria.empty()) return Invalid("A conditional request needs search criteria");
   KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(criteria));
   // Unknown criteria would silently match everything: always strict here.
   KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
                       s.planner.Plan({type}, sr, /*strict=*/true, s.clock.NowMicros()));
-  // Conditions match only what the requester may see: a match it may not see must not
-  // answer, nor be changed in its name.
-  AccessPolicy access(s, req.principal);
-  KY_RETURN_IF_ERROR(access.Restrict(txn, &plan.query, auth::kSearch));
+  if (as) {
+    // Conditions match only what the requester may see: a match it may not see must not
+    // answer, nor be changed in its name.
+    AccessPolicy access(s, as->principal);
+    KY_RETURN_IF_ERROR(access.Restrict(txn, &plan.query, auth::kSearch));
+  }
   KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, limit));
   return txn.ReadRows(rids);
+}
+
+}  // namespace
+
+Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
+                                                          const FhirRequest& req,
+                                                          const std::string& type,
+                                                          const search::QueryParams& criteria,
+                                                          int64_t limit) {
+  return Find(s, txn, &req, type, criteria, limit);
+}
+
+Result<std::vector<store::StoredResource>> FindForRegistry(Services& s, store::ReadTransaction& txn,
+                                                           const std::string& type,
+                                                           const search::QueryParams& criteria,
+                                                           int64_t limit) {
+  return Find(s, txn, nullptr, type, criteria, limit);
 }
 
 store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const std::string& id,

@@ -215,11 +215,8 @@ Result<std::set<std::string>> ReviewedWith(Services& s, Txn& txn, const std::str
   for (const std::string& o : others) focus += ",Patient/" + o;
   search::QueryParams criteria = {{"focus", focus},
                                   {"code", std::string(kTaskSystem) + "|review-match"}};
-  KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(criteria));
-  KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
-                      s.planner.Plan({"Task"}, sr, /*strict=*/true, s.clock.NowMicros()));
-  KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, 1000));
-  KY_ASSIGN_OR_RETURN(std::vector<store::StoredResource> tasks, txn.ReadRows(rids));
+  KY_ASSIGN_OR_RETURN(std::vector<store::StoredResource> tasks,
+                      FindForRegistry(s, txn, "Task", criteria, 1000));
   std::set<std::string> reviewed;
   const std::string self = "Patient/" + record;
   for (const store::StoredResource& t : tasks) {
@@ -258,12 +255,8 @@ Result<Registration> PlanRematch(Services& s, Txn& txn, json::Value* patient, co
   if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
   mpi::Person person = mpi::PersonFromPatient(*patient);
   person.id = id;
-  if (!previous.deleted && !previous.body.empty()) {
-    KY_ASSIGN_OR_RETURN(json::Value before, json::Parse(previous.body));
-    mpi::Person was = mpi::PersonFromPatient(before);
-    was.id = id;
-    if (SameFacts(was, person)) return NothingFor(id);
-  }
+  KY_ASSIGN_OR_RETURN(json::Value before, json::Parse(previous.body));
+  if (SameFacts(mpi::PersonFromPatient(before), person)) return NothingFor(id);
   KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> candidates,
                       MatchCandidates(s, txn, nullptr, person));
   std::vector<std::string> others;

@@ -237,17 +237,10 @@ Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTran
   std::string joined;
   for (const std::string& k : keys) joined += (joined.empty() ? "" : ",") + EscapeToken(k);
   search::QueryParams criteria = {{"match-key", joined}};
-  std::vector<store::StoredResource> found;
-  if (as) {
-    // Only residents the requester may see are candidates: a match must not disclose anyone.
-    KY_ASSIGN_OR_RETURN(found, FindByCriteria(s, txn, *as, "Patient", criteria, kMaxCandidates));
-  } else {
-    KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(criteria));
-    KY_ASSIGN_OR_RETURN(search::SearchPlan plan,
-                        s.planner.Plan({"Patient"}, sr, /*strict=*/true, s.clock.NowMicros()));
-    KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, txn.Search(plan.query, kMaxCandidates));
-    KY_ASSIGN_OR_RETURN(found, txn.ReadRows(rids));
-  }
+  // Only residents the requester may see are candidates: a match must not disclose anyone.
+  KY_ASSIGN_OR_RETURN(std::vector<store::StoredResource> found,
+                      as ? FindByCriteria(s, txn, *as, "Patient", criteria, kMaxCandidates)
+                         : FindForRegistry(s, txn, "Patient", criteria, kMaxCandidates));
   // The prior that a record is the person asked for falls with the registry's size: counted
   // once a minute (a count of a million rows costs more than a match).
   int64_t now = s.clock.NowMicros();

@@ -121,6 +121,12 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
                                                           const std::string& type,
                                                           const search::QueryParams& criteria,
                                                           int64_t limit);
+// The same among every resource, whoever asks: the person registry's own view when it decides
+// (what it finds is never answered to a requester as such).
+Result<std::vector<store::StoredResource>> FindForRegistry(Services& s, store::ReadTransaction& txn,
+                                                           const std::string& type,
+                                                           const search::QueryParams& criteria,
+                                                           int64_t limit);
 
 // Stamps id, version and lastUpdated into *resource and builds what the store writes: the
 // bytes and the index rows.
@@ -199,7 +205,8 @@ Result<Registration> PlanRegistration(Services& s, ApiTransaction& txn, json::Va
                                       const std::string& id);
 // Matches an updated Patient again when what the registry compares changed (a corrected birth
 // date, a new phone), as PlanRegistration a new one; not a linked record or a master, and not
-// against records an operator was already asked about.
+// against records an operator was already asked about. `previous` is the stored (not deleted)
+// version the update replaces.
 Result<Registration> PlanRematch(Services& s, ApiTransaction& txn, json::Value* patient,
                                  const std::string& id, const store::StoredResource& previous);
 // Patient.link is the registry's. A write that sends no links keeps the stored ones; one that

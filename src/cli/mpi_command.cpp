@@ -252,10 +252,8 @@ int MpiEstimateCommand(const Args& args) {
   }
   double load_s = Seconds(start);
   start = std::chrono::steady_clock::now();
-  std::vector<mpi::CandidatePair> pairs = mpi::CandidatePairs(people, 1000);
+  auto [pairs, e] = mpi::EstimateFromPopulation(people);
   auto records = static_cast<int64_t>(people.size());
-  mpi::Estimation e = mpi::EstimateModel(mpi::CountPatterns(pairs),
-                                         mpi::RandomPairPatterns(people, 5'000'000), records);
   std::map<mpi::Grade, int64_t> grades;
   for (const mpi::CandidatePair& p : pairs)
     ++grades[mpi::GradeOf(e.model, p.comparison, e.model.Probability(p.comparison, records))];

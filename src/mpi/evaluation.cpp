@@ -47,6 +47,16 @@ PatternCounts CountPatterns(const std::vector<CandidatePair>& pairs) {
   return counts;
 }
 
+PopulationEstimate EstimateFromPopulation(const std::vector<Person>& people,
+                                          const MatchModel& thresholds, size_t max_block,
+                                          int64_t random_pairs) {
+  PopulationEstimate out;
+  out.pairs = CandidatePairs(people, max_block);
+  out.estimation = EstimateModel(CountPatterns(out.pairs), RandomPairPatterns(people, random_pairs),
+                                 static_cast<int64_t>(people.size()), thresholds);
+  return out;
+}
+
 int64_t EvaluationReport::FalseMerges() const {
   auto it = grades.find(Grade::kCertain);
   return it == grades.end() ? 0 : it->second.pairs - it->second.same_person;
@@ -90,10 +100,8 @@ EvaluationReport Evaluate(const std::vector<Person>& people,
     report.true_pairs += n * (n - 1) / 2;
   }
 
-  std::vector<CandidatePair> pairs = CandidatePairs(people, max_block);
+  auto [pairs, e] = EstimateFromPopulation(people, thresholds, max_block, random_pairs);
   report.candidate_pairs = static_cast<int64_t>(pairs.size());
-  Estimation e = EstimateModel(CountPatterns(pairs), RandomPairPatterns(people, random_pairs),
-                               report.records, thresholds);
   report.model = e.model;
   report.em_iterations = e.iterations;
   report.candidate_match_share = e.candidate_match_share;

@@ -26,6 +26,18 @@ PatternCounts CountPatterns(const std::vector<CandidatePair>& pairs);
 // The comparisons of `samples` pairs of records drawn at random (with a fixed seed).
 PatternCounts RandomPairPatterns(const std::vector<Person>& people, int64_t samples);
 
+// A model estimated from a whole population (EstimateModel over its candidate pairs and 5
+// million random pairs), with the candidate pairs it was estimated from. What mpi-eval scores
+// and what mpi-estimate writes for a registry's own records: one estimation for both.
+struct PopulationEstimate {
+  std::vector<CandidatePair> pairs;
+  Estimation estimation;
+};
+PopulationEstimate EstimateFromPopulation(const std::vector<Person>& people,
+                                          const MatchModel& thresholds = {},
+                                          size_t max_block = 1000,
+                                          int64_t random_pairs = 5'000'000);
+
 struct GradeCounts {
   int64_t pairs = 0, same_person = 0;
 };

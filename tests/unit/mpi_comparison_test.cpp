@@ -139,6 +139,15 @@ bool ShareAKey(const Person& a, const Person& b) {
   return false;
 }
 
+// p with another name: its characters and the sound of its first and other syllables.
+Person Named(Person p, const std::string& han, const std::string& first, const std::string& other) {
+  p.name_han = han;
+  p.first_syllable = first;
+  p.other_syllables = other;
+  p.name_pinyin = first + other;
+  return p;
+}
+
 TEST(Blocking, EveryUsualErrorLeavesAKeyInCommon) {
   Person a = Base();
   // Nothing in common but what each error leaves: no ID, no phone, no record number.
@@ -154,9 +163,10 @@ TEST(Blocking, EveryUsualErrorLeavesAKeyInCommon) {
   Person digit = strip(Base());
   digit.birth_date = "1985-03-09";  // the name by sound and birth year remain
   EXPECT_TRUE(ShareAKey(a, digit));
-  Person year = strip(Base());
-  year.birth_date = "1986-03-07";  // the same date in another year: the birth date block misses
-  year.name_pinyin = "wangmin";    // and the sound differs; the characters and district remain
+  // The same date in another year misses the birth date blocks, and a sound that differs the
+  // name's; the characters and district remain.
+  Person year = Named(strip(Base()), "王明", "wang", "min");
+  year.birth_date = "1986-03-07";
   EXPECT_TRUE(ShareAKey(a, year));
   Person phone_only = strip(Base());
   phone_only.phones = a.phones;
@@ -164,22 +174,14 @@ TEST(Blocking, EveryUsualErrorLeavesAKeyInCommon) {
   phone_only.name_han = "李四";
   EXPECT_TRUE(ShareAKey(a, phone_only));
   // A slip in the surname leaves the given name's sound and the birth date, and the reverse.
-  Person surname = strip(Base());
-  surname.name_han = "黄明";
-  surname.name_pinyin = "huangming";
-  surname.first_syllable = "huang";
+  Person surname = Named(strip(Base()), "黄明", "huang", "ming");
   surname.district = "锦江区";
   EXPECT_TRUE(ShareAKey(a, surname));
-  Person given = strip(Base());
-  given.name_han = "王亮";
-  given.name_pinyin = "wangliang";
-  given.other_syllables = "liang";
+  Person given = Named(strip(Base()), "王亮", "wang", "liang");
   given.district = "锦江区";
   EXPECT_TRUE(ShareAKey(a, given));
-  Person stranger = strip(Base());
+  Person stranger = Named(strip(Base()), "李四", "li", "si");
   stranger.birth_date = "1990-01-01";
-  stranger.name_han = "李四";
-  stranger.name_pinyin = "lisi";
   EXPECT_FALSE(ShareAKey(a, stranger));
 }
 
