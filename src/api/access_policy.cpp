@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "api/reach_model.h"
 #include "api/services.h"
 #include "base/strings.h"
 #include "cn/systems.h"
@@ -30,27 +31,20 @@ constexpr const char* kActCode = "http://terminology.hl7.org/CodeSystem/v3-ActCo
 constexpr const char* kSensitiveLabels[] = {"HIV", "PSY", "ETH", "SEX", "STD", "SDV"};
 
 // How an institution's role reaches a resident (docs/security.md): searches of Patient, each
-// completed with the institution's reference. Consents come on top (AccessPolicy::Residents).
-const std::vector<const char*>& RelationshipRules(Role role) {
-  static const std::vector<const char*> kClinician = {
-      "_has:Encounter:patient:service-provider=", "_has:EpisodeOfCare:patient:organization=",
-      "_has:Contract:patient:authority=", "_has:ServiceRequest:patient:performer=",
-      "organization="};
-  static const std::vector<const char*> kFamilyDoctor = {"_has:Contract:patient:authority="};
-  static const std::vector<const char*> kElderCare = {
-      "_has:EpisodeOfCare:patient:organization=", "_has:Encounter:patient:service-provider=",
-      "organization="};
-  static const std::vector<const char*> kNone;
-  switch (role) {
-    case Role::kClinician:
-      return kClinician;
-    case Role::kFamilyDoctor:
-      return kFamilyDoctor;
-    case Role::kElderCare:
-      return kElderCare;
-    default:
-      return kNone;
+// completed with the institution's reference, made from the reach model (api/reach_model.h).
+// Consents come on top (AccessPolicy::Residents), and guardians are a resident's (Wards).
+std::vector<std::string> RelationshipRules(Role role) {
+  std::vector<std::string> rules;
+  for (const ReachGrant& g : ReachGrants()) {
+    if (g.rule == GranteeRule::kResidentOnly || g.rule == GranteeRule::kWardsCarers) continue;
+    if (std::find(g.roles.begin(), g.roles.end(), role) == g.roles.end()) continue;
+    if (std::string_view(g.type) == "Patient")
+      rules.push_back(std::string(g.grantee_param) + "=");
+    else
+      rules.push_back(std::string("_has:") + g.type + ":" + g.patient_param + ":" +
+                      g.grantee_param + "=");
   }
+  return rules;
 }
 
 const char* PermissionName(Permission p) {
@@ -127,6 +121,14 @@ Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
         "The audit trail is open to residents (their own), regulators and administrators");
   if (IsPrivateType(type) && role != Role::kAdmin)
     return Forbidden(type + " resources are open to administrators only");
+  // The platform's definitions and registries: a clinician who could write a SearchParameter
+  // could redefine the parameters the access rules search by, and one who could write an
+  // Organization could rename or remove institutions of the whole city.
+  bool write = perm == auth::kCreate || perm == auth::kUpdate || perm == auth::kDelete;
+  if (write && IsPlatformOwned(type) && role != Role::kAdmin)
+    return Forbidden(type +
+                     " resources are the platform's definitions and registries, written by "
+                     "administrators");
   // A consent is the resident's own decision: an institution that could write one could
   // grant itself access.
   if (type == "Consent" && perm != auth::kRead && perm != auth::kSearch &&
@@ -204,7 +206,7 @@ Result<std::shared_ptr<store::Query>> AccessPolicy::Residents(store::ReadTransac
     case Role::kClinician:
     case Role::kFamilyDoctor:
     case Role::kElderCare:
-      for (const char* relationship : RelationshipRules(p.role)) {
+      for (const std::string& relationship : RelationshipRules(p.role)) {
         KY_ASSIGN_OR_RETURN(store::Query q, PlanOn("Patient", relationship + org));
         for (auto& clause : q.clauses)
           for (auto& c : clause) any.push_back(std::move(c));
@@ -265,6 +267,37 @@ Result<std::optional<Condition>> AccessPolicy::Wards(store::ReadTransaction& txn
   return std::optional<Condition>(std::move(ward));
 }
 
+bool AccessPolicy::IsPartiesOnly(const std::string& type) const {
+  const ReachGrant* g = FindReachGrant(type);
+  return g && g->parties_only;
+}
+
+Result<Condition> AccessPolicy::PartyOf(store::ReadTransaction& txn, const std::string& type) {
+  const ReachGrant& g = *FindReachGrant(type);
+  const auth::Principal& p = *principal_;
+  Condition party;
+  party.kind = Condition::Kind::kMatches;
+  if (p.role == Role::kResident) {
+    // Resources about the resident or their wards.
+    KY_ASSIGN_OR_RETURN(std::shared_ptr<store::Query> residents, Residents(txn));
+    Condition about;
+    about.kind = Condition::Kind::kChain;
+    about.param = g.patient_param;
+    about.subquery = residents;
+    party.subquery = std::make_shared<store::Query>();
+    party.subquery->types = {type};
+    party.subquery->clauses.push_back({std::move(about)});
+    return party;
+  }
+  if (!Institutional() || p.organization.empty()) return Never();
+  // Resources that name the institution.
+  KY_ASSIGN_OR_RETURN(store::Query named,
+                      PlanOn(type, std::string(g.grantee_param) + "=Organization/" +
+                                       PercentEncode(p.organization)));
+  party.subquery = std::make_shared<store::Query>(std::move(named));
+  return party;
+}
+
 Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
     store::ReadTransaction& txn, const std::vector<std::string>& types, Permission perm,
     bool aggregate) {
@@ -290,7 +323,7 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
     if (!aggregate) {
       std::vector<std::string> open_types;
       for (const std::string& t : all) {
-        bool ok = t == "AuditEvent" || (!InCompartment(t) && !IsPrivateType(t));
+        bool ok = t == "AuditEvent" || IsPartiesOnly(t) || (!InCompartment(t) && !IsPrivateType(t));
         if (ok)
           open_types.push_back(t);
         else if (!types.empty())
@@ -302,27 +335,44 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
     }
   } else if (p.role != Role::kAdmin) {
     KY_ASSIGN_OR_RETURN(std::shared_ptr<store::Query> residents, Residents(txn));
-    std::vector<std::string> open_types;
-    bool any_compartment = false;
+    std::vector<std::string> open_types, party_types, compartment_types;
     for (const std::string& t : all) {
       if (InCompartment(t))
-        any_compartment = true;
+        compartment_types.push_back(t);
+      else if (IsPartiesOnly(t))
+        party_types.push_back(t);
       else if (!IsPrivateType(t))
         open_types.push_back(t);
     }
-    if (any_compartment && residents) {  // no residents query: break-glass, every resident
-      Condition reached;
-      reached.kind = Condition::Kind::kCompartment;
-      reached.subquery = residents;
-      std::vector<Condition> clause = {reached};
-      if (!open_types.empty()) clause.push_back(TypeIs(open_types));
-      clauses.push_back(std::move(clause));
-      if (p.role != Role::kResident && types.empty())
-        clauses.push_back({TypeIs({"AuditEvent"}, true)});
-    } else if (any_compartment) {
-      if (types.empty()) clauses.push_back({TypeIs({"AuditEvent"}, true)});
-    } else if (types.empty()) {
-      clauses.push_back({TypeIs(open_types)});
+    std::vector<Condition> clause;
+    if (!compartment_types.empty()) {
+      if (residents) {
+        Condition reached;
+        reached.kind = Condition::Kind::kCompartment;
+        reached.subquery = residents;
+        clause.push_back(std::move(reached));
+      } else {  // break-glass: every resident
+        clause.push_back(TypeIs(compartment_types));
+      }
+    }
+    if (!open_types.empty() &&
+        (types.empty() || !compartment_types.empty() || !party_types.empty()))
+      clause.push_back(TypeIs(open_types));
+    for (const std::string& t : party_types) {
+      KY_ASSIGN_OR_RETURN(Condition party, PartyOf(txn, t));
+      clause.push_back(std::move(party));
+    }
+    if (!clause.empty()) clauses.push_back(std::move(clause));
+    if (p.role != Role::kResident && types.empty())
+      clauses.push_back({TypeIs({"AuditEvent"}, true)});
+    // A party-only type in the compartment (Consent) is read by the institutions it names,
+    // beyond reaching the resident; the resident reaches it through the compartment.
+    if (p.role != Role::kResident && p.break_glass.empty()) {
+      for (const std::string& t : compartment_types) {
+        if (!IsPartiesOnly(t)) continue;
+        KY_ASSIGN_OR_RETURN(Condition party, PartyOf(txn, t));
+        clauses.push_back({TypeIs({t}, true), std::move(party)});
+      }
     }
   }
 
@@ -454,8 +504,8 @@ bool AccessPolicy::SeesAllOf(const std::vector<std::string>& types) const {
     for (const auth::Scope& sc : p.scopes)
       if (!sc.params.empty() && (sc.type == t || sc.type == "*")) return false;
     if (p.role == Role::kAdmin) continue;
-    if (p.role == Role::kRegulator && t == "AuditEvent") continue;
-    if (InCompartment(t) || IsPrivateType(t)) return false;
+    if (p.role == Role::kRegulator && (t == "AuditEvent" || IsPartiesOnly(t))) continue;
+    if (InCompartment(t) || IsPrivateType(t) || IsPartiesOnly(t)) return false;
   }
   return true;
 }

@@ -19,8 +19,8 @@ class ApiTransaction : public store::WriteTransaction {
   // Runs f after a successful Commit(); dropped when the transaction rolls back.
   void AfterCommit(std::function<void()> f) { after_commit_.push_back(std::move(f)); }
 
-  // The resources written (not deleted) through the API in this transaction, and whether as
-  // a create or an update: before commit, the writer must be able to see each.
+  // The resources written through the API in this transaction, and whether as a create, an
+  // update or a delete: before commit, they are reviewed (api/write_review.cpp).
   struct Written {
     std::string type, id;
     auth::Permission perm;

@@ -11,7 +11,6 @@
 #include "api/services.h"
 #include "base/log.h"
 #include "base/strings.h"
-#include "mpi/patient_links.h"
 
 namespace kangyun::api {
 namespace {
@@ -249,10 +248,25 @@ Status CheckContentType(const FhirRequest& req, const Route& route) {
   return Status::Ok();
 }
 
+// The answer to an update of a resource the principal may not see, or of one that does not
+// exist, from a principal who may not choose ids (interactions.cpp uses it too).
+}  // namespace
+
+Status UpdateAsCreateRefused(const std::string& type, const std::string& id) {
+  return Status(StatusCode::kMethodNotAllowed,
+                "There is no " + type + "/" + id +
+                    " you may change, and ids of new resources are assigned by the server: "
+                    "create it with POST (or a conditional update without an id)");
+}
+
+namespace {
+
 // What the principal must be allowed before the route runs (api/access_policy.h). A resource
 // the principal may not see answers exactly as one that does not exist.
+// *nothing_to_delete: a delete of a resource the principal may not see, answered as one of a
+// missing resource.
 Status Authorize(Services& s, AccessPolicy& access, const Route& route, const FhirRequest& req,
-                 store::ReadTransaction& txn) {
+                 store::ReadTransaction& txn, bool* nothing_to_delete) {
   using K = Route::Kind;
   auto unseen = [&](const std::string& type, const std::string& id,
                     auth::Permission perm) -> Result<bool> {
@@ -324,11 +338,20 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
     case K::kDelete: {
       auto perm = route.kind == K::kDelete ? auth::kDelete : auth::kUpdate;
       KY_RETURN_IF_ERROR(access.Allow(route.type, perm));
+      // A principal who does not see every resource of the type finds a hidden one exactly
+      // as a missing one (docs/security.md, "Hidden is missing"): a patch is 404, a delete
+      // succeeds and changes nothing, and an update is 405, since creating with an id of one's
+      // own choosing (update as create) would tell a taken id from a free one.
+      if (access.SeesAllOf({route.type})) return Status::Ok();
       KY_ASSIGN_OR_RETURN(bool present, exists(route.type, route.id));
-      if (!present) return Status::Ok();
-      KY_ASSIGN_OR_RETURN(bool hidden, unseen(route.type, route.id, perm));
-      if (hidden)
-        return Status(StatusCode::kForbidden, "You may not change " + route.type + "/" + route.id);
+      bool hidden = !present;
+      if (present) {
+        KY_ASSIGN_OR_RETURN(hidden, unseen(route.type, route.id, perm));
+      }
+      if (!hidden) return Status::Ok();
+      if (route.kind == K::kPatch) return NotFound(route.type + "/" + route.id + " is not known");
+      if (route.kind == K::kUpdate) return UpdateAsCreateRefused(route.type, route.id);
+      *nothing_to_delete = true;
       return Status::Ok();
     }
   }
@@ -340,7 +363,13 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
   using K = Route::Kind;
   {
     AccessPolicy access(s, req.principal);
-    KY_RETURN_IF_ERROR(Authorize(s, access, route, req, rtxn));
+    bool nothing_to_delete = false;
+    KY_RETURN_IF_ERROR(Authorize(s, access, route, req, rtxn, &nothing_to_delete));
+    if (nothing_to_delete) {  // deleting what is not there (for the principal) succeeds
+      FhirResponse r;
+      r.status = 204;
+      return r;
+    }
   }
   auto body_resource = [&]() { return ParseResource(s, req.body); };
   switch (route.kind) {
@@ -541,43 +570,6 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
   return resp;
 }
 
-Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& txn) {
-  AccessPolicy after(s, req.principal);
-  if (after.open()) return Status::Ok();
-  // The residents a write is about must have been in the writer's reach before it, or be
-  // registered by it: otherwise writing an Encounter at one's own institution would be a way
-  // into anyone's record. The store as it was is what a new read transaction sees.
-  AccessPolicy before(s, req.principal);
-  KY_ASSIGN_OR_RETURN(auto committed, s.store.BeginRead());
-  std::set<std::string> registered;
-  for (const auto& w : txn.written())
-    if (w.type == "Patient" && w.perm == auth::kCreate) registered.insert(w.id);
-  auto refuse = [](const std::string& what) {
-    return Status(StatusCode::kForbidden,
-                  what +
-                      " is outside what you may see or write (its patient is not in your "
-                      "care, or your scopes do not cover it); nothing was written");
-  };
-  for (const auto& w : txn.written()) {
-    KY_ASSIGN_OR_RETURN(bool visible, after.CanSee(txn, w.type, w.id, w.perm));
-    if (!visible) return refuse(w.type + "/" + w.id);
-    KY_ASSIGN_OR_RETURN(auto stored, txn.ReadCurrent(w.type, w.id));
-    if (!stored || stored->deleted) continue;
-    KY_ASSIGN_OR_RETURN(json::Value resource, json::Parse(stored->body));
-    // A Patient is in the compartment of the records it is linked to; only the registry writes
-    // those links (api/patient_links.cpp), and they open nothing.
-    std::set<std::string> linked;
-    if (w.type == "Patient")
-      for (const mpi::PatientLink& l : mpi::LinksOf(resource)) linked.insert(l.other_id);
-    for (const std::string& patient : s.extractor.PatientCompartments(resource)) {
-      if (registered.count(patient) || linked.count(patient)) continue;
-      KY_ASSIGN_OR_RETURN(bool reached, before.CanSee(*committed, "Patient", patient, auth::kRead));
-      if (!reached) return refuse(w.type + "/" + w.id);
-    }
-  }
-  return Status::Ok();
-}
-
 namespace {
 
 FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) {
@@ -598,10 +590,11 @@ FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) 
       if (!txn.ok()) return ErrorResponse(txn.status());
       result = Execute(s, *route, req, **txn, txn->get());
       if (result.ok() && result->status < 400) {
-        if (Status visible = CheckWritesVisible(s, req, **txn); !visible.ok())
-          return ErrorResponse(visible);
+        auto changed = ReviewWrites(s, req, **txn);
+        if (!changed.ok()) return ErrorResponse(changed.status());
         Status committed = (*txn)->Commit();
         if (!committed.ok()) return ErrorResponse(committed);
+        result->patients_changed = std::move(changed).value();
       }
     } else {
       auto txn = s.store.BeginRead();

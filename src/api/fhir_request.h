@@ -35,6 +35,8 @@ struct FhirResponse {
   // A file to send as the body instead, streamed from disk (bulk export output); its
   // Content-Type is among the headers.
   std::string file_path;
+  // The residents whose records a write changed (for the audit trail; never sent).
+  std::vector<std::string> patients_changed;
 
   void SetHeader(std::string name, std::string value);
   std::string_view Header(std::string_view name) const;

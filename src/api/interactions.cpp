@@ -437,6 +437,10 @@ Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest&
                   "Conditional update criteria match more than one " + type);
   std::string body_id(resource.GetString("id"));
   if (matches.empty()) {
+    // An id of the client's choosing could be one the requester may not see: only those who
+    // see every resource of the type choose ids.
+    if (!body_id.empty() && !AccessPolicy(s, req.principal).SeesAllOf({type}))
+      return UpdateAsCreateRefused(type, body_id);
     std::string id = body_id.empty() ? s.ids.NewId() : body_id;
     KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
     if (current && !current->deleted)
@@ -495,6 +499,7 @@ Result<FhirResponse> DeleteCurrent(Services& s, Txn& txn, const store::StoredRes
   w.deleted = true;
   w.method = "DELETE";
   KY_RETURN_IF_ERROR(txn.Write(w).status());
+  txn.NoteWritten(w.type, w.id, auth::kDelete);
   FhirResponse r;
   r.status = 204;
   r.SetHeader("ETag", ETag(w.version));

@@ -69,6 +69,9 @@ audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std
     if (seg.size() >= 2 && s.defs.IsResourceType(seg[0]))
       r.resources.push_back(seg[0] + "/" + seg[1]);
   }
+  // Whose records a write changed, even when the answer does not show it (a Contract names
+  // its resident outside the compartment, a delete answers with no body).
+  for (const std::string& p : resp.patients_changed) patients.insert(p);
   // The resident a request names, whether or not the answer held data.
   std::vector<std::string> seg = PathSegments(req.path);
   if (seg.size() >= 2 && seg[0] == "Patient" && seg[1][0] != '$' && seg[1][0] != '_')

@@ -260,11 +260,18 @@ Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptio
 // Batch and transaction Bundles.
 FhirResponse ProcessBundle(Services& s, const FhirRequest& req);
 
+// 405 for an update of type/id by a principal who may not choose ids: it does not exist, or
+// the principal may not see it (the two answer alike).
+Status UpdateAsCreateRefused(const std::string& type, const std::string& id);
+
 // Handles one request outside any Bundle (opens its own transaction), and records it in the
 // audit trail.
 FhirResponse Dispatch(Services& s, const FhirRequest& req);
-// 403 when a resource txn wrote is one the requester may not see (api/access_policy.h).
-Status CheckWritesVisible(Services& s, const FhirRequest& req, ApiTransaction& txn);
+// Before txn commits (api/write_review.cpp): 403 when a resource it wrote is one the requester
+// may not see, is about a resident they did not reach before, or grants reach beyond what the
+// reach model allows (api/reach_model.h). Otherwise the residents whose records it changed.
+Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& req,
+                                              ApiTransaction& txn);
 // Tells each resident whose record a break-glass request opened, with a Communication in
 // their record (api/request_audit.cpp).
 Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record);

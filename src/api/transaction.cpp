@@ -308,7 +308,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
     }
     responses[e->index] = std::move(result).value();
   }
-  KY_RETURN_IF_ERROR(CheckWritesVisible(s, req, *txn));
+  KY_ASSIGN_OR_RETURN(std::vector<std::string> changed, ReviewWrites(s, req, *txn));
   KY_RETURN_IF_ERROR(txn->Commit());
 
   json::Value out = json::Value::Array();
@@ -320,6 +320,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
   bundle.Set("entry", std::move(out));
   FhirResponse resp;
   resp.body = json::Write(bundle);
+  resp.patients_changed = std::move(changed);
   return resp;
 }
 

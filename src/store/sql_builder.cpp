@@ -313,11 +313,17 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
     }
     case Condition::Kind::kCompartment:
       if (c.any_patient) return membership("compartment", "1=1", false);
-      if (c.subquery) {
+      if (c.subquery && sql->correlated) {
         std::string p = "p" + i;
         return membership("compartment",
-                          i + ".patient_id IN (SELECT " + p + ".id FROM resources " + p +
-                              WhereClause(*c.subquery, p, sql) + ")",
+                          "EXISTS (SELECT 1 FROM resources " + p +
+                              WhereClause(*c.subquery, p, sql, /*forced_driver=*/-1) + " AND " + p +
+                              ".id = " + i + ".patient_id)",
+                          false);
+      }
+      if (c.subquery) {
+        return membership("compartment",
+                          i + ".patient_id IN (SELECT id FROM " + CteOf(*c.subquery, sql) + ")",
                           false);
       }
       if (!c.patients.empty())
@@ -332,8 +338,16 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
                         ParamFilter(q.types, c.param, pid, sql) + " AND " + MatchSql(c, i, sql),
                         c.negated);
     case Condition::Kind::kChain: {
-      // The referenced resources are found by their own lookups, then the references to them.
       std::string t = "t" + i;
+      if (sql->correlated) {
+        return membership("idx_reference",
+                          ParamFilter(q.types, c.param, pid, sql) + " AND EXISTS (SELECT 1 FROM " +
+                              "resources " + t + WhereClause(*c.subquery, t, sql, -1) + " AND " +
+                              t + ".type = " + i + ".target_type AND " + t + ".id = " + i +
+                              ".target_id)",
+                          c.negated);
+      }
+      // The referenced resources are found by their own lookups, then the references to them.
       std::string targets = "SELECT " + t + ".type, " + t + ".id FROM resources " + t +
                             WhereClause(*c.subquery, t, sql);
       return membership("idx_reference",
@@ -343,11 +357,22 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
     }
     case Condition::Kind::kMatches: {
       std::string m = "m" + i;
+      if (sql->correlated)
+        return std::string(c.negated ? "NOT EXISTS (" : "EXISTS (") + "SELECT 1 FROM resources " +
+               m + WhereClause(*c.subquery, m, sql, -1) + " AND " + m + ".rid = " + r + ".rid)";
       return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + "SELECT " + m +
              ".rid FROM resources " + m + WhereClause(*c.subquery, m, sql) + ")";
     }
     case Condition::Kind::kReverseChain: {
       std::string src = "s" + i, tgt = "g" + i;
+      if (sql->correlated) {
+        return std::string(c.negated ? "NOT EXISTS (" : "EXISTS (") + "SELECT 1 FROM " +
+               "idx_reference " + i + " WHERE " + i +
+               ".pid = " + Bind(sql, ParamKey(c.has_type, c.param)) + " AND " + i +
+               ".target_id = " + r + ".id AND " + i + ".target_type = " + r +
+               ".type AND EXISTS (SELECT 1 FROM resources " + src +
+               WhereClause(*c.subquery, src, sql, -1) + " AND " + src + ".rid = " + i + ".rid))";
+      }
       std::string sources =
           "SELECT " + src + ".rid FROM resources " + src + WhereClause(*c.subquery, src, sql);
       std::string s = "SELECT " + tgt + ".rid FROM idx_reference " + i + " JOIN resources " + tgt +
@@ -425,7 +450,33 @@ bool IsIdLookup(const std::vector<Condition>& clause) {
   return true;
 }
 
+// A statement about resources named by id (a read, a check of a few, their includes).
+bool NamesIds(const Query& q) {
+  for (const auto& clause : q.clauses)
+    if (IsIdLookup(clause)) return true;
+  return false;
+}
+
 }  // namespace
+
+std::string SqlBuilder::CteOf(const Query& patients, Sql* sql) const {
+  for (const Sql::Cte& cte : sql->ctes)
+    if (cte.query == &patients) return cte.name;
+  std::string p = "p" + std::to_string(sql->aliases++);
+  // Built before it is added: the CTEs its own conditions need come first.
+  std::string body = "SELECT " + p + ".id FROM resources " + p + WhereClause(patients, p, sql);
+  std::string name = "reach" + std::to_string(sql->ctes.size());
+  sql->ctes.push_back({&patients, name, std::move(body)});
+  return name;
+}
+
+void SqlBuilder::PrependCtes(Sql* sql) {
+  if (sql->ctes.empty()) return;
+  std::string with = "WITH ";
+  for (size_t k = 0; k < sql->ctes.size(); ++k)
+    with += (k ? ", " : "") + sql->ctes[k].name + " AS (" + sql->ctes[k].body + ")";
+  sql->text = with + " " + sql->text;
+}
 
 std::vector<int> SqlBuilder::DriverCandidates(const Query& q) const {
   std::vector<int> out;
@@ -488,6 +539,13 @@ std::string SqlBuilder::WhereClause(const Query& q, const std::string& r, Sql* s
   for (size_t k = 0; k < q.clauses.size(); ++k) {
     const auto& clause = q.clauses[k];
     if (clause.empty()) continue;
+    if (clause.size() > 1 && IsIdLookup(clause)) {
+      // One list, not a chain of ORs (which SQLite nests one level per id).
+      std::vector<std::string> ids;
+      for (const Condition& c : clause) ids.push_back(c.text);
+      out += " AND " + TextListMembership(r + ".id", ids, sql);
+      continue;
+    }
     out += " AND (";
     for (size_t n = 0; n < clause.size(); ++n) {
       if (n) out += " OR ";
@@ -524,6 +582,7 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
                i + ".rid LIMIT " + Bind(&sql, limit);
     return sql;
   }
+  sql.correlated = NamesIds(q);
   sql.text = "SELECT r.rid FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
   std::string order;
@@ -579,6 +638,7 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
   if (!order.empty()) order += ", ";
   order += "r.rid";
   sql.text += " ORDER BY " + order + " LIMIT " + Bind(&sql, limit);
+  PrependCtes(&sql);
   return sql;
 }
 
@@ -589,8 +649,10 @@ Sql SqlBuilder::Count(const Query& q, int driver) const {
     sql.text = "SELECT count(DISTINCT " + i + ".rid)" + SingleLookupFrom(q, *c, i, &sql);
     return sql;
   }
+  sql.correlated = NamesIds(q);
   sql.text = "SELECT count(*) FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
+  PrependCtes(&sql);
   return sql;
 }
 

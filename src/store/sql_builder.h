@@ -20,6 +20,19 @@ struct Sql {
   std::string text;
   std::vector<SqlValue> params;
   int aliases = 0;  // table aliases handed out so far, so nested subqueries never clash
+  // A statement about a few resources named by id: subqueries are probed for each of them
+  // (correlated) instead of being computed whole, so a check of one resource costs what its
+  // own rows cost, whether it turns out visible or not.
+  bool correlated = false;
+  // Subqueries of the Patients whose compartments a statement tests (who may see what),
+  // defined once as common table expressions ahead of the statement: a request's restriction
+  // is repeated in every chain it holds, and nested in place it would exceed the SQL parser's
+  // depth.
+  struct Cte {
+    const Query* query;
+    std::string name, body;
+  };
+  std::vector<Cte> ctes;
 };
 
 enum class SqlDialect { kSqlite, kPostgres };
@@ -80,6 +93,10 @@ class SqlBuilder {
                           const std::string& column, Sql* sql) const;
 
   std::string IncludeParamFilter(const IncludeSpec& spec, Sql* sql) const;
+  // The name of the common table expression of the Patients `patients` matches (id column),
+  // defined in sql->ctes when it is not yet; PrependCtes puts them ahead of sql->text.
+  std::string CteOf(const Query& patients, Sql* sql) const;
+  static void PrependCtes(Sql* sql);
   // An exclusive upper bound for every string that starts with prefix.
   std::string PrefixUpperBound(const std::string& prefix) const;
 
