@@ -21,7 +21,7 @@ struct Route {
     kSystemSearch,
     kSystemHistory,
     kBundle,
-    kReindexStatus,
+    kReindex,  // $reindex: GET lists the jobs, POST queues one, DELETE cancels one
     kTypeSearch,
     kCreate,
     kConditionalUpdate,
@@ -109,8 +109,8 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
     return Status(StatusCode::kNotFound, "No such endpoint: /" + req.path);
   }
   if (seg.size() == 1 && seg[0] == "$reindex") {
-    if (!get) return MethodNotAllowed(req);
-    return Only(K::kReindexStatus);
+    if (!get && m != "POST" && m != "DELETE") return MethodNotAllowed(req);
+    return Only(K::kReindex);
   }
   r.type = seg[0];
   if (!s.defs.IsResourceType(r.type))
@@ -228,6 +228,37 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
   return Status(StatusCode::kNotFound, "No such endpoint: /" + req.path);
 }
 
+// GET $reindex lists the jobs; POST $reindex?type=T… queues one over those types (every type
+// without any); DELETE $reindex?job=ID cancels one.
+Result<FhirResponse> ReindexRoute(Services& s, const FhirRequest& req) {
+  FhirResponse r;
+  if (req.method == "POST") {
+    std::vector<std::string> types;
+    for (const auto& [k, v] : req.query) {
+      if (k != "type") return Invalid("$reindex takes 'type' parameters only", k);
+      for (const std::string& t : Split(v, ','))
+        if (!s.defs.IsResourceType(t)) return Invalid("Unknown resource type '" + t + "'", k);
+      for (const std::string& t : Split(v, ',')) types.push_back(t);
+    }
+    KY_ASSIGN_OR_RETURN(std::string id, s.reindexer->Enqueue("", std::move(types)));
+    r.status = 202;
+    r.SetHeader("Content-Location", req.base_url + "/$reindex");
+    r.body = InformationOutcome("Re-index job " + id + " queued");
+    return r;
+  }
+  if (req.method == "DELETE") {
+    std::string job;
+    for (const auto& [k, v] : req.query)
+      if (k == "job") job = v;
+    if (job.empty()) return Invalid("DELETE $reindex needs job=ID", "job");
+    KY_RETURN_IF_ERROR(s.reindexer->Cancel(job));
+    r.body = InformationOutcome("Re-index job " + job + " cancelled");
+    return r;
+  }
+  r.body = s.reindexer->StatusJson();
+  return r;
+}
+
 // JSON bodies must say so; a missing Content-Type is read as FHIR JSON.
 Status CheckContentType(const FhirRequest& req, const Route& route) {
   std::string ct = AsciiLower(req.Header("content-type"));
@@ -285,7 +316,8 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
     case K::kExportStatus:
     case K::kExportFile:
       return Status::Ok();
-    case K::kReindexStatus:
+    case K::kReindex:
+      // Re-indexing walks whole types: for administrators only (docs/security.md).
       if (!access.SeesAllOf({})) return Status(StatusCode::kForbidden, "For administrators");
       return Status::Ok();
     case K::kRegistry:
@@ -323,6 +355,7 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
     case K::kEverything: {
       std::string type = route.kind == K::kEverything ? "Patient" : route.type;
       KY_RETURN_IF_ERROR(access.Allow(type, auth::kRead));
+      if (access.SeesAllOf({type})) return Status::Ok();  // a deletion answers 410 then
       KY_ASSIGN_OR_RETURN(bool hidden, unseen(type, route.id, auth::kRead));
       if (hidden) return NotFound(type + "/" + route.id + " is not known");
       return Status::Ok();
@@ -378,11 +411,8 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
       r.body = s.CapabilityStatement();
       return r;
     }
-    case K::kReindexStatus: {
-      FhirResponse r;
-      r.body = s.reindexer->StatusJson();
-      return r;
-    }
+    case K::kReindex:
+      return ReindexRoute(s, req);
     case K::kSystemSearch:
     case K::kTypeSearch: {
       search::QueryParams params = req.query;
@@ -541,7 +571,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
     case K::kExport:
     case K::kExportStatus:
     case K::kExportFile:
-    case K::kReindexStatus:
+    case K::kReindex:
       return {"operation", 'E'};
   }
   return {"operation", 'E'};
@@ -636,6 +666,7 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, extractor, clock, ids);
   RegisterPlatformSearchParameters(params);
   RegisterPersonSearchParameters(params);
+  params.SealBuiltIns();
   if (Status loaded = LoadTerminology(*this); !loaded.ok())
     Log(LogLevel::kError, "terminology: " + loaded.message());
 }
@@ -704,7 +735,14 @@ Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn
   for (const auto& row : rows) {
     KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(row.body));
     auto param = s.params.Parse(r);
-    if (param.ok()) s.params.Add(*param);
+    if (!param.ok()) continue;
+    // One stored before built-in parameters were protected is left out.
+    if (Status adds = s.params.CheckAddsOnly(**param); !adds.ok()) {
+      Log(LogLevel::kWarning,
+          "stored SearchParameter/" + row.id + " is not used: " + adds.message());
+      continue;
+    }
+    s.params.Add(*param);
   }
   s.search_parameter_versions = n;
   return true;

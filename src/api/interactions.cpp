@@ -163,6 +163,7 @@ Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& 
   // background.
   auto param = s.params.Parse(resource);
   if (!param.ok()) return param.status();
+  KY_RETURN_IF_ERROR(s.params.CheckAddsOnly(**param));
   txn.AfterCommit([&s, p = *param] {
     s.params.Add(p);
     s.reindexer->Start(*p);

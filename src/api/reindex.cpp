@@ -1,6 +1,9 @@
-// Re-indexing after a SearchParameter is added: a background thread walks the resources of the
-// parameter's base types in small batches, each its own short write transaction, so writers
-// are never held up for long and the job's progress can be read at any time.
+// Re-indexing after a SearchParameter is added, or when an administrator asks: one worker thread
+// takes the queued jobs in turn and walks the resources of each job's types in small batches,
+// each its own short write transaction, so writers are never held up for long and a job's
+// progress can be read, and the job cancelled, at any time.
+#include <algorithm>
+
 #include "api/outcome.h"
 #include "api/services.h"
 #include "base/log.h"
@@ -9,13 +12,13 @@ namespace kangyun::api {
 
 namespace {
 constexpr int64_t kBatch = 200;
-}
+constexpr size_t kJobsKept = 100;  // finished jobs listed by StatusJson
+}  // namespace
 
 Reindexer::~Reindexer() { Stop(); }
 
 std::string Reindexer::Start(const fhir::SearchParamDef& param) {
   auto job = std::make_shared<Job>();
-  job->id = s_.ids.NewId();
   job->url = param.url;
   for (const std::string& b : param.base) {
     if (b == "Resource" || b == "DomainResource") {
@@ -25,34 +28,109 @@ std::string Reindexer::Start(const fhir::SearchParamDef& param) {
     job->types.push_back(b);
   }
   std::lock_guard lock(mu_);
-  JoinFinished(threads_);
-  jobs_.push_back(job);
-  threads_.emplace_back(job, std::thread([this, job] { Run(job); }));
-  return job->id;
+  for (const auto& queued : jobs_)
+    if (queued->state == State::kQueued && queued->url == job->url && queued->types == job->types)
+      return queued->id;
+  return Add(std::move(job));
 }
 
-void Reindexer::Run(std::shared_ptr<Job> job) {
+Result<std::string> Reindexer::Enqueue(const std::string& label, std::vector<std::string> types) {
+  auto job = std::make_shared<Job>();
+  job->url = label;
+  job->types = std::move(types);
+  std::lock_guard lock(mu_);
+  size_t queued = std::count_if(jobs_.begin(), jobs_.end(),
+                                [](const auto& j) { return j->state == State::kQueued; });
+  if (queued >= kMaxQueued)
+    return Status(StatusCode::kTooManyRequests,
+                  std::to_string(queued) + " re-index jobs are waiting already; try again later");
+  return Add(std::move(job));
+}
+
+std::string Reindexer::Add(std::shared_ptr<Job> job) {
+  job->id = s_.ids.NewId();
+  std::string id = job->id;
+  // Keep the unfinished jobs and the last finished ones.
+  while (jobs_.size() >= kJobsKept) {
+    auto finished = std::find_if(jobs_.begin(), jobs_.end(), [](const auto& j) {
+      State st = j->state;
+      return st != State::kQueued && st != State::kRunning;
+    });
+    if (finished == jobs_.end()) break;
+    jobs_.erase(finished);
+  }
+  jobs_.push_back(std::move(job));
+  if (!worker_.joinable() && !stop_) worker_ = std::thread([this] { Work(); });
+  wake_.notify_one();
+  return id;
+}
+
+Status Reindexer::Cancel(const std::string& id) {
+  std::lock_guard lock(mu_);
+  for (const auto& job : jobs_) {
+    if (job->id != id) continue;
+    State expected = State::kQueued;
+    if (job->state.compare_exchange_strong(expected, State::kCancelled)) return Status::Ok();
+    if (expected == State::kRunning) {
+      job->cancel = true;
+      return Status::Ok();
+    }
+    return Status(StatusCode::kConflict, "Re-index job " + id + " has finished already");
+  }
+  return NotFound("No re-index job " + id);
+}
+
+void Reindexer::Work() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] {
+        if (stop_) return true;
+        return std::any_of(jobs_.begin(), jobs_.end(),
+                           [](const auto& j) { return j->state == State::kQueued; });
+      });
+      if (stop_) return;
+      for (const auto& j : jobs_) {
+        State expected = State::kQueued;
+        if (j->state.compare_exchange_strong(expected, State::kRunning)) {
+          job = j;
+          break;
+        }
+      }
+    }
+    if (job) Run(*job);
+  }
+}
+
+void Reindexer::Run(Job& job) {
   // Count first, so progress has a denominator.
   {
     store::Query q;
-    q.types = job->types;
+    q.types = job.types;
     auto txn = s_.store.BeginRead();
     if (txn.ok()) {
       auto n = (*txn)->Count(q);
-      if (n.ok()) job->total = *n;
+      if (n.ok()) job.total = *n;
     }
   }
   int64_t after = 0;
-  while (!stop_) {
-    auto rows = s_.store.ScanCurrent(job->types, after, kBatch);
+  std::string error;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) job.cancel = true;
+    }
+    if (job.cancel) break;
+    auto rows = s_.store.ScanCurrent(job.types, after, kBatch);
     if (!rows.ok()) {
-      job->error = rows.status().message();
+      error = rows.status().message();
       break;
     }
     if (rows->empty()) break;
     auto txn = s_.store.BeginWrite();
     if (!txn.ok()) {
-      job->error = txn.status().message();
+      error = txn.status().message();
       break;
     }
     Status st;
@@ -64,16 +142,18 @@ void Reindexer::Run(std::shared_ptr<Job> job) {
     }
     if (st.ok()) st = (*txn)->Commit();
     if (!st.ok()) {
-      job->error = st.message();
+      error = st.message();
       break;
     }
     after = rows->back().rid;
-    job->done += static_cast<int64_t>(rows->size());
+    job.done += static_cast<int64_t>(rows->size());
   }
-  job->finished = true;
-  Log(LogLevel::kInfo, "re-index for " + job->url +
-                           " finished: " + std::to_string(job->done.load()) + " resources" +
-                           (job->error.empty() ? "" : ", error: " + job->error));
+  job.error = error;
+  job.state = !error.empty() ? State::kFailed : job.cancel ? State::kCancelled : State::kCompleted;
+  Log(LogLevel::kInfo, "re-index " + job.id + " for " + (job.url.empty() ? "all" : job.url) +
+                           " ended: " + std::to_string(job.done.load()) + " resources" +
+                           (error.empty() ? "" : ", error: " + error) +
+                           (job.cancel ? ", cancelled" : ""));
 }
 
 std::string Reindexer::StatusJson() {
@@ -92,12 +172,15 @@ std::string Reindexer::StatusJson() {
       parts.Push(std::move(x));
     };
     part("id", json::Value::String(job->id), "valueString");
-    part("searchParameter", json::Value::String(job->url), "valueUri");
+    if (!job->url.empty()) part("searchParameter", json::Value::String(job->url), "valueUri");
+    for (const std::string& t : job->types) part("type", json::Value::String(t), "valueCode");
     part("processed", json::Value::Integer(job->done.load()), "valueInteger");
-    part("total", json::Value::Integer(job->total), "valueInteger");
-    std::string status = !job->finished ? "running" : job->error.empty() ? "completed" : "failed";
-    part("status", json::Value::String(status), "valueCode");
-    if (!job->error.empty()) part("error", json::Value::String(job->error), "valueString");
+    part("total", json::Value::Integer(job->total.load()), "valueInteger");
+    static constexpr const char* kNames[] = {"queued", "running", "completed", "failed",
+                                             "cancelled"};
+    State st = job->state;
+    part("status", json::Value::String(kNames[static_cast<int>(st)]), "valueCode");
+    if (st == State::kFailed) part("error", json::Value::String(job->error), "valueString");
     p.Set("part", std::move(parts));
     list.Push(std::move(p));
   }
@@ -106,14 +189,12 @@ std::string Reindexer::StatusJson() {
 }
 
 void Reindexer::Stop() {
-  stop_ = true;
-  std::vector<std::pair<std::shared_ptr<Job>, std::thread>> threads;
   {
     std::lock_guard lock(mu_);
-    threads.swap(threads_);
+    stop_ = true;
   }
-  for (auto& [job, t] : threads)
-    if (t.joinable()) t.join();
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
 }
 
 }  // namespace kangyun::api

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -281,33 +282,49 @@ audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std
 // Handles one request inside txn (a transaction Bundle entry).
 Result<FhirResponse> DispatchIn(Services& s, Txn& txn, const FhirRequest& req);
 
-// Background re-indexing after a SearchParameter is added.
+// Background re-indexing: one queue, worked by one thread, so that however many jobs are asked
+// for, re-indexing never takes more than one core and one writer at a time (api/reindex.cpp).
+// Thread-safe.
 class Reindexer {
  public:
+  // Jobs waiting beyond this are refused (429).
+  static constexpr size_t kMaxQueued = 16;
+
   explicit Reindexer(Services& s) : s_(s) {}
   ~Reindexer();
-  // Starts re-indexing the base types of param; returns the job id.
+  // Queues re-indexing the base types of a new param; returns the job id. A job for the same
+  // parameter that has not started yet is not queued twice.
   std::string Start(const fhir::SearchParamDef& param);
-  // Progress of all jobs as a Parameters resource.
+  // Queues re-indexing `types` (every type when empty), an administrator's request.
+  Result<std::string> Enqueue(const std::string& label, std::vector<std::string> types);
+  // A queued job is dropped, a running one stops after its current batch; kNotFound for an
+  // unknown id, kConflict for a finished job.
+  Status Cancel(const std::string& id);
+  // Every job, oldest first, with its state and progress, as a Parameters resource.
   std::string StatusJson();
   void Stop();
 
  private:
+  enum class State { kQueued, kRunning, kCompleted, kFailed, kCancelled };
   struct Job {
     std::string id, url;
     std::vector<std::string> types;
     std::atomic<int64_t> done{0};
-    int64_t total = 0;
-    std::atomic<bool> finished{false};
-    std::string error;
+    std::atomic<int64_t> total{0};
+    std::atomic<State> state{State::kQueued};
+    std::atomic<bool> cancel{false};
+    std::string error;  // written by the worker before state becomes kFailed
   };
-  void Run(std::shared_ptr<Job> job);
+  std::string Add(std::shared_ptr<Job> job);  // REQUIRES: mu_ held
+  void Work();
+  void Run(Job& job);
 
   Services& s_;
   std::mutex mu_;
-  std::vector<std::shared_ptr<Job>> jobs_;
-  std::vector<std::pair<std::shared_ptr<Job>, std::thread>> threads_;
-  std::atomic<bool> stop_{false};
+  std::condition_variable wake_;
+  std::vector<std::shared_ptr<Job>> jobs_;  // the last ones, finished or not
+  std::thread worker_;
+  bool stop_ = false;  // guarded by mu_
 };
 
 }  // namespace kangyun::api

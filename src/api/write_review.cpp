@@ -99,6 +99,8 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
     concerned.insert(current.residents.begin(), current.residents.end());
     concerned.insert(previous.residents.begin(), previous.residents.end());
     if (after.open()) continue;
+    if (const ReachGrant* g = FindReachGrant(w.type))
+      KY_RETURN_IF_ERROR(CheckGrant(s, *req.principal, *g, what, previous, current));
     if (current.resource) {
       KY_ASSIGN_OR_RETURN(bool visible, after.CanSee(txn, w.type, w.id, w.perm));
       if (!visible)
@@ -113,8 +115,6 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
       KY_ASSIGN_OR_RETURN(bool reached, before.CanSee(*committed, "Patient", patient, auth::kRead));
       if (!reached) return Refused(what, "it is about a resident who is not in your care");
     }
-    if (const ReachGrant* g = FindReachGrant(w.type))
-      KY_RETURN_IF_ERROR(CheckGrant(s, *req.principal, *g, what, previous, current));
   }
   return std::vector<std::string>(concerned.begin(), concerned.end());
 }

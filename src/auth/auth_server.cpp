@@ -502,6 +502,8 @@ AuthHttpResponse AuthServer::CodeGrant(const AuthHttpRequest& req, const std::st
     r.Set("clientId", Str(p.client_id));
     r.Set("scope", Str(ScopeString(p.scopes)));
     r.Set("expires", json::Value::Integer(now + config_.refresh_token_seconds * kMicros));
+    // The tokens one login's refreshes hand out are a family: a replay revokes them all.
+    r.Set("family", Str(RandomToken()));
     auto w2 = store_.BeginWrite();
     if (!w2.ok() || !(*w2)->PutRecord("refresh", Sha256Hex(refresh), json::Write(r)).ok() ||
         !(*w2)->Commit().ok())
@@ -530,6 +532,25 @@ AuthHttpResponse AuthServer::RefreshGrant(const AuthHttpRequest& req, const std:
   }
   if (!Get(f, "client_id").empty() && Get(f, "client_id") != record->GetString("clientId"))
     return OAuthError(400, "invalid_grant", "The refresh token was issued to another client");
+  if (record->Find("used")) {
+    // A refresh token presented twice was stolen, or its legitimate holder's copy was: the
+    // whole family is revoked (OAuth 2.0 Security BCP, refresh token rotation), so whichever
+    // of the two holds the newest token must log in again.
+    std::string family(record->GetString("family"));
+    auto rows = (*w)->ListRecords("refresh");
+    if (!rows.ok()) return OAuthError(503, "temporarily_unavailable", "Try again");
+    for (const auto& [k, v] : *rows) {
+      auto other = json::Parse(v);
+      if (other.ok() && !family.empty() && other->GetString("family") == family)
+        (void)(*w)->DeleteRecord("refresh", k);
+    }
+    (void)(*w)->Commit();
+    Emit({"refresh", false, "user/" + std::string(record->GetString("username")),
+          std::string(record->GetString("clientId")), req.address,
+          "refresh token used twice: its family is revoked", Role::kResident, ""});
+    return OAuthError(400, "invalid_grant",
+                      "The refresh token was used already; every token of this login is revoked");
+  }
   auto user = GetUser(**w, std::string(record->GetString("username")));
   if (!user.ok() || !*user || (*user)->disabled) {
     (*w)->DeleteRecord("refresh", key);
@@ -541,11 +562,16 @@ AuthHttpResponse AuthServer::RefreshGrant(const AuthHttpRequest& req, const std:
   if (!scopes.ok()) return OAuthError(500, "server_error", "A stored refresh token is damaged");
   p.scopes = std::move(*scopes);
   // Rotation: each refresh token works once and is replaced by a new one.
+  int64_t used_expires = IntClaim(*record, "expires");
   std::string next = RandomToken();
   record->Set("expires", json::Value::Integer(now + config_.refresh_token_seconds * kMicros));
   auto access = IssueAccessToken(p, now);
   if (!access.ok()) return OAuthError(500, "server_error", "Signing failed");
-  if (!(*w)->DeleteRecord("refresh", key).ok() ||
+  // The used token stays, marked, until it expires: presented again, it reveals a replay.
+  json::Value used = *record;
+  used.Set("used", json::Value::Bool(true));
+  used.Set("expires", json::Value::Integer(used_expires));
+  if (!(*w)->PutRecord("refresh", key, json::Write(used)).ok() ||
       !(*w)->PutRecord("refresh", Sha256Hex(next), json::Write(*record)).ok() ||
       !(*w)->Commit().ok())
     return OAuthError(503, "temporarily_unavailable", "Try again");

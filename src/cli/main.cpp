@@ -33,6 +33,7 @@ void Usage() {
       "commands:\n"
       "  serve --db sqlite:PATH|postgresql://URL [--port N] [--host H] [--threads N]\n"
       "        [--body-limit BYTES] [--read-timeout SECONDS] [--base-url URL]\n"
+      "        [--allowed-host NAME]...\n"
       "        [--export-dir DIR] [--definitions DIR]\n"
       "        [--auth | --insecure-open] [--issuer URL] [--access-token-seconds N]\n"
       "        [--tls-cert PEM --tls-key PEM] [--rate-limit N] [--max-connections-per-address N]\n"

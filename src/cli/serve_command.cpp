@@ -50,6 +50,8 @@ int ServeCommand(const Args& args) {
       config.body_limit = std::strtoull(value().c_str(), nullptr, 10);
     else if (a == "--base-url")
       config.public_base_url = value();
+    else if (a == "--allowed-host")
+      config.allowed_hosts.push_back(value());
     else if (a == "--read-timeout")
       config.read_timeout_seconds = std::max(1, std::atoi(value().c_str()));
     else if (a == "--export-dir")

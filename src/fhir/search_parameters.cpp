@@ -134,6 +134,39 @@ void SearchParameterRegistry::AddTo(Snapshot* snap, SearchParamPtr param) const 
   }
 }
 
+void SearchParameterRegistry::SealBuiltIns() {
+  std::lock_guard lock(mu_);
+  built_in_ = snapshot_;
+}
+
+Status SearchParameterRegistry::CheckAddsOnly(const SearchParamDef& param) const {
+  std::shared_ptr<const Snapshot> built_in;
+  {
+    std::lock_guard lock(mu_);
+    built_in = built_in_;
+  }
+  if (!built_in) return Status::Ok();
+  if (built_in->by_url.count(param.url))
+    return Status(StatusCode::kUnprocessable,
+                  "SearchParameter.url " + param.url +
+                      " is a built-in parameter's; a stored SearchParameter adds new ones only",
+                  "SearchParameter.url");
+  for (const auto& [type, list] : built_in->by_type) {
+    bool applies = false;
+    for (const std::string& base : param.base)
+      applies = applies || base == type || base == "Resource" || base == "DomainResource";
+    if (!applies) continue;
+    for (const SearchParamPtr& p : list)
+      if (p->code == param.code)
+        return Status(StatusCode::kUnprocessable,
+                      "SearchParameter.code '" + param.code + "' is built in on " + type +
+                          " (the platform's searches and access rules use it); a stored "
+                          "SearchParameter adds new codes only",
+                      "SearchParameter.code");
+  }
+  return Status::Ok();
+}
+
 void SearchParameterRegistry::Add(SearchParamPtr param) {
   std::lock_guard lock(mu_);
   auto snap = std::make_shared<Snapshot>(*snapshot_);

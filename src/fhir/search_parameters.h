@@ -84,6 +84,14 @@ class SearchParameterRegistry {
   // Adds or replaces (same url) a parameter.
   void Add(SearchParamPtr param);
 
+  // From now on, the parameters known so far (R4's and the platform's own) are built in: a
+  // stored SearchParameter may add codes, never redefine one of these (the access rules
+  // search by them).
+  void SealBuiltIns();
+  // kUnprocessable when param would replace a built-in parameter (by url, or by code on one
+  // of its base types).
+  Status CheckAddsOnly(const SearchParamDef& param) const;
+
  private:
   explicit SearchParameterRegistry(const Definitions& defs) : defs_(defs) {}
   void AddTo(Snapshot* snap, SearchParamPtr param) const;
@@ -91,6 +99,7 @@ class SearchParameterRegistry {
   const Definitions& defs_;
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;
+  std::shared_ptr<const Snapshot> built_in_;  // null until SealBuiltIns
 };
 
 }  // namespace kangyun::fhir

@@ -66,8 +66,11 @@ HttpResult HttpCall(const std::string& host, int port, const std::string& method
     result.error = "connect failed";
     return result;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" +
-                    std::to_string(port) + "\r\nConnection: close\r\n";
+  bool has_host = false;
+  for (const auto& [k, v] : headers) has_host = has_host || Lower(k) == "host";
+  std::string req = method + " " + target + " HTTP/1.1\r\n" +
+                    (has_host ? "" : "Host: " + host + ":" + std::to_string(port) + "\r\n") +
+                    "Connection: close\r\n";
   bool has_length = false;
   for (const auto& [k, v] : headers) {
     req += k + ": " + v + "\r\n";

@@ -271,14 +271,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       fr.base_url = config_.public_base_url;
     } else {
       std::string host(req[bhttp::field::host]);
-      // Only a plausible host name goes into links we hand out.
-      bool ok = !host.empty() && host.size() < 256;
-      for (char c : host)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-              c == '[' || c == ']'))
-          ok = false;
       fr.base_url = std::string(kTls ? "https://" : "http://") +
-                    (ok ? host : config_.host + ":" + std::to_string(config_.port)) +
+                    (HostAllowed(host) ? host : config_.host + ":" + std::to_string(config_.port)) +
                     std::string(kFhirBase);
     }
     api::FhirResponse out = api_.Handle(fr);
@@ -295,6 +289,28 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     for (const auto& [k, v] : out.headers) res.set(k, v);  // may say another Content-Type
     res.prepare_payload();
     return res;
+  }
+
+  // Whether a Host header names this server (its name, without the port, is allowed).
+  bool HostAllowed(std::string_view host) const {
+    if (host.empty() || host.size() > 255) return false;
+    std::string_view name = host;
+    if (name.front() == '[') {
+      name = name.substr(0, name.find(']') == std::string_view::npos ? 0 : name.find(']') + 1);
+    } else if (auto colon = name.rfind(':'); colon != std::string_view::npos) {
+      name = name.substr(0, colon);
+    }
+    std::string_view port = host.substr(name.size());
+    if (!port.empty() && (port[0] != ':' || port.size() == 1 ||
+                          port.find_first_not_of("0123456789", 1) != std::string_view::npos))
+      return false;
+    std::string lower = AsciiLower(name);
+    if (lower == AsciiLower(config_.host) || lower == "localhost" || lower == "127.0.0.1" ||
+        lower == "[::1]")
+      return true;
+    for (const std::string& allowed : config_.allowed_hosts)
+      if (lower == AsciiLower(allowed)) return true;
+    return false;
   }
 
   // 429 with Retry-After when key has used up its requests; the health check is never limited.

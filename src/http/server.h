@@ -26,8 +26,11 @@ struct ServerConfig {
   int max_connections_per_address = 0;
   // HTTPS when both are set: a PEM certificate chain and its PEM private key.
   std::string tls_certificate, tls_key;
-  // Public base URL of the FHIR endpoint; when empty it is made from the Host header.
+  // Public base URL of the FHIR endpoint. When empty it is made from the Host header if that
+  // names one of allowed_hosts (or the bind address, localhost, 127.0.0.1, [::1]), and from
+  // the bind address otherwise: a client must not choose the links others are sent to.
   std::string public_base_url;
+  std::vector<std::string> allowed_hosts;
 };
 
 class Server {
