@@ -16,11 +16,24 @@ using auth::Role;
 using store::Condition;
 
 // Types outside the Patient compartment that still gather residents' data (a Group lists
-// members, a Person links a resident's records, a Bundle or Binary can hold anything): only
+// members, a Person links a resident's records, a Bundle or Binary can hold anything, a
+// GuidanceResponse or VerificationResult names its subject, a message or a subscription can
+// carry or select anyone's records, payment notices name the claims they settle): only
 // administrators reach them.
 const std::set<std::string>& PrivateTypes() {
-  static const std::set<std::string> kTypes = {"Group", "Person", "Linkage",
-                                               "Task",  "Bundle", "Binary"};
+  static const std::set<std::string> kTypes = {"Group",
+                                               "Person",
+                                               "Linkage",
+                                               "Task",
+                                               "Bundle",
+                                               "Binary",
+                                               "GuidanceResponse",
+                                               "VerificationResult",
+                                               "MessageHeader",
+                                               "Subscription",
+                                               "EnrollmentResponse",
+                                               "PaymentNotice",
+                                               "PaymentReconciliation"};
   return kTypes;
 }
 

@@ -58,7 +58,13 @@ Status Refused(const std::string& what, const std::string& why) {
 // others by nature (a referral names its performer).
 Status CheckGrant(const Services& s, const auth::Principal& p, const ReachGrant& g,
                   const std::string& what, const Version& before, const Version& after) {
-  if (p.role == auth::Role::kAdmin || g.rule != GranteeRule::kOwnInstitution) return Status::Ok();
+  if (p.role == auth::Role::kAdmin) return Status::Ok();
+  // An emergency opens a record for the request that states it, not for good.
+  if (!p.break_glass.empty())
+    return Refused(what, std::string(g.type) +
+                             " resources give reach into residents' records, and a break-glass "
+                             "request may not write one");
+  if (g.rule != GranteeRule::kOwnInstitution) return Status::Ok();
   std::set<std::string> was, is;
   if (before.resource) was = Referenced(s, *before.resource, g.grantee_param, "Organization");
   if (after.resource) is = Referenced(s, *after.resource, g.grantee_param, "Organization");

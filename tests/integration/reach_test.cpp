@@ -261,6 +261,27 @@ TEST_F(Reach, AnInstitutionGrantsOnlyItselfButForAReferral) {
   EXPECT_EQ(own.status, 201) << own.body;
 }
 
+// A break-glass request opens a record for itself, not for good: it writes no grant.
+TEST_F(Reach, BreakGlassWritesNoGrant) {
+  auto glass = Bearer(Token("clinician-a"));
+  glass.emplace_back("X-Break-Glass", "unconscious in the emergency department");
+  glass.emplace_back("Content-Type", "application/fhir+json");
+  HttpResult grant = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Contract", glass,
+      R"({"resourceType":"Contract","status":"executed","subject":[{"reference":"Patient/p-out"}],"authority":[{"reference":"Organization/hosp-a"}]})");
+  EXPECT_EQ(grant.status, 403) << grant.body;
+  HttpResult encounter = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Encounter", glass,
+      R"({"resourceType":"Encounter","status":"in-progress","class":{"code":"EMER"},"subject":{"reference":"Patient/p-out"},"serviceProvider":{"reference":"Organization/hosp-a"}})");
+  EXPECT_EQ(encounter.status, 403) << encounter.body;
+  // The care it gives in the emergency it records.
+  HttpResult note = HttpCall(
+      "127.0.0.1", Port(), "POST", "/fhir/Observation", glass,
+      R"({"resourceType":"Observation","status":"final","code":{"text":"GCS 7"},"subject":{"reference":"Patient/p-out"}})");
+  EXPECT_EQ(note.status, 201) << note.body;
+  EXPECT_EQ(Call("clinician-a", "GET", "Patient/p-out").status, 404);
+}
+
 // Finding 1: a clinician redefined the access rules with a SearchParameter.
 TEST_F(Reach, SearchParametersCannotRedefineTheAccessRules) {
   std::string redefine =
@@ -585,6 +606,65 @@ TEST_F(Reach, NoWriteByANonAdministratorWidensAnyonesReach) {
   EXPECT_EQ(Call("root", "DELETE", "Contract/" + id).status, 204);
   EXPECT_EQ(Call("root", "GET", "Contract/" + id).status, 410);
   EXPECT_EQ(Everyone(), before);
+}
+
+// Finding 1 again: a SearchParameter stored before built-in ones were protected (planted here
+// straight in the database) is not used after a restart, so new records are indexed by the
+// built-in parameter and no one's reach follows the planted one (which would have made every
+// institution a resident names as general practitioner their managing organization).
+TEST(StoredSearchParameters, OneThatRedefinesABuiltInIsNotUsed) {
+  std::string dir = ScratchFolder("kangyun-reach", "stored");
+  std::string store = TestStore(dir + "/stored.db");
+  {
+    ServerProcess open(KANGYUN_BINARY, store);
+    ASSERT_TRUE(open.ok());
+    auto json =
+        std::vector<std::pair<std::string, std::string>>{{"Content-Type", "application/fhir+json"}};
+    ASSERT_EQ(HttpCall("127.0.0.1", open.port(), "POST", "/fhir", json, kCity).status, 200);
+    HttpResult sp = HttpCall(
+        "127.0.0.1", open.port(), "POST", "/fhir/SearchParameter", json,
+        R"({"resourceType":"SearchParameter","url":"https://kangyun.cn/fhir/SearchParameter/test-planted","name":"planted","status":"active",)"
+        R"("description":"x","code":"planted","base":["Patient"],"type":"string","expression":"Patient.name.text"})");
+    ASSERT_EQ(sp.status, 201) << sp.body;
+  }
+  const std::string replaced =
+      R"sql(replace(replace(replace(X, '"code":"planted"', '"code":"organization"'), '"type":"string"', )sql"
+      R"sql('"type":"reference"'), 'Patient.name.text', 'Patient.generalPractitioner'))sql";
+  auto with = [&](const std::string& body) {
+    std::string out = replaced;
+    out.replace(out.find('X'), 1, body);
+    return out;
+  };
+  RunSql(store, "UPDATE history SET body = " + with("body") + " WHERE type = 'SearchParameter'",
+         "UPDATE history SET body = convert_to(" + with("convert_from(body, 'UTF8')") +
+             ", 'UTF8') WHERE type = 'SearchParameter'");
+  for (const std::string& args :
+       {std::string("user add --username clinician-a --role clinician --organization hosp-a "
+                    "--password ") +
+            kPassword,
+        std::string("user add --username root --role admin --password ") + kPassword,
+        std::string("client add --id ") + kApp +
+            " --role clinician --organization hosp-a --redirect-uri " + kRedirect})
+    ASSERT_EQ(RunKangyun(KANGYUN_BINARY, args + " --db " + store).exit_code, 0) << args;
+  ServerProcess server(KANGYUN_BINARY, store, {"--auth"});
+  ASSERT_TRUE(server.ok());
+  std::string root = LoginToken(server.port(), "root", kPassword, kApp, kRedirect).access_token;
+  std::string clinician =
+      LoginToken(server.port(), "clinician-a", kPassword, kApp, kRedirect).access_token;
+  auto headers = Bearer(root);
+  headers.emplace_back("Content-Type", "application/fhir+json");
+  ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "PUT", "/fhir/Patient/p-new", headers,
+                     R"({"resourceType":"Patient","id":"p-new","name":[{"text":"new"}],)"
+                     R"("generalPractitioner":[{"reference":"Organization/hosp-a"}]})")
+                .status,
+            201);
+  HttpResult reach = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_summary=count",
+                              Bearer(clinician), "");
+  EXPECT_EQ(TotalOf(reach), 1) << reach.body;  // p-in only
+  EXPECT_EQ(
+      HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/p-new", Bearer(clinician), "")
+          .status,
+      404);
 }
 
 }  // namespace
