@@ -3,7 +3,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DB ?= data/demo.db
 
-.PHONY: deps build demo test test-release test-asan fuzz bench bench-mpi format clean
+.PHONY: deps build demo test test-release test-asan fuzz bench bench-access bench-mpi format clean
 
 deps:
 	./scripts/install-deps
@@ -28,6 +28,10 @@ fuzz: deps
 
 bench: build
 	./bench/run
+
+# What the access rules cost a clinician; hidden, visible and missing records read alike.
+bench-access: build
+	./bench/access
 
 # The person registry on a million residents: matching quality and Patient/$match latency.
 bench-mpi: build

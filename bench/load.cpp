@@ -88,7 +88,8 @@ std::string EncodeTarget(const std::string& target) {
   return out;
 }
 
-std::vector<std::string> ReadTargets(const char* path) {
+// `headers`: lines such as "Authorization: Bearer …" sent with every request.
+std::vector<std::string> ReadTargets(const char* path, const std::string& headers) {
   std::vector<std::string> requests;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
@@ -98,7 +99,8 @@ std::vector<std::string> ReadTargets(const char* path) {
     std::string method = line.substr(0, space);
     std::string target = line.substr(space + 1, tab == std::string::npos ? tab : tab - space - 1);
     std::string body = tab == std::string::npos ? "" : line.substr(tab + 1);
-    std::string r = method + " " + EncodeTarget(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    std::string r =
+        method + " " + EncodeTarget(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers;
     if (!body.empty())
       r += "Content-Type: application/fhir+json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n";
@@ -120,7 +122,8 @@ int main(int argc, char** argv) {
   int connections = 1;
   long long requests = 0;
   double seconds = 0;
-  std::string name = "workload", system = "kangyun", json_path, targets_path;
+  int expect = 0;  // the status every answer should have; 0: any 2xx
+  std::string name = "workload", system = "kangyun", json_path, targets_path, headers;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     bool v = i + 1 < argc;
@@ -142,6 +145,10 @@ int main(int argc, char** argv) {
       name = argv[++i];
     else if (a == "--json" && v)
       json_path = argv[++i];
+    else if (a == "--expect" && v)
+      expect = std::atoi(argv[++i]);
+    else if (a == "--header" && v)
+      headers += std::string(argv[++i]) + "\r\n";
     else
       targets_path = a;
   }
@@ -151,10 +158,11 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: kangyun-load --port P[,P...] [--connections C] (--requests N | --seconds S)\n"
-        "                    [--name NAME] [--system NAME] [--json RESULTS.ndjson] TARGETS\n");
+        "                    [--name NAME] [--system NAME] [--json RESULTS.ndjson]\n"
+        "                    [--header 'NAME: VALUE']... [--expect STATUS] TARGETS\n");
     return 2;
   }
-  std::vector<std::string> targets = ReadTargets(targets_path.c_str());
+  std::vector<std::string> targets = ReadTargets(targets_path.c_str(), headers);
   if (targets.empty()) {
     std::fprintf(stderr, "kangyun-load: no requests in %s\n", targets_path.c_str());
     return 2;
@@ -182,7 +190,8 @@ int main(int argc, char** argv) {
           if (t0 >= deadline) break;
           int status = conn.Exchange(targets[static_cast<size_t>(i) % targets.size()]);
           local.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-          if (status < 200 || status >= 300) ++local_errors;
+          bool expected = expect ? status == expect : status >= 200 && status < 300;
+          if (!expected) ++local_errors;
           if (status == 0) break;
         }
         close(conn.fd);

@@ -459,6 +459,13 @@ bool NamesIds(const Query& q) {
 
 }  // namespace
 
+bool SqlBuilder::HasSubqueries(const Query& q) {
+  for (const auto& clause : q.clauses)
+    for (const Condition& c : clause)
+      if (c.subquery) return true;
+  return false;
+}
+
 std::string SqlBuilder::CteOf(const Query& patients, Sql* sql) const {
   for (const Sql::Cte& cte : sql->ctes)
     if (cte.query == &patients) return cte.name;
@@ -574,7 +581,7 @@ std::string SqlBuilder::SingleLookupFrom(const Query& q, const Condition& c, con
   return from;
 }
 
-Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
+Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver, bool correlated) const {
   Sql sql;
   if (const Condition* c = SingleLookup(q)) {
     std::string i = "i" + std::to_string(sql.aliases++);
@@ -582,7 +589,7 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
                i + ".rid LIMIT " + Bind(&sql, limit);
     return sql;
   }
-  sql.correlated = NamesIds(q);
+  sql.correlated = correlated || NamesIds(q);
   sql.text = "SELECT r.rid FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
   std::string order;
@@ -642,14 +649,14 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver) const {
   return sql;
 }
 
-Sql SqlBuilder::Count(const Query& q, int driver) const {
+Sql SqlBuilder::Count(const Query& q, int driver, bool correlated) const {
   Sql sql;
   if (const Condition* c = SingleLookup(q)) {
     std::string i = "i" + std::to_string(sql.aliases++);
     sql.text = "SELECT count(DISTINCT " + i + ".rid)" + SingleLookupFrom(q, *c, i, &sql);
     return sql;
   }
-  sql.correlated = NamesIds(q);
+  sql.correlated = correlated || NamesIds(q);
   sql.text = "SELECT count(*) FROM resources r";
   sql.text += WhereClause(q, "r", &sql, driver);
   PrependCtes(&sql);

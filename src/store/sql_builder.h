@@ -45,9 +45,14 @@ class SqlBuilder {
   // passes driver >= 0 (a clause index), otherwise guessed from the kinds of clauses.
   static constexpr int kAutoDriver = -2;
   // SELECT r.rid ... ORDER BY ... LIMIT limit
-  Sql Search(const Query& q, int64_t limit, int driver = kAutoDriver) const;
+  // `correlated`: probe subqueries per candidate row (the driver matches few rows) instead of
+  // computing them whole; always so for a query that names its resources by id.
+  Sql Search(const Query& q, int64_t limit, int driver = kAutoDriver,
+             bool correlated = false) const;
   // SELECT count(*) ...
-  Sql Count(const Query& q, int driver = kAutoDriver) const;
+  Sql Count(const Query& q, int driver = kAutoDriver, bool correlated = false) const;
+  // Whether q has conditions with subqueries (chains, _has, compartments of a subquery).
+  static bool HasSubqueries(const Query& q);
   // Clauses that could drive; a caller with two or more may measure them with Probe.
   std::vector<int> DriverCandidates(const Query& q) const;
   // Counts the index rows one clause matches, stopping at cap: a cheap selectivity measure.

@@ -183,14 +183,14 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
-    KY_ASSIGN_OR_RETURN(int driver, ChooseDriver(q));
-    Sql sql = SqlBuilder(SqlDialect::kSqlite).Search(q, limit, driver);
+    KY_ASSIGN_OR_RETURN(Plan plan, ChooseDriver(q));
+    Sql sql = SqlBuilder(SqlDialect::kSqlite).Search(q, limit, plan.driver, plan.correlated);
     return Rids(sql);
   }
 
   Result<int64_t> Count(const Query& q) override {
-    KY_ASSIGN_OR_RETURN(int driver, ChooseDriver(q));
-    return ScalarInt(SqlBuilder(SqlDialect::kSqlite).Count(q, driver));
+    KY_ASSIGN_OR_RETURN(Plan plan, ChooseDriver(q));
+    return ScalarInt(SqlBuilder(SqlDialect::kSqlite).Count(q, plan.driver, plan.correlated));
   }
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
@@ -330,25 +330,40 @@ class SqliteTransaction : public WriteTransaction {
     return out;
   }
 
+  struct Plan {
+    int driver = SqlBuilder::kAutoDriver;
+    bool correlated = false;
+  };
   // With several filters, the one with the fewest matches should drive the query; SQLite has
   // no statistics for our index rows, so count each candidate's matches up to a small cap.
-  Result<int> ChooseDriver(const Query& q) {
+  // When a lookup matches few rows, subqueries (who may see what, chains) are probed for each
+  // of them rather than computed whole: a clinician's search of one resident's results need
+  // not list every resident the hospital reaches.
+  Result<Plan> ChooseDriver(const Query& q) {
     SqlBuilder b(SqlDialect::kSqlite);
     std::vector<int> candidates = b.DriverCandidates(q);
-    if (candidates.size() < 2) return SqlBuilder::kAutoDriver;
+    bool subqueries = SqlBuilder::HasSubqueries(q);
+    if (candidates.size() < 2 && !(subqueries && candidates.size() == 1)) return Plan{};
     constexpr int64_t kCap = 2000;
-    int best = candidates[0];
+    constexpr int64_t kProbeRowsBelow = 500;
+    int best = -1;
     int64_t best_count = kCap + 1;
+    bool all_measured = true;
     for (int k : candidates) {
       std::optional<Sql> probe = b.Probe(q, k, kCap);
-      if (!probe) return SqlBuilder::kAutoDriver;  // a chain: leave the choice to the rules
+      if (!probe) {  // a chain: the rules rank it
+        all_measured = false;
+        continue;
+      }
       KY_ASSIGN_OR_RETURN(int64_t n, ScalarInt(*probe));
       if (n < best_count) {
         best_count = n;
         best = k;
       }
     }
-    return best;
+    if (best >= 0 && subqueries && best_count < kProbeRowsBelow) return Plan{best, true};
+    if (!all_measured || candidates.size() < 2 || best < 0) return Plan{};
+    return Plan{best, false};
   }
 
   Result<int64_t> ScalarInt(const Sql& sql) {
