@@ -122,6 +122,12 @@ int ServeCommand(const Args& args) {
           "AUTHENTICATION IS OFF: this server answers anyone who can reach it, with every "
           "resident's data (demo mode; serve with --auth to require tokens)");
   }
+  // Links follow the Host header only for names the server knows as its own (server.h).
+  if (config.public_base_url.empty() && config.allowed_hosts.empty() &&
+      (config.host == "0.0.0.0" || config.host == "::"))
+    Log(LogLevel::kWarning, "serving on all interfaces: links in answers will name " + config.host +
+                                ":" + std::to_string(config.port) +
+                                " unless --base-url or --allowed-host says the server's name");
   config.rate_limit = rate_limit >= 0 ? rate_limit : auth_on ? 500 : 0;
   if (config.max_connections_per_address == 0 && auth_on) config.max_connections_per_address = 256;
   http::Server server(api, config, auth.get());

@@ -214,6 +214,9 @@ std::vector<Attempt> AttemptsOn(const Grant& g, const json::Value& stored, const
       {"update", "PUT", g.ref, json::Write(aimed)},
       {"patch", "PATCH", g.ref, patch, "application/json-patch+json"},
       {"delete", "DELETE", g.ref, ""},
+      {"conditional update", "PUT", type + "?_id=" + g.ref.substr(type.size() + 1),
+       json::Write(aimed)},
+      {"conditional delete", "DELETE", type + "?_id=" + g.ref.substr(type.size() + 1), ""},
       {"transaction", "POST", "",
        R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"PUT","url":")" +
            g.ref + R"("},"resource":)" + json::Write(aimed) + "}]}"},
