@@ -46,7 +46,7 @@ constexpr const char* kSensitiveLabels[] = {"HIV", "PSY", "ETH", "SEX", "STD", "
 // How an institution's role reaches a resident (docs/security.md): searches of Patient, each
 // completed with the institution's reference, made from the reach model (api/reach_model.h).
 // Consents come on top (AccessPolicy::Residents), and guardians are a resident's (Wards).
-std::vector<std::string> RelationshipRules(Role role) {
+std::vector<std::string> MakeRelationshipRules(Role role) {
   std::vector<std::string> rules;
   for (const ReachGrant& g : ReachGrants()) {
     if (g.rule == GranteeRule::kResidentOnly || g.rule == GranteeRule::kWardsCarers) continue;
@@ -58,6 +58,16 @@ std::vector<std::string> RelationshipRules(Role role) {
                       g.grantee_param + "=");
   }
   return rules;
+}
+
+const std::vector<std::string>& RelationshipRules(Role role) {
+  static const auto kByRole = [] {
+    std::vector<std::vector<std::string>> by_role;
+    for (int r = 0; r <= static_cast<int>(Role::kAdmin); ++r)
+      by_role.push_back(MakeRelationshipRules(static_cast<Role>(r)));
+    return by_role;
+  }();
+  return kByRole.at(static_cast<size_t>(role));
 }
 
 const char* PermissionName(Permission p) {
@@ -113,8 +123,8 @@ std::vector<const auth::Scope*> AccessPolicy::Granting(const std::string& type,
 }
 
 Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
-  if (type == "AuditEvent" &&
-      (perm == auth::kCreate || perm == auth::kUpdate || perm == auth::kDelete))
+  bool write = perm == auth::kCreate || perm == auth::kUpdate || perm == auth::kDelete;
+  if (type == "AuditEvent" && write)
     return Forbidden("AuditEvent records are written by the platform only and never changed");
   if (open()) return Status::Ok();
   if (!principal_->break_glass.empty()) {
@@ -137,16 +147,16 @@ Status AccessPolicy::Allow(const std::string& type, Permission perm) const {
   // The platform's definitions and registries: a clinician who could write a SearchParameter
   // could redefine the parameters the access rules search by, and one who could write an
   // Organization could rename or remove institutions of the whole city.
-  bool write = perm == auth::kCreate || perm == auth::kUpdate || perm == auth::kDelete;
   if (write && IsPlatformOwned(type) && role != Role::kAdmin)
     return Forbidden(type +
                      " resources are the platform's definitions and registries, written by "
                      "administrators");
-  // A consent is the resident's own decision: an institution that could write one could
-  // grant itself access.
-  if (type == "Consent" && perm != auth::kRead && perm != auth::kSearch &&
-      role != Role::kResident && role != Role::kAdmin)
-    return Forbidden("Consent records are made by residents (or their guardians) themselves");
+  // A consent is the resident's own decision (the reach model's resident-only grants): an
+  // institution that could write one could grant itself access.
+  const ReachGrant* grant = FindReachGrant(type);
+  if (write && grant && grant->rule == GranteeRule::kResidentOnly && role != Role::kResident &&
+      role != Role::kAdmin)
+    return Forbidden(type + " records are made by residents (or their guardians) themselves");
   return Status::Ok();
 }
 

@@ -236,9 +236,10 @@ Result<FhirResponse> ReindexRoute(Services& s, const FhirRequest& req) {
     std::vector<std::string> types;
     for (const auto& [k, v] : req.query) {
       if (k != "type") return Invalid("$reindex takes 'type' parameters only", k);
-      for (const std::string& t : Split(v, ','))
+      for (std::string& t : Split(v, ',')) {
         if (!s.defs.IsResourceType(t)) return Invalid("Unknown resource type '" + t + "'", k);
-      for (const std::string& t : Split(v, ',')) types.push_back(t);
+        types.push_back(std::move(t));
+      }
     }
     KY_ASSIGN_OR_RETURN(std::string id, s.reindexer->Enqueue("", std::move(types)));
     r.status = 202;
@@ -278,19 +279,6 @@ Status CheckContentType(const FhirRequest& req, const Route& route) {
             "Unsupported Content-Type '" + ct + "'; this server speaks application/fhir+json"};
   return Status::Ok();
 }
-
-// The answer to an update of a resource the principal may not see, or of one that does not
-// exist, from a principal who may not choose ids (interactions.cpp uses it too).
-}  // namespace
-
-Status UpdateAsCreateRefused(const std::string& type, const std::string& id) {
-  return Status(StatusCode::kMethodNotAllowed,
-                "There is no " + type + "/" + id +
-                    " you may change, and ids of new resources are assigned by the server: "
-                    "create it with POST (or a conditional update without an id)");
-}
-
-namespace {
 
 // What the principal must be allowed before the route runs (api/access_policy.h). A resource
 // the principal may not see answers exactly as one that does not exist.

@@ -171,6 +171,13 @@ Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& 
   return Status::Ok();
 }
 
+Status UpdateAsCreateRefused(const std::string& type, const std::string& id) {
+  return Status(StatusCode::kMethodNotAllowed,
+                "There is no " + type + "/" + id +
+                    " you may change, and ids of new resources are assigned by the server: "
+                    "create it with POST (or a conditional update without an id)");
+}
+
 Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,

@@ -532,6 +532,13 @@ AuthHttpResponse AuthServer::RefreshGrant(const AuthHttpRequest& req, const std:
   }
   if (!Get(f, "client_id").empty() && Get(f, "client_id") != record->GetString("clientId"))
     return OAuthError(400, "invalid_grant", "The refresh token was issued to another client");
+  auto user = GetUser(**w, std::string(record->GetString("username")));
+  if (!user.ok() || !*user || (*user)->disabled) {
+    (*w)->DeleteRecord("refresh", key);
+    (*w)->Commit();
+    return OAuthError(400, "invalid_grant", "The account is no longer active");
+  }
+  Principal p = PrincipalOfUser(**user, std::string(record->GetString("clientId")));
   if (record->Find("used")) {
     // A refresh token presented twice was stolen, or its legitimate holder's copy was: the
     // whole family is revoked (OAuth 2.0 Security BCP, refresh token rotation), so whichever
@@ -545,32 +552,22 @@ AuthHttpResponse AuthServer::RefreshGrant(const AuthHttpRequest& req, const std:
         (void)(*w)->DeleteRecord("refresh", k);
     }
     (void)(*w)->Commit();
-    Emit({"refresh", false, "user/" + std::string(record->GetString("username")),
-          std::string(record->GetString("clientId")), req.address,
-          "refresh token used twice: its family is revoked", Role::kResident, ""});
+    Emit({"refresh", false, p.subject, p.client_id, req.address,
+          "refresh token used twice: its family is revoked", p.role, p.patient});
     return OAuthError(400, "invalid_grant",
                       "The refresh token was used already; every token of this login is revoked");
   }
-  auto user = GetUser(**w, std::string(record->GetString("username")));
-  if (!user.ok() || !*user || (*user)->disabled) {
-    (*w)->DeleteRecord("refresh", key);
-    (*w)->Commit();
-    return OAuthError(400, "invalid_grant", "The account is no longer active");
-  }
-  Principal p = PrincipalOfUser(**user, std::string(record->GetString("clientId")));
   auto scopes = ParseScopes(record->GetString("scope"));
   if (!scopes.ok()) return OAuthError(500, "server_error", "A stored refresh token is damaged");
   p.scopes = std::move(*scopes);
-  // Rotation: each refresh token works once and is replaced by a new one.
-  int64_t used_expires = IntClaim(*record, "expires");
+  // Rotation: each refresh token works once and is replaced by a new one. The used one stays,
+  // marked, until it expires: presented again, it reveals a replay.
+  json::Value used = *record;
+  used.Set("used", json::Value::Bool(true));
   std::string next = RandomToken();
   record->Set("expires", json::Value::Integer(now + config_.refresh_token_seconds * kMicros));
   auto access = IssueAccessToken(p, now);
   if (!access.ok()) return OAuthError(500, "server_error", "Signing failed");
-  // The used token stays, marked, until it expires: presented again, it reveals a replay.
-  json::Value used = *record;
-  used.Set("used", json::Value::Bool(true));
-  used.Set("expires", json::Value::Integer(used_expires));
   if (!(*w)->PutRecord("refresh", key, json::Write(used)).ok() ||
       !(*w)->PutRecord("refresh", Sha256Hex(next), json::Write(*record)).ok() ||
       !(*w)->Commit().ok())

@@ -57,24 +57,13 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
    "relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"GUARD"}]}]}}
 ]})";
 
-int64_t TotalOf(const HttpResult& r) {
-  auto b = json::Parse(r.body);
-  if (r.status != 200 || !b.ok() || !b->Find("total")) return -1;
-  return std::stoll(b->Find("total")->str());
-}
-
 class Reach : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
     dir_ = new std::string(ScratchFolder("kangyun-reach"));
     store_ = new std::string(TestStore(*dir_ + "/reach.db"));
-    {
-      ServerProcess open(KANGYUN_BINARY, *store_);
-      ASSERT_TRUE(open.ok());
-      HttpResult city = HttpCall("127.0.0.1", open.port(), "POST", "/fhir",
-                                 {{"Content-Type", "application/fhir+json"}}, kCity);
-      ASSERT_EQ(city.status, 200) << city.body;
-    }
+    HttpResult city = PostThroughOpenServer(KANGYUN_BINARY, *store_, kCity);
+    ASSERT_EQ(city.status, 200) << city.error << city.body;
     auto add = [](const std::string& args) {
       CommandOutput o = RunKangyun(KANGYUN_BINARY, args + " --db " + *store_);
       ASSERT_EQ(o.exit_code, 0) << args << ": " << o.text;

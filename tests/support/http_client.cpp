@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "json/json.h"
 
 namespace kangyun::testing {
 
@@ -213,6 +214,24 @@ CommandOutput RunKangyun(const std::string& binary, const std::string& args) {
   int status = pclose(p);
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
+}
+
+HttpResult PostThroughOpenServer(const std::string& binary, const std::string& store,
+                                 const std::string& bundle) {
+  ServerProcess open(binary, store);
+  if (!open.ok()) {
+    HttpResult failed;
+    failed.error = "the server did not start";
+    return failed;
+  }
+  return HttpCall("127.0.0.1", open.port(), "POST", "/fhir",
+                  {{"Content-Type", "application/fhir+json"}}, bundle);
+}
+
+int64_t TotalOf(const HttpResult& r) {
+  auto b = json::Parse(r.body);
+  if (r.status != 200 || !b.ok() || !b->Find("total")) return -1;
+  return std::stoll(b->Find("total")->str());
 }
 
 std::string Psql(const std::string& url, const std::string& sql) {

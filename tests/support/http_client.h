@@ -71,4 +71,11 @@ struct CommandOutput {
 // Runs `KANGYUN_BINARY args` through the shell and waits for it.
 CommandOutput RunKangyun(const std::string& binary, const std::string& args);
 
+// Posts `bundle` to a server started on `store` without authentication and stopped again: how
+// a test puts its data in place before it serves the store with --auth.
+HttpResult PostThroughOpenServer(const std::string& binary, const std::string& store,
+                                 const std::string& bundle);
+// Bundle.total of a 200 answer; -1 otherwise.
+int64_t TotalOf(const HttpResult& r);
+
 }  // namespace kangyun::testing

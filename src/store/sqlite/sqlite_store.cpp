@@ -343,7 +343,8 @@ class SqliteTransaction : public WriteTransaction {
     SqlBuilder b(SqlDialect::kSqlite);
     std::vector<int> candidates = b.DriverCandidates(q);
     bool subqueries = SqlBuilder::HasSubqueries(q);
-    if (candidates.size() < 2 && !(subqueries && candidates.size() == 1)) return Plan{};
+    // One candidate drives anyway; it is measured only to decide how to run the subqueries.
+    if (candidates.empty() || (candidates.size() == 1 && !subqueries)) return Plan{};
     constexpr int64_t kCap = 2000;
     constexpr int64_t kProbeRowsBelow = 500;
     int best = -1;
