@@ -9,6 +9,6 @@ CREATE TABLE people AS
          (SELECT i->>'value' FROM jsonb_array_elements(body->'identifier') i
            WHERE i->>'system' = 'urn:oid:2.16.156.10011.1.3') AS citizen_id,
          body->'name'->0->>'text' AS name
-    FROM resources WHERE type = 'Patient' AND id NOT LIKE '%-d';
+    FROM resources WHERE type = 'Patient' AND id ~ '^pat-[0-9]+$';
 ALTER TABLE people ADD PRIMARY KEY (k);
 ANALYZE people;

@@ -83,6 +83,21 @@ class ApiTransaction : public store::WriteTransaction {
   Status DeleteRecord(const std::string& kind, const std::string& key) override {
     return inner_->DeleteRecord(kind, key);
   }
+  Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
+    return inner_->CompartmentPatients(rids);
+  }
+  Result<std::vector<store::AuditRow>> AuditRows(const store::AuditQuery& q) override {
+    return inner_->AuditRows(q);
+  }
+  Result<std::vector<store::AuditAgent>> AuditAgents(const std::vector<int64_t>& ids,
+                                                     const std::string& field,
+                                                     const std::string& value) override {
+    return inner_->AuditAgents(ids, field, value);
+  }
+  Result<std::vector<store::AuditSeal>> AuditSeals(int64_t after_last, int64_t count) override {
+    return inner_->AuditSeals(after_last, count);
+  }
+  Result<std::optional<store::AuditSeal>> AuditHead() override { return inner_->AuditHead(); }
   Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
   Status Reindex(int64_t rid, const store::IndexRows& rows) override {
     return inner_->Reindex(rid, rows);

@@ -379,9 +379,48 @@ Status Authorize(Services& s, AccessPolicy& access, const Route& route, const Fh
   return Status::Ok();
 }
 
+bool ReadsAuditTrail(const Route& route) {
+  return route.type == "AuditEvent" || route.compartment_type == "AuditEvent";
+}
+
+// The audit trail is kept in the audit log, not as stored resources: AuditEvent reads and
+// searches are answered from it (api/audit_interactions.cpp), with its own access rules;
+// nullopt for every other route.
+std::optional<Result<FhirResponse>> AuditTrailRoute(Services& s, const Route& route,
+                                                    const FhirRequest& req,
+                                                    store::ReadTransaction& txn) {
+  using K = Route::Kind;
+  if (!ReadsAuditTrail(route)) return std::nullopt;
+  switch (route.kind) {
+    case K::kRead:
+      return AuditEventRead(s, txn, req, route.id);
+    case K::kVRead:
+      if (route.version != "1") return NotFound("AuditEvent records have one version");
+      return AuditEventRead(s, txn, req, route.id);
+    case K::kTypeSearch: {
+      search::QueryParams params = req.query;
+      if (route.form_search) {
+        auto form = search::ParseQueryString(req.body);
+        params.insert(params.end(), form.begin(), form.end());
+      }
+      return AuditEventSearch(s, txn, req, params, "");
+    }
+    case K::kCompartmentSearch:
+      return AuditEventSearch(s, txn, req, req.query, route.id);
+    case K::kTypeHistory:
+    case K::kInstanceHistory:
+      return Result<FhirResponse>(
+          Invalid("AuditEvent records have no history: each is written once and never changed; "
+                  "search them instead"));
+    default:
+      return std::nullopt;  // writes: refused by the access rules
+  }
+}
+
 Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest& req,
                              store::ReadTransaction& rtxn, Txn* wtxn) {
   using K = Route::Kind;
+  if (auto audit = AuditTrailRoute(s, route, req, rtxn)) return std::move(*audit);
   {
     AccessPolicy access(s, req.principal);
     bool nothing_to_delete = false;
@@ -615,6 +654,8 @@ FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) 
         result->patients_changed = std::move(changed).value();
       }
     } else {
+      // Whoever reads the trail sees every request answered before they asked.
+      if (s.audit && ReadsAuditTrail(*route)) (void)s.audit->Flush();
       auto txn = s.store.BeginRead();
       if (!txn.ok()) return ErrorResponse(txn.status());
       // Searches learn of parameters another process added within a second.
@@ -651,7 +692,7 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
       planner(d, p, &terminology),
       reindexer(std::make_unique<Reindexer>(*this)),
       exporter(std::make_unique<Exporter>(*this)) {
-  if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, extractor, clock, ids);
+  if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, clock);
   RegisterPlatformSearchParameters(params);
   RegisterPersonSearchParameters(params);
   params.SealBuiltIns();

@@ -37,6 +37,12 @@ struct FhirResponse {
   std::string file_path;
   // The residents whose records a write changed (for the audit trail; never sent).
   std::vector<std::string> patients_changed;
+  // What the answer shows, when the interaction lists it (for the audit trail; never sent):
+  // the resources ("Type/id") and the residents whose records they are. Otherwise the trail
+  // reads the body.
+  bool shown_listed = false;
+  std::vector<std::string> shown_resources;
+  std::vector<std::string> shown_patients;
 
   void SetHeader(std::string name, std::string value);
   std::string_view Header(std::string_view name) const;

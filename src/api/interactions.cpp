@@ -316,6 +316,7 @@ Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRe
   FhirResponse resp =
       ResourceResponse(*current, 200, req.base_url, PreferReturn::kRepresentation, false);
   KY_RETURN_IF_ERROR(ApplySubsetting(s, req, &resp));
+  KY_RETURN_IF_ERROR(ListShown(s, txn, {&*current}, &resp));
   return resp;
 }
 

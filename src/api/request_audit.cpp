@@ -25,6 +25,22 @@ void Note(const Services& s, const json::Value& resource, std::set<std::string>*
 
 }  // namespace
 
+Status ListShown(Services& s, store::ReadTransaction& txn,
+                 const std::vector<const store::StoredResource*>& shown, FhirResponse* resp) {
+  if (!s.audit) return Status::Ok();
+  std::vector<int64_t> rids;
+  rids.reserve(shown.size());
+  for (const store::StoredResource* r : shown) {
+    if (r->deleted) continue;
+    rids.push_back(r->rid);
+    if (resp->shown_resources.size() < kMaxListedResources)
+      resp->shown_resources.push_back(r->type + "/" + r->id);
+  }
+  KY_ASSIGN_OR_RETURN(resp->shown_patients, txn.CompartmentPatients(rids));
+  resp->shown_listed = true;
+  return Status::Ok();
+}
+
 audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std::string& subtype,
                                   char action, const FhirResponse& resp) {
   audit::AuditRecord r;
@@ -49,7 +65,10 @@ audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std
   r.query = req.method + " " + req.path + (req.raw_query.empty() ? "" : "?" + req.raw_query);
 
   std::set<std::string> patients;
-  if (resp.status < 400 && !resp.body.empty()) {
+  if (resp.shown_listed) {
+    r.resources = resp.shown_resources;
+    patients.insert(resp.shown_patients.begin(), resp.shown_patients.end());
+  } else if (resp.status < 400 && !resp.body.empty()) {
     auto body = json::Parse(resp.body);
     if (body.ok() && body->GetString("resourceType") == "Bundle") {
       if (const json::Value* entries = body->Find("entry"); entries && entries->is_array()) {

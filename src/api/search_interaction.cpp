@@ -208,6 +208,12 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   if (!entries.items().empty()) bundle.Set("entry", std::move(entries));
   FhirResponse r;
   r.body = json::Write(bundle);
+  std::vector<const store::StoredResource*> shown;
+  if (sr.summary != "count") {
+    for (const auto& m : matches) shown.push_back(&m);
+    for (const auto& m : included) shown.push_back(&m);
+  }
+  KY_RETURN_IF_ERROR(ListShown(s, txn, shown, &r));
   return r;
 }
 

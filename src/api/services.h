@@ -276,6 +276,17 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
 // Tells each resident whose record a break-glass request opened, with a Communication in
 // their record (api/request_audit.cpp).
 Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record);
+// AuditEvent read and search, from the audit log (api/audit_interactions.cpp). `compartment`:
+// the Patient of a compartment search (Patient/x/AuditEvent), or "".
+Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
+                                    const FhirRequest& req, const std::string& id);
+Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
+                                      const FhirRequest& req, const search::QueryParams& params,
+                                      const std::string& compartment);
+// Lists in resp what an answer shows (the stored versions it holds), for its audit record:
+// cheaper than reading the body back (api/request_audit.cpp). Nothing when the trail is off.
+Status ListShown(Services& s, store::ReadTransaction& txn,
+                 const std::vector<const store::StoredResource*>& shown, FhirResponse* resp);
 // The audit record of a request and its response (api/request_audit.cpp).
 audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std::string& subtype,
                                   char action, const FhirResponse& resp);

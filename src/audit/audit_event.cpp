@@ -1,6 +1,5 @@
 #include "audit/audit_event.h"
 
-#include "auth/crypto.h"
 #include "base/env.h"
 #include "base/strings.h"
 #include "json/json.h"
@@ -56,24 +55,14 @@ Value Entity(const std::string& what, const char* type_code, const char* role_co
 
 }  // namespace
 
-Value ToAuditEvent(const AuditRecord& r, int64_t sequence, const std::string& previous_hash) {
+Value ToAuditEvent(const AuditRecord& r, int64_t sequence) {
   Value ev = Value::Object();
   ev.Set("resourceType", Str("AuditEvent"));
-  Value link = Value::Object();
-  link.Set("url", Str(kChainExtension));
-  Value parts = Value::Array();
-  Value seq = Value::Object();
-  seq.Set("url", Str("sequence"));
-  seq.Set("valueString", Str(std::to_string(sequence)));
-  parts.Push(std::move(seq));
-  Value prev = Value::Object();
-  prev.Set("url", Str("previous"));
-  prev.Set("valueString", Str(previous_hash));
-  parts.Push(std::move(prev));
-  link.Set("extension", std::move(parts));
-  Value extensions = Value::Array();
-  extensions.Push(std::move(link));
-  ev.Set("extension", std::move(extensions));
+  ev.Set("id", Str(std::to_string(sequence)));
+  Value meta = Value::Object();
+  meta.Set("versionId", Str("1"));
+  meta.Set("lastUpdated", Str(FormatInstant(r.recorded)));
+  ev.Set("meta", std::move(meta));
 
   if (r.authentication) {
     ev.Set("type",
@@ -167,58 +156,6 @@ Value ToAuditEvent(const AuditRecord& r, int64_t sequence, const std::string& pr
   }
   if (!entities.items().empty()) ev.Set("entity", std::move(entities));
   return ev;
-}
-
-void SetChainLink(json::Value* event, int64_t sequence, const std::string& previous_hash) {
-  json::Value* exts = event->Find("extension");
-  if (!exts) return;
-  for (json::Value& e : exts->items()) {
-    if (e.GetString("url") != kChainExtension) continue;
-    for (json::Value& part : e.Find("extension")->items()) {
-      if (part.GetString("url") == "sequence")
-        part.Set("valueString", Value::String(std::to_string(sequence)));
-      else if (part.GetString("url") == "previous")
-        part.Set("valueString", Value::String(previous_hash));
-    }
-  }
-}
-
-std::string ChainHash(const json::Value& event) {
-  std::string text;
-  text += "{";
-  bool first = true;
-  for (const auto& [key, value] : event.members()) {
-    if (key == "meta") continue;
-    if (!first) text += ",";
-    first = false;
-    json::WriteString(key, &text);
-    text += ":";
-    json::WriteTo(value, &text);
-  }
-  text += "}";
-  return auth::Sha256Hex(text);
-}
-
-bool ChainLink(const json::Value& event, int64_t* sequence, std::string* previous_hash) {
-  const json::Value* exts = event.Find("extension");
-  if (!exts || !exts->is_array()) return false;
-  for (const json::Value& e : exts->items()) {
-    if (e.GetString("url") != kChainExtension) continue;
-    const json::Value* parts = e.Find("extension");
-    if (!parts || !parts->is_array()) return false;
-    bool have_seq = false, have_prev = false;
-    for (const json::Value& p : parts->items()) {
-      if (p.GetString("url") == "sequence") {
-        *sequence = std::atoll(std::string(p.GetString("valueString")).c_str());
-        have_seq = true;
-      } else if (p.GetString("url") == "previous") {
-        *previous_hash = p.GetString("valueString");
-        have_prev = true;
-      }
-    }
-    return have_seq && have_prev;
-  }
-  return false;
 }
 
 }  // namespace kangyun::audit

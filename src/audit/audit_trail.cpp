@@ -1,41 +1,15 @@
 #include "audit/audit_trail.h"
 
-#include <map>
+#include <chrono>
+#include <climits>
 
+#include "audit/audit_codec.h"
 #include "audit/audit_event.h"
-#include "auth/crypto.h"
 #include "base/log.h"
-#include "json/json.h"
 
 namespace kangyun::audit {
-namespace {
 
-constexpr const char* kHeadKind = "audit-chain";
-constexpr const char* kHeadKey = "head";
-
-Result<ChainHead> ReadHead(store::ReadTransaction& txn) {
-  ChainHead head;
-  head.hash = kGenesisHash;
-  KY_ASSIGN_OR_RETURN(auto text, txn.GetRecord(kHeadKind, kHeadKey));
-  if (!text) return head;
-  KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(*text));
-  head.sequence = std::atoll(std::string(v.GetString("sequence")).c_str());
-  head.hash = v.GetString("hash");
-  return head;
-}
-
-std::string HeadJson(const ChainHead& head) {
-  json::Value v = json::Value::Object();
-  v.Set("sequence", json::Value::String(std::to_string(head.sequence)));
-  v.Set("hash", json::Value::String(head.hash));
-  return json::Write(v);
-}
-
-}  // namespace
-
-AuditTrail::AuditTrail(store::Store& store, const search::IndexExtractor& extractor, Clock& clock,
-                       IdSource& ids)
-    : store_(store), extractor_(extractor), clock_(clock), ids_(ids) {
+AuditTrail::AuditTrail(store::Store& store, Clock& clock) : store_(store), clock_(clock) {
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -51,26 +25,38 @@ void AuditTrail::Stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-// The parameters audit records are searched by (docs/security.md): by resident (patient, and
-// the compartment), by who (agent, altid, address), by when, and by what and how it ended.
-const std::vector<std::string>& AuditSearchParameters() {
-  static const std::vector<std::string> kParams = {"date",    "patient", "agent",  "altid",
-                                                   "address", "subtype", "action", "outcome"};
-  return kParams;
-}
-
 Status AuditTrail::Record(AuditRecord r, bool durable) {
   auto p = std::make_shared<Pending>();
   if (r.recorded == 0) r.recorded = clock_.NowMicros();
-  p->event = ToAuditEvent(r, 0, kGenesisHash);  // the link is set when chained
-  p->index = extractor_.ExtractOnly(p->event, AuditSearchParameters());
+  p->agent = AgentOf(r);
+  p->row.recorded = r.recorded;
+  p->row.body = BodyOf(r);
+  p->row.patients = std::move(r.patients);
   std::unique_lock lock(mu_);
   if (stop_) return Status(StatusCode::kUnavailable, "The audit trail is stopping");
   queue_.push_back(p);
+  ++queued_;
+  if (!durable && queue_.size() < kMaxQueued) {
+    // The writer is woken by the first record of a batch; the rest wait for the pace.
+    if (queue_.size() == 1) wake_.notify_one();
+    return Status::Ok();
+  }
+  ++awaited_;
   wake_.notify_one();
-  if (!durable && queue_.size() < kMaxQueued) return Status::Ok();
   finished_.wait(lock, [&] { return p->done; });
+  --awaited_;
   return p->status;
+}
+
+Status AuditTrail::Flush() {
+  std::unique_lock lock(mu_);
+  uint64_t target = queued_;
+  if (finished_n_ >= target) return Status::Ok();
+  ++awaited_;
+  wake_.notify_one();
+  finished_.wait(lock, [&] { return finished_n_ >= target || (stop_ && queue_.empty()); });
+  --awaited_;
+  return Status::Ok();
 }
 
 void AuditTrail::Run() {
@@ -78,8 +64,19 @@ void AuditTrail::Run() {
   for (;;) {
     wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
     if (queue_.empty() && stop_) return;
-    std::deque<std::shared_ptr<Pending>> batch;
-    batch.swap(queue_);
+    // Records nobody waits for gather for up to kPaceMillis, so that reads share commits
+    // (and their fsyncs) by the hundred instead of a few at a time.
+    auto pace = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPaceMillis);
+    wake_.wait_until(lock, pace, [&] { return stop_ || Awaited() || queue_.size() >= kMaxBatch; });
+    // One transaction appends at most kMaxBatch records, so that none grows without bound.
+    Batch batch;
+    if (queue_.size() <= kMaxBatch) {
+      batch.swap(queue_);
+    } else {
+      auto end = queue_.begin() + static_cast<std::ptrdiff_t>(kMaxBatch);
+      batch.assign(queue_.begin(), end);
+      queue_.erase(queue_.begin(), end);
+    }
     lock.unlock();
     Status st = Append(batch);
     if (!st.ok()) Log(LogLevel::kError, "audit trail: " + st.message());
@@ -88,96 +85,116 @@ void AuditTrail::Run() {
       p->done = true;
       p->status = st;
     }
+    finished_n_ += batch.size();
     finished_.notify_all();
   }
 }
 
-Status AuditTrail::Append(std::deque<std::shared_ptr<Pending>>& batch) {
-  KY_ASSIGN_OR_RETURN(auto txn, store_.BeginWrite());
-  KY_ASSIGN_OR_RETURN(ChainHead head, ReadHead(*txn));
-  int64_t now = clock_.NowMicros();
-  for (auto& p : batch) {
-    json::Value& event = p->event;
-    SetChainLink(&event, head.sequence + 1, head.hash);
-    std::string id = ids_.NewId();
-    store::ResourceWrite w;
-    w.type = "AuditEvent";
-    w.id = id;
-    w.version = 1;
-    w.last_updated = now;
-    w.method = "POST";
-    json::Value stamped = json::Value::Object();
-    stamped.Set("resourceType", json::Value::String("AuditEvent"));
-    stamped.Set("id", json::Value::String(id));
-    for (auto& m : event.members())
-      if (m.key != "resourceType") stamped.Set(m.key, std::move(m.value));
-    // The hash covers the id and all the event says (its text without meta, ChainHash's
-    // form); meta, the store's stamp, is appended to that same text.
-    std::string text = json::Write(stamped);
-    head.hash = auth::Sha256Hex(text);
-    ++head.sequence;
-    text.pop_back();
-    text += R"(,"meta":{"versionId":"1","lastUpdated":")" + FormatInstant(now) + R"("}})";
-    w.index = std::move(p->index);
-    w.body = std::move(text);
-    KY_RETURN_IF_ERROR(txn->Write(w).status());
+Result<int64_t> AuditTrail::AgentId(store::AuditAppend& append, const store::AuditAgent& agent,
+                                    std::vector<store::AuditAgent>* added) {
+  if (auto it = agent_ids_.find(agent.text); it != agent_ids_.end()) return it->second;
+  for (const store::AuditAgent& a : *added)
+    if (a.text == agent.text) return a.id;
+  // Ids are the agent's key, or the next free one after it when another agent took it.
+  for (int64_t id = AgentKey(agent.text);; id = id == INT64_MAX ? 1 : id + 1) {
+    bool taken = false;
+    for (const store::AuditAgent& a : *added) taken = taken || a.id == id;
+    if (taken) continue;
+    KY_ASSIGN_OR_RETURN(auto found, append.Agents({id}));
+    if (found.empty()) {
+      store::AuditAgent a = agent;
+      a.id = id;
+      added->push_back(std::move(a));
+      return id;
+    }
+    if (found[0].text == agent.text) {
+      if (agent_ids_.size() > 100000) agent_ids_.clear();  // bounded; refilled as used
+      agent_ids_.emplace(agent.text, id);
+      return id;
+    }
   }
-  KY_RETURN_IF_ERROR(txn->PutRecord(kHeadKind, kHeadKey, HeadJson(head)));
-  return txn->Commit();
+}
+
+Status AuditTrail::Append(Batch& batch) {
+  KY_ASSIGN_OR_RETURN(auto append, store_.BeginAuditAppend());
+  KY_ASSIGN_OR_RETURN(auto last, append->Head());
+  ChainHead head{last ? last->last : 0, last ? last->hash : kGenesisHash};
+  std::vector<store::AuditAgent> added;
+  std::vector<store::AuditRow> rows;
+  std::vector<const std::string*> texts;
+  rows.reserve(batch.size());
+  texts.reserve(batch.size());
+  for (auto& p : batch) {
+    KY_ASSIGN_OR_RETURN(p->row.agent, AgentId(*append, p->agent, &added));
+    p->row.seq = head.sequence + 1 + static_cast<int64_t>(rows.size());
+    rows.push_back(std::move(p->row));
+    texts.push_back(&p->agent.text);
+  }
+  store::AuditSeal seal{head.sequence + 1, head.sequence + static_cast<int64_t>(rows.size()),
+                        SealHash(head.hash, rows, texts)};
+  KY_RETURN_IF_ERROR(append->Append(added, rows, seal));
+  KY_RETURN_IF_ERROR(append->Commit());
+  for (const store::AuditAgent& a : added) agent_ids_.emplace(a.text, a.id);
+  return Status::Ok();
 }
 
 Result<VerifyReport> VerifyChain(store::Store& store) {
   VerifyReport report;
   KY_ASSIGN_OR_RETURN(auto txn, store.BeginRead());
-  KY_ASSIGN_OR_RETURN(report.head, ReadHead(*txn));
-  // Events in chain order: a process appends its batch under the store's write lock, so row
-  // order is chain order; sort by sequence anyway, holding only what each link needs.
-  struct Link {
-    std::string id, previous, hash;
-  };
-  std::map<int64_t, Link> links;
-  int64_t after = 0;
+  KY_ASSIGN_OR_RETURN(auto head, txn->AuditHead());
+  report.head = {head ? head->last : 0, head ? head->hash : kGenesisHash};
+  std::unordered_map<int64_t, std::string> agents;  // text by id, fetched as rows need them
+  std::string hash = kGenesisHash;
+  int64_t last = 0;
   for (;;) {
-    KY_ASSIGN_OR_RETURN(auto rows, store.ScanCurrent({"AuditEvent"}, after, 1000));
-    if (rows.empty()) break;
-    for (const auto& row : rows) {
-      after = row.rid;
-      auto event = json::Parse(row.body);
-      int64_t seq = 0;
-      Link link;
-      link.id = row.id;
-      if (!event.ok() || !ChainLink(*event, &seq, &link.previous)) {
-        report.problems.push_back("AuditEvent/" + row.id + " carries no chain link");
-        continue;
+    KY_ASSIGN_OR_RETURN(auto seals, txn->AuditSeals(last, 1000));
+    if (seals.empty()) break;
+    for (const store::AuditSeal& seal : seals) {
+      std::string span = std::to_string(seal.first) + " to " + std::to_string(seal.last);
+      if (seal.first != last + 1)
+        report.problems.push_back("records " + std::to_string(last + 1) + " to " +
+                                  std::to_string(seal.first - 1) + " have no seal");
+      store::AuditQuery q;
+      q.after = seal.first - 1;
+      q.limit = seal.last - seal.first + 1;
+      KY_ASSIGN_OR_RETURN(auto rows, txn->AuditRows(q));
+      std::vector<int64_t> unknown;
+      for (const auto& r : rows)
+        if (!agents.count(r.agent)) unknown.push_back(r.agent);
+      if (!unknown.empty()) {
+        KY_ASSIGN_OR_RETURN(auto found, txn->AuditAgents(unknown));
+        for (auto& a : found) agents.emplace(a.id, std::move(a.text));
       }
-      if (row.version != 1)
-        report.problems.push_back("AuditEvent/" + row.id + " was changed after it was recorded");
-      link.hash = ChainHash(*event);
-      if (!links.emplace(seq, std::move(link)).second)
-        report.problems.push_back("sequence number " + std::to_string(seq) + " appears twice");
-      ++report.events;
+      static const std::string kMissingAgent = "(missing agent)";
+      std::vector<const std::string*> texts;
+      bool whole = static_cast<int64_t>(rows.size()) == q.limit;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        whole = whole && rows[i].seq == seal.first + static_cast<int64_t>(i);
+        auto it = agents.find(rows[i].agent);
+        texts.push_back(it == agents.end() ? &kMissingAgent : &it->second);
+      }
+      if (!whole)
+        report.problems.push_back("records of the batch " + span + " are missing");
+      else if (SealHash(hash, rows, texts) != seal.hash)
+        report.problems.push_back("a record of the batch " + span +
+                                  " (or its agent, or the batch before) was altered");
+      report.events += static_cast<int64_t>(rows.size());
+      hash = seal.hash;  // go on from here, to report every break
+      last = seal.last;
     }
   }
-  std::string expected = kGenesisHash;
-  int64_t next = 1;
-  for (const auto& [seq, link] : links) {
-    if (seq != next) {
-      report.problems.push_back("events " + std::to_string(next) + " to " +
-                                std::to_string(seq - 1) + " are missing");
-      expected = link.previous;  // go on from here, to report every break
-    } else if (link.previous != expected) {
-      report.problems.push_back("AuditEvent/" + link.id + " (sequence " + std::to_string(seq) +
-                                ") does not follow the event before it: that event, or this "
-                                "one's link, was altered");
-    }
-    expected = link.hash;
-    next = seq + 1;
-  }
-  if (next - 1 != report.head.sequence)
+  store::AuditQuery beyond;
+  beyond.after = last;
+  beyond.limit = 1;
+  KY_ASSIGN_OR_RETURN(auto unsealed, txn->AuditRows(beyond));
+  if (!unsealed.empty())
+    report.problems.push_back("records from " + std::to_string(unsealed[0].seq) +
+                              " on were added without a seal");
+  if (last != report.head.sequence)
     report.problems.push_back("the chain's head says " + std::to_string(report.head.sequence) +
-                              " events, the store holds events up to " + std::to_string(next - 1));
-  else if (expected != report.head.hash)
-    report.problems.push_back("the last event does not match the chain's head: it was altered");
+                              " records, the log is sealed up to " + std::to_string(last));
+  else if (hash != report.head.hash)
+    report.problems.push_back("the last batch does not match the chain's head: it was altered");
   return report;
 }
 

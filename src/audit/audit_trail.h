@@ -1,30 +1,31 @@
-// The audit trail: AuditEvent resources appended to the store in one hash chain, after the
-// events of every process serving it (writes are serialised by the store). Request threads
-// prepare their records (JSON and index rows, in parallel) and hand them to one writer thread,
-// which commits whatever has queued meanwhile in one transaction (group commit). A request
-// that changed data waits until its record is committed; a read does not wait, so reads are
-// not held to the pace of commits (docs/security.md).
+// The audit trail: records appended to the store's audit log (store/store.h: AuditRow) in one
+// hash chain, after the records of every process serving it (appends are serialised by the
+// store). Request threads encode their records (audit/audit_codec.h: a shared agent and a
+// short body) and hand them to one writer thread, which appends whatever has queued
+// meanwhile in one transaction and seals the batch with one hash over it and the chain before
+// (group commit). A request that changed data waits until its record is committed; a read
+// does not, so reads are not held to the pace of commits (docs/security.md).
 #pragma once
 
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "audit/audit_record.h"
 #include "base/env.h"
 #include "base/status.h"
-#include "search/index_extractor.h"
 #include "store/store.h"
 
 namespace kangyun::audit {
 
 class AuditTrail {
  public:
-  AuditTrail(store::Store& store, const search::IndexExtractor& extractor, Clock& clock,
-             IdSource& ids);
+  AuditTrail(store::Store& store, Clock& clock);
   ~AuditTrail();
 
   // Appends r to the chain. `durable`: returns once it is committed (or with the error that
@@ -32,33 +33,48 @@ class AuditTrail {
   // in a few milliseconds, unless more than kMaxQueued wait already (then it waits too).
   Status Record(AuditRecord r, bool durable = true);
   static constexpr size_t kMaxQueued = 10000;
+  // Returns once every record handed in before is committed: whoever reads the trail sees
+  // what was done before they asked.
+  Status Flush();
+  // How long the records of reads wait for others to share their commit when nothing waits
+  // on them: the most a crash can lose of them beyond the batch being committed.
+  static constexpr int kPaceMillis = 10;
   // Commits what is queued and stops the writer; later records are refused.
   void Stop();
 
  private:
-  // An event as the caller's thread prepares it (the costly part, done in parallel): its JSON
-  // without the chain's link, and its index rows, which do not depend on the link.
   struct Pending {
-    json::Value event;
-    store::IndexRows index;
+    store::AuditAgent agent;
+    store::AuditRow row;
     bool done = false;
     Status status;
   };
+  // Whether a thread waits for what is queued (a durable record, a flush). REQUIRES: mu_.
+  bool Awaited() const { return awaited_ > 0; }
+  using Batch = std::deque<std::shared_ptr<Pending>>;
+  static constexpr size_t kMaxBatch = 5000;
   void Run();
-  Status Append(std::deque<std::shared_ptr<Pending>>& batch);
+  Status Append(Batch& batch);
+  // The id of an agent in the log: known, found by probing from its key, or new (then added
+  // to `added`). REQUIRES: inside the writer's transaction.
+  Result<int64_t> AgentId(store::AuditAppend& append, const store::AuditAgent& agent,
+                          std::vector<store::AuditAgent>* added);
 
   store::Store& store_;
-  const search::IndexExtractor& extractor_;
   Clock& clock_;
-  IdSource& ids_;
   std::mutex mu_;
   std::condition_variable wake_, finished_;
-  std::deque<std::shared_ptr<Pending>> queue_;
+  Batch queue_;
   bool stop_ = false;
+  int awaited_ = 0;          // threads waiting for queued records to commit
+  uint64_t queued_ = 0;      // records handed in so far
+  uint64_t finished_n_ = 0;  // records committed (or failed) so far
+  // Agents' ids by text, as committed; the writer thread's alone.
+  std::unordered_map<std::string, int64_t> agent_ids_;
   std::thread writer_;
 };
 
-// The chain's head record: its last sequence number and hash ("audit-chain" / "head").
+// The chain's head: its last sequence number and hash.
 struct ChainHead {
   int64_t sequence = 0;
   std::string hash;
@@ -70,8 +86,9 @@ struct VerifyReport {
   ChainHead head;
 };
 
-// Walks every stored AuditEvent in chain order and checks each link, the sequence numbers
-// (none missing) and the stored head (no event cut off the end).
+// Walks every sealed batch of the log in order and checks that its rows are there, in
+// sequence, unchanged (the seal's hash), that each seal follows the one before, and that
+// the stored head is the last seal (nothing cut off the end, nothing appended unsealed).
 Result<VerifyReport> VerifyChain(store::Store& store);
 
 }  // namespace kangyun::audit

@@ -26,9 +26,11 @@ struct Platform {
 // db is `sqlite:PATH` or a postgresql:// URL; definitions_flag as for DefinitionsDir.
 // export_dir is where bulk exports write; by default beside the SQLite file, or for
 // PostgreSQL a folder in the system's temporary directory named after the database, so that
-// the processes of one host that serve one database share it.
+// the processes of one host that serve one database share it. `audit`: false only to measure
+// what the audit trail costs (serve --no-audit-trail).
 Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
                                                const std::string& definitions_flag,
-                                               const std::string& export_dir = "");
+                                               const std::string& export_dir = "",
+                                               bool audit = true);
 
 }  // namespace kangyun::cli

@@ -31,7 +31,7 @@ audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
 
 int ServeCommand(const Args& args) {
   std::string db, definitions, export_dir, issuer, match_model;
-  bool auth_flag = false, insecure_open = false;
+  bool auth_flag = false, insecure_open = false, audit_trail = true;
   double rate_limit = -1;  // unset: 500 a second per client with authentication, else none
   int64_t token_seconds = 300;
   http::ServerConfig config;
@@ -70,6 +70,8 @@ int ServeCommand(const Args& args) {
       config.max_connections_per_address = std::max(0, std::atoi(value().c_str()));
     else if (a == "--insecure-open")
       insecure_open = true;
+    else if (a == "--no-audit-trail")
+      audit_trail = false;
     else if (a == "--match-model")
       match_model = value();
     else if (a == "--issuer")
@@ -81,7 +83,11 @@ int ServeCommand(const Args& args) {
       return 2;
     }
   }
-  auto platform = OpenPlatform(db, definitions, export_dir);
+  auto platform = OpenPlatform(db, definitions, export_dir, audit_trail);
+  if (!audit_trail)
+    Log(LogLevel::kWarning,
+        "THE AUDIT TRAIL IS OFF: nothing this server does is recorded (for measuring what the "
+        "trail costs; never serve residents' data this way)");
   if (!platform.ok()) {
     Log(LogLevel::kError, platform.status().message());
     return platform.status().code() == StatusCode::kInvalid ? 2 : 1;

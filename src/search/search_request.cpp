@@ -113,6 +113,8 @@ Result<SearchRequest> ParseSearchRequest(const QueryParams& params) {
         if (!t.empty()) req.types.push_back(t);
     } else if (key == "_page") {
       req.page = value;
+    } else if (key == "_cursor") {
+      req.cursor = value;
     } else if (key == "_offset") {
       char* end = nullptr;
       long long n = std::strtoll(value.c_str(), &end, 10);

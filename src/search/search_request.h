@@ -44,6 +44,7 @@ struct SearchRequest {
   std::string total;               // "", none, estimate, accurate
   std::vector<std::string> types;  // _type on a system-level search
   std::string page;                // our paging token
+  std::string cursor;              // keyset paging: where the previous page ended (_cursor)
   int64_t offset = 0;
 };
 

@@ -63,6 +63,40 @@ struct JobRecord {
   int64_t updated = 0;  // microseconds since the epoch
 };
 
+// The audit log: compact rows in chain order beside the resources, never served as stored
+// (api/audit_interactions.cpp builds AuditEvent resources from them; audit/audit_trail.h
+// writes them). Agents (who acted, from where) repeat on most rows and are kept once each.
+struct AuditAgent {
+  int64_t id = 0;
+  std::string reference, subject, address;  // what agents are searched by
+  std::string text;                         // the whole agent (audit/audit_codec.h)
+};
+
+struct AuditRow {
+  int64_t seq = 0;                    // the chain's sequence number, from 1
+  int64_t recorded = 0;               // microseconds since the epoch
+  int64_t agent = 0;                  // AuditAgent id
+  std::string body;                   // the rest of the record (audit/audit_codec.h)
+  std::vector<std::string> patients;  // Patient ids the row is found by
+};
+
+// The hash of the rows [first, last] and the chain before them (audit/audit_codec.h).
+struct AuditSeal {
+  int64_t first = 0, last = 0;
+  std::string hash;
+};
+
+struct AuditQuery {
+  int64_t seq = 0;              // the one row of this sequence number; 0: any
+  std::string patient;          // rows naming this Patient id; "": any
+  std::vector<int64_t> agents;  // rows of these agents; empty: any
+  bool no_agent_match = false;  // an agent filter matched no agent: no rows
+  int64_t from = 0, to = 0;     // recorded in [from, to); 0: no bound
+  int64_t after = 0;            // keyset paging: rows past this sequence number; 0: none
+  bool descending = false;      // newest first
+  int64_t limit = 100;
+};
+
 class ReadTransaction {
  public:
   virtual ~ReadTransaction() = default;
@@ -84,6 +118,11 @@ class ReadTransaction {
   // Current versions of the given rows, in the given order; deleted or vanished rows skipped.
   virtual Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) = 0;
 
+  // The Patients in whose compartments the current versions of `rids` are (sorted, once
+  // each): whose records an answer holding them shows (the audit trail).
+  virtual Result<std::vector<std::string>> CompartmentPatients(
+      const std::vector<int64_t>& rids) = 0;
+
   // Rows that resources `rids` reference through spec (_include).
   virtual Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
                                                 const IncludeSpec& spec) = 0;
@@ -98,6 +137,34 @@ class ReadTransaction {
   // Every record of a kind, by key.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
       const std::string& kind) = 0;
+
+  // Audit log rows in sequence order (their bodies name their patients), at most q.limit.
+  virtual Result<std::vector<AuditRow>> AuditRows(const AuditQuery& q) = 0;
+  // Agents by id; or, with `field` one of reference, subject, address, those whose field is
+  // `value` (ids ignored).
+  virtual Result<std::vector<AuditAgent>> AuditAgents(const std::vector<int64_t>& ids,
+                                                      const std::string& field = "",
+                                                      const std::string& value = "") = 0;
+  // Seals of the chain in order, after the one ending at `after_last`, at most count.
+  virtual Result<std::vector<AuditSeal>> AuditSeals(int64_t after_last, int64_t count) = 0;
+  // The head of the chain: the seal last appended (kept apart from the seals, so that cutting
+  // batches off the end shows); nullopt before the first.
+  virtual Result<std::optional<AuditSeal>> AuditHead() = 0;
+};
+
+// One append to the audit log, apart from the transactions of the data: appends are
+// serialised across every process serving the store (the chain is one sequence), and never
+// wait for, or hold up, writes of resources. Without Commit, destruction rolls back.
+class AuditAppend {
+ public:
+  virtual ~AuditAppend() = default;
+  virtual Result<std::optional<AuditSeal>> Head() = 0;
+  virtual Result<std::vector<AuditAgent>> Agents(const std::vector<int64_t>& ids) = 0;
+  // Adds the agents (one whose id is stored already is left as it is), the rows, and the
+  // seal, which becomes the head.
+  virtual Status Append(const std::vector<AuditAgent>& agents, const std::vector<AuditRow>& rows,
+                        const AuditSeal& seal) = 0;
+  virtual Status Commit() = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -120,6 +187,7 @@ class Store {
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<ReadTransaction>> BeginRead() = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
+  virtual Result<std::unique_ptr<AuditAppend>> BeginAuditAppend() = 0;
   // Paging: an ordered match list kept until expires_at (micros), outside any transaction
   // (it is a cache of a search, not data). ReadResultSet gives nullopt when unknown or expired.
   virtual Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,

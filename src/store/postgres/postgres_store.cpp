@@ -7,6 +7,7 @@
 // process a mutex queues writers first, so at most one connection per process waits on the lock.
 #include "store/postgres/postgres_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -16,6 +17,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "store/audit_log_sql.h"
 #include "store/index_table_rows.h"
 #include "store/param_key.h"
 #include "store/postgres/pg_connection.h"
@@ -28,6 +30,7 @@ namespace {
 // Advisory lock keys (any constants unique to Kangyun): one for writes, one for migrations.
 constexpr int64_t kWriteLock = 0x4B59'5752'4954'45;    // "KYWRITE"
 constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
+constexpr int64_t kAuditLock = 0x4B59'4155'4449'54;    // "KYAUDIT"
 
 // The key a resident's data is distributed by: a 63-bit FNV-1a hash of the Patient id, never 0
 // (0 is "belongs to no resident").
@@ -130,7 +133,65 @@ std::vector<StoredResource> AllStored(const PgResult& r) {
   return out;
 }
 
+// Runs sql, reading each row's columns as `kinds` says ('i' integer, 's' text).
+Result<audit_sql::Table> RunTable(PgConnection& conn, const Sql& sql, std::string_view kinds) {
+  KY_ASSIGN_OR_RETURN(PgResult r, conn.Query(sql));
+  audit_sql::Table out;
+  for (int i = 0; i < r.rows(); ++i) {
+    auto& row = out.emplace_back();
+    for (size_t c = 0; c < kinds.size(); ++c) {
+      int col = static_cast<int>(c);
+      if (kinds[c] == 'i')
+        row.emplace_back(r.Int(i, col));
+      else
+        row.emplace_back(r.Bytes(i, col));
+    }
+  }
+  return out;
+}
+
 class PostgresStore;
+
+// An append to the audit log: its own transaction under the audit lock (one chain for every
+// process), never the data's write lock.
+class PgAuditAppend : public AuditAppend {
+ public:
+  PgAuditAppend(PostgresStore* store, std::unique_ptr<PgConnection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~PgAuditAppend() override;
+  Status Begin() {
+    return conn_->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAuditLock) + ")");
+  }
+
+  Result<std::optional<AuditSeal>> Head() override {
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunTable(*conn_, audit_sql::Head(SqlDialect::kPostgres), audit_sql::kSealKinds));
+    auto seals = audit_sql::ToSeals(std::move(t));
+    if (seals.empty()) return std::optional<AuditSeal>();
+    return std::optional<AuditSeal>(std::move(seals[0]));
+  }
+  Result<std::vector<AuditAgent>> Agents(const std::vector<int64_t>& ids) override {
+    KY_ASSIGN_OR_RETURN(auto t,
+                        RunTable(*conn_, audit_sql::Agents(ids, "", "", SqlDialect::kPostgres),
+                                 audit_sql::kAgentKinds));
+    return audit_sql::ToAgents(std::move(t));
+  }
+  Status Append(const std::vector<AuditAgent>& agents, const std::vector<AuditRow>& rows,
+                const AuditSeal& seal) override {
+    for (const Sql& sql : audit_sql::Append(agents, rows, seal, SqlDialect::kPostgres))
+      KY_RETURN_IF_ERROR(conn_->Query(sql).status());
+    return Status::Ok();
+  }
+  Status Commit() override {
+    done_ = true;
+    return conn_->Exec("COMMIT");
+  }
+
+ private:
+  PostgresStore* store_;
+  std::unique_ptr<PgConnection> conn_;
+  bool done_ = false;
+};
 
 class PgTransaction : public WriteTransaction {
  public:
@@ -227,11 +288,55 @@ class PgTransaction : public WriteTransaction {
         .status();
   }
 
+  Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
+    std::vector<std::string> out;
+    if (rids.empty()) return out;
+    KY_RETURN_IF_ERROR(Flush());
+    KY_ASSIGN_OR_RETURN(auto t,
+                        Table(audit_sql::CompartmentPatients(rids, SqlDialect::kPostgres), "s"));
+    for (auto& row : t) out.push_back(std::move(std::get<std::string>(row[0])));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  Result<std::vector<AuditRow>> AuditRows(const AuditQuery& q) override {
+    KY_ASSIGN_OR_RETURN(auto t,
+                        Table(audit_sql::Rows(q, SqlDialect::kPostgres), audit_sql::kRowKinds));
+    return audit_sql::ToRows(std::move(t));
+  }
+
+  Result<std::vector<AuditAgent>> AuditAgents(const std::vector<int64_t>& ids,
+                                              const std::string& field,
+                                              const std::string& value) override {
+    KY_ASSIGN_OR_RETURN(auto t, Table(audit_sql::Agents(ids, field, value, SqlDialect::kPostgres),
+                                      audit_sql::kAgentKinds));
+    return audit_sql::ToAgents(std::move(t));
+  }
+
+  Result<std::vector<AuditSeal>> AuditSeals(int64_t after_last, int64_t count) override {
+    KY_ASSIGN_OR_RETURN(auto t, Table(audit_sql::Seals(after_last, count, SqlDialect::kPostgres),
+                                      audit_sql::kSealKinds));
+    return audit_sql::ToSeals(std::move(t));
+  }
+
+  Result<std::optional<AuditSeal>> AuditHead() override {
+    KY_ASSIGN_OR_RETURN(auto t,
+                        Table(audit_sql::Head(SqlDialect::kPostgres), audit_sql::kSealKinds));
+    auto seals = audit_sql::ToSeals(std::move(t));
+    if (seals.empty()) return std::optional<AuditSeal>();
+    return std::optional<AuditSeal>(std::move(seals[0]));
+  }
+
   Result<int64_t> Write(const ResourceWrite& w) override;
   Status Reindex(int64_t rid, const IndexRows& rows) override;
   Status Commit() override;
 
  private:
+  Result<audit_sql::Table> Table(const Sql& sql, std::string_view kinds) {
+    return RunTable(*conn_, sql, kinds);
+  }
+
   // The statements below have a few shapes each and one good plan for any values (lookups by
   // key): prepared. Searches are not: their plans depend on the values.
   Result<std::optional<StoredResource>> One(const Sql& sql) {
@@ -292,6 +397,13 @@ class PostgresStore : public Store {
       return st;
     }
     return std::unique_ptr<ReadTransaction>(new PgTransaction(this, std::move(c)));
+  }
+
+  Result<std::unique_ptr<AuditAppend>> BeginAuditAppend() override {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto append = std::make_unique<PgAuditAppend>(this, std::move(c));
+    KY_RETURN_IF_ERROR(append->Begin());
+    return std::unique_ptr<AuditAppend>(std::move(append));
   }
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
@@ -493,7 +605,8 @@ class PostgresStore : public Store {
         return st;
       }
     }
-    return Status::Ok();
+    // The audit log's schema (store/audit_log_sql.h), made when missing.
+    return c.Exec(audit_sql::Schema(SqlDialect::kPostgres));
   }
 
   // A process answers with a few request threads; each holds one connection at a time, a
@@ -612,6 +725,11 @@ Status PgTransaction::Commit() {
     return {StatusCode::kUnavailable, "The store failed to commit; retry"};
   }
   return Status::Ok();
+}
+
+PgAuditAppend::~PgAuditAppend() {
+  if (!done_) (void)conn_->Exec("ROLLBACK");
+  store_->Release(std::move(conn_));
 }
 
 PgTransaction::~PgTransaction() {

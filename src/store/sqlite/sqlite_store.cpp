@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "store/audit_log_sql.h"
 #include "store/index_table_rows.h"
 #include "store/param_key.h"
 #include "store/result_set_cache.h"
@@ -48,7 +50,9 @@ class Connection {
   // file cache, shared by all of them, holds the rest.
   static constexpr int kWriterCacheKiB = 65536, kReaderCacheKiB = 8192;
 
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int cache_kib) {
+  // `audit_path`, when given, is attached as the schema `audit` (store/audit_log_sql.h).
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, int cache_kib,
+                                                  const std::string& audit_path = "") {
     auto c = std::unique_ptr<Connection>(new Connection());
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) {
@@ -62,6 +66,14 @@ class Connection {
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA cache_size=-" + std::to_string(cache_kib)));
     // Savepoint journals of group-committed writes and sort spills stay in memory.
     KY_RETURN_IF_ERROR(c->Exec("PRAGMA temp_store=MEMORY"));
+    if (!audit_path.empty()) {
+      std::string quoted;
+      for (char ch : audit_path) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+      KY_RETURN_IF_ERROR(c->Exec("ATTACH DATABASE '" + quoted + "' AS audit"));
+      KY_RETURN_IF_ERROR(c->Exec("PRAGMA audit.journal_mode=WAL"));
+      KY_RETURN_IF_ERROR(c->Exec("PRAGMA audit.synchronous=FULL"));
+      KY_RETURN_IF_ERROR(c->Exec("PRAGMA audit.cache_size=-" + std::to_string(cache_kib / 4)));
+    }
     return c;
   }
 
@@ -145,6 +157,94 @@ StoredResource ReadStored(sqlite3_stmt* s) {
   r.body = ColumnText(s, 7);
   return r;
 }
+
+// Runs sql, reading each row's columns as `kinds` says ('i' integer, 's' text).
+Result<audit_sql::Table> RunTable(Connection* conn, const Sql& sql, std::string_view kinds) {
+  KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn->Prepare(sql.text, sql.params));
+  audit_sql::Table out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    auto& row = out.emplace_back();
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      int col = static_cast<int>(i);
+      if (kinds[i] == 'i')
+        row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(s, col)));
+      else
+        row.emplace_back(ColumnText(s, col));
+    }
+  }
+  if (rc != SQLITE_DONE) return SqliteError(conn->db(), "reading the audit log");
+  return out;
+}
+
+// An append to the audit log: on the audit file's own connection, under the store's audit
+// lock, so that it never waits for the data's writer.
+class SqliteAuditAppend : public AuditAppend {
+ public:
+  SqliteAuditAppend(Connection* conn, std::unique_lock<std::mutex> lock)
+      : conn_(conn), lock_(std::move(lock)) {}
+  ~SqliteAuditAppend() override {
+    if (!done_) (void)conn_->Exec("ROLLBACK");
+  }
+  Status Begin() { return conn_->Exec("BEGIN IMMEDIATE"); }
+
+  Result<std::optional<AuditSeal>> Head() override {
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunTable(conn_, audit_sql::Head(SqlDialect::kSqlite), audit_sql::kSealKinds));
+    auto seals = audit_sql::ToSeals(std::move(t));
+    if (seals.empty()) return std::optional<AuditSeal>();
+    return std::optional<AuditSeal>(std::move(seals[0]));
+  }
+  Result<std::vector<AuditAgent>> Agents(const std::vector<int64_t>& ids) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunTable(conn_, audit_sql::Agents(ids, "", "", SqlDialect::kSqlite),
+                                         audit_sql::kAgentKinds));
+    return audit_sql::ToAgents(std::move(t));
+  }
+  Status Append(const std::vector<AuditAgent>& agents, const std::vector<AuditRow>& rows,
+                const AuditSeal& seal) override {
+    // Rows go through two cached statements, their text bound in place: a batch holds
+    // thousands of them.
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * log,
+                        conn_->Prepare("INSERT INTO audit.log (seq, recorded, agent, body) "
+                                       "VALUES (?1, ?2, ?3, ?4)"));
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * patient,
+                        conn_->Prepare("INSERT OR IGNORE INTO audit.patient (patient, seq) "
+                                       "VALUES (?1, ?2)"));
+    auto step = [&](sqlite3_stmt* s) {
+      int rc = sqlite3_step(s);
+      sqlite3_reset(s);
+      return rc == SQLITE_DONE ? Status::Ok()
+                               : SqliteError(conn_->db(), "appending to the audit log");
+    };
+    for (const AuditRow& r : rows) {
+      sqlite3_bind_int64(log, 1, r.seq);
+      sqlite3_bind_int64(log, 2, r.recorded);
+      sqlite3_bind_int64(log, 3, r.agent);
+      sqlite3_bind_blob(log, 4, r.body.data(), static_cast<int>(r.body.size()), SQLITE_STATIC);
+      KY_RETURN_IF_ERROR(step(log));
+      for (const std::string& p : r.patients) {
+        sqlite3_bind_text(patient, 1, p.data(), static_cast<int>(p.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(patient, 2, r.seq);
+        KY_RETURN_IF_ERROR(step(patient));
+      }
+    }
+    // The agents and the seal: the shared statements, without rows.
+    for (const Sql& sql : audit_sql::Append(agents, {}, seal, SqlDialect::kSqlite))
+      KY_RETURN_IF_ERROR(RunTable(conn_, sql, "").status());
+    return Status::Ok();
+  }
+  Status Commit() override {
+    done_ = true;
+    Status st = conn_->Exec("COMMIT");
+    if (!st.ok()) (void)conn_->Exec("ROLLBACK");
+    return st;
+  }
+
+ private:
+  Connection* conn_;
+  std::unique_lock<std::mutex> lock_;
+  bool done_ = false;
+};
 
 class SqliteStore;
 
@@ -299,9 +399,62 @@ class SqliteTransaction : public WriteTransaction {
     return Run("DELETE FROM records WHERE kind = ?1 AND key = ?2", {kind, key});
   }
 
+  Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
+    std::vector<std::string> out;
+    if (rids.empty()) return out;
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunTable(conn_, audit_sql::CompartmentPatients(rids, SqlDialect::kSqlite), "s"));
+    for (auto& row : t) out.push_back(std::move(std::get<std::string>(row[0])));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  Result<std::vector<AuditRow>> AuditRows(const AuditQuery& q) override {
+    KY_RETURN_IF_ERROR(CheckAuditReadable());
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunTable(conn_, audit_sql::Rows(q, SqlDialect::kSqlite), audit_sql::kRowKinds));
+    return audit_sql::ToRows(std::move(t));
+  }
+
+  Result<std::vector<AuditAgent>> AuditAgents(const std::vector<int64_t>& ids,
+                                              const std::string& field,
+                                              const std::string& value) override {
+    KY_RETURN_IF_ERROR(CheckAuditReadable());
+    KY_ASSIGN_OR_RETURN(auto t,
+                        RunTable(conn_, audit_sql::Agents(ids, field, value, SqlDialect::kSqlite),
+                                 audit_sql::kAgentKinds));
+    return audit_sql::ToAgents(std::move(t));
+  }
+
+  Result<std::vector<AuditSeal>> AuditSeals(int64_t after_last, int64_t count) override {
+    KY_RETURN_IF_ERROR(CheckAuditReadable());
+    KY_ASSIGN_OR_RETURN(auto t,
+                        RunTable(conn_, audit_sql::Seals(after_last, count, SqlDialect::kSqlite),
+                                 audit_sql::kSealKinds));
+    return audit_sql::ToSeals(std::move(t));
+  }
+
+  Result<std::optional<AuditSeal>> AuditHead() override {
+    KY_RETURN_IF_ERROR(CheckAuditReadable());
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunTable(conn_, audit_sql::Head(SqlDialect::kSqlite), audit_sql::kSealKinds));
+    auto seals = audit_sql::ToSeals(std::move(t));
+    if (seals.empty()) return std::optional<AuditSeal>();
+    return std::optional<AuditSeal>(std::move(seals[0]));
+  }
+
   Status Commit() override;
 
  private:
+  // The data's writer has the audit file not attached (its BEGIN IMMEDIATE would lock it).
+  Status CheckAuditReadable() const {
+    if (writable_)
+      return Status(StatusCode::kInvalid,
+                    "The audit trail is read outside transactions: search it on its own");
+    return Status::Ok();
+  }
+
   Result<std::optional<StoredResource>> StepOne(sqlite3_stmt* s) {
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) return std::optional<StoredResource>();
@@ -436,6 +589,10 @@ class SqliteStore : public Store {
       }
       KY_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
     }
+    // The audit log's own file, and its writer (store/audit_log_sql.h).
+    KY_ASSIGN_OR_RETURN(audit_writer_, Connection::Open(":memory:", Connection::kReaderCacheKiB,
+                                                        SqliteAuditPath(path_)));
+    KY_RETURN_IF_ERROR(audit_writer_->Exec(audit_sql::Schema(SqlDialect::kSqlite)));
     // Indexes a bulk load set aside and did not get to rebuild (it was killed).
     return RebuildDeferredIndexes();
   }
@@ -636,6 +793,13 @@ class SqliteStore : public Store {
         new SqliteTransaction(this, writer_.get(), std::move(lock)));
   }
 
+  Result<std::unique_ptr<AuditAppend>> BeginAuditAppend() override {
+    std::unique_lock lock(audit_mu_);
+    auto append = std::make_unique<SqliteAuditAppend>(audit_writer_.get(), std::move(lock));
+    KY_RETURN_IF_ERROR(append->Begin());
+    return std::unique_ptr<AuditAppend>(std::move(append));
+  }
+
   Result<std::vector<StoredResource>> ScanCurrent(const std::vector<std::string>& types,
                                                   int64_t after_rid, int64_t count) override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
@@ -698,7 +862,7 @@ class SqliteStore : public Store {
         return conn;
       }
     }
-    return Connection::Open(path_, Connection::kReaderCacheKiB);
+    return Connection::Open(path_, Connection::kReaderCacheKiB, SqliteAuditPath(path_));
   }
 
   void ReturnReader(std::unique_ptr<Connection> conn) {
@@ -723,6 +887,8 @@ class SqliteStore : public Store {
     group_cv_.notify_all();
   }
 
+  std::mutex audit_mu_;  // held by the running audit append
+  std::unique_ptr<Connection> audit_writer_;
   static constexpr int kMaxGroupSize = 64;
   std::mutex write_mu_;  // held by the running write transaction
   std::unique_ptr<Connection> writer_;
@@ -775,6 +941,8 @@ SqliteTransaction::~SqliteTransaction() {
 }
 
 }  // namespace
+
+std::string SqliteAuditPath(const std::string& db_path) { return db_path + "-audit"; }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   auto store = std::make_unique<SqliteStore>(path);
