@@ -29,14 +29,6 @@ constexpr int64_t kMaxCounted = 10000;
 constexpr const char* kRestfulInteraction = "http://hl7.org/fhir/restful-interaction";
 constexpr const char* kDicom = "http://dicom.nema.org/resources/ontology/DCM";
 
-// The parameters, what each tests, and whether it can be absent from a record.
-const std::set<std::string>& AuditParameters() {
-  static const std::set<std::string> kParams = {"_id",     "patient", "agent",   "altid",
-                                                "address", "date",    "subtype", "action",
-                                                "outcome", "entity",  "type"};
-  return kParams;
-}
-
 struct Token {
   std::string system;  // "" when the value named none
   bool has_system = false;
@@ -141,7 +133,7 @@ Result<AuditFilter> ParseFilter(store::ReadTransaction& txn, const search::Query
       modifier = key.substr(colon + 1);
     }
     if (name.empty() || (name[0] == '_' && name != "_id")) continue;  // result parameters
-    if (!AuditParameters().count(name)) {
+    if (!AuditTrailParameters().count(name)) {
       if (strict)
         return Invalid("AuditEvent has no search parameter '" + name + "' in the audit trail",
                        name);
@@ -296,6 +288,13 @@ Result<bool> MaySeeRecord(AccessPolicy& access, store::ReadTransaction& txn, con
 }
 
 }  // namespace
+
+const std::set<std::string>& AuditTrailParameters() {
+  static const std::set<std::string> kParams = {"_id",     "patient", "agent",   "altid",
+                                                "address", "date",    "subtype", "action",
+                                                "outcome", "entity",  "type"};
+  return kParams;
+}
 
 Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
                                     const FhirRequest& req, const std::string& id) {

@@ -56,10 +56,15 @@ std::string Services::CapabilityStatement() {
   for (const std::string& type : defs.ResourceTypes()) {
     json::Value r = json::Value::Object();
     r.Set("type", json::Value::String(type));
+    // The audit trail is the platform's own log (api/audit_interactions.cpp): read and
+    // searched by the parameters audits use, never written or included.
+    bool audit = type == "AuditEvent";
     json::Value interactions = json::Value::Array();
     for (const char* i : {"read", "vread", "update", "patch", "delete", "history-instance",
                           "history-type", "create", "search-type"})
-      interactions.Push(Code(i));
+      if (!audit || std::string_view(i) == "read" || std::string_view(i) == "vread" ||
+          std::string_view(i) == "search-type")
+        interactions.Push(Code(i));
     r.Set("interaction", std::move(interactions));
     r.Set("versioning", json::Value::String("versioned"));
     r.Set("readHistory", json::Value::Bool(true));
@@ -68,14 +73,17 @@ std::string Services::CapabilityStatement() {
     r.Set("conditionalRead", json::Value::String("full-support"));
     r.Set("conditionalUpdate", json::Value::Bool(true));
     r.Set("conditionalDelete", json::Value::String("single"));
-    r.Set("searchInclude", Strings({"*"}));
-    r.Set("searchRevInclude", Strings({"*"}));
+    if (!audit) {
+      r.Set("searchInclude", Strings({"*"}));
+      r.Set("searchRevInclude", Strings({"*"}));
+    }
     json::Value sps = json::Value::Array();
     auto it = snap->by_type.find(type);
     if (it != snap->by_type.end()) {
       for (const auto& p : it->second) {
         // Parameters that cannot be evaluated are not claimed.
         if (p->type == "special" || (!p->compiled && p->type != "composite")) continue;
+        if (audit && !AuditTrailParameters().count(p->code)) continue;
         json::Value sp = json::Value::Object();
         sp.Set("name", json::Value::String(p->code));
         sp.Set("definition", json::Value::String(p->url));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -278,6 +279,8 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
 Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record);
 // AuditEvent read and search, from the audit log (api/audit_interactions.cpp). `compartment`:
 // the Patient of a compartment search (Patient/x/AuditEvent), or "".
+// The parameters the audit trail is searched by.
+const std::set<std::string>& AuditTrailParameters();
 Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
                                     const FhirRequest& req, const std::string& id);
 Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,

@@ -737,53 +737,67 @@ TEST(Tokens, ExpireAndBelongToTheirServer) {
   fs::remove_all(dir);
 }
 
-// The audit trail is append-only and chained: `kangyun audit verify` finds an event changed or
-// removed behind the server's back, straight in the database.
+// The audit trail is append-only and chained: `kangyun audit verify` finds a record changed,
+// removed or cut off the end behind the server's back, straight in the database.
 TEST(AuditChain, TamperingIsDetected) {
   std::string dir = Scratch() + "-chain";
   fs::create_directories(dir);
-  std::string store = TestStore(dir + "/chain.db");
-  {
+  auto serve = [&](const std::string& store, const std::vector<std::string>& paths) {
     ServerProcess server(KANGYUN_BINARY, store);
     ASSERT_TRUE(server.ok());
     ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "POST", "/fhir",
                        {{"Content-Type", "application/fhir+json"}}, kCity)
                   .status,
               200);
-    for (const char* path : {"/fhir/Patient/p1", "/fhir/Observation?subject=Patient/p2",
-                             "/fhir/Patient/p2/$everything"})
-      ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "GET", path, {}, "").status, 200);
-  }
-  CommandOutput whole = RunKangyun(KANGYUN_BINARY, "audit verify --db " + store);
+    for (const std::string& path : paths)
+      ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "GET", path, {}, "").status, 200) << path;
+  };
+  auto verify = [](const std::string& store) {
+    return RunKangyun(KANGYUN_BINARY, "audit verify --db " + store);
+  };
+  std::string store = TestStore(dir + "/chain.db");
+  serve(store, {"/fhir/Patient/p1", "/fhir/Observation?subject=Patient/p2",
+                "/fhir/Patient/p2/$everything"});
+  CommandOutput whole = verify(store);
   ASSERT_EQ(whole.exit_code, 0) << whole.text;
   EXPECT_NE(whole.text.find("4 audit events"), std::string::npos) << whole.text;
 
-  // An intruder rewrites who read a record in the second event.
-  RunSql(store,
-         "UPDATE history SET body = replace(body, 'Patient/p1', 'Patient/p3') WHERE seq = "
-         "(SELECT seq FROM history WHERE type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 1)",
-         "UPDATE history SET body = convert_to(replace(convert_from(body, 'UTF8'), "
-         "'Patient/p1', 'Patient/p3'), 'UTF8') WHERE seq = (SELECT seq FROM history WHERE type = "
-         "'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 1)");
-  CommandOutput changed = RunKangyun(KANGYUN_BINARY, "audit verify --db " + store);
+  // An intruder rewrites whose record was read in the second record.
+  RunSql(store, "UPDATE audit.log SET body = replace(body, 'p1', 'p3') WHERE seq = 2",
+         "UPDATE audit.log SET body = replace(body, 'p1', 'p3') WHERE seq = 2");
+  CommandOutput changed = verify(store);
   EXPECT_EQ(changed.exit_code, 1) << changed.text;
   EXPECT_NE(changed.text.find("TAMPERED"), std::string::npos) << changed.text;
+  EXPECT_NE(changed.text.find("altered"), std::string::npos) << changed.text;
 
-  // A fresh chain with its last event removed is found out by the chain's head.
+  // Who acted is stored once per agent: rewriting the agent breaks the chain too.
   std::string store2 = TestStore(dir + "/chain2.db");
-  {
-    ServerProcess server(KANGYUN_BINARY, store2);
-    ASSERT_TRUE(server.ok());
-    for (int i = 0; i < 3; ++i)
-      HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient?_count=1", {}, "");
-  }
-  ASSERT_EQ(RunKangyun(KANGYUN_BINARY, "audit verify --db " + store2).exit_code, 0);
-  RunSql(store2,
-         "DELETE FROM resources WHERE rid = (SELECT max(rid) FROM resources WHERE type = "
-         "'AuditEvent')",
-         "DELETE FROM resources WHERE rid = (SELECT max(rid) FROM resources WHERE type = "
-         "'AuditEvent')");
-  CommandOutput cut = RunKangyun(KANGYUN_BINARY, "audit verify --db " + store2);
+  serve(store2, {"/fhir/Patient/p1"});
+  ASSERT_EQ(verify(store2).exit_code, 0);
+  RunSql(store2, "UPDATE audit.agent SET text = replace(text, 'anonymous', 'nobody')",
+         "UPDATE audit.agent SET text = replace(text, 'anonymous', 'nobody')");
+  CommandOutput agent = verify(store2);
+  EXPECT_EQ(agent.exit_code, 1) << agent.text;
+  EXPECT_NE(agent.text.find("altered"), std::string::npos) << agent.text;
+
+  // A record removed from the middle of its batch.
+  std::string store3 = TestStore(dir + "/chain3.db");
+  serve(store3, {"/fhir/Patient/p1", "/fhir/Patient/p2"});
+  ASSERT_EQ(verify(store3).exit_code, 0);
+  RunSql(store3, "DELETE FROM audit.log WHERE seq = 2", "DELETE FROM audit.log WHERE seq = 2");
+  CommandOutput removed = verify(store3);
+  EXPECT_EQ(removed.exit_code, 1) << removed.text;
+  EXPECT_NE(removed.text.find("missing"), std::string::npos) << removed.text;
+
+  // The last batch cut off the end, seal and all, is found out by the chain's head.
+  std::string store4 = TestStore(dir + "/chain4.db");
+  serve(store4, {"/fhir/Patient?_count=1", "/fhir/Patient?_count=1"});
+  ASSERT_EQ(verify(store4).exit_code, 0);
+  const char* cut_sql =
+      "DELETE FROM audit.log WHERE seq >= (SELECT max(first_seq) FROM audit.seal); "
+      "DELETE FROM audit.seal WHERE last_seq = (SELECT max(last_seq) FROM audit.seal)";
+  RunSql(store4, cut_sql, cut_sql);
+  CommandOutput cut = verify(store4);
   EXPECT_EQ(cut.exit_code, 1) << cut.text;
   EXPECT_NE(cut.text.find("head"), std::string::npos) << cut.text;
   fs::remove_all(dir);

@@ -251,6 +251,9 @@ std::string RunSql(const std::string& store, const std::string& sqlite_sql,
   sqlite3* db = nullptr;
   if (sqlite3_open(store.substr(7).c_str(), &db) == SQLITE_OK) {
     sqlite3_busy_timeout(db, 10000);
+    // The audit log's file, as the schema `audit` it is on PostgreSQL.
+    std::string attach = "ATTACH DATABASE '" + store.substr(7) + "-audit' AS audit";
+    sqlite3_exec(db, attach.c_str(), nullptr, nullptr, nullptr);
     sqlite3_exec(db, sqlite_sql.c_str(), nullptr, nullptr, nullptr);
   }
   sqlite3_close(db);

@@ -58,7 +58,8 @@ std::string PatientWithObservationBundle(const std::string& system, const std::s
 
 // Runs one SQL statement straight on a test store (`sqlite:PATH` or a postgresql:// URL),
 // past the server, as an intruder with database access would; returns the first output row
-// (PostgreSQL) or "" (SQLite). Each dialect gets its own text.
+// (PostgreSQL) or "" (SQLite). Each dialect gets its own text. On SQLite the audit log's file
+// is attached as `audit`, the schema it is on PostgreSQL.
 std::string RunSql(const std::string& store, const std::string& sqlite_sql,
                    const std::string& postgres_sql);
 // psql's first output line for sql on url.

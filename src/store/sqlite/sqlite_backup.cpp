@@ -7,6 +7,8 @@
 
 #include <filesystem>
 
+#include "store/sqlite/sqlite_store.h"
+
 namespace kangyun::store {
 namespace {
 
@@ -68,15 +70,15 @@ Result<int> LockSqliteStoreShared(const std::string& db_path) {
   return fd;
 }
 
-Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path) {
-  if (!std::filesystem::exists(db_path)) return NotFound("no store at " + db_path);
-  if (std::filesystem::exists(backup_path))
-    return Invalid(backup_path + " exists; a backup never overwrites a file");
+namespace {
+
+// A consistent copy of one database file as a new plain file (no WAL beside it, so that it
+// can be moved as it is), checked.
+Status CopyToNewFile(const std::string& path, const std::string& copy_path) {
   Db from, to;
-  KY_RETURN_IF_ERROR(from.Open(db_path, SQLITE_OPEN_READONLY));
-  KY_RETURN_IF_ERROR(to.Open(backup_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  KY_RETURN_IF_ERROR(from.Open(path, SQLITE_OPEN_READONLY));
+  KY_RETURN_IF_ERROR(to.Open(copy_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   Status st = CopyDatabase(from, to);
-  // The copy is a plain database file (no WAL beside it), so that it can be moved as it is.
   if (st.ok()) st = to.Exec("PRAGMA journal_mode=DELETE");
   if (st.ok()) {
     std::string check = to.IntegrityCheck();
@@ -85,17 +87,48 @@ Status BackupSqliteStore(const std::string& db_path, const std::string& backup_p
   if (!st.ok()) {
     sqlite3_close(to.db);
     to.db = nullptr;
-    std::filesystem::remove(backup_path);
+    std::filesystem::remove(copy_path);
   }
+  return st;
+}
+
+// Writes `from_path` over `to_path` (a store's file, kept in WAL mode).
+Status CopyOver(const std::string& from_path, const std::string& to_path) {
+  Db from;
+  KY_RETURN_IF_ERROR(from.Open(from_path, SQLITE_OPEN_READONLY));
+  std::string check = from.IntegrityCheck();
+  if (check != "ok") return Invalid(from_path + " is not a sound database: " + check);
+  Db to;
+  Status st = to.Open(to_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (st.ok()) st = CopyDatabase(from, to);
+  if (st.ok()) st = to.Exec("PRAGMA journal_mode=WAL");
+  return st;
+}
+
+}  // namespace
+
+Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path) {
+  if (!std::filesystem::exists(db_path)) return NotFound("no store at " + db_path);
+  std::string audit = SqliteAuditPath(db_path), audit_copy = SqliteAuditPath(backup_path);
+  if (std::filesystem::exists(backup_path) || std::filesystem::exists(audit_copy))
+    return Invalid(backup_path + " exists; a backup never overwrites a file");
+  KY_RETURN_IF_ERROR(CopyToNewFile(db_path, backup_path));
+  // The audit trail beside it, copied after the data: it holds at least every record of the
+  // writes the copy holds.
+  if (!std::filesystem::exists(audit)) return Status::Ok();
+  Status st = CopyToNewFile(audit, audit_copy);
+  if (!st.ok()) std::filesystem::remove(backup_path);
   return st;
 }
 
 Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_path) {
   if (!std::filesystem::exists(backup_path)) return NotFound("no backup at " + backup_path);
-  Db from;
-  KY_RETURN_IF_ERROR(from.Open(backup_path, SQLITE_OPEN_READONLY));
-  std::string check = from.IntegrityCheck();
-  if (check != "ok") return Invalid(backup_path + " is not a sound database: " + check);
+  {
+    Db from;
+    KY_RETURN_IF_ERROR(from.Open(backup_path, SQLITE_OPEN_READONLY));
+    std::string check = from.IntegrityCheck();
+    if (check != "ok") return Invalid(backup_path + " is not a sound database: " + check);
+  }
   // Every open store holds a shared lock: an exclusive one means nobody has it open, and
   // keeps it so until the restore is done.
   int fd = ::open((db_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -105,11 +138,12 @@ Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_
     return Status(StatusCode::kConflict,
                   db_path + " is open (a server or loader is using it); stop it, then restore");
   }
-  Db to;
-  Status st = to.Open(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (st.ok()) st = CopyDatabase(from, to);
-  // The restored database runs in WAL mode as every store does.
-  if (st.ok()) st = to.Exec("PRAGMA journal_mode=WAL");
+  Status st = CopyOver(backup_path, db_path);
+  // The audit trail is not rewound with the data: what happened since the backup stays on
+  // record. Only a store that lost its trail gets the backup's.
+  std::string audit = SqliteAuditPath(db_path), audit_copy = SqliteAuditPath(backup_path);
+  if (st.ok() && !std::filesystem::exists(audit) && std::filesystem::exists(audit_copy))
+    st = CopyOver(audit_copy, audit);
   ::close(fd);
   return st;
 }

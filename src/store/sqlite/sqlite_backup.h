@@ -10,12 +10,15 @@
 
 namespace kangyun::store {
 
-// Copies the store at `db_path` to a new file `backup_path` (refused if it exists) and checks
-// the copy with SQLite's integrity check.
+// Copies the store at `db_path` to a new file `backup_path` (refused if it exists) and its
+// audit trail beside it (SqliteAuditPath), and checks the copies with SQLite's integrity
+// check.
 Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path);
 
 // Replaces the store at `db_path` with the backup at `backup_path`. Refused while a server or
-// loader has the store open, and when the backup is not a sound SQLite database.
+// loader has the store open, and when the backup is not a sound SQLite database. The audit
+// trail is kept as it is (what happened since the backup stays on record); the backup's is
+// restored only where the store has none.
 Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_path);
 
 // Held by every open store (a shared lock on PATH.lock), so that a restore can tell that the
