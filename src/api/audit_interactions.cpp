@@ -277,14 +277,24 @@ bool SeesWholeTrail(const FhirRequest& req) {
   return !req.principal || req.principal->role != auth::Role::kResident;
 }
 
+// Whether the requester may see record r, and what of it: a resident sees the records that
+// name a resident they reach, with the residents they do not reach left out, and with the
+// resources and the query only when the record is about nobody else.
 Result<bool> MaySeeRecord(AccessPolicy& access, store::ReadTransaction& txn, const FhirRequest& req,
-                          const audit::AuditRecord& r) {
+                          audit::AuditRecord* r) {
   if (SeesWholeTrail(req)) return true;
-  for (const std::string& p : r.patients) {
+  std::vector<std::string> reached;
+  for (const std::string& p : r->patients) {
     KY_ASSIGN_OR_RETURN(bool may, MaySeeTrailOf(access, txn, p));
-    if (may) return true;
+    if (may) reached.push_back(p);
   }
-  return false;
+  if (reached.empty()) return false;
+  if (reached.size() < r->patients.size()) {
+    r->resources.clear();
+    r->query = "(withheld: the request concerned other residents too)";
+  }
+  r->patients = std::move(reached);
+  return true;
 }
 
 }  // namespace
@@ -309,7 +319,7 @@ Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
   if (rows.empty()) return NotFound("AuditEvent/" + id + " is not known");
   RowReader reader(txn);
   KY_ASSIGN_OR_RETURN(auto records, reader.Decode(rows));
-  KY_ASSIGN_OR_RETURN(bool may, MaySeeRecord(access, txn, req, records[0]));
+  KY_ASSIGN_OR_RETURN(bool may, MaySeeRecord(access, txn, req, &records[0]));
   if (!may) return NotFound("AuditEvent/" + id + " is not known");
   FhirResponse r;
   r.body = json::Write(audit::ToAuditEvent(records[0], seq));
@@ -363,6 +373,8 @@ Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
     KY_ASSIGN_OR_RETURN(auto records, reader.Decode(rows));
     for (size_t i = 0; i < rows.size(); ++i) {
       if (!Matches(f, rows[i].seq, records[i])) continue;
+      KY_ASSIGN_OR_RETURN(bool may, MaySeeRecord(access, txn, req, &records[i]));
+      if (!may) continue;
       ++matched;
       if (static_cast<int64_t>(page.size()) < count)
         page.emplace_back(rows[i].seq, std::move(records[i]));

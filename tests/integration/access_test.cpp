@@ -684,6 +684,21 @@ TEST_F(Access, ResidentsListWhoAccessedTheirRecord) {
   ASSERT_EQ(audit.status, 200);
   EXPECT_NE(audit.body.find("user/doctor-a"), std::string::npos);
   EXPECT_EQ(audit.body.find(kSecret), std::string::npos);
+  // Another resident's trail is not theirs to see: it is empty to them, its records missing.
+  ASSERT_EQ(Get(Login("root"), "Patient/p2").status, 200);
+  EXPECT_EQ(TotalOf(Get(t, "AuditEvent?patient=Patient/p2")), 0);
+  HttpResult of_p2 =
+      Get(Login("root"), "AuditEvent?patient=Patient/p2&subtype=read&_sort=-date&_count=1");
+  ASSERT_GE(TotalOf(of_p2), 1) << of_p2.body;
+  std::string id(
+      json::Parse(of_p2.body)->Find("entry")->items()[0].Find("resource")->GetString("id"));
+  EXPECT_EQ(Get(t, "AuditEvent/" + id).status, 404);
+  EXPECT_EQ(Get(Login("root"), "AuditEvent/" + id).status, 200);
+  // A record about both shows the resident theirs, not the other's.
+  HttpResult both = Get(t, "AuditEvent?patient=Patient/p1&subtype=transaction");
+  ASSERT_GE(TotalOf(both), 1) << both.body;
+  EXPECT_NE(both.body.find("Patient/p1"), std::string::npos);
+  EXPECT_EQ(both.body.find("Patient/p2"), std::string::npos) << both.body;
   // And the chain of every event so far is whole.
   CommandOutput v = RunKangyun(KANGYUN_BINARY, "audit verify --db " + *store_);
   EXPECT_EQ(v.exit_code, 0) << v.text;

@@ -93,7 +93,16 @@ TEST(CrashSafety, Kill9LosesNoAcknowledgedWrite) {
                             "/fhir/Observation?code:text=" + tag + "&_count=0", {}, "");
     EXPECT_NE(r.body.find("\"total\":1"), std::string::npos) << tag;
   }
+  // No acknowledged write lacks its audit record, and the chain the kills cut is whole.
+  for (const auto& [id, version] : acknowledged) {
+    HttpResult r =
+        HttpCall("127.0.0.1", server.port(), "GET",
+                 "/fhir/AuditEvent?patient=" + id + "&subtype=update&_summary=count", {}, "");
+    EXPECT_GE(TotalOf(r), 1) << id << " was acknowledged but its audit record is gone";
+  }
   server.Terminate();
+  CommandOutput chain = RunKangyun(KANGYUN_BINARY, "audit verify --db sqlite:" + db);
+  EXPECT_EQ(chain.exit_code, 0) << chain.text;
   std::filesystem::remove_all(dir);
 }
 

@@ -1,0 +1,173 @@
+// The audit trail as its readers see it: AuditEvent resources built from the audit log,
+// searched by the parameters audits use, paged through however many records match, and never
+// written, changed or given a history.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "json/json.h"
+#include "tests/support/http_client.h"
+
+namespace kangyun::testing {
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kJson = {
+    {"Content-Type", "application/fhir+json"}};
+
+class AuditTrail : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ScratchFolder("audit", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    server_ = std::make_unique<ServerProcess>(KANGYUN_BINARY, dir_ + "/a.db");
+    ASSERT_TRUE(server_->ok());
+  }
+  HttpResult Call(const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+    return HttpCall("127.0.0.1", server_->port(), method, "/fhir/" + path,
+                    body.empty() ? std::vector<std::pair<std::string, std::string>>{} : kJson,
+                    body);
+  }
+  // The ids of a searchset's AuditEvents, in order.
+  static std::vector<std::string> Ids(const HttpResult& r) {
+    std::vector<std::string> out;
+    auto b = json::Parse(r.body);
+    if (!b.ok()) return out;
+    if (const json::Value* entries = b->Find("entry"))
+      for (const json::Value& e : entries->items())
+        if (const json::Value* res = e.Find("resource");
+            res && res->GetString("resourceType") == "AuditEvent")
+          out.emplace_back(res->GetString("id"));
+    return out;
+  }
+  static std::string NextLink(const HttpResult& r) {
+    auto b = json::Parse(r.body);
+    if (!b.ok() || !b->Find("link")) return "";
+    for (const json::Value& l : b->Find("link")->items())
+      if (l.GetString("relation") == "next") return std::string(l.GetString("url"));
+    return "";
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(AuditTrail, EveryParameterFindsWhatItNames) {
+  ASSERT_EQ(Call("PUT", "Patient/p1", R"({"resourceType":"Patient","id":"p1"})").status, 201);
+  ASSERT_EQ(Call("GET", "Patient/p1").status, 200);
+  ASSERT_EQ(Call("GET", "Patient/nobody").status, 404);
+  ASSERT_EQ(Call("GET", "Observation?code=none").status, 200);
+
+  // The read is on record the moment it was answered: the trail is read after what came
+  // before it.
+  HttpResult reads = Call("GET", "AuditEvent?patient=Patient/p1&action=R");
+  ASSERT_EQ(reads.status, 200) << reads.body;
+  EXPECT_EQ(TotalOf(reads), 1) << reads.body;
+  EXPECT_NE(reads.body.find("\"subtype\":[{\"system\":\"http://hl7.org/fhir/restful-interaction\","
+                            "\"code\":\"read\"}]"),
+            std::string::npos)
+      << reads.body;
+  // Each search of the trail is on record too (as a search): the searches below count
+  // records of other interactions.
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?patient=p1&subtype=update")), 1);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?outcome=4")), 1);  // the read of nobody
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?entity=Patient/p1&subtype=update,read")), 2);
+  EXPECT_EQ(TotalOf(Call("GET",
+                         "AuditEvent?subtype=http://hl7.org/fhir/restful-interaction|"
+                         "read&outcome=0,8")),
+            1);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?subtype=http://dicom.nema.org/x|read")), 0);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?altid=anonymous&type=rest&action=R")), 2);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?altid=someone-else")), 0);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?date=ge2020-01-01&date=lt2100&action=R")), 2);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?date=lt2020")), 0);
+  // The search of Observations showed no resident's record; every read named one.
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?patient:missing=true&entity=Patient/p1")), 0);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?patient:missing=false&action=R")), 2);
+  HttpResult no_patient = Call("GET", "AuditEvent?patient:missing=true&_count=1");
+  ASSERT_EQ(Ids(no_patient).size(), 1u);
+  EXPECT_NE(no_patient.body.find("GET Observation?code=none"), std::string::npos)
+      << no_patient.body;
+
+  // One by id, as the search gave it.
+  std::vector<std::string> ids = Ids(Call("GET", "AuditEvent?outcome=4"));
+  ASSERT_EQ(ids.size(), 1u);
+  HttpResult one = Call("GET", "AuditEvent/" + ids[0]);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_NE(one.body.find("Patient/nobody"), std::string::npos) << one.body;
+  EXPECT_EQ(Call("GET", "AuditEvent/" + ids[0] + "/_history/1").status, 200);
+  EXPECT_EQ(Call("GET", "AuditEvent/" + ids[0] + "/_history/2").status, 404);
+  EXPECT_EQ(TotalOf(Call("GET", "AuditEvent?_id=" + ids[0])), 1);
+  EXPECT_EQ(Call("GET", "AuditEvent/999999").status, 404);
+  EXPECT_EQ(Call("GET", "AuditEvent/not-a-number").status, 404);
+}
+
+TEST_F(AuditTrail, NoRecordIsWrittenChangedOrGivenAHistory) {
+  ASSERT_EQ(Call("GET", "Patient/p1").status, 404);
+  std::vector<std::string> ids = Ids(Call("GET", "AuditEvent"));
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(Call("POST", "AuditEvent", R"({"resourceType":"AuditEvent"})").status, 403);
+  EXPECT_EQ(Call("PUT", "AuditEvent/" + ids[0],
+                 R"({"resourceType":"AuditEvent","id":")" + ids[0] + R"("})")
+                .status,
+            403);
+  EXPECT_EQ(Call("DELETE", "AuditEvent/" + ids[0]).status, 403);
+  HttpResult history = Call("GET", "AuditEvent/" + ids[0] + "/_history");
+  EXPECT_EQ(history.status, 400);
+  EXPECT_NE(history.body.find("no history"), std::string::npos) << history.body;
+  EXPECT_EQ(Call("GET", "AuditEvent/_history").status, 400);
+}
+
+TEST_F(AuditTrail, BadSearchesAreRefusedNamingTheParameter) {
+  HttpResult unknown = HttpCall("127.0.0.1", server_->port(), "GET", "/fhir/AuditEvent?policy=x",
+                                {{"Prefer", "handling=strict"}}, "");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("policy"), std::string::npos) << unknown.body;
+  // Lenient (the default): ignored, and the Bundle says so.
+  HttpResult lenient = Call("GET", "AuditEvent?policy=x");
+  EXPECT_EQ(lenient.status, 200);
+  EXPECT_NE(lenient.body.find("ignored: policy"), std::string::npos) << lenient.body;
+  for (const char* bad : {"date=tomorrow", "date=ne2020", "patient=a,b", "_sort=outcome",
+                          "_cursor=x", "outcome:exact=4", "patient:missing=maybe"}) {
+    HttpResult r = Call("GET", std::string("AuditEvent?") + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << bad;
+  }
+}
+
+// Keyset paging: every page follows the last record of the one before, so the pages hold
+// every match once, in order, however many there are.
+TEST_F(AuditTrail, PagesHoldEveryMatchOnceInOrder) {
+  for (int i = 0; i < 23; ++i) ASSERT_EQ(Call("GET", "Patient/p" + std::to_string(i)).status, 404);
+  HttpResult first = Call("GET", "AuditEvent?action=R&_count=5");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(TotalOf(first), 23);
+  std::vector<std::string> all = Ids(first);
+  std::string next = NextLink(first);
+  int pages = 1;
+  while (!next.empty() && pages < 20) {
+    size_t fhir = next.find("/fhir/");
+    ASSERT_NE(fhir, std::string::npos) << next;
+    HttpResult page = HttpCall("127.0.0.1", server_->port(), "GET", next.substr(fhir), {}, "");
+    ASSERT_EQ(page.status, 200) << page.body;
+    for (const std::string& id : Ids(page)) all.push_back(id);
+    next = NextLink(page);
+    ++pages;
+  }
+  EXPECT_EQ(pages, 5);
+  ASSERT_EQ(all.size(), 23u);
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 23u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_LT(std::stoll(all[i - 1]), std::stoll(all[i]));
+  // Newest first.
+  std::vector<std::string> newest = Ids(Call("GET", "AuditEvent?action=R&_sort=-date&_count=3"));
+  ASSERT_EQ(newest.size(), 3u);
+  EXPECT_EQ(newest[0], all.back());
+  EXPECT_GT(std::stoll(newest[0]), std::stoll(newest[1]));
+  // A count asks for no records.
+  HttpResult count = Call("GET", "AuditEvent?action=R&_summary=count");
+  EXPECT_EQ(TotalOf(count), 23);
+  EXPECT_TRUE(Ids(count).empty());
+}
+
+}  // namespace
+}  // namespace kangyun::testing
