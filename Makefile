@@ -3,7 +3,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DB ?= data/demo.db
 
-.PHONY: deps build demo test test-release test-asan fuzz bench bench-access bench-mpi format clean
+.PHONY: deps build demo test test-release test-asan fuzz bench bench-smoke bench-access bench-mpi format clean
 
 deps:
 	./scripts/install-deps
@@ -29,6 +29,11 @@ fuzz: deps
 bench: build
 	./bench/run
 
+# The benchmark on a tiny city, a second per workload, both stores: part of make test, so that
+# the benchmark cannot break unnoticed.
+bench-smoke: build
+	SMOKE=1 ./bench/run
+
 # What the access rules cost a clinician; hidden, visible and missing records read alike.
 bench-access: build
 	./bench/access
@@ -37,7 +42,7 @@ bench-access: build
 bench-mpi: build
 	./bench/mpi
 
-test: test-release test-asan fuzz
+test: test-release bench-smoke test-asan fuzz
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
