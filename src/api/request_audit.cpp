@@ -29,14 +29,22 @@ Status ListShown(Services& s, store::ReadTransaction& txn,
                  const std::vector<const store::StoredResource*>& shown, FhirResponse* resp) {
   if (!s.audit) return Status::Ok();
   std::vector<int64_t> rids;
-  rids.reserve(shown.size());
+  std::vector<std::string> patients;
   for (const store::StoredResource* r : shown) {
     if (r->deleted) continue;
-    rids.push_back(r->rid);
+    // A Patient is in its own compartment only (docs/security.md: not in those of the
+    // records it links to), so its rows need no lookup.
+    if (r->type == "Patient")
+      patients.push_back(r->id);
+    else
+      rids.push_back(r->rid);
     if (resp->shown_resources.size() < kMaxListedResources)
       resp->shown_resources.push_back(r->type + "/" + r->id);
   }
-  KY_ASSIGN_OR_RETURN(resp->shown_patients, txn.CompartmentPatients(rids));
+  if (!rids.empty()) {
+    KY_ASSIGN_OR_RETURN(resp->shown_patients, txn.CompartmentPatients(rids));
+  }
+  resp->shown_patients.insert(resp->shown_patients.end(), patients.begin(), patients.end());
   resp->shown_listed = true;
   return Status::Ok();
 }

@@ -33,6 +33,7 @@ Status AuditTrail::Record(AuditRecord r, bool durable) {
   p->row.body = BodyOf(r);
   p->row.patients = std::move(r.patients);
   std::unique_lock lock(mu_);
+  p->durable = durable;
   if (stop_) return Status(StatusCode::kUnavailable, "The audit trail is stopping");
   queue_.push_back(p);
   ++queued_;
@@ -116,7 +117,9 @@ Result<int64_t> AuditTrail::AgentId(store::AuditAppend& append, const store::Aud
 }
 
 Status AuditTrail::Append(Batch& batch) {
-  KY_ASSIGN_OR_RETURN(auto append, store_.BeginAuditAppend());
+  bool durable = false;
+  for (const auto& p : batch) durable = durable || p->durable;
+  KY_ASSIGN_OR_RETURN(auto append, store_.BeginAuditAppend(durable));
   KY_ASSIGN_OR_RETURN(auto last, append->Head());
   ChainHead head{last ? last->last : 0, last ? last->hash : kGenesisHash};
   std::vector<store::AuditAgent> added;

@@ -46,6 +46,7 @@ class AuditTrail {
   struct Pending {
     store::AuditAgent agent;
     store::AuditRow row;
+    bool durable = false;  // someone waits for it to be on disk
     bool done = false;
     Status status;
   };

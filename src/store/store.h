@@ -187,7 +187,10 @@ class Store {
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<ReadTransaction>> BeginRead() = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
-  virtual Result<std::unique_ptr<AuditAppend>> BeginAuditAppend() = 0;
+  // `durable`: the append is on disk when Commit returns (someone waits on it: a write's
+  // record). Otherwise it may reach the disk a little later; a crash of the operating system
+  // (not of the process) can lose it until then.
+  virtual Result<std::unique_ptr<AuditAppend>> BeginAuditAppend(bool durable) = 0;
   // Paging: an ordered match list kept until expires_at (micros), outside any transaction
   // (it is a cache of a search, not data). ReadResultSet gives nullopt when unknown or expired.
   virtual Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,

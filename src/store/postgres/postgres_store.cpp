@@ -162,6 +162,7 @@ class PgAuditAppend : public AuditAppend {
   Status Begin() {
     return conn_->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAuditLock) + ")");
   }
+  Status SetAsynchronous() { return conn_->Exec("SET LOCAL synchronous_commit = off"); }
 
   Result<std::optional<AuditSeal>> Head() override {
     KY_ASSIGN_OR_RETURN(
@@ -399,10 +400,13 @@ class PostgresStore : public Store {
     return std::unique_ptr<ReadTransaction>(new PgTransaction(this, std::move(c)));
   }
 
-  Result<std::unique_ptr<AuditAppend>> BeginAuditAppend() override {
+  Result<std::unique_ptr<AuditAppend>> BeginAuditAppend(bool durable) override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
     auto append = std::make_unique<PgAuditAppend>(this, std::move(c));
     KY_RETURN_IF_ERROR(append->Begin());
+    // PostgreSQL's asynchronous commit: the commit reaches the disk within a few hundred
+    // milliseconds, and a crash of the database server can lose it until then.
+    if (!durable) KY_RETURN_IF_ERROR(append->SetAsynchronous());
     return std::unique_ptr<AuditAppend>(std::move(append));
   }
 

@@ -793,8 +793,15 @@ class SqliteStore : public Store {
         new SqliteTransaction(this, writer_.get(), std::move(lock)));
   }
 
-  Result<std::unique_ptr<AuditAppend>> BeginAuditAppend() override {
+  Result<std::unique_ptr<AuditAppend>> BeginAuditAppend(bool durable) override {
     std::unique_lock lock(audit_mu_);
+    // Without an fsync per commit, a commit is in the WAL file (safe from a crash of the
+    // process) and reaches the disk with the next durable commit or checkpoint.
+    if (durable != audit_durable_) {
+      KY_RETURN_IF_ERROR(audit_writer_->Exec(durable ? "PRAGMA audit.synchronous=FULL"
+                                                     : "PRAGMA audit.synchronous=NORMAL"));
+      audit_durable_ = durable;
+    }
     auto append = std::make_unique<SqliteAuditAppend>(audit_writer_.get(), std::move(lock));
     KY_RETURN_IF_ERROR(append->Begin());
     return std::unique_ptr<AuditAppend>(std::move(append));
@@ -889,6 +896,7 @@ class SqliteStore : public Store {
 
   std::mutex audit_mu_;  // held by the running audit append
   std::unique_ptr<Connection> audit_writer_;
+  bool audit_durable_ = true;  // the audit writer's synchronous setting; guarded by audit_mu_
   static constexpr int kMaxGroupSize = 64;
   std::mutex write_mu_;  // held by the running write transaction
   std::unique_ptr<Connection> writer_;
