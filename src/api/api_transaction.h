@@ -30,6 +30,23 @@ class ApiTransaction : public store::WriteTransaction {
   }
   const std::vector<Written>& written() const { return written_; }
 
+  // A savepoint also marks what was written and registered before it, so that undoing the
+  // part after it forgets that part's writes and after-commit work.
+  Status Savepoint() override {
+    KY_RETURN_IF_ERROR(inner_->Savepoint());
+    savepoint_written_ = written_.size();
+    savepoint_after_commit_ = after_commit_.size();
+    return Status::Ok();
+  }
+  Status ReleaseSavepoint() override { return inner_->ReleaseSavepoint(); }
+  Status RollbackToSavepoint() override {
+    written_.resize(savepoint_written_);
+    after_commit_.resize(savepoint_after_commit_);
+    return inner_->RollbackToSavepoint();
+  }
+  // What was written since the savepoint.
+  size_t written_since_savepoint() const { return savepoint_written_; }
+
   Status Commit() override {
     KY_RETURN_IF_ERROR(inner_->Commit());
     for (auto& f : after_commit_) f();
@@ -107,6 +124,7 @@ class ApiTransaction : public store::WriteTransaction {
   std::unique_ptr<store::WriteTransaction> inner_;
   std::vector<std::function<void()>> after_commit_;
   std::vector<Written> written_;
+  size_t savepoint_written_ = 0, savepoint_after_commit_ = 0;
 };
 
 // Begins a write transaction of the store, wrapped.

@@ -608,15 +608,19 @@ FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route);
 
 }  // namespace
 
-FhirResponse Dispatch(Services& s, const FhirRequest& req) {
-  Result<Route> route = Resolve(s, req);
-  FhirResponse resp = Respond(s, req, route);
+namespace {
+
+Status CheckAcceptable(const FhirRequest& req);
+
+// Records req in the audit trail and gives back its answer, or 503 when the record could not
+// be made. `durable`: wait until the record is on disk (what changed data must be on record
+// before the answer goes); otherwise reads' records follow within a batch.
+FhirResponse Audited(Services& s, const FhirRequest& req, const Result<Route>& route,
+                     FhirResponse resp, bool durable) {
   if (!s.audit || (route.ok() && route->kind == Route::Kind::kCapabilities)) return resp;
   auto [subtype, action] =
       route.ok() ? InteractionOf(*route) : std::pair{std::string("operation"), 'E'};
   audit::AuditRecord record = AuditRecordFor(s, req, subtype, action, resp);
-  // What changed data is on record before the answer goes; reads follow within a batch.
-  bool durable = req.method != "GET" && req.method != "HEAD";
   if (req.principal && !req.principal->break_glass.empty()) durable = true;
   Status recorded = s.audit->Record(record, durable);
   if (recorded.ok()) recorded = NotifyBreakGlass(s, req, record);
@@ -625,6 +629,92 @@ FhirResponse Dispatch(Services& s, const FhirRequest& req) {
     return ErrorResponse(Status(StatusCode::kUnavailable,
                                 "The request could not be recorded in the audit trail; try again"));
   return resp;
+}
+
+bool ChangesData(const FhirRequest& req) { return req.method != "GET" && req.method != "HEAD"; }
+
+// One write of a batch, inside txn: checked, executed and reviewed as Respond does for a
+// request of its own.
+FhirResponse RespondInBatch(Services& s, const FhirRequest& req, const Route& route,
+                            ApiTransaction& txn) {
+  if (Status acceptable = CheckAcceptable(req); !acceptable.ok()) return ErrorResponse(acceptable);
+  if (Status ct = CheckContentType(req, route); !ct.ok()) return ErrorResponse(ct);
+  size_t from = txn.written().size();
+  try {
+    auto result = Execute(s, route, req, txn, &txn);
+    if (!result.ok()) return ErrorResponse(result.status());
+    if (result->status < 400) {
+      auto changed = ReviewWrites(s, req, txn, from);
+      if (!changed.ok()) return ErrorResponse(changed.status());
+      result->patients_changed = std::move(changed).value();
+    }
+    return std::move(result).value();
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, req.method + " /" + req.path + ": unexpected exception: " + e.what());
+    return ErrorResponse(Internal(e.what()));
+  }
+}
+
+}  // namespace
+
+FhirResponse Dispatch(Services& s, const FhirRequest& req) {
+  Result<Route> route = Resolve(s, req);
+  FhirResponse resp = Respond(s, req, route);
+  return Audited(s, req, route, std::move(resp), ChangesData(req));
+}
+
+std::vector<FhirResponse> DispatchBatch(Services& s, const std::vector<FhirRequest>& reqs) {
+  std::vector<FhirResponse> out(reqs.size());
+  std::vector<Result<Route>> routes;
+  for (const FhirRequest& req : reqs) routes.push_back(Resolve(s, req));
+  auto is_write = [&](size_t i) { return routes[i].ok() && IsWrite(routes[i]->kind); };
+  // Entries are handled in order. A run of writes shares one transaction and its commit,
+  // each inside a savepoint so that it succeeds or fails alone; a read after writes sees
+  // them, since the run is committed before it.
+  for (size_t i = 0; i < reqs.size();) {
+    if (!is_write(i)) {
+      out[i] = Audited(s, reqs[i], routes[i], Respond(s, reqs[i], routes[i]), ChangesData(reqs[i]));
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < reqs.size() && is_write(end)) ++end;
+    auto txn = BeginWrite(s);
+    std::vector<size_t> kept;
+    for (size_t k = i; k < end; ++k) {
+      if (!txn.ok()) {
+        out[k] = ErrorResponse(txn.status());
+        continue;
+      }
+      ApiTransaction& t = **txn;
+      Status saved = t.Savepoint();
+      FhirResponse r =
+          saved.ok() ? RespondInBatch(s, reqs[k], *routes[k], t) : ErrorResponse(saved);
+      if (saved.ok() && r.status < 400) {
+        Status released = t.ReleaseSavepoint();
+        if (released.ok())
+          kept.push_back(k);
+        else
+          r = ErrorResponse(released);
+      } else if (saved.ok()) {
+        if (Status undone = t.RollbackToSavepoint(); !undone.ok()) {
+          // The transaction is no longer sound: none of the run is kept.
+          Log(LogLevel::kError, "batch: " + undone.message());
+          txn = undone;
+        }
+      }
+      out[k] = std::move(r);
+    }
+    Status committed = txn.ok() ? (*txn)->Commit() : txn.status();
+    if (!committed.ok())
+      for (size_t k : kept) out[k] = ErrorResponse(committed);
+    // On record, in order, once committed; the batch's own record, which waits for the disk,
+    // follows them.
+    for (size_t k = i; k < end; ++k)
+      out[k] = Audited(s, reqs[k], routes[k], std::move(out[k]), /*durable=*/false);
+    i = end;
+  }
+  return out;
 }
 
 namespace {

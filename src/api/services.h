@@ -269,11 +269,16 @@ Status UpdateAsCreateRefused(const std::string& type, const std::string& id);
 // Handles one request outside any Bundle (opens its own transaction), and records it in the
 // audit trail.
 FhirResponse Dispatch(Services& s, const FhirRequest& req);
+// Handles the entries of a batch Bundle, each as Dispatch would, but for the writes: they
+// share one transaction of the store and its commit, each inside a savepoint, so that each
+// succeeds or fails alone while a batch of thousands pays one commit, not thousands.
+std::vector<FhirResponse> DispatchBatch(Services& s, const std::vector<FhirRequest>& entries);
 // Before txn commits (api/write_review.cpp): 403 when a resource it wrote is one the requester
 // may not see, is about a resident they did not reach before, or grants reach beyond what the
 // reach model allows (api/reach_model.h). Otherwise the residents whose records it changed.
+// `from`: review only the writes after the first `from` (an entry of a batch).
 Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& req,
-                                              ApiTransaction& txn);
+                                              ApiTransaction& txn, size_t from = 0);
 // Tells each resident whose record a break-glass request opened, with a Communication in
 // their record (api/request_audit.cpp).
 Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record);

@@ -166,12 +166,13 @@ Result<std::vector<Entry>> ReadEntries(const json::Value& bundle) {
 }
 
 FhirResponse ProcessBatch(Services& s, const FhirRequest& req, const std::vector<Entry>& entries) {
+  std::vector<FhirRequest> subs;
+  subs.reserve(entries.size());
+  for (const Entry& e : entries)
+    subs.push_back(EntryRequest(req, e, e.resource ? EntryBody(e, *e.resource) : ""));
   json::Value out = json::Value::Array();
-  for (const Entry& e : entries) {
-    FhirRequest sub = EntryRequest(req, e, e.resource ? EntryBody(e, *e.resource) : "");
-    FhirResponse r = Dispatch(s, sub);
+  for (const FhirResponse& r : DispatchBatch(s, subs))
     out.Push(ResponseEntry(r, PreferredReturn(req) != PreferReturn::kMinimal));
-  }
   json::Value bundle = json::Value::Object();
   bundle.Set("resourceType", json::Value::String("Bundle"));
   bundle.Set("type", json::Value::String("batch-response"));

@@ -86,17 +86,19 @@ Status CheckGrant(const Services& s, const auth::Principal& p, const ReachGrant&
 }  // namespace
 
 Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& req,
-                                              ApiTransaction& txn) {
+                                              ApiTransaction& txn, size_t from) {
   std::set<std::string> concerned;
-  if (txn.written().empty()) return std::vector<std::string>();
+  if (txn.written().size() <= from) return std::vector<std::string>();
   AccessPolicy after(s, req.principal);
   // The store as it was is what a new read transaction sees.
   AccessPolicy before(s, req.principal);
   KY_ASSIGN_OR_RETURN(auto committed, s.store.BeginRead());
   std::set<std::string> registered;
-  for (const auto& w : txn.written())
+  std::vector<ApiTransaction::Written> written(
+      txn.written().begin() + static_cast<std::ptrdiff_t>(from), txn.written().end());
+  for (const auto& w : written)
     if (w.type == "Patient" && w.perm == auth::kCreate) registered.insert(w.id);
-  for (const auto& w : txn.written()) {
+  for (const auto& w : written) {
     std::string what = w.type + "/" + w.id;
     KY_ASSIGN_OR_RETURN(auto now, txn.ReadCurrent(w.type, w.id));
     KY_ASSIGN_OR_RETURN(auto was, committed->ReadCurrent(w.type, w.id));

@@ -178,6 +178,12 @@ class WriteTransaction : public ReadTransaction {
   virtual Status PutRecord(const std::string& kind, const std::string& key,
                            const std::string& value) = 0;
   virtual Status DeleteRecord(const std::string& kind, const std::string& key) = 0;
+  // A part of the transaction that may be undone alone (an entry of a batch Bundle): after
+  // Savepoint, either ReleaseSavepoint keeps what was written since, or RollbackToSavepoint
+  // undoes it. Not nested.
+  virtual Status Savepoint() = 0;
+  virtual Status ReleaseSavepoint() = 0;
+  virtual Status RollbackToSavepoint() = 0;
   // Makes every write durable. Without Commit, destruction rolls back.
   virtual Status Commit() = 0;
 };

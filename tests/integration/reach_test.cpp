@@ -253,6 +253,43 @@ TEST_F(Reach, AnInstitutionGrantsOnlyItselfButForAReferral) {
   EXPECT_EQ(own.status, 201) << own.body;
 }
 
+// A batch's writes share one commit, each inside a savepoint: an entry refused after it wrote
+// (the review of a grant comes after the write) is undone alone, the others are kept, and a
+// read after them sees them.
+TEST_F(Reach, ABatchEntryRefusedAfterWritingIsUndoneAlone) {
+  auto before = Everyone();
+  std::string batch = R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"batch-kept-1"},"subject":{"reference":"Patient/p-in"}},"request":{"method":"POST","url":"Observation"}},
+    {"resource":{"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p-in"},"serviceProvider":{"reference":"Organization/hosp-b"}},"request":{"method":"POST","url":"Encounter"}},
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"batch-kept-2"},"subject":{"reference":"Patient/p-in"}},"request":{"method":"POST","url":"Observation"}},
+    {"request":{"method":"GET","url":"Observation?code:text=batch-kept"}}]})";
+  auto headers = Bearer(Token("clinician-a"));
+  headers.emplace_back("Content-Type", "application/fhir+json");
+  HttpResult r = HttpCall("127.0.0.1", Port(), "POST", "/fhir", headers, batch);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto b = json::Parse(r.body);
+  ASSERT_TRUE(b.ok());
+  const auto& entries = b->Find("entry")->items();
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0].Find("response")->GetString("status"), "201 Created");
+  EXPECT_EQ(entries[1].Find("response")->GetString("status"), "403") << r.body;
+  EXPECT_EQ(entries[2].Find("response")->GetString("status"), "201 Created");
+  HttpResult read;
+  read.status = 200;
+  read.body = json::Write(*entries[3].Find("resource"));
+  EXPECT_EQ(TotalOf(read), 2) << read.body;
+  EXPECT_EQ(Everyone(), before);
+  HttpResult encounters =
+      Call("root", "GET", "Encounter?service-provider=Organization/hosp-b&subject=Patient/p-in");
+  EXPECT_EQ(TotalOf(encounters), 0) << encounters.body;
+  // Each entry is on record.
+  HttpResult kept = Call("root", "GET", "AuditEvent?patient=p-in&outcome=0&subtype=create");
+  EXPECT_GE(TotalOf(kept), 2) << kept.body;
+  HttpResult refused = Call("root", "GET", "AuditEvent?outcome=4&subtype=create&_sort=-date");
+  EXPECT_GE(TotalOf(refused), 1) << refused.body;
+  EXPECT_NE(refused.body.find("HTTP 403"), std::string::npos) << refused.body;
+}
+
 // A break-glass request opens a record for itself, not for good: it writes no grant.
 TEST_F(Reach, BreakGlassWritesNoGrant) {
   auto glass = Bearer(Token("clinician-a"));

@@ -331,6 +331,16 @@ class PgTransaction : public WriteTransaction {
 
   Result<int64_t> Write(const ResourceWrite& w) override;
   Status Reindex(int64_t rid, const IndexRows& rows) override;
+  // Staged index rows go first, so that each belongs to the part that wrote it.
+  Status Savepoint() override {
+    KY_RETURN_IF_ERROR(Flush());
+    return conn_->Exec("SAVEPOINT entry");
+  }
+  Status ReleaseSavepoint() override {
+    KY_RETURN_IF_ERROR(Flush());
+    return conn_->Exec("RELEASE entry");
+  }
+  Status RollbackToSavepoint() override;
   Status Commit() override;
 
  private:
@@ -716,6 +726,16 @@ Status PgTransaction::Flush() {
   staged_rids_.clear();
   staged_rows_ = 0;
   return Status::Ok();
+}
+
+Status PgTransaction::RollbackToSavepoint() {
+  replaced_.clear();
+  for (auto& table : staged_) table.clear();
+  staged_rids_.clear();
+  staged_rows_ = 0;
+  store_->ForgetKeys();
+  KY_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO entry"));
+  return conn_->Exec("RELEASE entry");
 }
 
 Status PgTransaction::Commit() {

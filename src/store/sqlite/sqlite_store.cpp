@@ -444,6 +444,13 @@ class SqliteTransaction : public WriteTransaction {
     return std::optional<AuditSeal>(std::move(seals[0]));
   }
 
+  Status Savepoint() override {
+    if (!writable_) return Internal("write in a read transaction");
+    return conn_->Exec("SAVEPOINT entry");
+  }
+  Status ReleaseSavepoint() override { return conn_->Exec("RELEASE entry"); }
+  Status RollbackToSavepoint() override;
+
   Status Commit() override;
 
  private:
@@ -793,6 +800,9 @@ class SqliteStore : public Store {
         new SqliteTransaction(this, writer_.get(), std::move(lock)));
   }
 
+  // REQUIRES: holds write_mu_ (the running write transaction).
+  void MarkKeysStale() { keys_stale_ = true; }
+
   Result<std::unique_ptr<AuditAppend>> BeginAuditAppend(bool durable) override {
     std::unique_lock lock(audit_mu_);
     // Without an fsync per commit, a commit is in the WAL file (safe from a crash of the
@@ -931,6 +941,12 @@ Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
     for (const auto& row : t.rows) KY_RETURN_IF_ERROR(Run(sql, row));
   }
   return Status::Ok();
+}
+
+Status SqliteTransaction::RollbackToSavepoint() {
+  store_->MarkKeysStale();  // the rollback may take registered keys with it
+  KY_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO entry"));
+  return conn_->Exec("RELEASE entry");
 }
 
 Status SqliteTransaction::Commit() {
