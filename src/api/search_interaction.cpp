@@ -1,6 +1,7 @@
 // Search: plan the query, run it on the indexes, page through a stored result list (stable
 // while others write), add _include/_revinclude, and assemble the Bundle from stored bytes.
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <unordered_set>
 
@@ -18,7 +19,7 @@ std::string SelfQuery(const search::QueryParams& params, const std::vector<std::
                       bool drop_paging) {
   std::string q;
   for (const auto& [k, v] : params) {
-    if (drop_paging && (k == "_page" || k == "_offset")) continue;
+    if (drop_paging && (k == "_page" || k == "_offset" || k == "_cursor")) continue;
     if (std::find(ignored.begin(), ignored.end(), k) != ignored.end()) continue;
     if (!q.empty()) q += "&";
     q += PercentEncode(k) + "=" + PercentEncode(v);
@@ -68,7 +69,23 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   std::string result_id = sr.page;
   int64_t offset = sr.offset;
   bool more = false;
-  if (!sr.page.empty()) {
+  // More matches than a paging list holds: a search without _sort pages on by row id
+  // (keyset: `_cursor` is the last row of the page before), which reaches every match and
+  // neither repeats nor skips one while others write (new rows come last, updates keep
+  // theirs); a sorted one is paged through its first max_search_results, and says so.
+  bool keyset = false, cut_short = false;
+  if (!sr.cursor.empty()) {
+    if (!plan.query.sort.empty())
+      return Invalid("_cursor pages searches without _sort; follow the next link as given",
+                     "_cursor");
+    auto [end, ec] = std::from_chars(sr.cursor.data(), sr.cursor.data() + sr.cursor.size(),
+                                     plan.query.after_rid);
+    if (ec != std::errc() || end != sr.cursor.data() + sr.cursor.size() ||
+        plan.query.after_rid <= 0)
+      return Invalid("_cursor '" + sr.cursor + "' is not a position in this search", "_cursor");
+    KY_ASSIGN_OR_RETURN(page, txn.Search(plan.query, count + 1));
+    keyset = true;
+  } else if (!sr.page.empty()) {
     std::optional<std::vector<int64_t>> stored;
     if (StartsWith(sr.page, owner)) {
       KY_ASSIGN_OR_RETURN(stored,
@@ -82,9 +99,11 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
     bool truncated = static_cast<int64_t>(rids.size()) > s.config.max_search_results;
     if (truncated) rids.resize(static_cast<size_t>(s.config.max_search_results));
     if (!truncated) total = static_cast<int64_t>(rids.size());
+    keyset = truncated && plan.query.sort.empty();
+    cut_short = truncated && !keyset;
     offset = 0;
     page.assign(rids.begin(), rids.begin() + std::min<size_t>(rids.size(), count + 1));
-    if (static_cast<int64_t>(rids.size()) > count) {
+    if (!keyset && static_cast<int64_t>(rids.size()) > count) {
       // Later pages read this list, so they neither repeat nor skip a resource while others
       // write.
       result_id = owner + s.ids.NewId();
@@ -94,7 +113,8 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   }
   more = static_cast<int>(page.size()) > count;
   if (more) page.resize(static_cast<size_t>(count));
-  if (total < 0 && sr.total != "none" && (sr.page.empty() || sr.total == "accurate")) {
+  if (total < 0 && sr.total != "none" &&
+      ((sr.page.empty() && sr.cursor.empty()) || sr.total == "accurate")) {
     KY_ASSIGN_OR_RETURN(total, txn.Count(plan.query));
   }
 
@@ -161,7 +181,10 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   };
   std::string query = SelfQuery(params, plan.ignored, true);
   add_link("self", base_path + (query.empty() ? "" : "?" + query));
-  if (more && !result_id.empty()) {
+  if (more && keyset) {
+    add_link("next", base_path + "?" + query + (query.empty() ? "" : "&") +
+                         "_cursor=" + std::to_string(page.back()));
+  } else if (more && !result_id.empty()) {
     std::string next = query + (query.empty() ? "" : "&") + "_page=" + result_id +
                        "&_offset=" + std::to_string(offset + count);
     add_link("next", base_path + "?" + next);
@@ -192,6 +215,18 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
   if (sr.summary != "count") {
     for (const auto& m : matches) KY_RETURN_IF_ERROR(add_entry(m, "match"));
     for (const auto& m : included) KY_RETURN_IF_ERROR(add_entry(m, "include"));
+  }
+  if (cut_short && sr.summary != "count") {
+    std::string note = "More than " + std::to_string(s.config.max_search_results) +
+                       " resources match and the search is sorted: its pages reach the first " +
+                       std::to_string(s.config.max_search_results) +
+                       "; narrow the search, or search without _sort to page through all";
+    json::Value e = json::Value::Object();
+    e.Set("resource", json::Value::Raw(OperationOutcomeJson("warning", "too-costly", note, "")));
+    json::Value mode = json::Value::Object();
+    mode.Set("mode", json::Value::String("outcome"));
+    e.Set("search", std::move(mode));
+    entries.Push(std::move(e));
   }
   if (!plan.ignored.empty()) {
     // Tell the client what was not used, as the spec asks.

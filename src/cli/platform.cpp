@@ -25,7 +25,8 @@ std::string DefaultExportDir(const std::string& db, bool postgres) {
 
 Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
                                                const std::string& definitions_flag,
-                                               const std::string& export_dir, bool audit) {
+                                               const std::string& export_dir,
+                                               const PlatformOptions& options) {
   bool postgres = StartsWith(db, "postgresql://") || StartsWith(db, "postgres://");
   if (!postgres && (!StartsWith(db, "sqlite:") || db.size() <= 7))
     return Invalid("--db sqlite:PATH or --db postgresql://… is required");
@@ -46,7 +47,8 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   p->ids = RandomIdSource();
   api::ApiConfig config;
   config.export_dir = export_dir.empty() ? DefaultExportDir(db, postgres) : export_dir;
-  config.audit = audit;
+  config.audit = options.audit;
+  if (options.max_search_results > 0) config.max_search_results = options.max_search_results;
   p->api =
       std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids, config);
   KY_RETURN_IF_ERROR(p->api->LoadStoredSearchParameters());

@@ -26,11 +26,16 @@ struct Platform {
 // db is `sqlite:PATH` or a postgresql:// URL; definitions_flag as for DefinitionsDir.
 // export_dir is where bulk exports write; by default beside the SQLite file, or for
 // PostgreSQL a folder in the system's temporary directory named after the database, so that
-// the processes of one host that serve one database share it. `audit`: false only to measure
-// what the audit trail costs (serve --no-audit-trail).
+// the processes of one host that serve one database share it.
+struct PlatformOptions {
+  // False only to measure what the audit trail costs (serve --no-audit-trail).
+  bool audit = true;
+  // Matches a sorted search pages through (api::ApiConfig); 0 keeps the default.
+  int64_t max_search_results = 0;
+};
 Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
                                                const std::string& definitions_flag,
                                                const std::string& export_dir = "",
-                                               bool audit = true);
+                                               const PlatformOptions& options = {});
 
 }  // namespace kangyun::cli

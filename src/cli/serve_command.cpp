@@ -31,7 +31,8 @@ audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
 
 int ServeCommand(const Args& args) {
   std::string db, definitions, export_dir, issuer, match_model;
-  bool auth_flag = false, insecure_open = false, audit_trail = true;
+  bool auth_flag = false, insecure_open = false;
+  PlatformOptions options;
   double rate_limit = -1;  // unset: 500 a second per client with authentication, else none
   int64_t token_seconds = 300;
   http::ServerConfig config;
@@ -71,7 +72,9 @@ int ServeCommand(const Args& args) {
     else if (a == "--insecure-open")
       insecure_open = true;
     else if (a == "--no-audit-trail")
-      audit_trail = false;
+      options.audit = false;
+    else if (a == "--max-search-results")
+      options.max_search_results = std::max<int64_t>(1, std::atoll(value().c_str()));
     else if (a == "--match-model")
       match_model = value();
     else if (a == "--issuer")
@@ -83,8 +86,8 @@ int ServeCommand(const Args& args) {
       return 2;
     }
   }
-  auto platform = OpenPlatform(db, definitions, export_dir, audit_trail);
-  if (!audit_trail)
+  auto platform = OpenPlatform(db, definitions, export_dir, options);
+  if (!options.audit)
     Log(LogLevel::kWarning,
         "THE AUDIT TRAIL IS OFF: nothing this server does is recorded (for measuring what the "
         "trail costs; never serve residents' data this way)");

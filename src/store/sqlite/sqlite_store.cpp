@@ -597,7 +597,8 @@ class SqliteStore : public Store {
       KY_RETURN_IF_ERROR(writer_->Exec("COMMIT"));
     }
     // The audit log's own file, and its writer (store/audit_log_sql.h).
-    KY_ASSIGN_OR_RETURN(audit_writer_, Connection::Open(":memory:", Connection::kReaderCacheKiB,
+    // Its cache holds the pages its inserts touch: those of the resident index are spread.
+    KY_ASSIGN_OR_RETURN(audit_writer_, Connection::Open(":memory:", Connection::kWriterCacheKiB,
                                                         SqliteAuditPath(path_)));
     KY_RETURN_IF_ERROR(audit_writer_->Exec(audit_sql::Schema(SqlDialect::kSqlite)));
     // Indexes a bulk load set aside and did not get to rebuild (it was killed).
