@@ -651,7 +651,33 @@ Result<Principal> AuthServer::Authenticate(std::string_view authorization) {
   if (h.empty()) return unauthorized("This server needs an access token (Authorization: Bearer …)");
   if (h.size() < 7 || AsciiLower(h.substr(0, 7)) != "bearer ")
     return unauthorized("The Authorization header must carry a Bearer token");
-  auto jwt = ParseJwt(Trim(h.substr(7)));
+  std::string_view token = Trim(h.substr(7));
+  int64_t now = clock_.NowMicros();
+  {
+    std::lock_guard lock(verified_mu_);
+    auto it = verified_.find(std::string(token));
+    if (it != verified_.end()) {
+      if (it->second.expires > now) return it->second.principal;
+      verified_.erase(it);
+      return unauthorized("The access token has expired");
+    }
+  }
+  KY_ASSIGN_OR_RETURN(Principal p, Verify(token));
+  std::lock_guard lock(verified_mu_);
+  if (verified_.size() >= kMaxVerified) {
+    // Expired ones go first; if none has, all do (they are verified again as they come).
+    std::erase_if(verified_, [&](const auto& kv) { return kv.second.expires <= now; });
+    if (verified_.size() >= kMaxVerified) verified_.clear();
+  }
+  verified_.emplace(std::string(token), Verified{p, p.token_expires});
+  return p;
+}
+
+Result<Principal> AuthServer::Verify(std::string_view token) {
+  auto unauthorized = [](std::string why) {
+    return Status(StatusCode::kUnauthorized, std::move(why));
+  };
+  auto jwt = ParseJwt(token);
   if (!jwt.ok()) return unauthorized("The access token is malformed");
   if (Status sig = VerifyJwtSignature(*jwt, *key_); !sig.ok())
     return unauthorized("The access token's signature does not verify");
@@ -675,6 +701,7 @@ Result<Principal> AuthServer::Authenticate(std::string_view authorization) {
   const json::Value* sys = c.Find("system");
   p.is_system = sys && sys->is_bool() && sys->as_bool();
   p.token_id = c.GetString("jti");
+  p.token_expires = exp * kMicros;
   auto scopes = ParseScopes(c.GetString("scope"));
   if (!scopes.ok()) return unauthorized("The access token's scopes are malformed");
   p.scopes = std::move(*scopes);

@@ -75,7 +75,10 @@ class AuthServer {
   Status Start();
   AuthHttpResponse Handle(const AuthHttpRequest& req);
   // The principal of an "Authorization: Bearer …" header value. kUnauthorized names why not.
+  // A token verified once is remembered until it expires (kMaxVerified at most): its ES384
+  // signature costs more to check than most requests cost to answer.
   Result<Principal> Authenticate(std::string_view authorization);
+  static constexpr size_t kMaxVerified = 10000;
   std::string SmartConfiguration() const;
   std::string TokenEndpoint() const { return config_.issuer + "/auth/token"; }
   std::string FhirAudience() const { return config_.issuer + "/fhir"; }
@@ -96,6 +99,7 @@ class AuthServer {
                             const std::string& address);
   Result<std::string> IssueAccessToken(const Principal& p, int64_t now);
   void Emit(AuthEvent e);
+  Result<Principal> Verify(std::string_view token);
   // Drops expired codes and assertion ids, at most once a minute.
   void Sweep(int64_t now);
 
@@ -106,6 +110,13 @@ class AuthServer {
   std::string kid_;
   std::function<void(const AuthEvent&)> sink_;
   std::atomic<int64_t> last_sweep_{0};
+  // Tokens whose signature, issuer, audience and claims checked out, with their expiry.
+  struct Verified {
+    Principal principal;
+    int64_t expires = 0;  // micros
+  };
+  std::mutex verified_mu_;
+  std::unordered_map<std::string, Verified> verified_;
 };
 
 }  // namespace kangyun::auth

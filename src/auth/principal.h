@@ -3,6 +3,7 @@
 // decides what it may see.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,8 @@ struct Principal {
   std::string client_id;     // the application that holds the token
   bool is_system = false;    // a system (client credentials), not a person
   std::vector<Scope> scopes;
-  std::string token_id;  // the access token's jti
+  std::string token_id;       // the access token's jti
+  int64_t token_expires = 0;  // when the access token expires (micros)
   // Filled per request by the HTTP layer.
   std::string address;            // the client's network address
   std::string break_glass;        // reason given for an emergency override, or ""
