@@ -3,7 +3,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DB ?= data/demo.db
 
-.PHONY: deps build demo test test-release test-asan fuzz bench bench-smoke bench-access bench-mpi format clean
+.PHONY: deps build demo test test-release test-asan fuzz bench bench-smoke bench-access bench-audit bench-mpi format clean
 
 deps:
 	./scripts/install-deps
@@ -37,6 +37,10 @@ bench-smoke: build
 # What the access rules cost a clinician; hidden, visible and missing records read alike.
 bench-access: build
 	./bench/access
+
+# What the audit trail costs (with and without it), its bytes per read, what a crash loses.
+bench-audit: build
+	./bench/audit
 
 # The person registry on a million residents: matching quality and Patient/$match latency.
 bench-mpi: build
