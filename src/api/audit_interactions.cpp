@@ -435,14 +435,7 @@ Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
   if (counting && !total_known && sr.summary == "count")
     notes.push_back("More than " + std::to_string(kMaxCounted) +
                     " records match; narrow the search by patient, agent or date to count them");
-  for (const std::string& note : notes) {
-    json::Value e = json::Value::Object();
-    e.Set("resource", json::Value::Raw(OperationOutcomeJson("warning", "informational", note, "")));
-    json::Value mode = json::Value::Object();
-    mode.Set("mode", json::Value::String("outcome"));
-    e.Set("search", std::move(mode));
-    entries.Push(std::move(e));
-  }
+  for (const std::string& note : notes) entries.Push(SearchWarningEntry("informational", note));
   if (!entries.items().empty()) bundle.Set("entry", std::move(entries));
   FhirResponse r;
   r.body = json::Write(bundle);

@@ -708,10 +708,22 @@ std::vector<FhirResponse> DispatchBatch(Services& s, const std::vector<FhirReque
     Status committed = txn.ok() ? (*txn)->Commit() : txn.status();
     if (!committed.ok())
       for (size_t k : kept) out[k] = ErrorResponse(committed);
-    // On record, in order, once committed; the batch's own record, which waits for the disk,
-    // follows them.
-    for (size_t k = i; k < end; ++k)
-      out[k] = Audited(s, reqs[k], routes[k], std::move(out[k]), /*durable=*/false);
+    // On record, in order, once committed, all with one commit that waits for the disk.
+    if (s.audit) {
+      std::vector<audit::AuditRecord> records;
+      for (size_t k = i; k < end; ++k) {
+        auto [subtype, action] = InteractionOf(*routes[k]);
+        records.push_back(AuditRecordFor(s, reqs[k], subtype, action, out[k]));
+      }
+      Status recorded = s.audit->RecordAll(records);
+      for (size_t k = i; k < end && recorded.ok(); ++k)
+        recorded = NotifyBreakGlass(s, reqs[k], records[k - i]);
+      if (!recorded.ok())
+        for (size_t k = i; k < end; ++k)
+          out[k] = ErrorResponse(Status(StatusCode::kUnavailable,
+                                        "The request could not be recorded in the audit trail; "
+                                        "try again"));
+    }
     i = end;
   }
   return out;

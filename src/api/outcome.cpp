@@ -118,4 +118,13 @@ std::string InformationOutcome(const std::string& diagnostics) {
   return OperationOutcomeJson("information", "informational", diagnostics, "");
 }
 
+json::Value SearchWarningEntry(const std::string& code, const std::string& diagnostics) {
+  json::Value e = json::Value::Object();
+  e.Set("resource", json::Value::Raw(OperationOutcomeJson("warning", code, diagnostics, "")));
+  json::Value search = json::Value::Object();
+  search.Set("mode", json::Value::String("outcome"));
+  e.Set("search", std::move(search));
+  return e;
+}
+
 }  // namespace kangyun::api

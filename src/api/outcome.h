@@ -5,6 +5,7 @@
 
 #include "api/fhir_request.h"
 #include "base/status.h"
+#include "json/value.h"
 
 namespace kangyun::api {
 
@@ -16,5 +17,7 @@ std::string OperationOutcomeFor(const Status& status);
 FhirResponse ErrorResponse(const Status& status);
 // A success outcome (e.g. for Prefer: return=OperationOutcome).
 std::string InformationOutcome(const std::string& diagnostics);
+// A searchset Bundle's entry (search.mode outcome) with a warning: what the search did not do.
+json::Value SearchWarningEntry(const std::string& code, const std::string& diagnostics);
 
 }  // namespace kangyun::api

@@ -96,6 +96,12 @@ audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std
     if (seg.size() >= 2 && s.defs.IsResourceType(seg[0]))
       r.resources.push_back(seg[0] + "/" + seg[1]);
   }
+  // Whose record a refused or failed write was about: an attempt is on record too.
+  if (resp.status >= 400 && req.method != "GET" && req.method != "HEAD" && !req.body.empty()) {
+    if (auto sent = json::Parse(req.body); sent.ok() && sent->is_object())
+      for (std::string& p : s.extractor.PatientCompartments(*sent))
+        if (!p.empty()) patients.insert(std::move(p));
+  }
   // Whose records a write changed, even when the answer does not show it (a Contract names
   // its resident outside the compartment, a delete answers with no body).
   for (const std::string& p : resp.patients_changed) patients.insert(p);

@@ -221,24 +221,13 @@ Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const Fhir
                        " resources match and the search is sorted: its pages reach the first " +
                        std::to_string(s.config.max_search_results) +
                        "; narrow the search, or search without _sort to page through all";
-    json::Value e = json::Value::Object();
-    e.Set("resource", json::Value::Raw(OperationOutcomeJson("warning", "too-costly", note, "")));
-    json::Value mode = json::Value::Object();
-    mode.Set("mode", json::Value::String("outcome"));
-    e.Set("search", std::move(mode));
-    entries.Push(std::move(e));
+    entries.Push(SearchWarningEntry("too-costly", note));
   }
   if (!plan.ignored.empty()) {
     // Tell the client what was not used, as the spec asks.
     std::string names;
     for (const auto& n : plan.ignored) names += (names.empty() ? "" : ", ") + n;
-    json::Value e = json::Value::Object();
-    e.Set("resource", json::Value::Raw(OperationOutcomeJson(
-                          "warning", "not-supported", "Search parameters ignored: " + names, "")));
-    json::Value search = json::Value::Object();
-    search.Set("mode", json::Value::String("outcome"));
-    e.Set("search", std::move(search));
-    entries.Push(std::move(e));
+    entries.Push(SearchWarningEntry("not-supported", "Search parameters ignored: " + names));
   }
   if (!entries.items().empty()) bundle.Set("entry", std::move(entries));
   FhirResponse r;

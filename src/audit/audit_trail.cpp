@@ -25,15 +25,40 @@ void AuditTrail::Stop() {
   if (writer_.joinable()) writer_.join();
 }
 
-Status AuditTrail::Record(AuditRecord r, bool durable) {
+std::shared_ptr<AuditTrail::Pending> AuditTrail::Prepare(AuditRecord r, bool durable) {
   auto p = std::make_shared<Pending>();
   if (r.recorded == 0) r.recorded = clock_.NowMicros();
   p->agent = AgentOf(r);
   p->row.recorded = r.recorded;
   p->row.body = BodyOf(r);
   p->row.patients = std::move(r.patients);
-  std::unique_lock lock(mu_);
   p->durable = durable;
+  return p;
+}
+
+Status AuditTrail::RecordAll(std::vector<AuditRecord> records) {
+  std::vector<std::shared_ptr<Pending>> pending;
+  for (AuditRecord& r : records) pending.push_back(Prepare(std::move(r), /*durable=*/true));
+  std::unique_lock lock(mu_);
+  if (stop_) return Status(StatusCode::kUnavailable, "The audit trail is stopping");
+  for (const auto& p : pending) queue_.push_back(p);
+  queued_ += pending.size();
+  ++awaited_;
+  wake_.notify_one();
+  finished_.wait(lock, [&] {
+    for (const auto& p : pending)
+      if (!p->done) return false;
+    return true;
+  });
+  --awaited_;
+  for (const auto& p : pending)
+    if (!p->status.ok()) return p->status;
+  return Status::Ok();
+}
+
+Status AuditTrail::Record(AuditRecord r, bool durable) {
+  auto p = Prepare(std::move(r), durable);
+  std::unique_lock lock(mu_);
   if (stop_) return Status(StatusCode::kUnavailable, "The audit trail is stopping");
   queue_.push_back(p);
   ++queued_;

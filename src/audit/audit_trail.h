@@ -32,6 +32,9 @@ class AuditTrail {
   // stopped it); otherwise returns at once and the record is committed with the next batch,
   // in a few milliseconds, unless more than kMaxQueued wait already (then it waits too).
   Status Record(AuditRecord r, bool durable = true);
+  // Appends records together and returns once all are committed and on disk (one commit for
+  // all, unless there are more than a batch holds), or with the error that stopped one.
+  Status RecordAll(std::vector<AuditRecord> records);
   static constexpr size_t kMaxQueued = 10000;
   // Returns once every record handed in before is committed: whoever reads the trail sees
   // what was done before they asked.
@@ -53,6 +56,7 @@ class AuditTrail {
   // Whether a thread waits for what is queued (a durable record, a flush). REQUIRES: mu_.
   bool Awaited() const { return awaited_ > 0; }
   using Batch = std::deque<std::shared_ptr<Pending>>;
+  std::shared_ptr<Pending> Prepare(AuditRecord r, bool durable);
   static constexpr size_t kMaxBatch = 5000;
   void Run();
   Status Append(Batch& batch);
