@@ -10,6 +10,8 @@
 #include "api/deidentify.h"
 #include "api/outcome.h"
 #include "api/services.h"
+#include "audit/audit_codec.h"
+#include "audit/audit_event.h"
 #include "auth/crypto.h"
 #include "base/env.h"
 #include "base/log.h"
@@ -33,6 +35,7 @@ struct Exporter::Spec {
   // A regulator's export: every record, de-identified (api/deidentify.h) under this job's key.
   bool deidentify = false;
   std::string pseudonym_key;
+  int64_t audit_since = 0;  // the audit trail (exported from its log): records from this time
   std::atomic<bool> finished{false};
 };
 
@@ -193,6 +196,17 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
   for (const std::string& t : spec->types) {
     if (!s_.defs.IsResourceType(t))
       return Invalid("Unknown resource type '" + t + "' in _type", "_type");
+    // The audit trail is one log of the whole platform (api/audit_interactions.cpp): it is
+    // exported whole, by those who see all of it; one resident's is searched by patient.
+    if (t == "AuditEvent" && level != Level::kSystem)
+      return Invalid(
+          "The audit trail is exported at system level ($export?_type=AuditEvent); search "
+          "one resident's by AuditEvent?patient=",
+          "_type");
+    if (t == "AuditEvent" && req.principal && req.principal->role == auth::Role::kResident)
+      return Status(StatusCode::kForbidden,
+                    "The audit trail is exported by administrators and regulators; a resident "
+                    "searches theirs by AuditEvent?patient=");
     if (level != Level::kSystem && !compartment.count(t))
       return Invalid(t + " is not in the Patient compartment, so not in a Patient or Group export",
                      "_type");
@@ -252,6 +266,7 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
   }
 
   if (!since.empty()) {
+    if (auto dt = fhir::ParseDateTime(since)) spec->audit_since = dt->LowMicros();
     search::QueryParams p = {{"_lastUpdated", "ge" + since}};
     KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(p));
     KY_ASSIGN_OR_RETURN(search::SearchPlan plan, s_.planner.Plan({"Patient"}, sr, true, now));
@@ -304,6 +319,49 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
   return r;
 }
 
+Result<int64_t> Exporter::ExportAuditTrail(const Spec& spec, const fs::path& dir,
+                                           const bool* cancelled) {
+  // The records of what was done before the export began, every one of them committed first.
+  if (s_.audit) KY_RETURN_IF_ERROR(s_.audit->Flush());
+  store::AuditQuery q;
+  q.from = spec.audit_since;
+  q.limit = kBatch;
+  FILE* out = nullptr;
+  int64_t count = 0;
+  std::unordered_map<int64_t, std::string> agents;
+  for (;;) {
+    if (*cancelled || stop_) break;
+    KY_ASSIGN_OR_RETURN(auto txn, s_.store.BeginRead());
+    KY_ASSIGN_OR_RETURN(auto rows, txn->AuditRows(q));
+    std::vector<int64_t> unknown;
+    for (const auto& r : rows)
+      if (r.recorded < spec.transaction_time && !agents.count(r.agent)) unknown.push_back(r.agent);
+    if (!unknown.empty()) {
+      KY_ASSIGN_OR_RETURN(auto found, txn->AuditAgents(unknown));
+      for (auto& a : found) agents.emplace(a.id, std::move(a.text));
+    }
+    for (const auto& row : rows) {
+      if (row.recorded >= spec.transaction_time) continue;
+      auto agent = agents.find(row.agent);
+      if (agent == agents.end())
+        return Internal("audit record " + std::to_string(row.seq) + " names an unknown agent");
+      KY_ASSIGN_OR_RETURN(audit::AuditRecord record, audit::Decode(agent->second, row));
+      if (!out) {
+        out = std::fopen((dir / "AuditEvent.ndjson").c_str(), "wb");
+        if (!out) return Internal("cannot write " + (dir / "AuditEvent.ndjson").string());
+      }
+      std::string line = json::Write(audit::ToAuditEvent(record, row.seq));
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), out);
+      ++count;
+    }
+    if (static_cast<int64_t>(rows.size()) < q.limit) break;
+    q.after = rows.back().seq;
+  }
+  if (out && std::fclose(out) != 0) return Internal("cannot write the audit trail's file");
+  return count;
+}
+
 void Exporter::Run(std::shared_ptr<Spec> spec) {
   fs::path dir = fs::path(s_.config.export_dir) / spec->id;
   json::Value state = InitialState(*spec);
@@ -332,6 +390,20 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
     failure = Internal("cannot create the export folder " + dir.string() + ": " + ec.message());
   for (size_t t = 0; t < spec->types.size() && failure.ok() && !cancelled && !stop_; ++t) {
     const std::string& type = spec->types[t];
+    if (type == "AuditEvent") {
+      auto exported = ExportAuditTrail(*spec, dir, &cancelled);
+      if (!exported.ok()) {
+        failure = exported.status();
+      } else if (*exported > 0) {
+        written += *exported;
+        json::Value o = json::Value::Object();
+        o.Set("type", Str(type));
+        o.Set("file", Str("AuditEvent.ndjson"));
+        o.Set("count", json::Value::Integer(*exported));
+        outputs.Push(std::move(o));
+      }
+      continue;
+    }
     std::vector<store::Query> queries = spec->filters[type];
     if (queries.empty()) {
       store::Query& whole = queries.emplace_back();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,10 @@ class Exporter {
 
  private:
   void Run(std::shared_ptr<Spec> spec);
+  // Writes the audit trail's records (from its log, not the resource tables) into
+  // dir/AuditEvent.ndjson; how many.
+  Result<int64_t> ExportAuditTrail(const Spec& spec, const std::filesystem::path& dir,
+                                   const bool* cancelled);
   void RemoveExpired();
 
   Services& s_;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "json/json.h"
+#include "tests/support/bulk_export_client.h"
 #include "tests/support/http_client.h"
 
 namespace kangyun::testing {
@@ -167,6 +168,37 @@ TEST_F(AuditTrail, PagesHoldEveryMatchOnceInOrder) {
   HttpResult count = Call("GET", "AuditEvent?action=R&_summary=count");
   EXPECT_EQ(TotalOf(count), 23);
   EXPECT_TRUE(Ids(count).empty());
+}
+
+// The audit trail is exported from its log by name, at system level, with `_since`; not in a
+// Patient or Group export (one resident's is searched by patient).
+TEST_F(AuditTrail, IsExportedWholeByName) {
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Call("GET", "Patient/e" + std::to_string(i)).status, 404);
+  ExportRun run = RunExport(server_->port(), "/fhir/$export?_type=AuditEvent");
+  ASSERT_EQ(run.final.status, 200) << run.final.body;
+  auto files = DownloadOutputs(server_->port(), run.manifest);
+  ASSERT_EQ(files.count("AuditEvent"), 1u) << json::Write(run.manifest);
+  const auto& lines = files["AuditEvent"];
+  EXPECT_GE(lines.size(), 5u);
+  int reads = 0;
+  for (const std::string& line : lines) {
+    auto event = json::Parse(line);
+    ASSERT_TRUE(event.ok()) << line;
+    EXPECT_EQ(event->GetString("resourceType"), "AuditEvent");
+    EXPECT_FALSE(event->GetString("id").empty());
+    if (line.find("Patient/e") != std::string::npos) ++reads;
+  }
+  EXPECT_EQ(reads, 5);
+  // Records from a time on: none from the future.
+  ExportRun later =
+      RunExport(server_->port(), "/fhir/$export?_type=AuditEvent&_since=2100-01-01T00:00:00Z");
+  ASSERT_EQ(later.final.status, 200) << later.final.body;
+  EXPECT_EQ(DownloadOutputs(server_->port(), later.manifest).count("AuditEvent"), 0u);
+  // Not part of a Patient export.
+  ExportRun patient = RunExport(server_->port(), "/fhir/Patient/$export?_type=AuditEvent");
+  EXPECT_EQ(patient.kick_off.status, 400) << patient.kick_off.body;
+  EXPECT_NE(patient.kick_off.body.find("system level"), std::string::npos)
+      << patient.kick_off.body;
 }
 
 }  // namespace
