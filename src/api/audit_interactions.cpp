@@ -179,7 +179,7 @@ Result<AuditFilter> ParseFilter(store::ReadTransaction& txn, const search::Query
   }
   if (f.agents) {
     f.query.agents.assign(f.agents->begin(), f.agents->end());
-    f.query.no_agent_match = f.agents->empty();
+    f.query.match_nothing = f.agents->empty();
   }
   return f;
 }
@@ -338,14 +338,14 @@ Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
   std::vector<std::string> ignored;
   KY_ASSIGN_OR_RETURN(AuditFilter f, ParseFilter(txn, params, PreferStrict(req), &ignored));
   if (!compartment.empty()) {
-    if (!f.query.patient.empty() && f.query.patient != compartment) f.query.no_agent_match = true;
+    if (!f.query.patient.empty() && f.query.patient != compartment) f.query.match_nothing = true;
     f.query.patient = compartment;
   }
   if (!SeesWholeTrail(req)) {
     // A resident reads the trail of a resident they reach: themselves unless they name another.
     if (f.query.patient.empty()) f.query.patient = req.principal->patient;
     KY_ASSIGN_OR_RETURN(bool may, MaySeeTrailOf(access, txn, f.query.patient));
-    if (!may) f.query.no_agent_match = true;  // nothing to show, as for a resident unknown
+    if (!may) f.query.match_nothing = true;  // nothing to show, as for a resident unknown
   }
   for (const search::SortRequest& key : sr.sort) {
     if (key.param != "date" && key.param != "_lastUpdated" && key.param != "_id")

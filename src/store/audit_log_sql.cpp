@@ -77,7 +77,7 @@ Sql Rows(const AuditQuery& q, SqlDialect d) {
                 Bind(&sql, q.patient, d);
   }
   if (q.seq > 0) sql.text += " AND " + seq + " = " + Bind(&sql, q.seq, d);
-  if (q.no_agent_match) sql.text += " AND 1 = 0";
+  if (q.match_nothing) sql.text += " AND 1 = 0";
   if (!q.agents.empty()) sql.text += " AND l.agent IN (" + InList(&sql, q.agents, d) + ")";
   if (q.from > 0) sql.text += " AND l.recorded >= " + Bind(&sql, q.from, d);
   if (q.to > 0) sql.text += " AND l.recorded < " + Bind(&sql, q.to, d);
@@ -148,6 +148,21 @@ Sql Head(SqlDialect) {
   Sql sql;
   sql.text = "SELECT first_seq, last_seq, hash FROM audit.head";
   return sql;
+}
+
+std::optional<AuditSeal> ToHead(Table t) {
+  std::vector<AuditSeal> seals = ToSeals(std::move(t));
+  if (seals.empty()) return std::nullopt;
+  return std::move(seals[0]);
+}
+
+std::vector<std::string> ToPatients(Table t) {
+  std::vector<std::string> out;
+  out.reserve(t.size());
+  for (auto& c : t) out.push_back(Text(c[0]));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::vector<AuditSeal> ToSeals(Table t) {

@@ -5,6 +5,7 @@
 // touches the pages the data's readers cache. Internal to store/.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,11 @@ std::vector<AuditAgent> ToAgents(Table t);
 Sql Seals(int64_t after_last, int64_t count, SqlDialect d);
 Sql Head(SqlDialect d);  // kSealKinds
 std::vector<AuditSeal> ToSeals(Table t);
+std::optional<AuditSeal> ToHead(Table t);  // of Head: nullopt before the first seal
 
 // The compartments of rids (Store::CompartmentPatients), unsorted, repeats and all.
 Sql CompartmentPatients(const std::vector<int64_t>& rids, SqlDialect d);
+std::vector<std::string> ToPatients(Table t);  // sorted, once each
 
 // The statements that append agents, rows, their patients and the seal, and make the seal the
 // head, in order; none needs its result.

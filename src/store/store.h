@@ -90,7 +90,7 @@ struct AuditQuery {
   int64_t seq = 0;              // the one row of this sequence number; 0: any
   std::string patient;          // rows naming this Patient id; "": any
   std::vector<int64_t> agents;  // rows of these agents; empty: any
-  bool no_agent_match = false;  // an agent filter matched no agent: no rows
+  bool match_nothing = false;   // no rows at all (an agent filter matched no agent, say)
   int64_t from = 0, to = 0;     // recorded in [from, to); 0: no bound
   int64_t after = 0;            // keyset paging: rows past this sequence number; 0: none
   bool descending = false;      // newest first

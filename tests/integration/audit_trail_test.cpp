@@ -197,8 +197,7 @@ TEST_F(AuditTrail, IsExportedWholeByName) {
   // Not part of a Patient export.
   ExportRun patient = RunExport(server_->port(), "/fhir/Patient/$export?_type=AuditEvent");
   EXPECT_EQ(patient.kick_off.status, 400) << patient.kick_off.body;
-  EXPECT_NE(patient.kick_off.body.find("system level"), std::string::npos)
-      << patient.kick_off.body;
+  EXPECT_NE(patient.kick_off.body.find("system level"), std::string::npos) << patient.kick_off.body;
 }
 
 }  // namespace

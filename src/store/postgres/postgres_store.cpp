@@ -167,9 +167,7 @@ class PgAuditAppend : public AuditAppend {
   Result<std::optional<AuditSeal>> Head() override {
     KY_ASSIGN_OR_RETURN(
         auto t, RunTable(*conn_, audit_sql::Head(SqlDialect::kPostgres), audit_sql::kSealKinds));
-    auto seals = audit_sql::ToSeals(std::move(t));
-    if (seals.empty()) return std::optional<AuditSeal>();
-    return std::optional<AuditSeal>(std::move(seals[0]));
+    return audit_sql::ToHead(std::move(t));
   }
   Result<std::vector<AuditAgent>> Agents(const std::vector<int64_t>& ids) override {
     KY_ASSIGN_OR_RETURN(auto t,
@@ -290,15 +288,11 @@ class PgTransaction : public WriteTransaction {
   }
 
   Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
-    std::vector<std::string> out;
-    if (rids.empty()) return out;
+    if (rids.empty()) return std::vector<std::string>();
     KY_RETURN_IF_ERROR(Flush());
     KY_ASSIGN_OR_RETURN(auto t,
                         Table(audit_sql::CompartmentPatients(rids, SqlDialect::kPostgres), "s"));
-    for (auto& row : t) out.push_back(std::move(std::get<std::string>(row[0])));
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
+    return audit_sql::ToPatients(std::move(t));
   }
 
   Result<std::vector<AuditRow>> AuditRows(const AuditQuery& q) override {
@@ -324,9 +318,7 @@ class PgTransaction : public WriteTransaction {
   Result<std::optional<AuditSeal>> AuditHead() override {
     KY_ASSIGN_OR_RETURN(auto t,
                         Table(audit_sql::Head(SqlDialect::kPostgres), audit_sql::kSealKinds));
-    auto seals = audit_sql::ToSeals(std::move(t));
-    if (seals.empty()) return std::optional<AuditSeal>();
-    return std::optional<AuditSeal>(std::move(seals[0]));
+    return audit_sql::ToHead(std::move(t));
   }
 
   Result<int64_t> Write(const ResourceWrite& w) override;
