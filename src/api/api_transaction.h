@@ -116,8 +116,8 @@ class ApiTransaction : public store::WriteTransaction {
   }
   Result<std::optional<store::AuditSeal>> AuditHead() override { return inner_->AuditHead(); }
   Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
-  Status Reindex(int64_t rid, const store::IndexRows& rows) override {
-    return inner_->Reindex(rid, rows);
+  Status Reindex(int64_t rid, int64_t version, const store::IndexRows& rows) override {
+    return inner_->Reindex(rid, version, rows);
   }
 
  private:

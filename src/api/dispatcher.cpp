@@ -9,6 +9,7 @@
 #include "api/fhir_api.h"
 #include "api/outcome.h"
 #include "api/services.h"
+#include "api/write_retry.h"
 #include "base/log.h"
 #include "base/strings.h"
 
@@ -745,16 +746,15 @@ FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) 
     if (route->kind == Route::Kind::kBundle) return ProcessBundle(s, req);
     Result<FhirResponse> result = Internal("not run");
     if (IsWrite(route->kind)) {
-      auto txn = BeginWrite(s);
-      if (!txn.ok()) return ErrorResponse(txn.status());
-      result = Execute(s, *route, req, **txn, txn->get());
-      if (result.ok() && result->status < 400) {
-        auto changed = ReviewWrites(s, req, **txn);
-        if (!changed.ok()) return ErrorResponse(changed.status());
-        Status committed = (*txn)->Commit();
-        if (!committed.ok()) return ErrorResponse(committed);
-        result->patients_changed = std::move(changed).value();
-      }
+      result = RetryAborted([&]() -> Result<FhirResponse> {
+        KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s));
+        KY_ASSIGN_OR_RETURN(FhirResponse written, Execute(s, *route, req, *txn, txn.get()));
+        if (written.status < 400) {
+          KY_ASSIGN_OR_RETURN(written.patients_changed, ReviewWrites(s, req, *txn));
+          KY_RETURN_IF_ERROR(txn->Commit());
+        }
+        return written;
+      });
     } else {
       // Whoever reads the trail sees every request answered before they asked.
       if (s.audit && ReadsAuditTrail(*route)) (void)s.audit->Flush();

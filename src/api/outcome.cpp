@@ -37,6 +37,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kInternal:
       return 500;
     case StatusCode::kUnavailable:
+    case StatusCode::kAborted:
       return 503;
   }
   return 500;
@@ -71,6 +72,7 @@ const char* IssueCode(StatusCode code) {
     case StatusCode::kTooManyRequests:
       return "throttled";
     case StatusCode::kUnavailable:
+    case StatusCode::kAborted:
       return "transient";
     default:
       return "exception";
@@ -109,7 +111,8 @@ FhirResponse ErrorResponse(const Status& status) {
   FhirResponse r;
   r.status = HttpStatusFor(status.code());
   r.body = OperationOutcomeFor(status);
-  if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kTooManyRequests)
+  if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kAborted ||
+      status.code() == StatusCode::kTooManyRequests)
     r.SetHeader("Retry-After", "1");
   return r;
 }

@@ -137,7 +137,7 @@ void Reindexer::Run(Job& job) {
     for (const auto& row : *rows) {
       auto parsed = json::Parse(row.body);
       if (!parsed.ok()) continue;
-      st = (*txn)->Reindex(row.rid, s_.extractor.Extract(*parsed));
+      st = (*txn)->Reindex(row.rid, row.version, s_.extractor.Extract(*parsed));
       if (!st.ok()) break;
     }
     if (st.ok()) st = (*txn)->Commit();

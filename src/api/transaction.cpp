@@ -8,6 +8,7 @@
 #include "api/access_policy.h"
 #include "api/outcome.h"
 #include "api/services.h"
+#include "api/write_retry.h"
 #include "base/strings.h"
 
 namespace kangyun::api {
@@ -339,7 +340,7 @@ FhirResponse ProcessBundle(Services& s, const FhirRequest& req) {
   auto entries = ReadEntries(*bundle);
   if (!entries.ok()) return ErrorResponse(entries.status());
   if (type == "batch") return ProcessBatch(s, req, *entries);
-  auto result = ProcessTransaction(s, req, *entries);
+  auto result = RetryAborted([&] { return ProcessTransaction(s, req, *entries); });
   if (!result.ok()) return ErrorResponse(result.status());
   return std::move(result).value();
 }

@@ -3,7 +3,13 @@
 // Bundle happens in one WriteTransaction: committed whole or not at all.
 //
 // Thread-safety: a Store is shared by all request threads; each transaction belongs to one
-// thread. Write transactions are serialised by the store (no deadlocks, no spurious failures).
+// thread. What a write transaction reads in order to write is its own until it ends: a
+// resource's current version (ReadCurrent), the answer to an exact search (Search, Count with
+// the same query), a record (GetRecord, PutRecord, DeleteRecord). Another write transaction
+// that reads the same waits, then sees what the first committed; writes that read nothing in
+// common do not wait on each other. (The embedded store has one writer at a time; the server
+// store locks per key.) Two transactions that come to wait on each other are a deadlock: one
+// of them fails with StatusCode::kAborted, having changed nothing, and may be run again.
 #pragma once
 
 #include <cstdint>
@@ -172,8 +178,9 @@ class WriteTransaction : public ReadTransaction {
   // Writes one version (and, unless deleted, replaces the index rows). REQUIRES: version is
   // the current version + 1 (or 1 for a new resource); the caller read it in this transaction.
   virtual Result<int64_t> Write(const ResourceWrite& w) = 0;
-  // Replaces the index rows of a current version (re-indexing after a new SearchParameter).
-  virtual Status Reindex(int64_t rid, const IndexRows& rows) = 0;
+  // Replaces the index rows of row rid if its current version is still `version`
+  // (re-indexing after a new SearchParameter); a row written or deleted since is left alone.
+  virtual Status Reindex(int64_t rid, int64_t version, const IndexRows& rows) = 0;
   // Sets (or replaces) a record; see GetRecord.
   virtual Status PutRecord(const std::string& kind, const std::string& key,
                            const std::string& value) = 0;

@@ -15,11 +15,14 @@ constexpr Oid kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kText
               kFloat8Oid = 701;
 
 // Whether a failed statement may succeed if the client tries again: the server is going
-// away, out of resources, or chose this transaction as a deadlock or serialisation victim.
+// away or out of resources.
 bool Transient(const std::string& sqlstate) {
-  return sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P") ||
-         sqlstate == "40001" || sqlstate == "40P01";
+  return sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P");
 }
+
+// Whether the server chose this transaction as a deadlock or serialisation victim: the whole
+// transaction may be run again.
+bool Aborted(const std::string& sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
 
 }  // namespace
 
@@ -95,6 +98,9 @@ Status PgConnection::Error(pg_result* r, const std::string& what) const {
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   if (r) PQclear(r);
   if (sqlstate.empty() && PQstatus(conn_) != CONNECTION_OK) sqlstate = "08000";
+  if (Aborted(sqlstate))
+    return {StatusCode::kAborted,
+            "The request met another one writing the same data at the same time; retry it"};
   if (Transient(sqlstate)) {
     Log(LogLevel::kWarning, what + ": " + msg);
     return {StatusCode::kUnavailable, "The store is busy or unreachable; retry the request"};

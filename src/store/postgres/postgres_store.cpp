@@ -1,10 +1,13 @@
 // PostgresStore: the server store. Read transactions see one snapshot (REPEATABLE READ, read
-// only) on a pooled connection each. Write transactions are serialised across every process
-// that shares the database by one transaction-scoped advisory lock, as the storage contract
-// asks (store/store.h): the API reads a resource's current version and writes the next one in
-// the same transaction, so with the lock held no other process can write between the two, and
-// versions never fork, conditional creates never create twice, If-Match stays exact. Inside a
-// process a mutex queues writers first, so at most one connection per process waits on the lock.
+// only) on a pooled connection each. Write transactions run side by side (READ COMMITTED), in
+// this process and every other one that shares the database; what one of them reads in order
+// to write is locked first, as the storage contract asks (store/store.h): a transaction-scoped
+// advisory lock per key (a resource, a search's exact question, a record), taken before the
+// statement that reads, so that the statement sees every write committed under that key
+// before. The API reads a resource's current version and writes the next one in the same
+// transaction, so no other transaction writes between the two: versions never fork, If-Match
+// stays exact, and a conditional create under one condition creates once. Writes about
+// different residents never wait on each other.
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
@@ -27,8 +30,9 @@
 namespace kangyun::store {
 namespace {
 
-// Advisory lock keys (any constants unique to Kangyun): one for writes, one for migrations.
-constexpr int64_t kWriteLock = 0x4B59'5752'4954'45;    // "KYWRITE"
+// Advisory lock keys (any constants unique to Kangyun): one for migrations, one for the audit
+// log. The keys of what write transactions read are hashes (LockKey), which do not meet these
+// but by a chance of one in 2^62.
 constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
 constexpr int64_t kAuditLock = 0x4B59'4155'4449'54;    // "KYAUDIT"
 
@@ -194,15 +198,13 @@ class PgAuditAppend : public AuditAppend {
 
 class PgTransaction : public WriteTransaction {
  public:
-  PgTransaction(PostgresStore* store, std::unique_ptr<PgConnection> conn)
-      : store_(store), conn_(std::move(conn)) {}
-  PgTransaction(PostgresStore* store, std::unique_ptr<PgConnection> conn,
-                std::unique_lock<std::mutex> write_lock)
-      : store_(store), conn_(std::move(conn)), write_lock_(std::move(write_lock)) {}
+  PgTransaction(PostgresStore* store, std::unique_ptr<PgConnection> conn, bool writes)
+      : store_(store), conn_(std::move(conn)), writes_(writes) {}
   ~PgTransaction() override;
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
                                                     const std::string& id) override {
+    KY_RETURN_IF_ERROR(LockKey("resource", type + "/" + id));
     return One(SqlBuilder(SqlDialect::kPostgres).Current(type, id));
   }
 
@@ -222,14 +224,19 @@ class PgTransaction : public WriteTransaction {
   }
 
   // PostgreSQL keeps statistics and plans the join order itself: no probing for a driver.
+  // A write transaction's search locks its exact question: the statement, values and all.
   Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
     KY_RETURN_IF_ERROR(Flush());
-    return Rids(SqlBuilder(SqlDialect::kPostgres).Search(q, limit));
+    Sql sql = SqlBuilder(SqlDialect::kPostgres).Search(q, limit);
+    KY_RETURN_IF_ERROR(LockQuestion(sql));
+    return Rids(sql);
   }
 
   Result<int64_t> Count(const Query& q) override {
     KY_RETURN_IF_ERROR(Flush());
-    return Scalar(SqlBuilder(SqlDialect::kPostgres).Count(q));
+    Sql sql = SqlBuilder(SqlDialect::kPostgres).Count(q);
+    KY_RETURN_IF_ERROR(LockQuestion(sql));
+    return Scalar(sql);
   }
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
@@ -255,6 +262,7 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::optional<std::string>> GetRecord(const std::string& kind,
                                                const std::string& key) override {
+    KY_RETURN_IF_ERROR(LockKey("record", kind + "/" + key));
     KY_ASSIGN_OR_RETURN(
         PgResult r,
         conn_->Prepared("SELECT value FROM records WHERE kind = $1 AND key = $2", {kind, key}));
@@ -274,6 +282,7 @@ class PgTransaction : public WriteTransaction {
 
   Status PutRecord(const std::string& kind, const std::string& key,
                    const std::string& value) override {
+    KY_RETURN_IF_ERROR(LockKey("record", kind + "/" + key));
     return conn_
         ->Prepared(
             "INSERT INTO records (kind, key, value) VALUES ($1, $2, $3) "
@@ -283,6 +292,7 @@ class PgTransaction : public WriteTransaction {
   }
 
   Status DeleteRecord(const std::string& kind, const std::string& key) override {
+    KY_RETURN_IF_ERROR(LockKey("record", kind + "/" + key));
     return conn_->Prepared("DELETE FROM records WHERE kind = $1 AND key = $2", {kind, key})
         .status();
   }
@@ -322,10 +332,12 @@ class PgTransaction : public WriteTransaction {
   }
 
   Result<int64_t> Write(const ResourceWrite& w) override;
-  Status Reindex(int64_t rid, const IndexRows& rows) override;
+  Status Reindex(int64_t rid, int64_t version, const IndexRows& rows) override;
   // Staged index rows go first, so that each belongs to the part that wrote it.
   Status Savepoint() override {
     KY_RETURN_IF_ERROR(Flush());
+    keys_at_savepoint_ = new_keys_.size();
+    locks_at_savepoint_ = locked_order_.size();
     return conn_->Exec("SAVEPOINT entry");
   }
   Status ReleaseSavepoint() override {
@@ -338,6 +350,36 @@ class PgTransaction : public WriteTransaction {
  private:
   Result<audit_sql::Table> Table(const Sql& sql, std::string_view kinds) {
     return RunTable(*conn_, sql, kinds);
+  }
+
+  // In a write transaction, waits for (and holds until the end) the advisory lock of `name`
+  // in `space`; once held, nothing more. A read transaction takes no lock.
+  Status LockKey(std::string_view space, const std::string& name) {
+    if (!writes_) return Status::Ok();
+    std::string keyed(space);
+    keyed += '\0';
+    keyed += name;
+    int64_t key = static_cast<int64_t>(Fnv1a(keyed) & 0x3FFFFFFFFFFFFFFFULL);
+    if (locked_.count(key)) return Status::Ok();
+    KY_RETURN_IF_ERROR(conn_->Prepared("SELECT pg_advisory_xact_lock($1)", {key}).status());
+    locked_.insert(key);
+    locked_order_.push_back(key);
+    return Status::Ok();
+  }
+
+  Status LockQuestion(const Sql& sql) {
+    if (!writes_) return Status::Ok();
+    std::string question = sql.text;
+    for (const SqlValue& v : sql.params) {
+      question += '\0';
+      if (auto* i = std::get_if<int64_t>(&v))
+        question += std::to_string(*i);
+      else if (auto* d = std::get_if<double>(&v))
+        question += std::to_string(*d);
+      else
+        question += std::get<std::string>(v);
+    }
+    return LockKey("question", question);
   }
 
   // The statements below have a few shapes each and one good plan for any values (lookups by
@@ -377,8 +419,18 @@ class PgTransaction : public WriteTransaction {
   std::unordered_set<int64_t> staged_rids_;
   size_t staged_rows_ = 0;
   std::unique_ptr<PgConnection> conn_;
-  std::unique_lock<std::mutex> write_lock_;  // held by a write transaction
+  bool writes_ = false;
+  // Advisory locks this transaction holds, and in the order taken: undoing a savepoint
+  // releases those taken since.
+  std::unordered_set<int64_t> locked_;
+  std::vector<int64_t> locked_order_;
+  size_t locks_at_savepoint_ = 0;
+  // Parameter keys this transaction registered: known to other transactions once it commits.
+  std::vector<std::pair<int64_t, std::string>> new_keys_;
+  size_t keys_at_savepoint_ = 0;
   bool done_ = false;
+
+  friend class PostgresStore;
 };
 
 class PostgresStore : public Store {
@@ -399,7 +451,7 @@ class PostgresStore : public Store {
       Release(std::move(c));
       return st;
     }
-    return std::unique_ptr<ReadTransaction>(new PgTransaction(this, std::move(c)));
+    return std::unique_ptr<ReadTransaction>(new PgTransaction(this, std::move(c), false));
   }
 
   Result<std::unique_ptr<AuditAppend>> BeginAuditAppend(bool durable) override {
@@ -413,16 +465,13 @@ class PostgresStore : public Store {
   }
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
-    std::unique_lock lock(write_mu_);
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    Status st = c->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLock) + ")");
+    Status st = c->Exec("BEGIN");
     if (!st.ok()) {
-      (void)c->Exec("ROLLBACK");
       Release(std::move(c));
       return st;
     }
-    return std::unique_ptr<WriteTransaction>(
-        new PgTransaction(this, std::move(c), std::move(lock)));
+    return std::unique_ptr<WriteTransaction>(new PgTransaction(this, std::move(c), true));
   }
 
   Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,
@@ -503,18 +552,24 @@ class PostgresStore : public Store {
     return AllStored(*r);
   }
 
-  // The key of (type, param), registered in `params` on first use. REQUIRES: the caller's
-  // write transaction holds the write lock. The cache may hold keys of a rolled-back
-  // transaction, so every rollback empties it.
-  Result<int64_t> KeyFor(PgConnection& conn, const std::string& type, const std::string& param) {
+  // The key of (type, param), registered in `params` on first use by `txn`. The cache holds
+  // only keys known committed: a transaction's own go in once it commits.
+  Result<int64_t> KeyFor(PgTransaction& txn, const std::string& type, const std::string& param) {
     int64_t pid = ParamKey(type, param);
     std::string pair = type + "|" + param;
-    auto it = keys_.find(pid);
-    if (it != keys_.end()) {
-      if (it->second != pair)
-        return Internal("search parameters " + it->second + " and " + pair + " have the same key");
-      return pid;
+    {
+      std::lock_guard lock(keys_mu_);
+      auto it = keys_.find(pid);
+      if (it != keys_.end()) {
+        if (it->second != pair)
+          return Internal("search parameters " + it->second + " and " + pair +
+                          " have the same key");
+        return pid;
+      }
     }
+    for (const auto& [known, known_pair] : txn.new_keys_)
+      if (known == pid && known_pair == pair) return pid;
+    PgConnection& conn = *txn.conn_;
     KY_ASSIGN_OR_RETURN(
         PgResult r,
         conn.Query("INSERT INTO params VALUES ($1, $2, $3) ON CONFLICT (pid) DO NOTHING",
@@ -524,11 +579,15 @@ class PostgresStore : public Store {
     std::string stored = r.rows() ? r.Bytes(0, 0) : "";
     if (stored != pair)
       return Internal("search parameters " + stored + " and " + pair + " have the same key");
-    keys_.emplace(pid, std::move(pair));
+    txn.new_keys_.emplace_back(pid, std::move(pair));
     return pid;
   }
 
-  void ForgetKeys() { keys_.clear(); }
+  void RememberKeys(std::vector<std::pair<int64_t, std::string>>& keys) {
+    std::lock_guard lock(keys_mu_);
+    for (auto& [pid, pair] : keys) keys_.emplace(pid, std::move(pair));
+    keys.clear();
+  }
 
   // One statement on a pooled connection, outside any transaction.
   Result<PgResult> QueryOnce(const std::string& sql, const std::vector<SqlValue>& params) {
@@ -626,13 +685,13 @@ class PostgresStore : public Store {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
   int open_ = 0;  // connections open, idle or in use; guarded by pool_mu_
-  std::mutex write_mu_;
-  std::unordered_map<int64_t, std::string> keys_;  // pid -> "type|param"; guarded by write_mu_
+  std::mutex keys_mu_;
+  std::unordered_map<int64_t, std::string> keys_;  // pid -> "type|param"; guarded by keys_mu_
   std::atomic<uint64_t> saves_{0};
 };
 
 Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
-  if (!write_lock_.owns_lock()) return Internal("write in a read transaction");
+  if (!writes_) return Internal("write in a read transaction");
   int64_t resident = ResidentOf(w);
   if (w.deleted) {
     // A deletion marker stays with the resident of the version it ends.
@@ -661,11 +720,14 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   return rid;
 }
 
-Status PgTransaction::Reindex(int64_t rid, const IndexRows& rows) {
-  KY_ASSIGN_OR_RETURN(
-      PgResult r,
-      conn_->Query("SELECT type, resident FROM resources WHERE rid = $1 AND deleted = 0", {rid}));
-  if (r.rows() == 0) return Status::Ok();  // deleted since
+// The row lock (FOR UPDATE) keeps a concurrent write of the resource out until this commits;
+// one that committed first wrote a later version, indexed already, and the row is left alone.
+Status PgTransaction::Reindex(int64_t rid, int64_t version, const IndexRows& rows) {
+  KY_ASSIGN_OR_RETURN(PgResult r,
+                      conn_->Query("SELECT type, resident FROM resources WHERE rid = $1 "
+                                   "AND version = $2 AND deleted = 0 FOR UPDATE",
+                                   {rid, version}));
+  if (r.rows() == 0) return Status::Ok();  // written or deleted since
   return Stage(rid, r.Bytes(0, 0), r.Int(0, 1), &rows, /*is_new=*/false);
 }
 
@@ -685,7 +747,7 @@ Status PgTransaction::Stage(int64_t rid, const std::string& type, int64_t reside
   static const IndexRows kNone;
   KY_ASSIGN_OR_RETURN(std::vector<TableRows> tables,
                       ToTableRows(rid, rows ? *rows : kNone, [&](const std::string& param) {
-                        return store_->KeyFor(*conn_, type, param);
+                        return store_->KeyFor(*this, type, param);
                       }));
   staged_.resize(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
@@ -725,21 +787,23 @@ Status PgTransaction::RollbackToSavepoint() {
   for (auto& table : staged_) table.clear();
   staged_rids_.clear();
   staged_rows_ = 0;
-  store_->ForgetKeys();
+  new_keys_.resize(keys_at_savepoint_);
+  while (locked_order_.size() > locks_at_savepoint_) {
+    locked_.erase(locked_order_.back());
+    locked_order_.pop_back();
+  }
   KY_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO entry"));
   return conn_->Exec("RELEASE entry");
 }
 
 Status PgTransaction::Commit() {
-  if (!write_lock_.owns_lock()) return Internal("commit of a read transaction");
+  if (!writes_) return Internal("commit of a read transaction");
   KY_RETURN_IF_ERROR(Flush());  // on failure the destructor rolls back
   done_ = true;
   Status st = conn_->Exec("COMMIT");
-  if (!st.ok()) {
-    store_->ForgetKeys();
-    // Whether a COMMIT whose answer was lost took effect cannot be known here.
-    return {StatusCode::kUnavailable, "The store failed to commit; retry"};
-  }
+  // Whether a COMMIT whose answer was lost took effect cannot be known here.
+  if (!st.ok()) return {StatusCode::kUnavailable, "The store failed to commit; retry"};
+  store_->RememberKeys(new_keys_);
   return Status::Ok();
 }
 
@@ -749,11 +813,8 @@ PgAuditAppend::~PgAuditAppend() {
 }
 
 PgTransaction::~PgTransaction() {
-  if (write_lock_.owns_lock()) {
-    if (!done_) {
-      (void)conn_->Exec("ROLLBACK");
-      store_->ForgetKeys();
-    }
+  if (writes_) {
+    if (!done_) (void)conn_->Exec("ROLLBACK");
   } else {
     (void)conn_->Exec("COMMIT");
   }

@@ -348,11 +348,12 @@ class SqliteTransaction : public WriteTransaction {
     return rid;
   }
 
-  Status Reindex(int64_t rid, const IndexRows& rows) override {
-    KY_ASSIGN_OR_RETURN(
-        sqlite3_stmt * s,
-        conn_->Prepare("SELECT type FROM resources WHERE rid = ?1 AND deleted = 0", {rid}));
-    if (sqlite3_step(s) != SQLITE_ROW) return Status::Ok();  // deleted since
+  Status Reindex(int64_t rid, int64_t version, const IndexRows& rows) override {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare("SELECT type FROM resources WHERE rid = ?1 AND version = ?2 "
+                                       "AND deleted = 0",
+                                       {rid, version}));
+    if (sqlite3_step(s) != SQLITE_ROW) return Status::Ok();  // written or deleted since
     std::string type = ColumnText(s, 0);
     sqlite3_reset(s);
     KY_RETURN_IF_ERROR(DeleteIndexRows(rid));

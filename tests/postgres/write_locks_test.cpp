@@ -1,0 +1,144 @@
+// The server store's write transactions lock what they read in order to write, per key:
+// writes about different residents run side by side, a second reader of the same resource
+// waits and then sees the first one's commit, undoing a savepoint gives its locks back, and
+// two transactions that wait on each other end with one of them aborted, never both hung.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "store/postgres/postgres_store.h"
+#include "tests/support/http_client.h"
+
+namespace kangyun::testing {
+namespace {
+
+using store::WriteTransaction;
+using namespace std::chrono_literals;
+
+class WriteLocks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened =
+        store::OpenPostgresStore(FreshPostgresDatabase("kt_locks_" + std::to_string(getpid())));
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened).value();
+    for (const char* id : {"a", "b"}) {
+      auto txn = Begin();
+      ASSERT_TRUE(Update(*txn, id).ok());
+      ASSERT_TRUE(txn->Commit().ok());
+    }
+  }
+
+  std::unique_ptr<WriteTransaction> Begin() {
+    auto txn = store_->BeginWrite();
+    EXPECT_TRUE(txn.ok()) << txn.status().message();
+    return txn.ok() ? std::move(txn).value() : nullptr;
+  }
+
+  // Reads Patient/id for writing and writes its next version.
+  static Status Update(WriteTransaction& txn, const std::string& id) {
+    KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent("Patient", id));
+    store::ResourceWrite w;
+    w.type = "Patient";
+    w.id = id;
+    w.version = current ? current->version + 1 : 1;
+    w.last_updated = w.version;
+    w.method = "PUT";
+    w.body = R"({"resourceType":"Patient","id":")" + id + R"("})";
+    return txn.Write(w).status();
+  }
+
+  int64_t CurrentVersion(const std::string& id) {
+    auto txn = store_->BeginRead();
+    if (!txn.ok()) return -1;
+    auto current = (*txn)->ReadCurrent("Patient", id);
+    return current.ok() && *current ? (*current)->version : -1;
+  }
+
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(WriteLocks, WritesAboutDifferentResidentsDoNotWaitOnEachOther) {
+  auto first = Begin();
+  ASSERT_TRUE(Update(*first, "a").ok());
+  // While the first is open, another resident's write commits.
+  auto other = std::async(std::launch::async, [&] {
+    auto txn = Begin();
+    Status st = Update(*txn, "b");
+    return st.ok() ? txn->Commit() : st;
+  });
+  ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
+  EXPECT_TRUE(other.get().ok());
+  EXPECT_EQ(CurrentVersion("b"), 2);
+  ASSERT_TRUE(first->Commit().ok());
+}
+
+TEST_F(WriteLocks, ASecondWriterOfOneResourceWaitsThenSeesTheFirstsVersion) {
+  auto first = Begin();
+  ASSERT_TRUE(Update(*first, "a").ok());
+  auto second = std::async(std::launch::async, [&] {
+    auto txn = Begin();
+    auto current = txn->ReadCurrent("Patient", "a");
+    return current.ok() && *current ? (*current)->version : -1;
+  });
+  // It waits for as long as the first is open (a wait that ended here would be a fork)...
+  EXPECT_EQ(second.wait_for(500ms), std::future_status::timeout);
+  ASSERT_TRUE(first->Commit().ok());
+  // ...and then reads the version the first wrote, not the one it would have read before.
+  ASSERT_EQ(second.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(second.get(), 2);
+}
+
+TEST_F(WriteLocks, UndoingASavepointGivesBackItsLocks) {
+  auto first = Begin();
+  ASSERT_TRUE(first->Savepoint().ok());
+  ASSERT_TRUE(Update(*first, "a").ok());
+  ASSERT_TRUE(first->RollbackToSavepoint().ok());
+  // Resident a is free again while the first transaction goes on.
+  auto other = std::async(std::launch::async, [&] {
+    auto txn = Begin();
+    Status st = Update(*txn, "a");
+    return st.ok() ? txn->Commit() : st;
+  });
+  ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
+  EXPECT_TRUE(other.get().ok());
+  // The first reads resident a again, locking it anew, and writes after the other's version.
+  ASSERT_TRUE(Update(*first, "a").ok());
+  ASSERT_TRUE(first->Commit().ok());
+  EXPECT_EQ(CurrentVersion("a"), 3);
+}
+
+TEST_F(WriteLocks, TwoWritersWaitingOnEachOtherEndWithOneAborted) {
+  auto one = Begin();
+  auto two = Begin();
+  ASSERT_TRUE(Update(*one, "a").ok());
+  ASSERT_TRUE(Update(*two, "b").ok());
+  auto one_wants_b = std::async(std::launch::async, [&] { return Update(*one, "b"); });
+  EXPECT_EQ(one_wants_b.wait_for(200ms), std::future_status::timeout);
+  auto two_wants_a = std::async(std::launch::async, [&] { return Update(*two, "a"); });
+  // PostgreSQL finds the cycle (deadlock_timeout, a second by default) and aborts one side.
+  ASSERT_EQ(two_wants_a.wait_for(30s), std::future_status::ready);
+  Status second = two_wants_a.get();
+  if (second.ok()) {
+    // `one` was the one aborted, which let `two` through.
+    ASSERT_EQ(one_wants_b.wait_for(30s), std::future_status::ready);
+    EXPECT_EQ(one_wants_b.get().code(), StatusCode::kAborted);
+    one.reset();
+    EXPECT_TRUE(two->Commit().ok());
+  } else {
+    EXPECT_EQ(second.code(), StatusCode::kAborted) << second.message();
+    two.reset();
+    ASSERT_EQ(one_wants_b.wait_for(30s), std::future_status::ready);
+    EXPECT_TRUE(one_wants_b.get().ok());
+    EXPECT_TRUE(one->Commit().ok());
+  }
+  // The survivor's two versions are there; the aborted one left nothing.
+  EXPECT_EQ(CurrentVersion("a"), 2);
+  EXPECT_EQ(CurrentVersion("b"), 2);
+}
+
+}  // namespace
+}  // namespace kangyun::testing
