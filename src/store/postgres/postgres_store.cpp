@@ -31,10 +31,14 @@ namespace kangyun::store {
 namespace {
 
 // Advisory lock keys (any constants unique to Kangyun): one for migrations, one for the audit
-// log. The keys of what write transactions read are hashes (LockKey), which do not meet these
-// but by a chance of one in 2^62.
+// log, and one for search parameters: every write transaction holds it shared, and one that
+// writes a SearchParameter holds it alone, so no write indexed without a parameter commits
+// after the parameter did (re-indexing, which starts once the parameter committed, might
+// have passed its row). The keys of what write transactions read are hashes (LockKey),
+// which meet these by a chance of one in 2^62.
 constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
 constexpr int64_t kAuditLock = 0x4B59'4155'4449'54;    // "KYAUDIT"
+constexpr int64_t kParamLock = 0x4B59'5041'5241'4D;    // "KYPARAM"
 
 // The key a resident's data is distributed by: a 63-bit FNV-1a hash of the Patient id, never 0
 // (0 is "belongs to no resident").
@@ -338,6 +342,7 @@ class PgTransaction : public WriteTransaction {
     KY_RETURN_IF_ERROR(Flush());
     keys_at_savepoint_ = new_keys_.size();
     locks_at_savepoint_ = locked_order_.size();
+    parameters_at_savepoint_ = writes_parameters_;
     return conn_->Exec("SAVEPOINT entry");
   }
   Status ReleaseSavepoint() override {
@@ -420,6 +425,8 @@ class PgTransaction : public WriteTransaction {
   size_t staged_rows_ = 0;
   std::unique_ptr<PgConnection> conn_;
   bool writes_ = false;
+  bool writes_parameters_ = false;  // holds kParamLock alone
+  bool parameters_at_savepoint_ = false;
   // Advisory locks this transaction holds, and in the order taken: undoing a savepoint
   // releases those taken since.
   std::unordered_set<int64_t> locked_;
@@ -466,8 +473,10 @@ class PostgresStore : public Store {
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    Status st = c->Exec("BEGIN");
+    Status st =
+        c->Exec("BEGIN; SELECT pg_advisory_xact_lock_shared(" + std::to_string(kParamLock) + ")");
     if (!st.ok()) {
+      (void)c->Exec("ROLLBACK");
       Release(std::move(c));
       return st;
     }
@@ -692,6 +701,10 @@ class PostgresStore : public Store {
 
 Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   if (!writes_) return Internal("write in a read transaction");
+  if (w.type == "SearchParameter" && !writes_parameters_) {
+    KY_RETURN_IF_ERROR(conn_->Prepared("SELECT pg_advisory_xact_lock($1)", {kParamLock}).status());
+    writes_parameters_ = true;
+  }
   int64_t resident = ResidentOf(w);
   if (w.deleted) {
     // A deletion marker stays with the resident of the version it ends.
@@ -788,6 +801,7 @@ Status PgTransaction::RollbackToSavepoint() {
   staged_rids_.clear();
   staged_rows_ = 0;
   new_keys_.resize(keys_at_savepoint_);
+  writes_parameters_ = parameters_at_savepoint_;
   while (locked_order_.size() > locks_at_savepoint_) {
     locked_.erase(locked_order_.back());
     locked_order_.pop_back();
