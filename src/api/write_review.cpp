@@ -90,9 +90,16 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
   std::set<std::string> concerned;
   if (txn.written().size() <= from) return std::vector<std::string>();
   AccessPolicy after(s, req.principal);
-  // The store as it was is what a new read transaction sees.
+  // The store as it was is what a new read transaction sees: begun when first needed (a
+  // create, on an open server, needs none).
   AccessPolicy before(s, req.principal);
-  KY_ASSIGN_OR_RETURN(auto committed, s.store.BeginRead());
+  std::unique_ptr<store::ReadTransaction> committed_txn;
+  auto committed = [&]() -> Result<store::ReadTransaction*> {
+    if (!committed_txn) {
+      KY_ASSIGN_OR_RETURN(committed_txn, s.store.BeginRead());
+    }
+    return committed_txn.get();
+  };
   std::set<std::string> registered;
   std::vector<ApiTransaction::Written> written(
       txn.written().begin() + static_cast<std::ptrdiff_t>(from), txn.written().end());
@@ -101,7 +108,12 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
   for (const auto& w : written) {
     std::string what = w.type + "/" + w.id;
     KY_ASSIGN_OR_RETURN(auto now, txn.ReadCurrent(w.type, w.id));
-    KY_ASSIGN_OR_RETURN(auto was, committed->ReadCurrent(w.type, w.id));
+    // A create's resource did not exist, or was deleted: it had no version to describe.
+    std::optional<store::StoredResource> was;
+    if (w.perm != auth::kCreate) {
+      KY_ASSIGN_OR_RETURN(store::ReadTransaction * as_was, committed());
+      KY_ASSIGN_OR_RETURN(was, as_was->ReadCurrent(w.type, w.id));
+    }
     KY_ASSIGN_OR_RETURN(Version current, Describe(s, now));
     KY_ASSIGN_OR_RETURN(Version previous, Describe(s, was));
     concerned.insert(current.residents.begin(), current.residents.end());
@@ -120,7 +132,8 @@ Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& re
     // authority) would be a way into anyone's record.
     for (const std::string& patient : current.residents) {
       if (registered.count(patient) || current.linked.count(patient)) continue;
-      KY_ASSIGN_OR_RETURN(bool reached, before.CanSee(*committed, "Patient", patient, auth::kRead));
+      KY_ASSIGN_OR_RETURN(store::ReadTransaction * as_was, committed());
+      KY_ASSIGN_OR_RETURN(bool reached, before.CanSee(*as_was, "Patient", patient, auth::kRead));
       if (!reached) return Refused(what, "it is about a resident who is not in your care");
     }
   }

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <cstring>
+#include <optional>
 
 #include "base/log.h"
 
@@ -82,6 +83,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
   // Notices (e.g. "relation already exists, skipping") are not the server's log.
   PQsetNoticeProcessor(
       c, [](void*, const char*) {}, nullptr);
+  // Prepared statements are the fixed lookups by key of the write path and of reads by id,
+  // whose one plan serves every value: planning them anew for each execution (PostgreSQL's
+  // custom plans) was a fifth of all CPU time under a write load. Searches, whose best plan
+  // depends on their values, are never prepared.
+  KY_RETURN_IF_ERROR(conn->Exec("SET plan_cache_mode = force_generic_plan"));
   return conn;
 }
 
@@ -120,56 +126,136 @@ Result<PgResult> PgConnection::Prepared(const std::string& sql, const std::vecto
   return Run(sql, params, bytea_param, true);
 }
 
+namespace {
+
+// Values bound in binary, as libpq takes them; points into `params`, which must outlive it.
+struct Bound {
+  Bound(const std::vector<SqlValue>& params, int bytea_param)
+      : n(params.size()), types(n), values(n), lengths(n), formats(n, 1), numbers(n) {
+    for (size_t i = 0; i < n; ++i) {
+      const SqlValue& v = params[i];
+      if (auto* x = std::get_if<int64_t>(&v)) {
+        numbers[i] = htobe64(static_cast<uint64_t>(*x));
+        types[i] = kInt8Oid;
+      } else if (auto* d = std::get_if<double>(&v)) {
+        uint64_t bits;
+        std::memcpy(&bits, d, 8);
+        numbers[i] = htobe64(bits);
+        types[i] = kFloat8Oid;
+      } else {
+        const std::string& s = std::get<std::string>(v);
+        values[i] = s.data();
+        lengths[i] = static_cast<int>(s.size());
+        types[i] = static_cast<int>(i) == bytea_param ? kByteaOid : kTextOid;
+        continue;
+      }
+      values[i] = reinterpret_cast<const char*>(&numbers[i]);
+      lengths[i] = 8;
+    }
+  }
+  size_t n;
+  std::vector<Oid> types;
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  std::vector<uint64_t> numbers;  // big-endian copies of integers and doubles
+};
+
+}  // namespace
+
 Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<SqlValue>& params,
                                    int bytea_param, bool prepared) {
-  size_t n = params.size();
-  std::vector<Oid> types(n);
-  std::vector<const char*> values(n);
-  std::vector<int> lengths(n), formats(n, 1);
-  std::vector<uint64_t> numbers(n);  // big-endian copies of integers and doubles
-  for (size_t i = 0; i < n; ++i) {
-    const SqlValue& v = params[i];
-    if (auto* x = std::get_if<int64_t>(&v)) {
-      numbers[i] = htobe64(static_cast<uint64_t>(*x));
-      types[i] = kInt8Oid;
-    } else if (auto* d = std::get_if<double>(&v)) {
-      uint64_t bits;
-      std::memcpy(&bits, d, 8);
-      numbers[i] = htobe64(bits);
-      types[i] = kFloat8Oid;
-    } else {
-      const std::string& s = std::get<std::string>(v);
-      values[i] = s.data();
-      lengths[i] = static_cast<int>(s.size());
-      types[i] = static_cast<int>(i) == bytea_param ? kByteaOid : kTextOid;
-      continue;
-    }
-    values[i] = reinterpret_cast<const char*>(&numbers[i]);
-    lengths[i] = 8;
-  }
+  Bound b(params, bytea_param);
+  int n = static_cast<int>(b.n);
   pg_result* r;
-  // A connection keeps a bounded number of prepared statements; beyond it, statements run
-  // unprepared (a guard against a caller whose statement texts vary without end).
-  constexpr size_t kMaxPrepared = 256;
   if (prepared && prepared_.size() >= kMaxPrepared && !prepared_.count(sql)) prepared = false;
   if (prepared) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
       std::string name = "k" + std::to_string(prepared_.size() + 1);
-      pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(n), types.data());
+      pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), n, b.types.data());
       if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) return Error(p, "PostgreSQL prepare");
       PQclear(p);
       it = prepared_.emplace(sql, std::move(name)).first;
     }
-    r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(n), values.data(),
-                       lengths.data(), formats.data(), /*resultFormat=binary*/ 1);
+    r = PQexecPrepared(conn_, it->second.c_str(), n, b.values.data(), b.lengths.data(),
+                       b.formats.data(), /*resultFormat=binary*/ 1);
   } else {
-    r = PQexecParams(conn_, sql.c_str(), static_cast<int>(n), types.data(), values.data(),
-                     lengths.data(), formats.data(), /*resultFormat=binary*/ 1);
+    r = PQexecParams(conn_, sql.c_str(), n, b.types.data(), b.values.data(), b.lengths.data(),
+                     b.formats.data(), /*resultFormat=binary*/ 1);
   }
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return Error(r, "PostgreSQL statement");
   return PgResult(r);
+}
+
+Result<std::vector<PgResult>> PgConnection::Pipeline(const std::vector<Sql>& statements,
+                                                     bool prepare, size_t* failed_at) {
+  // Statements to prepare are prepared first, each once per connection.
+  for (const Sql& sql : statements) {
+    if (!prepare || sql.params.empty() || prepared_.count(sql.text) ||
+        prepared_.size() >= kMaxPrepared)
+      continue;
+    Bound b(sql.params, -1);
+    std::string name = "k" + std::to_string(prepared_.size() + 1);
+    pg_result* p =
+        PQprepare(conn_, name.c_str(), sql.text.c_str(), static_cast<int>(b.n), b.types.data());
+    if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) return Error(p, "PostgreSQL prepare");
+    PQclear(p);
+    prepared_.emplace(sql.text, std::move(name));
+  }
+  if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, "PostgreSQL pipeline");
+  std::optional<Status> failed;
+  size_t position = 0;
+  for (const Sql& sql : statements) {
+    Bound b(sql.params, -1);
+    int n = static_cast<int>(b.n);
+    auto it = prepare ? prepared_.find(sql.text) : prepared_.end();
+    int sent = it != prepared_.end()
+                   ? PQsendQueryPrepared(conn_, it->second.c_str(), n, b.values.data(),
+                                         b.lengths.data(), b.formats.data(), 1)
+                   : PQsendQueryParams(conn_, sql.text.c_str(), n, b.types.data(), b.values.data(),
+                                       b.lengths.data(), b.formats.data(), 1);
+    if (sent != 1) {
+      failed = Error(nullptr, "PostgreSQL pipeline");
+      break;
+    }
+  }
+  std::vector<PgResult> out;
+  if (PQpipelineSync(conn_) != 1) {
+    if (!failed) failed = Error(nullptr, "PostgreSQL pipeline");
+  } else {
+    // Each statement's result is followed by a null; the sync's result comes last.
+    for (;;) {
+      pg_result* r = PQgetResult(conn_);
+      if (!r) {
+        if (PQstatus(conn_) == CONNECTION_OK) continue;
+        if (!failed) failed = Error(nullptr, "PostgreSQL pipeline");
+        break;
+      }
+      ExecStatusType st = PQresultStatus(r);
+      if (st == PGRES_PIPELINE_SYNC) {
+        PQclear(r);
+        break;
+      }
+      if (failed || st == PGRES_PIPELINE_ABORTED) {
+        PQclear(r);
+      } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        out.emplace_back(r);
+        ++position;
+      } else {
+        failed = Error(r, "PostgreSQL statement");
+      }
+    }
+  }
+  (void)PQexitPipelineMode(conn_);
+  if (failed) {
+    if (failed_at) *failed_at = position;
+    return *failed;
+  }
+  if (out.size() != statements.size())
+    return Internal("PostgreSQL pipeline: " + std::to_string(out.size()) + " results for " +
+                    std::to_string(statements.size()) + " statements");
+  return out;
 }
 
 Status PgConnection::Exec(const std::string& sql) {

@@ -52,6 +52,14 @@ class PgConnection {
                             int bytea_param = -1);
   // Statements without values, several allowed (libpq's simple protocol).
   Status Exec(const std::string& sql);
+  // Several statements in one round trip (libpq's pipeline mode): each runs after the one
+  // before, as its own statement (so, in READ COMMITTED, it sees what committed while an
+  // earlier one waited on a lock); the first that fails fails the rest, and its error is the
+  // answer (and its position, in *failed_at). `prepare`: as Prepared, each statement with
+  // values is prepared once per connection (one without, BEGIN or COMMIT, has no plan to
+  // keep). Results in order.
+  Result<std::vector<PgResult>> Pipeline(const std::vector<Sql>& statements, bool prepare,
+                                         size_t* failed_at = nullptr);
   // Whether the connection still works (a broken one is not given back to a pool).
   bool Healthy() const;
 
@@ -60,6 +68,9 @@ class PgConnection {
   Status Error(pg_result* r, const std::string& what) const;
   Result<PgResult> Run(const std::string& sql, const std::vector<SqlValue>& params, int bytea_param,
                        bool prepared);
+  // A connection keeps a bounded number of prepared statements; beyond it, statements run
+  // unprepared (a guard against a caller whose statement texts vary without end).
+  static constexpr size_t kMaxPrepared = 256;
   pg_conn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> name
 };

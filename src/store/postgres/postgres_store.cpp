@@ -56,6 +56,13 @@ int64_t ResidentOf(const ResourceWrite& w) {
   return 0;
 }
 
+Sql Statement(std::string text, std::vector<SqlValue> params) {
+  Sql sql;
+  sql.text = std::move(text);
+  sql.params = std::move(params);
+  return sql;
+}
+
 // Columns: rid, type, id, version, last_updated, deleted, method, body
 StoredResource ReadStored(const PgResult& r, int row) {
   StoredResource s;
@@ -86,33 +93,43 @@ const std::vector<std::vector<const char*>>& IndexColumnTypes() {
   return kTypes;
 }
 
-// One fixed statement writes the index rows of a batch of versions: $1 lists the rows whose
-// earlier index rows go; then per table one array per column (rid first, resident last),
-// unnested into rows. Fixed, so it is prepared once. The parts of a WITH share one snapshot,
-// so the DELETEs never see the rows the INSERTs add.
-const std::string& IndexRowsStatement() {
-  static const std::string kStatement = [] {
-    std::vector<std::string> parts;
-    int param = 2;
-    const auto& tables = IndexRowTables();
+// One statement writes the index rows of a batch of versions: when earlier rows go, $1 lists
+// the rows whose earlier index rows go; then per table that gets rows, one array per column
+// (rid first, resident last), unnested into rows. Its text depends only on which parts it
+// has (`mask`: bit 0 the deletions, bit t + 1 table t), so a few shapes serve every batch and
+// each is prepared once; a part with nothing to do is left out, since PostgreSQL starts up
+// every part of a statement it runs. The parts of a WITH share one snapshot, so the DELETEs
+// never see the rows the INSERTs add.
+const std::string& IndexRowsStatement(uint32_t mask) {
+  static std::mutex mu;
+  static std::unordered_map<uint32_t, std::string> made;
+  std::lock_guard lock(mu);
+  std::string& statement = made[mask];
+  if (!statement.empty()) return statement;
+  std::vector<std::string> parts;
+  int param = 1;
+  const auto& tables = IndexRowTables();
+  if (mask & 1) {
     for (size_t t = 0; t < tables.size(); ++t)
       parts.push_back("d" + std::to_string(t) + " AS (DELETE FROM " + tables[t] +
                       " WHERE rid = ANY($1::bigint[]))");
-    for (size_t t = 0; t < tables.size(); ++t) {
-      std::vector<const char*> types = {"bigint"};  // rid
-      types.insert(types.end(), IndexColumnTypes()[t].begin(), IndexColumnTypes()[t].end());
-      types.push_back("bigint");  // resident
-      std::string unnest;
-      for (size_t c = 0; c < types.size(); ++c)
-        unnest += (c ? ", $" : "$") + std::to_string(param++) + "::" + types[c] + "[]";
-      parts.push_back("i" + std::to_string(t) + " AS (INSERT INTO " + tables[t] +
-                      " SELECT * FROM unnest(" + unnest + "))");
-    }
-    std::string sql = "WITH ";
-    for (size_t p = 0; p < parts.size(); ++p) sql += (p ? ", " : "") + parts[p];
-    return sql + " SELECT 1";
-  }();
-  return kStatement;
+    ++param;
+  }
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (!(mask & (2u << t))) continue;
+    std::vector<const char*> types = {"bigint"};  // rid
+    types.insert(types.end(), IndexColumnTypes()[t].begin(), IndexColumnTypes()[t].end());
+    types.push_back("bigint");  // resident
+    std::string unnest;
+    for (size_t c = 0; c < types.size(); ++c)
+      unnest += (c ? ", $" : "$") + std::to_string(param++) + "::" + types[c] + "[]";
+    parts.push_back("i" + std::to_string(t) + " AS (INSERT INTO " + tables[t] +
+                    " SELECT * FROM unnest(" + unnest + "))");
+  }
+  statement = "WITH ";
+  for (size_t p = 0; p < parts.size(); ++p) statement += (p ? ", " : "") + parts[p];
+  statement += " SELECT 1";
+  return statement;
 }
 
 // A PostgreSQL array literal of one column of rows, sent as text and cast in the statement.
@@ -141,9 +158,8 @@ std::vector<StoredResource> AllStored(const PgResult& r) {
   return out;
 }
 
-// Runs sql, reading each row's columns as `kinds` says ('i' integer, 's' text).
-Result<audit_sql::Table> RunTable(PgConnection& conn, const Sql& sql, std::string_view kinds) {
-  KY_ASSIGN_OR_RETURN(PgResult r, conn.Query(sql));
+// The rows of r, each row's columns read as `kinds` says ('i' integer, 's' text).
+audit_sql::Table ToTable(const PgResult& r, std::string_view kinds) {
   audit_sql::Table out;
   for (int i = 0; i < r.rows(); ++i) {
     auto& row = out.emplace_back();
@@ -158,25 +174,34 @@ Result<audit_sql::Table> RunTable(PgConnection& conn, const Sql& sql, std::strin
   return out;
 }
 
+Result<audit_sql::Table> RunTable(PgConnection& conn, const Sql& sql, std::string_view kinds) {
+  KY_ASSIGN_OR_RETURN(PgResult r, conn.Query(sql));
+  return ToTable(r, kinds);
+}
+
 class PostgresStore;
 
 // An append to the audit log: its own transaction under the audit lock (one chain for every
-// process), never the data's write lock.
+// process), never the data's locks. Two round trips in all, unless agents are looked up: the
+// beginning with the head of the chain, and the rows with the COMMIT (Append only queues them).
 class PgAuditAppend : public AuditAppend {
  public:
   PgAuditAppend(PostgresStore* store, std::unique_ptr<PgConnection> conn)
       : store_(store), conn_(std::move(conn)) {}
   ~PgAuditAppend() override;
-  Status Begin() {
-    return conn_->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAuditLock) + ")");
+  // `durable` false: PostgreSQL's asynchronous commit, which reaches the disk within a few
+  // hundred milliseconds; a crash of the database server can lose it until then.
+  Status Begin(bool durable) {
+    std::vector<Sql> begin = {Statement("BEGIN", {}),
+                              Statement("SELECT pg_advisory_xact_lock($1)", {kAuditLock})};
+    if (!durable) begin.push_back(Statement("SET LOCAL synchronous_commit = off", {}));
+    begin.push_back(audit_sql::Head(SqlDialect::kPostgres));
+    KY_ASSIGN_OR_RETURN(std::vector<PgResult> results, conn_->Pipeline(begin, true));
+    head_ = audit_sql::ToHead(ToTable(results.back(), audit_sql::kSealKinds));
+    return Status::Ok();
   }
-  Status SetAsynchronous() { return conn_->Exec("SET LOCAL synchronous_commit = off"); }
 
-  Result<std::optional<AuditSeal>> Head() override {
-    KY_ASSIGN_OR_RETURN(
-        auto t, RunTable(*conn_, audit_sql::Head(SqlDialect::kPostgres), audit_sql::kSealKinds));
-    return audit_sql::ToHead(std::move(t));
-  }
+  Result<std::optional<AuditSeal>> Head() override { return head_; }
   Result<std::vector<AuditAgent>> Agents(const std::vector<int64_t>& ids) override {
     KY_ASSIGN_OR_RETURN(auto t,
                         RunTable(*conn_, audit_sql::Agents(ids, "", "", SqlDialect::kPostgres),
@@ -185,18 +210,23 @@ class PgAuditAppend : public AuditAppend {
   }
   Status Append(const std::vector<AuditAgent>& agents, const std::vector<AuditRow>& rows,
                 const AuditSeal& seal) override {
-    for (const Sql& sql : audit_sql::Append(agents, rows, seal, SqlDialect::kPostgres))
-      KY_RETURN_IF_ERROR(conn_->Query(sql).status());
+    for (Sql& sql : audit_sql::Append(agents, rows, seal, SqlDialect::kPostgres))
+      queued_.push_back(std::move(sql));
     return Status::Ok();
   }
   Status Commit() override {
-    done_ = true;
-    return conn_->Exec("COMMIT");
+    queued_.push_back(Statement("COMMIT", {}));
+    size_t failed_at = 0;
+    auto committed = conn_->Pipeline(queued_, false, &failed_at);
+    done_ = committed.ok() || failed_at + 1 == queued_.size();
+    return committed.status();
   }
 
  private:
   PostgresStore* store_;
   std::unique_ptr<PgConnection> conn_;
+  std::optional<AuditSeal> head_;
+  std::vector<Sql> queued_;  // the appended rows' statements, run with the COMMIT
   bool done_ = false;
 };
 
@@ -208,8 +238,11 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
                                                     const std::string& id) override {
-    KY_RETURN_IF_ERROR(LockKey("resource", type + "/" + id));
-    return One(SqlBuilder(SqlDialect::kPostgres).Current(type, id));
+    KY_ASSIGN_OR_RETURN(PgResult r,
+                        AfterLock(Key("resource", type + "/" + id),
+                                  SqlBuilder(SqlDialect::kPostgres).Current(type, id), true));
+    if (r.rows() == 0) return std::optional<StoredResource>();
+    return std::optional<StoredResource>(ReadStored(r, 0));
   }
 
   Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
@@ -232,15 +265,19 @@ class PgTransaction : public WriteTransaction {
   Result<std::vector<int64_t>> Search(const Query& q, int64_t limit) override {
     KY_RETURN_IF_ERROR(Flush());
     Sql sql = SqlBuilder(SqlDialect::kPostgres).Search(q, limit);
-    KY_RETURN_IF_ERROR(LockQuestion(sql));
-    return Rids(sql);
+    KY_ASSIGN_OR_RETURN(PgResult r, AfterLock(QuestionKey(sql), sql, false));
+    std::vector<int64_t> out;
+    out.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.Int(i, 0));
+    return out;
   }
 
   Result<int64_t> Count(const Query& q) override {
     KY_RETURN_IF_ERROR(Flush());
     Sql sql = SqlBuilder(SqlDialect::kPostgres).Count(q);
-    KY_RETURN_IF_ERROR(LockQuestion(sql));
-    return Scalar(sql);
+    KY_ASSIGN_OR_RETURN(PgResult r, AfterLock(QuestionKey(sql), sql, false));
+    if (r.rows() != 1) return Internal("PostgreSQL: a count returned no row");
+    return r.Int(0, 0);
   }
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
@@ -266,10 +303,11 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::optional<std::string>> GetRecord(const std::string& kind,
                                                const std::string& key) override {
-    KY_RETURN_IF_ERROR(LockKey("record", kind + "/" + key));
     KY_ASSIGN_OR_RETURN(
         PgResult r,
-        conn_->Prepared("SELECT value FROM records WHERE kind = $1 AND key = $2", {kind, key}));
+        AfterLock(Key("record", kind + "/" + key),
+                  Statement("SELECT value FROM records WHERE kind = $1 AND key = $2", {kind, key}),
+                  true));
     if (r.rows() == 0) return std::optional<std::string>();
     return std::optional<std::string>(r.Bytes(0, 0));
   }
@@ -286,18 +324,18 @@ class PgTransaction : public WriteTransaction {
 
   Status PutRecord(const std::string& kind, const std::string& key,
                    const std::string& value) override {
-    KY_RETURN_IF_ERROR(LockKey("record", kind + "/" + key));
-    return conn_
-        ->Prepared(
-            "INSERT INTO records (kind, key, value) VALUES ($1, $2, $3) "
-            "ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value",
-            {kind, key, value})
+    return AfterLock(Key("record", kind + "/" + key),
+                     Statement("INSERT INTO records (kind, key, value) VALUES ($1, $2, $3) "
+                               "ON CONFLICT (kind, key) DO UPDATE SET value = EXCLUDED.value",
+                               {kind, key, value}),
+                     true)
         .status();
   }
 
   Status DeleteRecord(const std::string& kind, const std::string& key) override {
-    KY_RETURN_IF_ERROR(LockKey("record", kind + "/" + key));
-    return conn_->Prepared("DELETE FROM records WHERE kind = $1 AND key = $2", {kind, key})
+    return AfterLock(Key("record", kind + "/" + key),
+                     Statement("DELETE FROM records WHERE kind = $1 AND key = $2", {kind, key}),
+                     true)
         .status();
   }
 
@@ -357,23 +395,16 @@ class PgTransaction : public WriteTransaction {
     return RunTable(*conn_, sql, kinds);
   }
 
-  // In a write transaction, waits for (and holds until the end) the advisory lock of `name`
-  // in `space`; once held, nothing more. A read transaction takes no lock.
-  Status LockKey(std::string_view space, const std::string& name) {
-    if (!writes_) return Status::Ok();
+  // The advisory lock key of `name` in `space`.
+  static int64_t Key(std::string_view space, const std::string& name) {
     std::string keyed(space);
     keyed += '\0';
     keyed += name;
-    int64_t key = static_cast<int64_t>(Fnv1a(keyed) & 0x3FFFFFFFFFFFFFFFULL);
-    if (locked_.count(key)) return Status::Ok();
-    KY_RETURN_IF_ERROR(conn_->Prepared("SELECT pg_advisory_xact_lock($1)", {key}).status());
-    locked_.insert(key);
-    locked_order_.push_back(key);
-    return Status::Ok();
+    return static_cast<int64_t>(Fnv1a(keyed) & 0x3FFFFFFFFFFFFFFFULL);
   }
 
-  Status LockQuestion(const Sql& sql) {
-    if (!writes_) return Status::Ok();
+  // The key of a search's exact question: its statement and values.
+  static int64_t QuestionKey(const Sql& sql) {
     std::string question = sql.text;
     for (const SqlValue& v : sql.params) {
       question += '\0';
@@ -384,7 +415,23 @@ class PgTransaction : public WriteTransaction {
       else
         question += std::get<std::string>(v);
     }
-    return LockKey("question", question);
+    return Key("question", question);
+  }
+
+  // Runs `statement`, in a write transaction after taking the advisory lock `key` (held until
+  // the transaction ends): both in one round trip, the statement after the lock, so that it
+  // sees what an earlier holder committed. A read transaction takes no lock, and one held
+  // already is not taken again. `prepare`: as PgConnection::Prepared.
+  Result<PgResult> AfterLock(int64_t key, const Sql& statement, bool prepare) {
+    if (!writes_ || locked_.count(key))
+      return prepare ? conn_->Prepared(statement.text, statement.params) : conn_->Query(statement);
+    KY_ASSIGN_OR_RETURN(
+        std::vector<PgResult> results,
+        conn_->Pipeline({Statement("SELECT pg_advisory_xact_lock($1)", {key}), statement},
+                        prepare));
+    locked_.insert(key);
+    locked_order_.push_back(key);
+    return std::move(results[1]);
   }
 
   // The statements below have a few shapes each and one good plan for any values (lookups by
@@ -417,6 +464,8 @@ class PgTransaction : public WriteTransaction {
   Status Stage(int64_t rid, const std::string& type, int64_t resident, const IndexRows* rows,
                bool is_new);
   Status Flush();
+  // The statement that writes the staged rows, which are no longer staged.
+  Sql TakeStaged();
 
   PostgresStore* store_;
   std::vector<int64_t> replaced_;                           // rids whose stored rows go
@@ -464,10 +513,7 @@ class PostgresStore : public Store {
   Result<std::unique_ptr<AuditAppend>> BeginAuditAppend(bool durable) override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
     auto append = std::make_unique<PgAuditAppend>(this, std::move(c));
-    KY_RETURN_IF_ERROR(append->Begin());
-    // PostgreSQL's asynchronous commit: the commit reaches the disk within a few hundred
-    // milliseconds, and a crash of the database server can lose it until then.
-    if (!durable) KY_RETURN_IF_ERROR(append->SetAsynchronous());
+    KY_RETURN_IF_ERROR(append->Begin(durable));
     return std::unique_ptr<AuditAppend>(std::move(append));
   }
 
@@ -778,21 +824,34 @@ Status PgTransaction::Stage(int64_t rid, const std::string& type, int64_t reside
 
 Status PgTransaction::Flush() {
   if (staged_rows_ == 0 && replaced_.empty()) return Status::Ok();
-  std::string replaced = "{";
-  for (size_t n = 0; n < replaced_.size(); ++n)
-    replaced += (n ? "," : "") + std::to_string(replaced_[n]);
-  std::vector<SqlValue> params = {replaced + "}"};
+  Sql staged = TakeStaged();
+  return conn_->Prepared(staged.text, staged.params).status();
+}
+
+Sql PgTransaction::TakeStaged() {
+  std::vector<SqlValue> params;
+  uint32_t mask = 0;
+  if (!replaced_.empty()) {
+    std::string replaced = "{";
+    for (size_t n = 0; n < replaced_.size(); ++n)
+      replaced += (n ? "," : "") + std::to_string(replaced_[n]);
+    replaced += '}';
+    params.emplace_back(std::in_place_type<std::string>, std::move(replaced));
+    mask |= 1;
+  }
   staged_.resize(IndexRowTables().size());
   for (size_t t = 0; t < staged_.size(); ++t) {
+    if (staged_[t].empty()) continue;
+    mask |= 2u << t;
     int columns = static_cast<int>(IndexColumnTypes()[t].size()) + 2;  // rid, ..., resident
     for (int c = 0; c < columns; ++c) params.push_back(ArrayLiteral(staged_[t], c));
   }
-  KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(IndexRowsStatement(), params));
+  Sql sql = Statement(IndexRowsStatement(mask), std::move(params));
   replaced_.clear();
   for (auto& table : staged_) table.clear();
   staged_rids_.clear();
   staged_rows_ = 0;
-  return Status::Ok();
+  return sql;
 }
 
 Status PgTransaction::RollbackToSavepoint() {
@@ -810,13 +869,19 @@ Status PgTransaction::RollbackToSavepoint() {
   return conn_->Exec("RELEASE entry");
 }
 
+// The staged index rows and the COMMIT go in one round trip.
 Status PgTransaction::Commit() {
   if (!writes_) return Internal("commit of a read transaction");
-  KY_RETURN_IF_ERROR(Flush());  // on failure the destructor rolls back
+  std::vector<Sql> statements;
+  if (staged_rows_ > 0 || !replaced_.empty()) statements.push_back(TakeStaged());
+  statements.push_back(Statement("COMMIT", {}));
+  size_t failed_at = 0;
+  auto committed = conn_->Pipeline(statements, true, &failed_at);
+  if (!committed.ok() && failed_at + 1 < statements.size())
+    return committed.status();  // the COMMIT did not run: the destructor rolls back
   done_ = true;
-  Status st = conn_->Exec("COMMIT");
   // Whether a COMMIT whose answer was lost took effect cannot be known here.
-  if (!st.ok()) return {StatusCode::kUnavailable, "The store failed to commit; retry"};
+  if (!committed.ok()) return {StatusCode::kUnavailable, "The store failed to commit; retry"};
   store_->RememberKeys(new_keys_);
   return Status::Ok();
 }
