@@ -1,13 +1,13 @@
 // PostgresStore: the server store. Read transactions see one snapshot (REPEATABLE READ, read
-// only) on a pooled connection each. Write transactions run side by side (READ COMMITTED), in
-// this process and every other one that shares the database; what one of them reads in order
-// to write is locked first, as the storage contract asks (store/store.h): a transaction-scoped
-// advisory lock per key (a resource, a search's exact question, a record), taken before the
-// statement that reads, so that the statement sees every write committed under that key
-// before. The API reads a resource's current version and writes the next one in the same
-// transaction, so no other transaction writes between the two: versions never fork, If-Match
-// stays exact, and a conditional create under one condition creates once. Writes about
-// different residents never wait on each other.
+// only) on a pooled connection each; their BEGIN goes with their first statement. Write
+// transactions run side by side (READ COMMITTED), in this process and every other one that shares
+// the database; what one of them reads in order to write is locked first, as the storage contract
+// asks (store/store.h): a transaction-scoped advisory lock per key (a resource, a search's exact
+// question, a record), taken before the statement that reads, so that the statement sees every
+// write committed under that key before. The API reads a resource's current version and writes the
+// next one in the same transaction, so no other transaction writes between the two: versions never
+// fork, If-Match stays exact, and a conditional create under one condition creates once. Writes
+// about different residents never wait on each other.
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
@@ -232,8 +232,10 @@ class PgAuditAppend : public AuditAppend {
 
 class PgTransaction : public WriteTransaction {
  public:
+  // A write transaction has begun already; a read transaction begins with its first
+  // statement.
   PgTransaction(PostgresStore* store, std::unique_ptr<PgConnection> conn, bool writes)
-      : store_(store), conn_(std::move(conn)), writes_(writes) {}
+      : store_(store), conn_(std::move(conn)), writes_(writes), begun_(writes) {}
   ~PgTransaction() override;
 
   Result<std::optional<StoredResource>> ReadCurrent(const std::string& type,
@@ -251,8 +253,7 @@ class PgTransaction : public WriteTransaction {
   }
 
   Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
-    Sql sql = SqlBuilder(SqlDialect::kPostgres).History(q, false);
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(SqlBuilder(SqlDialect::kPostgres).History(q, false), true));
     return AllStored(r);
   }
 
@@ -282,8 +283,7 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<StoredResource>{};
-    Sql sql = SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids);
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids), true));
     return InRidOrder(AllStored(r), rids);
   }
 
@@ -316,7 +316,8 @@ class PgTransaction : public WriteTransaction {
       const std::string& kind) override {
     KY_ASSIGN_OR_RETURN(
         PgResult r,
-        conn_->Prepared("SELECT key, value FROM records WHERE kind = $1 ORDER BY key", {kind}));
+        Run(Statement("SELECT key, value FROM records WHERE kind = $1 ORDER BY key", {kind}),
+            true));
     std::vector<std::pair<std::string, std::string>> out;
     for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.Bytes(i, 0), r.Bytes(i, 1));
     return out;
@@ -392,7 +393,8 @@ class PgTransaction : public WriteTransaction {
 
  private:
   Result<audit_sql::Table> Table(const Sql& sql, std::string_view kinds) {
-    return RunTable(*conn_, sql, kinds);
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, false));
+    return ToTable(r, kinds);
   }
 
   // The advisory lock key of `name` in `space`.
@@ -423,8 +425,7 @@ class PgTransaction : public WriteTransaction {
   // sees what an earlier holder committed. A read transaction takes no lock, and one held
   // already is not taken again. `prepare`: as PgConnection::Prepared.
   Result<PgResult> AfterLock(int64_t key, const Sql& statement, bool prepare) {
-    if (!writes_ || locked_.count(key))
-      return prepare ? conn_->Prepared(statement.text, statement.params) : conn_->Query(statement);
+    if (!writes_ || locked_.count(key)) return Run(statement, prepare);
     KY_ASSIGN_OR_RETURN(
         std::vector<PgResult> results,
         conn_->Pipeline({Statement("SELECT pg_advisory_xact_lock($1)", {key}), statement},
@@ -434,17 +435,28 @@ class PgTransaction : public WriteTransaction {
     return std::move(results[1]);
   }
 
+  // Runs a statement of the transaction; a read transaction's BEGIN goes with its first one,
+  // in one round trip. `prepare`: as PgConnection::Prepared.
+  Result<PgResult> Run(const Sql& sql, bool prepare) {
+    if (begun_) return prepare ? conn_->Prepared(sql.text, sql.params) : conn_->Query(sql);
+    begun_ = true;  // whatever happens next, the transaction is ended (COMMIT) when done
+    KY_ASSIGN_OR_RETURN(
+        std::vector<PgResult> results,
+        conn_->Pipeline({Statement("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", {}), sql},
+                        prepare));
+    return std::move(results[1]);
+  }
+
   // The statements below have a few shapes each and one good plan for any values (lookups by
   // key): prepared. Searches are not: their plans depend on the values.
   Result<std::optional<StoredResource>> One(const Sql& sql) {
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Prepared(sql.text, sql.params));
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, true));
     if (r.rows() == 0) return std::optional<StoredResource>();
     return std::optional<StoredResource>(ReadStored(r, 0));
   }
 
   Result<std::vector<int64_t>> Rids(const Sql& sql, bool prepared = false) {
-    KY_ASSIGN_OR_RETURN(PgResult r,
-                        prepared ? conn_->Prepared(sql.text, sql.params) : conn_->Query(sql));
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, prepared));
     std::vector<int64_t> out;
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(r.Int(i, 0));
@@ -452,7 +464,7 @@ class PgTransaction : public WriteTransaction {
   }
 
   Result<int64_t> Scalar(const Sql& sql) {
-    KY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql));
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, false));
     if (r.rows() != 1) return Internal("PostgreSQL: a count returned no row");
     return r.Int(0, 0);
   }
@@ -474,6 +486,7 @@ class PgTransaction : public WriteTransaction {
   size_t staged_rows_ = 0;
   std::unique_ptr<PgConnection> conn_;
   bool writes_ = false;
+  bool begun_ = false;
   bool writes_parameters_ = false;  // holds kParamLock alone
   bool parameters_at_savepoint_ = false;
   // Advisory locks this transaction holds, and in the order taken: undoing a savepoint
@@ -502,11 +515,6 @@ class PostgresStore : public Store {
 
   Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    Status st = c->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    if (!st.ok()) {
-      Release(std::move(c));
-      return st;
-    }
     return std::unique_ptr<ReadTransaction>(new PgTransaction(this, std::move(c), false));
   }
 
@@ -894,7 +902,7 @@ PgAuditAppend::~PgAuditAppend() {
 PgTransaction::~PgTransaction() {
   if (writes_) {
     if (!done_) (void)conn_->Exec("ROLLBACK");
-  } else {
+  } else if (begun_) {
     (void)conn_->Exec("COMMIT");
   }
   store_->Release(std::move(conn_));
