@@ -1,14 +1,19 @@
 // The server store's write transactions lock what they read in order to write, per key:
 // writes about different residents run side by side, a second reader of the same resource
 // waits and then sees the first one's commit, undoing a savepoint gives its locks back, and
-// two transactions that wait on each other end with one of them aborted, never both hung.
+// two transactions that wait on each other end with one of them aborted, never both hung;
+// the server runs an aborted one again, so clients do not see it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <thread>
+#include <vector>
 
+#include "json/json.h"
 #include "store/postgres/postgres_store.h"
 #include "tests/support/http_client.h"
 
@@ -138,6 +143,51 @@ TEST_F(WriteLocks, TwoWritersWaitingOnEachOtherEndWithOneAborted) {
   // The survivor's two versions are there; the aborted one left nothing.
   EXPECT_EQ(CurrentVersion("a"), 2);
   EXPECT_EQ(CurrentVersion("b"), 2);
+}
+
+// Two clients send transaction Bundles that update the same ten Patients in opposite orders,
+// so that their transactions come to wait on each other again and again: PostgreSQL aborts
+// one of each such pair, and the server runs it again. Every Bundle succeeds, and every
+// Patient ends with one version per Bundle.
+TEST(WriteLocksOverHttp, TransactionsInOppositeOrdersAllSucceed) {
+  ServerProcess server(KANGYUN_BINARY,
+                       FreshPostgresDatabase("kt_opposite_" + std::to_string(getpid())));
+  ASSERT_TRUE(server.ok());
+  constexpr int kPatients = 10, kRounds = 8;
+  auto bundle = [](bool ascending) {
+    std::string entries;
+    for (int k = 0; k < kPatients; ++k) {
+      std::string id = "dl-" + std::to_string(ascending ? k : kPatients - 1 - k);
+      entries += std::string(k ? "," : "") + R"({"resource":{"resourceType":"Patient","id":")" +
+                 id + R"("},"request":{"method":"PUT","url":"Patient/)" + id + R"("}})";
+    }
+    return R"({"resourceType":"Bundle","type":"transaction","entry":[)" + entries + "]}";
+  };
+  const std::vector<std::pair<std::string, std::string>> json = {
+      {"Content-Type", "application/fhir+json"}};
+  ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "POST", "/fhir", json, bundle(true)).status, 200);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (bool ascending : {true, false})
+    clients.emplace_back([&, ascending] {
+      for (int round = 0; round < kRounds; ++round) {
+        HttpResult r =
+            HttpCall("127.0.0.1", server.port(), "POST", "/fhir", json, bundle(ascending), 60);
+        if (r.status != 200) {
+          ++failures;
+          ADD_FAILURE() << r.status << " " << r.body.substr(0, 300);
+        }
+      }
+    });
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int k = 0; k < kPatients; ++k) {
+    HttpResult r = HttpCall("127.0.0.1", server.port(), "GET",
+                            "/fhir/Patient/dl-" + std::to_string(k), {}, "");
+    auto patient = json::Parse(r.body);
+    ASSERT_TRUE(patient.ok()) << r.body;
+    EXPECT_EQ(patient->Find("meta")->GetString("versionId"), std::to_string(1 + 2 * kRounds));
+  }
 }
 
 }  // namespace
