@@ -94,7 +94,23 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 bool PgConnection::Healthy() const {
-  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return PQstatus(conn_) == CONNECTION_OK &&
+         (commit_pending_ || PQtransactionStatus(conn_) == PQTRANS_IDLE);
+}
+
+void PgConnection::CommitLater() {
+  Settle();
+  commit_pending_ = PQsendQuery(conn_, "COMMIT") == 1;
+}
+
+void PgConnection::Settle() {
+  if (!commit_pending_) return;
+  commit_pending_ = false;
+  while (pg_result* r = PQgetResult(conn_)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+      Log(LogLevel::kWarning, std::string("PostgreSQL: ending a read: ") + PQresultErrorMessage(r));
+    PQclear(r);
+  }
 }
 
 Status PgConnection::Error(pg_result* r, const std::string& what) const {
@@ -164,6 +180,7 @@ struct Bound {
 
 Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<SqlValue>& params,
                                    int bytea_param, bool prepared) {
+  Settle();
   Bound b(params, bytea_param);
   int n = static_cast<int>(b.n);
   pg_result* r;
@@ -190,6 +207,7 @@ Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<Sql
 
 Result<std::vector<PgResult>> PgConnection::Pipeline(const std::vector<Sql>& statements,
                                                      bool prepare, size_t* failed_at) {
+  Settle();
   // Statements to prepare are prepared first, each once per connection.
   for (const Sql& sql : statements) {
     if (!prepare || sql.params.empty() || prepared_.count(sql.text) ||
@@ -259,6 +277,7 @@ Result<std::vector<PgResult>> PgConnection::Pipeline(const std::vector<Sql>& sta
 }
 
 Status PgConnection::Exec(const std::string& sql) {
+  Settle();
   pg_result* r = PQexec(conn_, sql.c_str());
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return Error(r, "PostgreSQL");

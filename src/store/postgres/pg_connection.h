@@ -60,6 +60,10 @@ class PgConnection {
   // keep). Results in order.
   Result<std::vector<PgResult>> Pipeline(const std::vector<Sql>& statements, bool prepare,
                                          size_t* failed_at = nullptr);
+  // Ends a read-only transaction without waiting: the COMMIT is sent now and its answer read
+  // before the connection's next statement. (Such a COMMIT fails only with the connection,
+  // which the next statement then finds broken.)
+  void CommitLater();
   // Whether the connection still works (a broken one is not given back to a pool).
   bool Healthy() const;
 
@@ -68,10 +72,13 @@ class PgConnection {
   Status Error(pg_result* r, const std::string& what) const;
   Result<PgResult> Run(const std::string& sql, const std::vector<SqlValue>& params, int bytea_param,
                        bool prepared);
+  // Reads the answer of a COMMIT sent by CommitLater, if one is outstanding.
+  void Settle();
   // A connection keeps a bounded number of prepared statements; beyond it, statements run
   // unprepared (a guard against a caller whose statement texts vary without end).
   static constexpr size_t kMaxPrepared = 256;
   pg_conn* conn_;
+  bool commit_pending_ = false;
   std::unordered_map<std::string, std::string> prepared_;  // statement text -> name
 };
 

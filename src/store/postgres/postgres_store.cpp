@@ -1,5 +1,6 @@
 // PostgresStore: the server store. Read transactions see one snapshot (REPEATABLE READ, read
-// only) on a pooled connection each; their BEGIN goes with their first statement. Write
+// only) on a pooled connection each; their BEGIN goes with their first statement, and their
+// COMMIT is not waited for (PgConnection::CommitLater). Write
 // transactions run side by side (READ COMMITTED), in this process and every other one that shares
 // the database; what one of them reads in order to write is locked first, as the storage contract
 // asks (store/store.h): a transaction-scoped advisory lock per key (a resource, a search's exact
@@ -903,7 +904,7 @@ PgTransaction::~PgTransaction() {
   if (writes_) {
     if (!done_) (void)conn_->Exec("ROLLBACK");
   } else if (begun_) {
-    (void)conn_->Exec("COMMIT");
+    conn_->CommitLater();  // its answer is read when the connection is next used
   }
   store_->Release(std::move(conn_));
 }
