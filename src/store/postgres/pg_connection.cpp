@@ -83,11 +83,6 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
   // Notices (e.g. "relation already exists, skipping") are not the server's log.
   PQsetNoticeProcessor(
       c, [](void*, const char*) {}, nullptr);
-  // Prepared statements are the fixed lookups by key of the write path and of reads by id,
-  // whose one plan serves every value: planning them anew for each execution (PostgreSQL's
-  // custom plans) was a fifth of all CPU time under a write load. Searches, whose best plan
-  // depends on their values, are never prepared.
-  KY_RETURN_IF_ERROR(conn->Exec("SET plan_cache_mode = force_generic_plan"));
   return conn;
 }
 
