@@ -428,24 +428,31 @@ class PgTransaction : public WriteTransaction {
   Result<PgResult> AfterLock(int64_t key, const Sql& statement, bool prepare) {
     if (!writes_ || locked_.count(key)) return Run(statement, prepare);
     KY_ASSIGN_OR_RETURN(
-        std::vector<PgResult> results,
-        conn_->Pipeline({Statement("SELECT pg_advisory_xact_lock($1)", {key}), statement},
-                        prepare));
+        PgResult r, Run(statement, prepare, Statement("SELECT pg_advisory_xact_lock($1)", {key})));
     locked_.insert(key);
     locked_order_.push_back(key);
-    return std::move(results[1]);
+    return r;
   }
 
-  // Runs a statement of the transaction; a read transaction's BEGIN goes with its first one,
-  // in one round trip. `prepare`: as PgConnection::Prepared.
-  Result<PgResult> Run(const Sql& sql, bool prepare) {
-    if (begun_) return prepare ? conn_->Prepared(sql.text, sql.params) : conn_->Query(sql);
+  // Runs a statement of the transaction, after `before` (a lock, say) in one round trip; a
+  // read transaction's BEGIN goes with its first one. `prepare`: as PgConnection::Prepared.
+  // A statement not prepared (a search) is planned for its values: the connection's generic
+  // plans (PgConnection::Open) are set aside for it alone, in the same round trip.
+  Result<PgResult> Run(const Sql& sql, bool prepare, std::optional<Sql> before = std::nullopt) {
+    std::vector<Sql> statements;
+    if (!begun_)
+      statements.push_back(Statement("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", {}));
+    if (before) statements.push_back(std::move(*before));
+    if (!prepare)
+      statements.push_back(Statement("SET LOCAL plan_cache_mode = force_custom_plan", {}));
+    size_t at = statements.size();
+    statements.push_back(sql);
+    if (!prepare)
+      statements.push_back(Statement("SET LOCAL plan_cache_mode = force_generic_plan", {}));
     begun_ = true;  // whatever happens next, the transaction is ended (COMMIT) when done
-    KY_ASSIGN_OR_RETURN(
-        std::vector<PgResult> results,
-        conn_->Pipeline({Statement("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", {}), sql},
-                        prepare));
-    return std::move(results[1]);
+    if (statements.size() == 1) return conn_->Prepared(sql.text, sql.params);
+    KY_ASSIGN_OR_RETURN(std::vector<PgResult> results, conn_->Pipeline(statements, prepare));
+    return std::move(results[at]);
   }
 
   // The statements below have a few shapes each and one good plan for any values (lookups by
@@ -528,13 +535,8 @@ class PostgresStore : public Store {
 
   Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    // A write's statements are the fixed lookups and inserts of the write path, prepared, whose
-    // one plan serves every value: planning them anew for each execution (PostgreSQL's custom
-    // plans, while it compares) was a fifth of all CPU time under a write load. Not for the
-    // whole session: that would plan reads' searches, unnamed statements whose best plan
-    // depends on their values, generically too (observation_code fell from 1,808 to 3 req/s).
-    Status st = c->Exec("BEGIN; SELECT pg_advisory_xact_lock_shared(" + std::to_string(kParamLock) +
-                        "); SET LOCAL plan_cache_mode = force_generic_plan");
+    Status st =
+        c->Exec("BEGIN; SELECT pg_advisory_xact_lock_shared(" + std::to_string(kParamLock) + ")");
     if (!st.ok()) {
       (void)c->Exec("ROLLBACK");
       Release(std::move(c));
