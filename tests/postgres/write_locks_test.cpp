@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -145,10 +146,10 @@ TEST_F(WriteLocks, TwoWritersWaitingOnEachOtherEndWithOneAborted) {
   EXPECT_EQ(CurrentVersion("b"), 2);
 }
 
-// Two clients send transaction Bundles that update the same ten Patients in opposite orders,
-// so that their transactions come to wait on each other again and again: PostgreSQL aborts
-// one of each such pair, and the server runs it again. Every Bundle succeeds, and every
-// Patient ends with one version per Bundle.
+// Two clients send, round after round at the same moment, transaction Bundles that update the
+// same ten Patients in opposite orders, so that their transactions come to wait on each other:
+// PostgreSQL aborts one of such a pair, and the server runs it again. Every Bundle succeeds,
+// and every Patient ends with one version per Bundle.
 TEST(WriteLocksOverHttp, TransactionsInOppositeOrdersAllSucceed) {
   ServerProcess server(KANGYUN_BINARY,
                        FreshPostgresDatabase("kt_opposite_" + std::to_string(getpid())));
@@ -167,10 +168,14 @@ TEST(WriteLocksOverHttp, TransactionsInOppositeOrdersAllSucceed) {
       {"Content-Type", "application/fhir+json"}};
   ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "POST", "/fhir", json, bundle(true)).status, 200);
   std::atomic<int> failures{0};
+  // Each round starts when both clients are ready, so a deadlock's victim is run again while
+  // the other finishes, not against a stream of new Bundles.
+  std::barrier round_start(2);
   std::vector<std::thread> clients;
   for (bool ascending : {true, false})
     clients.emplace_back([&, ascending] {
       for (int round = 0; round < kRounds; ++round) {
+        round_start.arrive_and_wait();
         HttpResult r =
             HttpCall("127.0.0.1", server.port(), "POST", "/fhir", json, bundle(ascending), 60);
         if (r.status != 200) {
