@@ -745,8 +745,8 @@ class PostgresStore : public Store {
     return c.Exec(audit_sql::Schema(SqlDialect::kPostgres));
   }
 
-  // A process answers with a few request threads; each holds one connection at a time, a
-  // writer one more, and paging and scans borrow one briefly.
+  // A process answers with a few request threads; each holds one connection at a time (a
+  // write's review borrows a second briefly), and the audit writer, paging and scans one each.
   static constexpr int kMaxConnections = 24;
   // Paging lists live minutes; a list this far past expiry is certainly unused.
   static constexpr int64_t kResultSetLifetimeBound = 3'600'000'000;  // an hour, in micros
