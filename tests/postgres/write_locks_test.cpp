@@ -57,6 +57,15 @@ class WriteLocks : public ::testing::Test {
     return txn.Write(w).status();
   }
 
+  // On another thread, in a transaction of its own: updates Patient/id and commits.
+  std::future<Status> UpdateAndCommitAsync(const std::string& id) {
+    return std::async(std::launch::async, [this, id] {
+      auto txn = Begin();
+      Status st = Update(*txn, id);
+      return st.ok() ? txn->Commit() : st;
+    });
+  }
+
   int64_t CurrentVersion(const std::string& id) {
     auto txn = store_->BeginRead();
     if (!txn.ok()) return -1;
@@ -71,11 +80,7 @@ TEST_F(WriteLocks, WritesAboutDifferentResidentsDoNotWaitOnEachOther) {
   auto first = Begin();
   ASSERT_TRUE(Update(*first, "a").ok());
   // While the first is open, another resident's write commits.
-  auto other = std::async(std::launch::async, [&] {
-    auto txn = Begin();
-    Status st = Update(*txn, "b");
-    return st.ok() ? txn->Commit() : st;
-  });
+  auto other = UpdateAndCommitAsync("b");
   ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
   EXPECT_TRUE(other.get().ok());
   EXPECT_EQ(CurrentVersion("b"), 2);
@@ -104,11 +109,7 @@ TEST_F(WriteLocks, UndoingASavepointGivesBackItsLocks) {
   ASSERT_TRUE(Update(*first, "a").ok());
   ASSERT_TRUE(first->RollbackToSavepoint().ok());
   // Resident a is free again while the first transaction goes on.
-  auto other = std::async(std::launch::async, [&] {
-    auto txn = Begin();
-    Status st = Update(*txn, "a");
-    return st.ok() ? txn->Commit() : st;
-  });
+  auto other = UpdateAndCommitAsync("a");
   ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
   EXPECT_TRUE(other.get().ok());
   // The first reads resident a again, locking it anew, and writes after the other's version.

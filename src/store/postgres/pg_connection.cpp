@@ -185,18 +185,13 @@ Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<Sql
   Bound b(params, bytea_param);
   int n = static_cast<int>(b.n);
   pg_result* r;
-  if (prepared && prepared_.size() >= kMaxPrepared && !prepared_.count(sql)) prepared = false;
+  const std::string* name = nullptr;
   if (prepared) {
-    auto it = prepared_.find(sql);
-    if (it == prepared_.end()) {
-      std::string name = "k" + std::to_string(prepared_.size() + 1);
-      pg_result* p = PQprepare(conn_, name.c_str(), sql.c_str(), n, b.types.data());
-      if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) return Error(p, "PostgreSQL prepare");
-      PQclear(p);
-      it = prepared_.emplace(sql, std::move(name)).first;
-    }
-    r = PQexecPrepared(conn_, it->second.c_str(), n, b.values.data(), b.lengths.data(),
-                       b.formats.data(), /*resultFormat=binary*/ 1);
+    KY_ASSIGN_OR_RETURN(name, PrepareOnce(sql, b.types));
+  }
+  if (name) {
+    r = PQexecPrepared(conn_, name->c_str(), n, b.values.data(), b.lengths.data(), b.formats.data(),
+                       /*resultFormat=binary*/ 1);
   } else {
     r = PQexecParams(conn_, sql.c_str(), n, b.types.data(), b.values.data(), b.lengths.data(),
                      b.formats.data(), /*resultFormat=binary*/ 1);
@@ -206,22 +201,26 @@ Result<PgResult> PgConnection::Run(const std::string& sql, const std::vector<Sql
   return PgResult(r);
 }
 
+Result<const std::string*> PgConnection::PrepareOnce(const std::string& sql,
+                                                     const std::vector<unsigned>& types) {
+  auto it = prepared_.find(sql);
+  if (it != prepared_.end()) return &it->second;
+  if (prepared_.size() >= kMaxPrepared) return static_cast<const std::string*>(nullptr);
+  std::string name = "k" + std::to_string(prepared_.size() + 1);
+  pg_result* p =
+      PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(types.size()), types.data());
+  if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) return Error(p, "PostgreSQL prepare");
+  PQclear(p);
+  return &prepared_.emplace(sql, std::move(name)).first->second;
+}
+
 Result<std::vector<PgResult>> PgConnection::Pipeline(const std::vector<Sql>& statements,
                                                      bool prepare, size_t* failed_at) {
   Settle();
-  // Statements to prepare are prepared first, each once per connection.
-  for (const Sql& sql : statements) {
-    if (!prepare || sql.params.empty() || prepared_.count(sql.text) ||
-        prepared_.size() >= kMaxPrepared)
-      continue;
-    Bound b(sql.params, -1);
-    std::string name = "k" + std::to_string(prepared_.size() + 1);
-    pg_result* p =
-        PQprepare(conn_, name.c_str(), sql.text.c_str(), static_cast<int>(b.n), b.types.data());
-    if (!p || PQresultStatus(p) != PGRES_COMMAND_OK) return Error(p, "PostgreSQL prepare");
-    PQclear(p);
-    prepared_.emplace(sql.text, std::move(name));
-  }
+  // Statements to prepare are prepared first (outside the pipeline), each once per connection.
+  for (const Sql& sql : statements)
+    if (prepare && !sql.params.empty())
+      KY_RETURN_IF_ERROR(PrepareOnce(sql.text, Bound(sql.params, -1).types).status());
   if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, "PostgreSQL pipeline");
   std::optional<Status> failed;
   size_t position = 0;

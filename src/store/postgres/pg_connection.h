@@ -72,6 +72,10 @@ class PgConnection {
   Status Error(pg_result* r, const std::string& what) const;
   Result<PgResult> Run(const std::string& sql, const std::vector<SqlValue>& params, int bytea_param,
                        bool prepared);
+  // The name of sql prepared on this connection (prepared now if new), or nullptr when the
+  // connection keeps as many prepared statements as it may. `types`: the values' type oids.
+  Result<const std::string*> PrepareOnce(const std::string& sql,
+                                         const std::vector<unsigned>& types);
   // Reads the answer of a COMMIT sent by CommitLater, if one is outstanding.
   void Settle();
   // A connection keeps a bounded number of prepared statements; beyond it, statements run
