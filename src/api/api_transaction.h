@@ -127,9 +127,10 @@ class ApiTransaction : public store::WriteTransaction {
   size_t savepoint_written_ = 0, savepoint_after_commit_ = 0;
 };
 
-// Begins a write transaction of the store, wrapped.
-inline Result<std::unique_ptr<ApiTransaction>> BeginApiTransaction(store::Store& store) {
-  KY_ASSIGN_OR_RETURN(auto inner, store.BeginWrite());
+// Begins a write transaction of the store, wrapped; `alone`: Store::BeginWriteAlone.
+inline Result<std::unique_ptr<ApiTransaction>> BeginApiTransaction(store::Store& store,
+                                                                   bool alone = false) {
+  KY_ASSIGN_OR_RETURN(auto inner, alone ? store.BeginWriteAlone() : store.BeginWrite());
   return std::make_unique<ApiTransaction>(std::move(inner));
 }
 

@@ -746,8 +746,8 @@ FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) 
     if (route->kind == Route::Kind::kBundle) return ProcessBundle(s, req);
     Result<FhirResponse> result = Internal("not run");
     if (IsWrite(route->kind)) {
-      result = RetryAborted([&]() -> Result<FhirResponse> {
-        KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s));
+      result = RetryAborted([&](bool alone) -> Result<FhirResponse> {
+        KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s, alone));
         KY_ASSIGN_OR_RETURN(FhirResponse written, Execute(s, *route, req, *txn, txn.get()));
         if (written.status < 400) {
           KY_ASSIGN_OR_RETURN(written.patients_changed, ReviewWrites(s, req, *txn));
@@ -879,8 +879,8 @@ Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn
   return true;
 }
 
-Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s) {
-  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
+Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s, bool alone) {
+  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store, alone));
   KY_RETURN_IF_ERROR(SyncStoredSearchParameters(s, *txn).status());
   return txn;
 }

@@ -77,8 +77,9 @@ class Services {
 // code). True when it did. Cheap otherwise: one count of an indexed range.
 Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn);
 // A write transaction that sees every search parameter committed before it began: with the
-// store's writes serialised, the index rows it writes are complete for all of them.
-Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s);
+// store's writes serialised, the index rows it writes are complete for all of them. `alone`:
+// once no other write is open (Store::BeginWriteAlone), for a write run again after a deadlock.
+Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s, bool alone = false);
 
 // Joins the threads of finished background jobs (a Job has an atomic `finished`), so that
 // they do not pile up. REQUIRES: the caller holds the lock that guards `threads`.

@@ -183,8 +183,9 @@ FhirResponse ProcessBatch(Services& s, const FhirRequest& req, const std::vector
   return resp;
 }
 
+// `alone`: begun with no other write open (BeginWrite), when run again after a deadlock.
 Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
-                                        const std::vector<Entry>& entries) {
+                                        const std::vector<Entry>& entries, bool alone) {
   // Identity checks first: a resource may be touched once.
   std::set<std::string> touched;
   for (const Entry& e : entries) {
@@ -197,7 +198,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
                          " appears twice in the transaction",
                      "Bundle.entry[" + std::to_string(e.index) + "].request.url");
   }
-  KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s));
+  KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s, alone));
 
   // Ids for created resources, so references to their urn:uuid: full URLs can be rewritten.
   std::map<std::string, std::string> ids;
@@ -340,7 +341,8 @@ FhirResponse ProcessBundle(Services& s, const FhirRequest& req) {
   auto entries = ReadEntries(*bundle);
   if (!entries.ok()) return ErrorResponse(entries.status());
   if (type == "batch") return ProcessBatch(s, req, *entries);
-  auto result = RetryAborted([&] { return ProcessTransaction(s, req, *entries); });
+  auto result =
+      RetryAborted([&](bool alone) { return ProcessTransaction(s, req, *entries, alone); });
   if (!result.ok()) return ErrorResponse(result.status());
   return std::move(result).value();
 }

@@ -1,31 +1,21 @@
 // Running a write again when the store aborted it in a deadlock. Internal to api/.
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <random>
-#include <thread>
-
 #include "base/status.h"
 
 namespace kangyun::api {
 
 // A write transaction that the store aborted because it met another in a cycle
-// (StatusCode::kAborted) changed nothing, so it is run again: up to four times in all, each
-// after a random pause that grows, so that the two writers do not meet again at once. `run`
-// begins, does and commits the whole transaction each time.
+// (StatusCode::kAborted) changed nothing, so it is run once more, alone: `run(alone)` begins,
+// does and commits the whole transaction, with Store::BeginWriteAlone when `alone`. Run
+// alongside others again, it could meet the same writer, still at work, in the same cycle
+// (which is what happened under load with random pauses between attempts); alone, it waits
+// for the writers in progress and meets none.
 template <class Run>
-auto RetryAborted(Run&& run) -> decltype(run()) {
-  constexpr int kAttempts = 4;
-  thread_local std::minstd_rand random(
-      static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
-  for (int attempt = 1;; ++attempt) {
-    auto result = run();
-    if (result.ok() || result.status().code() != StatusCode::kAborted || attempt == kAttempts)
-      return result;
-    std::uniform_int_distribution<int> pause(0, 2000 << attempt);  // microseconds
-    std::this_thread::sleep_for(std::chrono::microseconds(pause(random)));
-  }
+auto RetryAborted(Run&& run) -> decltype(run(false)) {
+  auto result = run(false);
+  if (result.ok() || result.status().code() != StatusCode::kAborted) return result;
+  return run(true);
 }
 
 }  // namespace kangyun::api

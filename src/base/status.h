@@ -26,8 +26,8 @@ enum class StatusCode {
   kTooManyRequests,     // 429
   kInternal,            // 500
   kUnavailable,         // 503: busy store, retry
-  kAborted,  // 503 once retries are spent: the store aborted a transaction that met another
-             // in a cycle (a deadlock) or a conflict; running it again will do
+  kAborted,             // 503 unless run again: the store aborted a transaction that met another
+                        // in a cycle (a deadlock) or a conflict; running it again will do
 };
 
 class Status {

@@ -9,7 +9,8 @@
 // that reads the same waits, then sees what the first committed; writes that read nothing in
 // common do not wait on each other. (The embedded store has one writer at a time; the server
 // store locks per key.) Two transactions that come to wait on each other are a deadlock: one
-// of them fails with StatusCode::kAborted, having changed nothing, and may be run again.
+// of them fails with StatusCode::kAborted, having changed nothing, and may be run again
+// (BeginWriteAlone).
 #pragma once
 
 #include <cstdint>
@@ -200,6 +201,10 @@ class Store {
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<ReadTransaction>> BeginRead() = 0;
   virtual Result<std::unique_ptr<WriteTransaction>> BeginWrite() = 0;
+  // A write transaction that begins once no other is open and keeps others from beginning
+  // until it ends: for running again a write that was aborted in a deadlock (kAborted), which
+  // alone cannot meet another. A store that lets one writer at a time begins an ordinary one.
+  virtual Result<std::unique_ptr<WriteTransaction>> BeginWriteAlone() { return BeginWrite(); }
   // `durable`: the append is on disk when Commit returns (someone waits on it: a write's
   // record). Otherwise it may reach the disk a little later; a crash of the operating system
   // (not of the process) can lose it until then.

@@ -2,7 +2,7 @@
 // writes about different residents run side by side, a second reader of the same resource
 // waits and then sees the first one's commit, undoing a savepoint gives its locks back, and
 // two transactions that wait on each other end with one of them aborted, never both hung;
-// the server runs an aborted one again, so clients do not see it.
+// the server runs an aborted one again, alone, so clients do not see it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -147,6 +147,31 @@ TEST_F(WriteLocks, TwoWritersWaitingOnEachOtherEndWithOneAborted) {
   EXPECT_EQ(CurrentVersion("b"), 2);
 }
 
+// Running a deadlock's victim again: begun alone, it waits for the writes in progress (even
+// those it shares nothing with) and keeps new ones waiting until it ends, so it meets none.
+TEST_F(WriteLocks, AWriteBegunAloneWaitsForOthersAndHoldsNewOnesBack) {
+  auto first = Begin();
+  ASSERT_TRUE(Update(*first, "a").ok());
+  auto alone = std::async(std::launch::async, [&] {
+    auto txn = store_->BeginWriteAlone();
+    EXPECT_TRUE(txn.ok()) << txn.status().message();
+    return txn.ok() ? std::move(txn).value() : nullptr;
+  });
+  EXPECT_EQ(alone.wait_for(500ms), std::future_status::timeout);
+  ASSERT_TRUE(first->Commit().ok());
+  ASSERT_EQ(alone.wait_for(30s), std::future_status::ready);
+  auto txn = alone.get();
+  ASSERT_NE(txn, nullptr);
+  auto other = UpdateAndCommitAsync("b");
+  EXPECT_EQ(other.wait_for(500ms), std::future_status::timeout);
+  ASSERT_TRUE(Update(*txn, "a").ok());
+  ASSERT_TRUE(txn->Commit().ok());
+  ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
+  EXPECT_TRUE(other.get().ok());
+  EXPECT_EQ(CurrentVersion("a"), 3);
+  EXPECT_EQ(CurrentVersion("b"), 2);
+}
+
 // Two clients send, round after round at the same moment, transaction Bundles that update the
 // same ten Patients in opposite orders, so that their transactions come to wait on each other:
 // PostgreSQL aborts one of such a pair, and the server runs it again. Every Bundle succeeds,
@@ -169,8 +194,7 @@ TEST(WriteLocksOverHttp, TransactionsInOppositeOrdersAllSucceed) {
       {"Content-Type", "application/fhir+json"}};
   ASSERT_EQ(HttpCall("127.0.0.1", server.port(), "POST", "/fhir", json, bundle(true)).status, 200);
   std::atomic<int> failures{0};
-  // Each round starts when both clients are ready, so a deadlock's victim is run again while
-  // the other finishes, not against a stream of new Bundles.
+  // Each round starts when both clients are ready, so that their Bundles meet.
   std::barrier round_start(2);
   std::vector<std::thread> clients;
   for (bool ascending : {true, false})

@@ -32,14 +32,17 @@ namespace kangyun::store {
 namespace {
 
 // Advisory lock keys (any constants unique to Kangyun): one for migrations, one for the audit
-// log, and one for search parameters: every write transaction holds it shared, and one that
-// writes a SearchParameter holds it alone, so no write indexed without a parameter commits
-// after the parameter did (re-indexing, which starts once the parameter committed, might
-// have passed its row). The keys of what write transactions read are hashes (LockKey),
-// which meet these by a chance of one in 2^62.
+// log, and the write gate: every write transaction holds it shared. One holds it alone
+//  - when it writes a SearchParameter, so that no write indexed without the parameter commits
+//    after the parameter did (re-indexing, which starts once the parameter committed, might
+//    have passed its row);
+//  - when it is begun alone (BeginWriteAlone), to run again a write aborted in a deadlock:
+//    with no other writer it cannot meet one again.
+// The keys of what write transactions read are hashes (LockKey), which meet these by a chance
+// of one in 2^62.
 constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
 constexpr int64_t kAuditLock = 0x4B59'4155'4449'54;    // "KYAUDIT"
-constexpr int64_t kParamLock = 0x4B59'5041'5241'4D;    // "KYPARAM"
+constexpr int64_t kWriteGate = 0x4B59'5041'5241'4D;    // "KYPARAM"
 
 // The key a resident's data is distributed by: a 63-bit FNV-1a hash of the Patient id, never 0
 // (0 is "belongs to no resident").
@@ -382,7 +385,7 @@ class PgTransaction : public WriteTransaction {
     KY_RETURN_IF_ERROR(Flush());
     keys_at_savepoint_ = new_keys_.size();
     locks_at_savepoint_ = locked_order_.size();
-    parameters_at_savepoint_ = writes_parameters_;
+    gate_alone_at_savepoint_ = gate_alone_;
     return conn_->Exec("SAVEPOINT entry");
   }
   Status ReleaseSavepoint() override {
@@ -495,8 +498,8 @@ class PgTransaction : public WriteTransaction {
   std::unique_ptr<PgConnection> conn_;
   bool writes_ = false;
   bool begun_ = false;
-  bool writes_parameters_ = false;  // holds kParamLock alone
-  bool parameters_at_savepoint_ = false;
+  bool gate_alone_ = false;  // holds kWriteGate alone
+  bool gate_alone_at_savepoint_ = false;
   // Advisory locks this transaction holds, and in the order taken: undoing a savepoint
   // releases those taken since.
   std::unordered_set<int64_t> locked_;
@@ -533,17 +536,8 @@ class PostgresStore : public Store {
     return std::unique_ptr<AuditAppend>(std::move(append));
   }
 
-  Result<std::unique_ptr<WriteTransaction>> BeginWrite() override {
-    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    Status st =
-        c->Exec("BEGIN; SELECT pg_advisory_xact_lock_shared(" + std::to_string(kParamLock) + ")");
-    if (!st.ok()) {
-      (void)c->Exec("ROLLBACK");
-      Release(std::move(c));
-      return st;
-    }
-    return std::unique_ptr<WriteTransaction>(new PgTransaction(this, std::move(c), true));
-  }
+  Result<std::unique_ptr<WriteTransaction>> BeginWrite() override { return OpenWrite(false); }
+  Result<std::unique_ptr<WriteTransaction>> BeginWriteAlone() override { return OpenWrite(true); }
 
   Status SaveResultSet(const std::string& id, std::vector<int64_t> rids,
                        int64_t expires_at) override {
@@ -752,6 +746,20 @@ class PostgresStore : public Store {
   static constexpr int64_t kResultSetLifetimeBound = 3'600'000'000;  // an hour, in micros
 
   std::string conninfo_;
+  Result<std::unique_ptr<WriteTransaction>> OpenWrite(bool alone) {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    Status st = c->Exec(std::string("BEGIN; SELECT pg_advisory_xact_lock") +
+                        (alone ? "" : "_shared") + "(" + std::to_string(kWriteGate) + ")");
+    if (!st.ok()) {
+      (void)c->Exec("ROLLBACK");
+      Release(std::move(c));
+      return st;
+    }
+    auto txn = std::make_unique<PgTransaction>(this, std::move(c), true);
+    txn->gate_alone_ = alone;
+    return std::unique_ptr<WriteTransaction>(std::move(txn));
+  }
+
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
@@ -763,9 +771,9 @@ class PostgresStore : public Store {
 
 Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   if (!writes_) return Internal("write in a read transaction");
-  if (w.type == "SearchParameter" && !writes_parameters_) {
-    KY_RETURN_IF_ERROR(conn_->Prepared("SELECT pg_advisory_xact_lock($1)", {kParamLock}).status());
-    writes_parameters_ = true;
+  if (w.type == "SearchParameter" && !gate_alone_) {
+    KY_RETURN_IF_ERROR(conn_->Prepared("SELECT pg_advisory_xact_lock($1)", {kWriteGate}).status());
+    gate_alone_ = true;
   }
   int64_t resident = ResidentOf(w);
   if (w.deleted) {
@@ -876,7 +884,7 @@ Status PgTransaction::RollbackToSavepoint() {
   staged_rids_.clear();
   staged_rows_ = 0;
   new_keys_.resize(keys_at_savepoint_);
-  writes_parameters_ = parameters_at_savepoint_;
+  gate_alone_ = gate_alone_at_savepoint_;
   while (locked_order_.size() > locks_at_savepoint_) {
     locked_.erase(locked_order_.back());
     locked_order_.pop_back();
