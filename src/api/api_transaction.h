@@ -116,6 +116,13 @@ class ApiTransaction : public store::WriteTransaction {
   }
   Result<std::optional<store::AuditSeal>> AuditHead() override { return inner_->AuditHead(); }
   Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
+  Result<std::vector<std::optional<store::StoredResource>>> ReadCurrentOfEach(
+      const std::vector<std::pair<std::string, std::string>>& keys) override {
+    return inner_->ReadCurrentOfEach(keys);
+  }
+  Result<std::vector<int64_t>> WriteEach(const std::vector<store::ResourceWrite>& writes) override {
+    return inner_->WriteEach(writes);
+  }
   Status Reindex(int64_t rid, int64_t version, const store::IndexRows& rows) override {
     return inner_->Reindex(rid, version, rows);
   }

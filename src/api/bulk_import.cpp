@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "api/services.h"
@@ -29,7 +30,17 @@ Result<Prepared> Prepare(Services& s, const std::string& text) {
   return p;
 }
 
-// One transaction for the batch: all of it is stored or none.
+// A new version of a resource stored already: stamped again. Its index rows stay, since none
+// depends on versionId or lastUpdated (_lastUpdated is answered from the resource table).
+void Restamp(Prepared& p, const store::StoredResource& current) {
+  p.write.version = current.version + 1;
+  p.write.last_updated = std::max(p.write.last_updated, current.last_updated + 1);
+  StampResource(&p.resource, p.write.id, p.write.version, p.write.last_updated);
+  p.write.body = json::Write(p.resource);
+}
+
+// One transaction for the batch: all of it is stored or none. The batch's current versions
+// are read, and its versions written, all at once (a few round trips on a server store).
 Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
   KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
   // Index rows were extracted before the transaction; a search parameter stored since then
@@ -37,20 +48,32 @@ Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
   KY_ASSIGN_OR_RETURN(bool changed, SyncStoredSearchParameters(s, *txn));
   if (changed)
     for (Prepared& p : batch) p.write.index = s.extractor.Extract(p.resource);
-  for (Prepared& p : batch) {
-    KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrent(p.write.type, p.write.id));
-    if (current) {
-      // A new version of it: stamped again. Its index rows stay, since none depends on
-      // versionId or lastUpdated (_lastUpdated is answered from the resource table).
-      p.write.version = current->version + 1;
-      p.write.last_updated = std::max(p.write.last_updated, current->last_updated + 1);
-      StampResource(&p.resource, p.write.id, p.write.version, p.write.last_updated);
-      p.write.body = json::Write(p.resource);
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const Prepared& p : batch) keys.emplace_back(p.write.type, p.write.id);
+  KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrentOfEach(keys));
+  // A resource met twice in the batch: its second version follows the first, written in a
+  // transaction of its own afterwards (a resource may appear once in a WriteEach).
+  std::set<std::pair<std::string, std::string>> seen;
+  std::vector<store::ResourceWrite> writes;
+  std::vector<Prepared*> again;
+  for (size_t n = 0; n < batch.size(); ++n) {
+    Prepared& p = batch[n];
+    if (!seen.insert(keys[n]).second) {
+      again.push_back(&p);
+      continue;
     }
-    KY_RETURN_IF_ERROR(txn->Write(p.write).status());
+    if (current[n]) Restamp(p, *current[n]);
+    writes.push_back(p.write);
     KY_RETURN_IF_ERROR(RegisterAfterCommit(s, *txn, p.resource));
   }
-  return txn->Commit();
+  KY_RETURN_IF_ERROR(txn->WriteEach(writes).status());
+  KY_RETURN_IF_ERROR(txn->Commit());
+  for (Prepared* p : again) {
+    std::vector<Prepared> one;
+    one.push_back(std::move(*p));
+    KY_RETURN_IF_ERROR(WriteBatch(s, one));
+  }
+  return Status::Ok();
 }
 
 }  // namespace

@@ -174,6 +174,36 @@ TEST(CityLoad, AnIdTwiceInOneLoadIsIndexedAsItsLastVersion) {
   EXPECT_NE(r.body.find("\"versionId\":\"2\""), std::string::npos) << r.body;
 }
 
+// A second load of resources the store holds already adds their next versions, indexed anew,
+// beside new resources in the same batch.
+TEST(CityLoad, LoadingAgainAddsVersionsOfStoredResources) {
+  std::string first = Scratch("again-1"), second = Scratch("again-2");
+  {
+    std::ofstream out(first + "/Patient.ndjson");
+    out << R"({"resourceType":"Patient","id":"again","name":[{"family":"Li"}]})"
+        << "\n";
+  }
+  {
+    std::ofstream out(second + "/Patient.ndjson");
+    out << R"({"resourceType":"Patient","id":"again","name":[{"family":"Wang"}]})"
+        << "\n";
+    out << R"({"resourceType":"Patient","id":"new-one","name":[{"family":"Wang"}]})"
+        << "\n";
+  }
+  std::string db = first + "/x.db";
+  ASSERT_EQ(RunKangyun("load --db " + TestStore(db) + " " + first).exit_code, 0);
+  Output o = RunKangyun("load --db " + TestStore(db) + " " + second);
+  ASSERT_EQ(o.exit_code, 0) << o.text;
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  EXPECT_EQ(Total(server.port(), "Patient?family=Wang"), 2);
+  EXPECT_EQ(Total(server.port(), "Patient?family=Li"), 0);
+  HttpResult r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/again", {}, "");
+  EXPECT_NE(r.body.find("\"versionId\":\"2\""), std::string::npos) << r.body;
+  r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/again/_history", {}, "");
+  EXPECT_NE(r.body.find("\"total\":2"), std::string::npos) << r.body;
+}
+
 TEST(CityGenerate, RefusesBadOptionsWithAClearMessage) {
   std::string out = Scratch("options") + "/city";
   Output none = RunKangyun("generate --residents 0 --out " + out);

@@ -251,6 +251,10 @@ class PgTransaction : public WriteTransaction {
     return std::optional<StoredResource>(ReadStored(r, 0));
   }
 
+  Result<std::vector<std::optional<StoredResource>>> ReadCurrentOfEach(
+      const std::vector<std::pair<std::string, std::string>>& keys) override;
+  Result<std::vector<int64_t>> WriteEach(const std::vector<ResourceWrite>& writes) override;
+
   Result<std::optional<StoredResource>> ReadVersion(const std::string& type, const std::string& id,
                                                     int64_t version) override {
     return One(SqlBuilder(SqlDialect::kPostgres).Version(type, id, version));
@@ -801,6 +805,116 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   // Only a first version has no index rows to replace (a re-creation continues the versions).
   KY_RETURN_IF_ERROR(Stage(rid, w.type, resident, w.deleted ? nullptr : &w.index, w.version == 1));
   return rid;
+}
+
+// The locks in one statement, taken in key order so that two loads of overlapping resources
+// cannot each hold what the other waits for; the rows in another, in the same round trip.
+Result<std::vector<std::optional<StoredResource>>> PgTransaction::ReadCurrentOfEach(
+    const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::vector<Sql> statements;
+  std::vector<int64_t> lock;
+  if (writes_) {
+    for (const auto& [type, id] : keys) {
+      int64_t key = Key("resource", type + "/" + id);
+      if (locked_.insert(key).second) {
+        locked_order_.push_back(key);
+        lock.push_back(key);
+      }
+    }
+  }
+  if (!lock.empty()) {
+    std::sort(lock.begin(), lock.end());
+    std::vector<std::vector<SqlValue>> column;
+    for (int64_t key : lock) column.push_back({key});
+    statements.push_back(
+        Statement("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                  "(SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS sorted",
+                  {ArrayLiteral(column, 0)}));
+  }
+  std::vector<std::vector<SqlValue>> rows;
+  for (const auto& [type, id] : keys) rows.push_back({type, id});
+  statements.push_back(
+      Statement(std::string("SELECT ") +
+                    "r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, h.body "
+                    "FROM resources r JOIN history h ON h.seq = r.seq "
+                    "WHERE (r.type, r.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+                {ArrayLiteral(rows, 0), ArrayLiteral(rows, 1)}));
+  if (!begun_)
+    statements.insert(statements.begin(), Statement("BEGIN ISOLATION LEVEL "
+                                                    "REPEATABLE READ, READ ONLY",
+                                                    {}));
+  begun_ = true;
+  KY_ASSIGN_OR_RETURN(std::vector<PgResult> results, conn_->Pipeline(statements, true));
+  std::unordered_map<std::string, StoredResource> found;
+  const PgResult& r = results.back();
+  for (int i = 0; i < r.rows(); ++i) {
+    StoredResource s = ReadStored(r, i);
+    std::string key = s.type + '/' + s.id;
+    found.emplace(std::move(key), std::move(s));
+  }
+  std::vector<std::optional<StoredResource>> out;
+  out.reserve(keys.size());
+  for (const auto& [type, id] : keys) {
+    auto it = found.find(type + '/' + id);
+    if (it == found.end())
+      out.emplace_back();
+    else
+      out.emplace_back(std::move(it->second));
+  }
+  return out;
+}
+
+// Versions that are neither deletions nor SearchParameters go into history and become current
+// rows in one statement of column arrays; others, one by one.
+Result<std::vector<int64_t>> PgTransaction::WriteEach(const std::vector<ResourceWrite>& writes) {
+  if (!writes_) return Internal("write in a read transaction");
+  std::vector<std::vector<SqlValue>> rows;
+  std::unordered_map<std::string, size_t> at;  // "type/id" -> index in writes
+  bool one_statement = true;
+  for (size_t n = 0; n < writes.size() && one_statement; ++n) {
+    const ResourceWrite& w = writes[n];
+    one_statement =
+        !w.deleted && w.type != "SearchParameter" && at.emplace(w.type + '/' + w.id, n).second;
+    auto& row = rows.emplace_back();
+    row.reserve(7);
+    row.emplace_back(w.type);
+    row.emplace_back(w.id);
+    row.emplace_back(int64_t{w.version});
+    row.emplace_back(int64_t{w.last_updated});
+    row.emplace_back(w.method);
+    row.emplace_back(w.body);
+    row.emplace_back(ResidentOf(w));
+  }
+  if (!one_statement || writes.size() < 2) return WriteTransaction::WriteEach(writes);
+  std::vector<SqlValue> params;
+  for (int c = 0; c < 7; ++c)
+    params.emplace_back(std::in_place_type<std::string>, ArrayLiteral(rows, c));
+  // The bodies travel as text (JSON, so UTF-8 without NUL) and are stored as the same bytes.
+  KY_ASSIGN_OR_RETURN(
+      PgResult r,
+      conn_->Prepared(
+          "WITH h AS (INSERT INTO history (type, id, version, last_updated, deleted, method, "
+          "body, resident) SELECT t, i, v, u, 0, m, convert_to(b, 'UTF8'), p FROM "
+          "unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], "
+          "$7::bigint[]) AS v(t, i, v, u, m, b, p) RETURNING seq, type, id, version, "
+          "last_updated, resident) "
+          "INSERT INTO resources (type, id, version, last_updated, deleted, seq, resident) "
+          "SELECT type, id, version, last_updated, 0, seq, resident FROM h "
+          "ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, "
+          "last_updated = excluded.last_updated, deleted = excluded.deleted, "
+          "seq = excluded.seq, resident = excluded.resident RETURNING rid, type, id",
+          std::move(params)));
+  if (r.rows() != static_cast<int>(writes.size()))
+    return Internal("PostgreSQL: writing resources returned " + std::to_string(r.rows()) +
+                    " rows for " + std::to_string(writes.size()));
+  std::vector<int64_t> rids(writes.size());
+  for (int i = 0; i < r.rows(); ++i) rids[at.at(r.Bytes(i, 1) + '/' + r.Bytes(i, 2))] = r.Int(i, 0);
+  for (size_t n = 0; n < writes.size(); ++n) {
+    const ResourceWrite& w = writes[n];
+    KY_RETURN_IF_ERROR(
+        Stage(rids[n], w.type, std::get<int64_t>(rows[n][6]), &w.index, w.version == 1));
+  }
+  return rids;
 }
 
 // The row lock (FOR UPDATE) keeps a concurrent write of the resource out until this commits;
