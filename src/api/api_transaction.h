@@ -115,6 +115,9 @@ class ApiTransaction : public store::WriteTransaction {
     return inner_->AuditSeals(after_last, count);
   }
   Result<std::optional<store::AuditSeal>> AuditHead() override { return inner_->AuditHead(); }
+  Result<std::vector<store::AuditArchive>> AuditArchives() override {
+    return inner_->AuditArchives();
+  }
   Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
   Result<std::vector<std::optional<store::StoredResource>>> ReadCurrentOfEach(
       const std::vector<std::pair<std::string, std::string>>& keys) override {

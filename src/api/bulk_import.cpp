@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/services.h"
+#include "api/write_retry.h"
 #include "json/json.h"
 
 namespace kangyun::api {
@@ -41,8 +42,10 @@ void Restamp(Prepared& p, const store::StoredResource& current) {
 
 // One transaction for the batch: all of it is stored or none. The batch's current versions
 // are read, and its versions written, all at once (a few round trips on a server store).
-Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
-  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store));
+// `alone`: as BeginWrite, when run again after a deadlock (two loading threads registering
+// the same new search parameter keys in opposite orders, say).
+Status WriteBatch(Services& s, std::vector<Prepared>& batch, bool alone) {
+  KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store, alone));
   // Index rows were extracted before the transaction; a search parameter stored since then
   // (by another process) means extracting them again.
   KY_ASSIGN_OR_RETURN(bool changed, SyncStoredSearchParameters(s, *txn));
@@ -71,7 +74,7 @@ Status WriteBatch(Services& s, std::vector<Prepared>& batch) {
   for (Prepared* p : again) {
     std::vector<Prepared> one;
     one.push_back(std::move(*p));
-    KY_RETURN_IF_ERROR(WriteBatch(s, one));
+    KY_RETURN_IF_ERROR(RetryAborted([&](bool alone) { return WriteBatch(s, one, alone); }));
   }
   return Status::Ok();
 }
@@ -112,7 +115,7 @@ Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptio
           result.errors.push_back({line.source, line.number, message});
         }
       }
-      Status written = WriteBatch(s, batch);
+      Status written = RetryAborted([&](bool alone) { return WriteBatch(s, batch, alone); });
       std::lock_guard lock(result_mu);
       if (!written.ok()) {
         if (failure.ok()) failure = written;

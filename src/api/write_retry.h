@@ -5,6 +5,12 @@
 
 namespace kangyun::api {
 
+inline const Status& StatusOf(const Status& s) { return s; }
+template <class T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
 // A write transaction that the store aborted because it met another in a cycle
 // (StatusCode::kAborted) changed nothing, so it is run once more, alone: `run(alone)` begins,
 // does and commits the whole transaction, with Store::BeginWriteAlone when `alone`. Run
@@ -14,7 +20,7 @@ namespace kangyun::api {
 template <class Run>
 auto RetryAborted(Run&& run) -> decltype(run(false)) {
   auto result = run(false);
-  if (result.ok() || result.status().code() != StatusCode::kAborted) return result;
+  if (result.ok() || StatusOf(result).code() != StatusCode::kAborted) return result;
   return run(true);
 }
 

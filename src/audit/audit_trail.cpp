@@ -3,6 +3,7 @@
 #include <chrono>
 #include <climits>
 
+#include "audit/audit_archive.h"
 #include "audit/audit_codec.h"
 #include "audit/audit_event.h"
 #include "base/log.h"
@@ -166,7 +167,7 @@ Status AuditTrail::Append(Batch& batch) {
   return Status::Ok();
 }
 
-Result<VerifyReport> VerifyChain(store::Store& store) {
+Result<VerifyReport> VerifyChain(store::Store& store, const std::string& archive_dir) {
   VerifyReport report;
   KY_ASSIGN_OR_RETURN(auto txn, store.BeginRead());
   KY_ASSIGN_OR_RETURN(auto head, txn->AuditHead());
@@ -174,6 +175,25 @@ Result<VerifyReport> VerifyChain(store::Store& store) {
   std::unordered_map<int64_t, std::string> agents;  // text by id, fetched as rows need them
   std::string hash = kGenesisHash;
   int64_t last = 0;
+  // The archived months first, each where the one before ended; the store's part goes on from
+  // the last. Without their folder, the store's part starts from what the store recorded.
+  KY_ASSIGN_OR_RETURN(auto archives, txn->AuditArchives());
+  for (const store::AuditArchive& a : archives) {
+    if (a.first != last + 1)
+      report.problems.push_back("records " + std::to_string(last + 1) + " to " +
+                                std::to_string(a.first - 1) + " are neither archived nor sealed");
+    if (a.previous_hash != hash)
+      report.problems.push_back("the archive of " + a.month +
+                                " does not follow the chain before it");
+    if (!archive_dir.empty()) {
+      KY_ASSIGN_OR_RETURN(int64_t records, VerifyArchive(archive_dir, a, &report.problems));
+      report.events += records;
+    } else {
+      ++report.archives_unchecked;
+    }
+    hash = a.last_hash;
+    last = a.last;
+  }
   for (;;) {
     KY_ASSIGN_OR_RETURN(auto seals, txn->AuditSeals(last, 1000));
     if (seals.empty()) break;

@@ -87,6 +87,7 @@ struct ChainHead {
 
 struct VerifyReport {
   int64_t events = 0;
+  int archives_unchecked = 0;         // archived months not read (no archive folder given)
   std::vector<std::string> problems;  // empty when the chain is whole
   ChainHead head;
 };
@@ -94,6 +95,8 @@ struct VerifyReport {
 // Walks every sealed batch of the log in order and checks that its rows are there, in
 // sequence, unchanged (the seal's hash), that each seal follows the one before, and that
 // the stored head is the last seal (nothing cut off the end, nothing appended unsealed).
-Result<VerifyReport> VerifyChain(store::Store& store);
+// Archived months (audit/audit_archive.h) are checked from their files in `archive_dir`;
+// without it, the chain is checked from where the last archive ended.
+Result<VerifyReport> VerifyChain(store::Store& store, const std::string& archive_dir = "");
 
 }  // namespace kangyun::audit

@@ -37,18 +37,24 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return Hex(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 std::string Sha256Hex(std::string_view data) { return Hex(Sha256(data)); }
+
+struct Sha256Stream::State {
+  crypto_hash_sha256_state s;
+};
+Sha256Stream::Sha256Stream() : state_(std::make_unique<State>()) {
+  crypto_hash_sha256_init(&state_->s);
+}
+Sha256Stream::~Sha256Stream() = default;
+void Sha256Stream::Update(std::string_view data) {
+  crypto_hash_sha256_update(&state_->s, reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size());
+}
+std::string Sha256Stream::HexDigest() {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state_->s, digest);
+  return Hex(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+}
 
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -2,9 +2,12 @@
 // randomness, SHA-256, base64url (JWTs, PKCE) and constant-time comparison.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "base/strings.h"  // Hex
 
 namespace kangyun::auth {
 
@@ -16,7 +19,21 @@ std::string RandomToken(size_t bytes = 32);
 // SHA-256 of data: 32 raw bytes, or 64 lower-case hex digits.
 std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);
-std::string Hex(std::string_view bytes);
+
+// SHA-256 of data given in parts (a file as it is written), as 64 lower-case hex digits.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  std::string HexDigest();  // once
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // HMAC-SHA-256 of data under key, as 64 lower-case hex digits.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);

@@ -22,6 +22,9 @@ std::optional<uint32_t> ParseHex4(std::string_view s);
 // Decodes %XX and, when plus_is_space, '+' (application/x-www-form-urlencoded).
 std::string PercentDecode(std::string_view s, bool plus_is_space);
 std::string PercentEncode(std::string_view s);
+// Lower-case hex of bytes, and back (nullopt when not an even number of hex digits).
+std::string Hex(std::string_view bytes);
+std::optional<std::string> HexDecode(std::string_view hex);
 // Standard base64 (RFC 4648, with padding; whitespace ignored); nullopt when malformed.
 std::optional<std::string> Base64Decode(std::string_view s);
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).

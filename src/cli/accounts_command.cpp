@@ -2,9 +2,12 @@
 // They open the store alone (no FHIR definitions), so an operator can run them beside a
 // serving process.
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "audit/audit_archive.h"
 #include "audit/audit_trail.h"
 #include "auth/accounts.h"
 #include "auth/jwt.h"
@@ -180,20 +183,25 @@ int List(const Args& args, bool users) {
 }
 
 int Verify(const Args& args) {
-  std::string db;
+  std::string db, archive;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--db")
       db = OptionValue("audit verify", args, &i);
+    else if (args[i] == "--archive")
+      archive = OptionValue("audit verify", args, &i);
     else
       return Fail(Invalid("unknown option " + args[i]));
   }
   auto store = OpenStore(db);
   if (!store.ok()) return Fail(store.status());
-  auto report = audit::VerifyChain(**store);
+  auto report = audit::VerifyChain(**store, archive);
   if (!report.ok()) return Fail(report.status());
   for (const std::string& p : report->problems) std::printf("TAMPERED: %s\n", p.c_str());
   std::printf("%lld audit events; chain head %lld %s\n", static_cast<long long>(report->events),
               static_cast<long long>(report->head.sequence), report->head.hash.c_str());
+  if (report->archives_unchecked > 0)
+    std::printf("%d archived months not checked: give --archive DIR to check them too\n",
+                report->archives_unchecked);
   if (!report->problems.empty()) {
     std::printf("the audit chain is NOT intact (%zu problems)\n", report->problems.size());
     return 1;
@@ -216,9 +224,49 @@ int ClientCommand(const Args& args) {
   return Fail(Invalid("usage: kangyun client add|list --db …"));
 }
 
+// Moves the months of the trail older than the kept ones into files (audit/audit_archive.h).
+int Archive(const Args& args) {
+  std::string db, dir;
+  int keep = 6;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--db") {
+      db = OptionValue("audit archive", args, &i);
+    } else if (args[i] == "--dir") {
+      dir = OptionValue("audit archive", args, &i);
+    } else if (args[i] == "--keep-months") {
+      std::string n = OptionValue("audit archive", args, &i);
+      char* end = nullptr;
+      long v = std::strtol(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v < 0 || v > 1200)
+        return Fail(Invalid("--keep-months must be a number of months from 0 to 1200"));
+      keep = static_cast<int>(v);
+    } else {
+      return Fail(Invalid("unknown option " + args[i]));
+    }
+  }
+  if (dir.empty()) return Fail(Invalid("usage: kangyun audit archive --db DB --dir DIR"));
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return Fail(Invalid("--dir " + dir + " is not a folder"));
+  auto store = OpenStore(db);
+  if (!store.ok()) return Fail(store.status());
+  // The current month and the `keep` before it stay in the store.
+  int64_t before = audit::StartOfMonth(SystemClock()->NowMicros());
+  for (int m = 0; m < keep; ++m) before = audit::StartOfMonth(before - 1);
+  auto archived = audit::ArchiveMonths(**store, dir, before);
+  if (!archived.ok()) return Fail(archived.status());
+  for (const store::AuditArchive& a : *archived)
+    std::printf("archived %s: records %lld to %lld in %s (sha256 %s)\n", a.month.c_str(),
+                static_cast<long long>(a.first), static_cast<long long>(a.last), a.file.c_str(),
+                a.sha256.c_str());
+  if (archived->empty()) std::printf("nothing to archive\n");
+  return 0;
+}
+
 int AuditCommand(const Args& args) {
   if (!args.empty() && args[0] == "verify") return Verify(Args(args.begin() + 1, args.end()));
-  return Fail(Invalid("usage: kangyun audit verify --db …"));
+  if (!args.empty() && args[0] == "archive") return Archive(Args(args.begin() + 1, args.end()));
+  return Fail(Invalid("usage: kangyun audit verify|archive --db …"));
 }
 
 }  // namespace kangyun::cli

@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS audit.seal (last_seq BIGINT PRIMARY KEY, first_seq BI
   hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit.head (one INTEGER PRIMARY KEY CHECK (one = 1),
   last_seq BIGINT NOT NULL, first_seq BIGINT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit.archive (last_seq BIGINT PRIMARY KEY, first_seq BIGINT NOT NULL,
+  month TEXT NOT NULL, file TEXT NOT NULL, previous_hash TEXT NOT NULL, last_hash TEXT NOT NULL,
+  sha256 TEXT NOT NULL);
 )sql";
   return R"sql(
 CREATE TABLE IF NOT EXISTS audit.agent (id INTEGER PRIMARY KEY, reference TEXT NOT NULL,
@@ -62,6 +65,9 @@ CREATE TABLE IF NOT EXISTS audit.seal (last_seq INTEGER PRIMARY KEY, first_seq I
   hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit.head (one INTEGER PRIMARY KEY CHECK (one = 1),
   last_seq INTEGER NOT NULL, first_seq INTEGER NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit.archive (last_seq INTEGER PRIMARY KEY,
+  first_seq INTEGER NOT NULL, month TEXT NOT NULL, file TEXT NOT NULL,
+  previous_hash TEXT NOT NULL, last_hash TEXT NOT NULL, sha256 TEXT NOT NULL);
 )sql";
 }
 
@@ -169,6 +175,46 @@ std::vector<AuditSeal> ToSeals(Table t) {
   std::vector<AuditSeal> out;
   out.reserve(t.size());
   for (auto& c : t) out.push_back({Int(c[0]), Int(c[1]), Text(c[2])});
+  return out;
+}
+
+Sql Archives(SqlDialect) {
+  Sql sql;
+  sql.text =
+      "SELECT first_seq, last_seq, month, file, previous_hash, last_hash, sha256 "
+      "FROM audit.archive ORDER BY last_seq";
+  return sql;
+}
+
+std::vector<AuditArchive> ToArchives(Table t) {
+  std::vector<AuditArchive> out;
+  for (auto& c : t)
+    out.push_back(
+        {Int(c[0]), Int(c[1]), Text(c[2]), Text(c[3]), Text(c[4]), Text(c[5]), Text(c[6])});
+  return out;
+}
+
+std::vector<Sql> Archive(const AuditArchive& a, SqlDialect d) {
+  std::vector<Sql> out;
+  Sql record;
+  record.text =
+      "INSERT INTO audit.archive (first_seq, last_seq, month, file, previous_hash, last_hash, "
+      "sha256) VALUES (" +
+      Bind(&record, a.first, d) + ", " + Bind(&record, a.last, d) + ", " +
+      Bind(&record, a.month, d) + ", " + Bind(&record, a.file, d) + ", " +
+      Bind(&record, a.previous_hash, d) + ", " + Bind(&record, a.last_hash, d) + ", " +
+      Bind(&record, a.sha256, d) + ")";
+  out.push_back(std::move(record));
+  for (const char* table : {"audit.patient", "audit.log"}) {
+    Sql remove;
+    remove.text = std::string("DELETE FROM ") + table + " WHERE seq BETWEEN " +
+                  Bind(&remove, a.first, d) + " AND " + Bind(&remove, a.last, d);
+    out.push_back(std::move(remove));
+  }
+  Sql seals;
+  seals.text = "DELETE FROM audit.seal WHERE last_seq BETWEEN " + Bind(&seals, a.first, d) +
+               " AND " + Bind(&seals, a.last, d);
+  out.push_back(std::move(seals));
   return out;
 }
 

@@ -21,6 +21,7 @@ using Table = std::vector<std::vector<SqlValue>>;
 inline constexpr const char* kRowKinds = "iiis";
 inline constexpr const char* kAgentKinds = "issss";
 inline constexpr const char* kSealKinds = "iis";
+inline constexpr const char* kArchiveKinds = "iisssss";
 
 // The tables, made when missing (statements separated by ';').
 const char* Schema(SqlDialect d);
@@ -36,6 +37,11 @@ Sql Seals(int64_t after_last, int64_t count, SqlDialect d);
 Sql Head(SqlDialect d);  // kSealKinds
 std::vector<AuditSeal> ToSeals(Table t);
 std::optional<AuditSeal> ToHead(Table t);  // of Head: nullopt before the first seal
+
+Sql Archives(SqlDialect d);  // kArchiveKinds
+std::vector<AuditArchive> ToArchives(Table t);
+// The statements that record an archive and remove what it holds from the log, in order.
+std::vector<Sql> Archive(const AuditArchive& a, SqlDialect d);
 
 // The compartments of rids (Store::CompartmentPatients), unsorted, repeats and all.
 Sql CompartmentPatients(const std::vector<int64_t>& rids, SqlDialect d);

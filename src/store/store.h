@@ -93,6 +93,17 @@ struct AuditSeal {
   std::string hash;
 };
 
+// Sealed batches of the audit log moved out of the store into an archive file
+// (audit/audit_archive.h): the rows first..last, the chain's hash before them and after them,
+// and the file's SHA-256, so that the chain stays verifiable across the archive.
+struct AuditArchive {
+  int64_t first = 0, last = 0;
+  std::string month;  // "2026-11": the month (China Standard Time) whose records it holds
+  std::string file;   // its name in the archive folder
+  std::string previous_hash, last_hash;
+  std::string sha256;
+};
+
 struct AuditQuery {
   int64_t seq = 0;              // the one row of this sequence number; 0: any
   std::string patient;          // rows naming this Patient id; "": any
@@ -157,6 +168,8 @@ class ReadTransaction {
   // The head of the chain: the seal last appended (kept apart from the seals, so that cutting
   // batches off the end shows); nullopt before the first.
   virtual Result<std::optional<AuditSeal>> AuditHead() = 0;
+  // What was archived, in sequence order.
+  virtual Result<std::vector<AuditArchive>> AuditArchives() = 0;
 };
 
 // One append to the audit log, apart from the transactions of the data: appends are
@@ -171,6 +184,9 @@ class AuditAppend {
   // seal, which becomes the head.
   virtual Status Append(const std::vector<AuditAgent>& agents, const std::vector<AuditRow>& rows,
                         const AuditSeal& seal) = 0;
+  // Records the archive and removes its rows and seals from the log (agents stay: later rows
+  // share them). REQUIRES: the archive file is written and on disk.
+  virtual Status Archive(const AuditArchive& archive) = 0;
   virtual Status Commit() = 0;
 };
 

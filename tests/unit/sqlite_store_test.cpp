@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "store/body_codec.h"
 #include "store/param_key.h"
 #include "store/result_set_cache.h"
 #include "store/sqlite/schema.h"
@@ -147,6 +148,95 @@ TEST_F(SqliteStoreTest, ReopeningKeepsDataAndSchemaVersion) {
   ASSERT_TRUE(s.ok());
   auto txn = (*s)->BeginRead();
   EXPECT_TRUE((*txn)->ReadCurrent("Observation", "d")->has_value());
+}
+
+// Bodies of a type compress once the store has trained its dictionary (store/body_codec.h):
+// every version reads back as written, in this process and in the next.
+class SqliteBodiesTest : public SqliteStoreTest {
+ protected:
+  static std::string Body(int n) {
+    return R"({"resourceType":"Observation","id":"o)" + std::to_string(n) +
+           R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4","display":"Heart rate"}]},"subject":{"reference":"Patient/p)" +
+           std::to_string(n % 97) + R"("},"valueQuantity":{"value":)" + std::to_string(n % 71) +
+           R"(,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}})";
+  }
+  static ResourceWrite Write(int n) {
+    ResourceWrite w;
+    w.type = "Observation";
+    w.id = "o" + std::to_string(n);
+    w.version = 1;
+    w.last_updated = n;
+    w.method = "PUT";
+    w.body = Body(n);
+    return w;
+  }
+  // Writes bodies [from, to) in one transaction; `undo_from` and on inside a savepoint that is
+  // then undone.
+  void WriteRange(int from, int to, int undo_from = -1) {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    for (int n = from; n < to; ++n) {
+      if (n == undo_from) {
+        ASSERT_TRUE((*txn)->Savepoint().ok());
+      }
+      ASSERT_TRUE((*txn)->Write(Write(n)).ok());
+    }
+    if (undo_from >= 0) {
+      ASSERT_TRUE((*txn)->RollbackToSavepoint().ok());
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  void ExpectReadAsWritten(int from, int to) {
+    auto txn = store_->BeginRead();
+    ASSERT_TRUE(txn.ok());
+    for (int n = from; n < to; ++n) {
+      auto current = (*txn)->ReadCurrent("Observation", "o" + std::to_string(n));
+      ASSERT_TRUE(current.ok()) << current.status().message();
+      ASSERT_TRUE(current->has_value()) << n;
+      EXPECT_EQ((*current)->body, Body(n));
+    }
+  }
+  // (bodies stored as JSON, bodies stored compressed), as the database file holds them.
+  std::pair<int, int> StoredKinds() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "t.db").string().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT sum(hex(substr(body, 1, 1)) = '7B'), "
+                       "sum(hex(substr(body, 1, 4)) = '28B52FFD') FROM history",
+                       -1, &s, nullptr);
+    std::pair<int, int> kinds{-1, -1};
+    if (sqlite3_step(s) == SQLITE_ROW) kinds = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1)};
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return kinds;
+  }
+  static constexpr int kTrain = static_cast<int>(BodyCodec::kSamplesToTrain);
+};
+
+TEST_F(SqliteBodiesTest, CompressOnceTheirTypeHasADictionaryAndReadAsWritten) {
+  WriteRange(0, kTrain);  // the last of these trains the dictionary
+  WriteRange(kTrain, kTrain + 50);
+  EXPECT_EQ(StoredKinds(), std::make_pair(kTrain, 50));
+  ExpectReadAsWritten(0, kTrain + 50);
+  // The next process finds the dictionary in the store.
+  store_.reset();
+  auto reopened = OpenSqliteStore((dir_ / "t.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(reopened).value();
+  ExpectReadAsWritten(0, kTrain + 50);
+  WriteRange(kTrain + 50, kTrain + 60);
+  EXPECT_EQ(StoredKinds(), std::make_pair(kTrain, 60));
+}
+
+TEST_F(SqliteBodiesTest, ADictionaryStoredInAnUndoneSavepointIsNeverUsed) {
+  // The dictionary is trained and stored inside the savepoint, which is then undone.
+  WriteRange(0, 2 * kTrain, kTrain / 2);
+  WriteRange(2 * kTrain, 2 * kTrain + 20);
+  EXPECT_EQ(StoredKinds(), std::make_pair(kTrain / 2 + 20, 0));
+  auto txn = store_->BeginRead();
+  ASSERT_TRUE(txn.ok());
+  EXPECT_TRUE((*txn)->ListRecords(kBodyDictionaryRecord)->empty());
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "store/audit_log_sql.h"
+#include "store/body_codec.h"
 #include "store/index_table_rows.h"
 #include "store/param_key.h"
 #include "store/postgres/pg_connection.h"
@@ -162,6 +163,18 @@ std::vector<StoredResource> AllStored(const PgResult& r) {
   return out;
 }
 
+// A body dictionary by id (store/body_codec.h), read by `query` (in the reader's transaction).
+template <class Query>
+Result<std::optional<BodyDictionary>> FetchDictionary(uint32_t id, Query&& query) {
+  std::string key = std::to_string(id);
+  KY_ASSIGN_OR_RETURN(PgResult r, query(Statement("SELECT value FROM records WHERE kind = $1 "
+                                                  "AND key = $2",
+                                                  {std::string(kBodyDictionaryRecord), key})));
+  if (r.rows() == 0) return std::optional<BodyDictionary>();
+  KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, r.Bytes(0, 0)));
+  return std::optional<BodyDictionary>(std::move(d));
+}
+
 // The rows of r, each row's columns read as `kinds` says ('i' integer, 's' text).
 audit_sql::Table ToTable(const PgResult& r, std::string_view kinds) {
   audit_sql::Table out;
@@ -218,6 +231,11 @@ class PgAuditAppend : public AuditAppend {
       queued_.push_back(std::move(sql));
     return Status::Ok();
   }
+  Status Archive(const AuditArchive& archive) override {
+    for (Sql& sql : audit_sql::Archive(archive, SqlDialect::kPostgres))
+      queued_.push_back(std::move(sql));
+    return Status::Ok();
+  }
   Status Commit() override {
     queued_.push_back(Statement("COMMIT", {}));
     size_t failed_at = 0;
@@ -248,7 +266,7 @@ class PgTransaction : public WriteTransaction {
                         AfterLock(Key("resource", type + "/" + id),
                                   SqlBuilder(SqlDialect::kPostgres).Current(type, id), true));
     if (r.rows() == 0) return std::optional<StoredResource>();
-    return std::optional<StoredResource>(ReadStored(r, 0));
+    return Decoded(ReadStored(r, 0));
   }
 
   Result<std::vector<std::optional<StoredResource>>> ReadCurrentOfEach(
@@ -262,7 +280,7 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
     KY_ASSIGN_OR_RETURN(PgResult r, Run(SqlBuilder(SqlDialect::kPostgres).History(q, false), true));
-    return AllStored(r);
+    return Decoded(AllStored(r));
   }
 
   Result<int64_t> CountHistory(const HistoryQuery& q) override {
@@ -292,7 +310,8 @@ class PgTransaction : public WriteTransaction {
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<StoredResource>{};
     KY_ASSIGN_OR_RETURN(PgResult r, Run(SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids), true));
-    return InRidOrder(AllStored(r), rids);
+    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, Decoded(AllStored(r)));
+    return InRidOrder(std::move(rows), rids);
   }
 
   Result<std::vector<int64_t>> Included(const std::vector<int64_t>& rids,
@@ -382,11 +401,18 @@ class PgTransaction : public WriteTransaction {
     return audit_sql::ToHead(std::move(t));
   }
 
+  Result<std::vector<AuditArchive>> AuditArchives() override {
+    KY_ASSIGN_OR_RETURN(
+        auto t, Table(audit_sql::Archives(SqlDialect::kPostgres), audit_sql::kArchiveKinds));
+    return audit_sql::ToArchives(std::move(t));
+  }
+
   Result<int64_t> Write(const ResourceWrite& w) override;
   Status Reindex(int64_t rid, int64_t version, const IndexRows& rows) override;
   // Staged index rows go first, so that each belongs to the part that wrote it.
   Status Savepoint() override {
     KY_RETURN_IF_ERROR(Flush());
+    if (dictionaries_) dictionaries_->Savepoint();
     keys_at_savepoint_ = new_keys_.size();
     locks_at_savepoint_ = locked_order_.size();
     gate_alone_at_savepoint_ = gate_alone_;
@@ -467,8 +493,14 @@ class PgTransaction : public WriteTransaction {
   Result<std::optional<StoredResource>> One(const Sql& sql) {
     KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, true));
     if (r.rows() == 0) return std::optional<StoredResource>();
-    return std::optional<StoredResource>(ReadStored(r, 0));
+    return Decoded(ReadStored(r, 0));
   }
+
+  // Bodies as written, from the bytes stored (store/body_codec.h). Defined after
+  // PostgresStore, whose codec they use.
+  Result<std::optional<StoredResource>> Decoded(StoredResource stored);
+  Result<std::vector<StoredResource>> Decoded(std::vector<StoredResource> stored);
+  Result<std::string> EncodeBody(const ResourceWrite& w);
 
   Result<std::vector<int64_t>> Rids(const Sql& sql, bool prepared = false) {
     KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, prepared));
@@ -502,7 +534,8 @@ class PgTransaction : public WriteTransaction {
   std::unique_ptr<PgConnection> conn_;
   bool writes_ = false;
   bool begun_ = false;
-  bool gate_alone_ = false;  // holds kWriteGate alone
+  bool gate_alone_ = false;                           // holds kWriteGate alone
+  std::optional<DictionariesInFlight> dictionaries_;  // made by the first one trained
   bool gate_alone_at_savepoint_ = false;
   // Advisory locks this transaction holds, and in the order taken: undoing a savepoint
   // releases those taken since.
@@ -525,7 +558,15 @@ class PostgresStore : public Store {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
     Status st = Migrate(*c);
     Release(std::move(c));
-    return st;
+    KY_RETURN_IF_ERROR(st);
+    // The dictionaries stored so far decode their bodies; each type compresses with one.
+    KY_ASSIGN_OR_RETURN(PgResult r, QueryOnce("SELECT key, value FROM records WHERE kind = $1",
+                                              {std::string(kBodyDictionaryRecord)}));
+    for (int i = 0; i < r.rows(); ++i) {
+      KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(r.Bytes(i, 0), r.Bytes(i, 1)));
+      KY_RETURN_IF_ERROR(codec_.Adopt(d, /*replace=*/false));
+    }
+    return Status::Ok();
   }
 
   Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
@@ -618,8 +659,16 @@ class PostgresStore : public Store {
     Sql sql = SqlBuilder(SqlDialect::kPostgres).ScanCurrent(types, after_rid, count);
     auto r = QueryOnce(sql.text, sql.params);
     if (!r.ok()) return r.status();
-    return AllStored(*r);
+    std::vector<StoredResource> rows = AllStored(*r);
+    for (StoredResource& row : rows) {
+      KY_ASSIGN_OR_RETURN(row.body, codec_.Decode(std::move(row.body), [this](uint32_t id) {
+        return FetchDictionary(id, [this](const Sql& q) { return QueryOnce(q.text, q.params); });
+      }));
+    }
+    return rows;
   }
+
+  BodyCodec& codec() { return codec_; }
 
   // The key of (type, param), registered in `params` on first use by `txn`. The cache holds
   // only keys known committed: a transaction's own go in once it commits.
@@ -764,6 +813,7 @@ class PostgresStore : public Store {
     return std::unique_ptr<WriteTransaction>(std::move(txn));
   }
 
+  BodyCodec codec_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
@@ -773,6 +823,26 @@ class PostgresStore : public Store {
   std::atomic<uint64_t> saves_{0};
 };
 
+Result<std::optional<StoredResource>> PgTransaction::Decoded(StoredResource stored) {
+  std::vector<StoredResource> one;
+  one.push_back(std::move(stored));
+  KY_ASSIGN_OR_RETURN(one, Decoded(std::move(one)));
+  return std::optional<StoredResource>(std::move(one.front()));
+}
+
+Result<std::vector<StoredResource>> PgTransaction::Decoded(std::vector<StoredResource> stored) {
+  for (StoredResource& s : stored) {
+    KY_ASSIGN_OR_RETURN(s.body, store_->codec().Decode(std::move(s.body), [this](uint32_t id) {
+      return FetchDictionary(id, [this](const Sql& q) { return Run(q, true); });
+    }));
+  }
+  return stored;
+}
+
+Result<std::string> PgTransaction::EncodeBody(const ResourceWrite& w) {
+  return EncodeInTransaction(store_->codec(), w.type, w.body, &dictionaries_, *this);
+}
+
 Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
   if (!writes_) return Internal("write in a read transaction");
   if (w.type == "SearchParameter" && !gate_alone_) {
@@ -780,6 +850,7 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
     gate_alone_ = true;
   }
   int64_t resident = ResidentOf(w);
+  KY_ASSIGN_OR_RETURN(std::string body, EncodeBody(w));
   if (w.deleted) {
     // A deletion marker stays with the resident of the version it ends.
     KY_ASSIGN_OR_RETURN(
@@ -798,7 +869,7 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
           "version = excluded.version, last_updated = excluded.last_updated, "
           "deleted = excluded.deleted, seq = excluded.seq, resident = excluded.resident "
           "RETURNING rid",
-          {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method, w.body, resident},
+          {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method, body, resident},
           /*bytea_param=*/6));
   if (r.rows() != 1) return Internal("PostgreSQL: writing a resource returned no row");
   int64_t rid = r.Int(0, 0);
@@ -846,9 +917,8 @@ Result<std::vector<std::optional<StoredResource>>> PgTransaction::ReadCurrentOfE
   begun_ = true;
   KY_ASSIGN_OR_RETURN(std::vector<PgResult> results, conn_->Pipeline(statements, true));
   std::unordered_map<std::string, StoredResource> found;
-  const PgResult& r = results.back();
-  for (int i = 0; i < r.rows(); ++i) {
-    StoredResource s = ReadStored(r, i);
+  KY_ASSIGN_OR_RETURN(std::vector<StoredResource> current, Decoded(AllStored(results.back())));
+  for (StoredResource& s : current) {
     std::string key = s.type + '/' + s.id;
     found.emplace(std::move(key), std::move(s));
   }
@@ -882,19 +952,20 @@ Result<std::vector<int64_t>> PgTransaction::WriteEach(const std::vector<Resource
     row.emplace_back(int64_t{w.version});
     row.emplace_back(int64_t{w.last_updated});
     row.emplace_back(w.method);
-    row.emplace_back(w.body);
+    KY_ASSIGN_OR_RETURN(std::string body, EncodeBody(w));
+    row.emplace_back(Hex(body));
     row.emplace_back(ResidentOf(w));
   }
   if (!one_statement || writes.size() < 2) return WriteTransaction::WriteEach(writes);
   std::vector<SqlValue> params;
   for (int c = 0; c < 7; ++c)
     params.emplace_back(std::in_place_type<std::string>, ArrayLiteral(rows, c));
-  // The bodies travel as text (JSON, so UTF-8 without NUL) and are stored as the same bytes.
+  // The bodies (compressed: bytes) travel as hex in a text array.
   KY_ASSIGN_OR_RETURN(
       PgResult r,
       conn_->Prepared(
           "WITH h AS (INSERT INTO history (type, id, version, last_updated, deleted, method, "
-          "body, resident) SELECT t, i, v, u, 0, m, convert_to(b, 'UTF8'), p FROM "
+          "body, resident) SELECT t, i, v, u, 0, m, decode(b, 'hex'), p FROM "
           "unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], "
           "$7::bigint[]) AS v(t, i, v, u, m, b, p) RETURNING seq, type, id, version, "
           "last_updated, resident) "
@@ -999,6 +1070,7 @@ Status PgTransaction::RollbackToSavepoint() {
   staged_rows_ = 0;
   new_keys_.resize(keys_at_savepoint_);
   gate_alone_ = gate_alone_at_savepoint_;
+  if (dictionaries_) dictionaries_->RollbackToSavepoint();
   while (locked_order_.size() > locks_at_savepoint_) {
     locked_.erase(locked_order_.back());
     locked_order_.pop_back();
@@ -1021,7 +1093,7 @@ Status PgTransaction::Commit() {
   // Whether a COMMIT whose answer was lost took effect cannot be known here.
   if (!committed.ok()) return {StatusCode::kUnavailable, "The store failed to commit; retry"};
   store_->RememberKeys(new_keys_);
-  return Status::Ok();
+  return dictionaries_ ? dictionaries_->Committed() : Status::Ok();
 }
 
 PgAuditAppend::~PgAuditAppend() {

@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "store/audit_log_sql.h"
+#include "store/body_codec.h"
 #include "store/index_table_rows.h"
 #include "store/param_key.h"
 #include "store/result_set_cache.h"
@@ -159,6 +160,22 @@ StoredResource ReadStored(sqlite3_stmt* s) {
 }
 
 // Runs sql, reading each row's columns as `kinds` says ('i' integer, 's' text).
+// A body dictionary by id (store/body_codec.h), as the connection's transaction sees it.
+Result<std::optional<BodyDictionary>> FetchDictionary(Connection& conn, uint32_t id) {
+  std::string key = std::to_string(id);
+  KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      conn.Prepare("SELECT value FROM records WHERE kind = ?1 AND key = ?2",
+                                   {std::string(kBodyDictionaryRecord), key}));
+  int rc = sqlite3_step(s);
+  std::optional<std::string> value;
+  if (rc == SQLITE_ROW) value = ColumnText(s, 0);
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(conn.db(), "reading a dictionary");
+  if (!value) return std::optional<BodyDictionary>();
+  KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, *value));
+  return std::optional<BodyDictionary>(std::move(d));
+}
+
 Result<audit_sql::Table> RunTable(Connection* conn, const Sql& sql, std::string_view kinds) {
   KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn->Prepare(sql.text, sql.params));
   audit_sql::Table out;
@@ -228,6 +245,11 @@ class SqliteAuditAppend : public AuditAppend {
     }
     // The agents and the seal: the shared statements, without rows.
     for (const Sql& sql : audit_sql::Append(agents, {}, seal, SqlDialect::kSqlite))
+      KY_RETURN_IF_ERROR(RunTable(conn_, sql, "").status());
+    return Status::Ok();
+  }
+  Status Archive(const AuditArchive& archive) override {
+    for (const Sql& sql : audit_sql::Archive(archive, SqlDialect::kSqlite))
       KY_RETURN_IF_ERROR(RunTable(conn_, sql, "").status());
     return Status::Ok();
   }
@@ -315,10 +337,11 @@ class SqliteTransaction : public WriteTransaction {
     if (!writable_) return Internal("write in a read transaction");
     KY_ASSIGN_OR_RETURN(
         sqlite3_stmt * s,
-        conn_->Prepare(
-            "INSERT INTO history (type, id, version, last_updated, deleted, method, "
-            "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method, w.body}));
+        conn_->Prepare("INSERT INTO history (type, id, version, last_updated, deleted, method, "
+                       "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       {w.type, w.id, w.version, w.last_updated, int64_t{w.deleted}, w.method}));
+    KY_ASSIGN_OR_RETURN(std::string body, EncodeBody(w));
+    sqlite3_bind_blob(s, 7, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE) return SqliteError(conn_->db(), "writing history");
     int64_t seq = sqlite3_last_insert_rowid(conn_->db());
     KY_ASSIGN_OR_RETURN(
@@ -437,8 +460,16 @@ class SqliteTransaction : public WriteTransaction {
     return audit_sql::ToHead(std::move(t));
   }
 
+  Result<std::vector<AuditArchive>> AuditArchives() override {
+    KY_RETURN_IF_ERROR(CheckAuditReadable());
+    KY_ASSIGN_OR_RETURN(auto t, RunTable(conn_, audit_sql::Archives(SqlDialect::kSqlite),
+                                         audit_sql::kArchiveKinds));
+    return audit_sql::ToArchives(std::move(t));
+  }
+
   Status Savepoint() override {
     if (!writable_) return Internal("write in a read transaction");
+    if (dictionaries_) dictionaries_->Savepoint();
     return conn_->Exec("SAVEPOINT entry");
   }
   Status ReleaseSavepoint() override { return conn_->Exec("RELEASE entry"); }
@@ -461,6 +492,7 @@ class SqliteTransaction : public WriteTransaction {
     if (rc != SQLITE_ROW) return SqliteError(conn_->db(), "read failed");
     StoredResource r = ReadStored(s);
     sqlite3_reset(s);
+    KY_ASSIGN_OR_RETURN(r.body, DecodeBody(std::move(r.body)));
     return std::optional<StoredResource>(std::move(r));
   }
 
@@ -469,8 +501,15 @@ class SqliteTransaction : public WriteTransaction {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadStored(s));
     if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "read failed");
+    for (StoredResource& r : out) {
+      KY_ASSIGN_OR_RETURN(r.body, DecodeBody(std::move(r.body)));
+    }
     return out;
   }
+
+  // Defined after SqliteStore, whose codec they use (store/body_codec.h).
+  Result<std::string> EncodeBody(const ResourceWrite& w);
+  Result<std::string> DecodeBody(std::string stored);
 
   Result<std::vector<int64_t>> Rids(const Sql& sql) {
     static const bool kLogSql = std::getenv("KANGYUN_LOG_SQL") != nullptr;
@@ -550,6 +589,7 @@ class SqliteTransaction : public WriteTransaction {
   bool writable_;
   std::unique_lock<std::mutex> write_lock_;
   bool done_ = false;
+  std::optional<DictionariesInFlight> dictionaries_;  // made by the first one trained
 };
 
 class SqliteStore : public Store {
@@ -594,8 +634,29 @@ class SqliteStore : public Store {
     KY_ASSIGN_OR_RETURN(audit_writer_, Connection::Open(":memory:", Connection::kWriterCacheKiB,
                                                         SqliteAuditPath(path_)));
     KY_RETURN_IF_ERROR(audit_writer_->Exec(audit_sql::Schema(SqlDialect::kSqlite)));
+    KY_RETURN_IF_ERROR(AdoptStoredDictionaries());
     // Indexes a bulk load set aside and did not get to rebuild (it was killed).
     return RebuildDeferredIndexes();
+  }
+
+  BodyCodec& codec() { return codec_; }
+
+  // The dictionaries stored so far decode their bodies; each type compresses with one of its own.
+  Status AdoptStoredDictionaries() {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        writer_->Prepare("SELECT key, value FROM records WHERE kind = ?1",
+                                         {std::string(kBodyDictionaryRecord)}));
+    std::vector<std::pair<std::string, std::string>> stored;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      stored.emplace_back(ColumnText(s, 0), ColumnText(s, 1));
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return SqliteError(writer_->db(), "reading dictionaries");
+    for (const auto& [key, value] : stored) {
+      KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, value));
+      KY_RETURN_IF_ERROR(codec_.Adopt(d, /*replace=*/false));
+    }
+    return Status::Ok();
   }
 
   // The key of (type, param) for index rows, registered in `params` on first use. Called only
@@ -821,6 +882,15 @@ class SqliteStore : public Store {
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadStored(s));
     Status st = rc == SQLITE_DONE ? Status::Ok() : SqliteError(conn->db(), "scan failed");
     sqlite3_reset(s);
+    for (StoredResource& r : out) {
+      if (!st.ok()) break;
+      auto body =
+          codec_.Decode(std::move(r.body), [&](uint32_t id) { return FetchDictionary(*conn, id); });
+      if (body.ok())
+        r.body = std::move(body).value();
+      else
+        st = body.status();
+    }
     ReturnReader(std::move(conn));
     if (!st.ok()) return st;
     return out;
@@ -884,6 +954,7 @@ class SqliteStore : public Store {
  private:
   std::string path_;
   int lock_fd_ = -1;  // a shared lock while open: see store/sqlite/sqlite_backup.h
+  BodyCodec codec_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> pool_;
   void AbortGroup() {
@@ -937,8 +1008,18 @@ Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
   return Status::Ok();
 }
 
+Result<std::string> SqliteTransaction::EncodeBody(const ResourceWrite& w) {
+  return EncodeInTransaction(store_->codec(), w.type, w.body, &dictionaries_, *this);
+}
+
+Result<std::string> SqliteTransaction::DecodeBody(std::string stored) {
+  return store_->codec().Decode(std::move(stored),
+                                [this](uint32_t id) { return FetchDictionary(*conn_, id); });
+}
+
 Status SqliteTransaction::RollbackToSavepoint() {
   store_->MarkKeysStale();  // the rollback may take registered keys with it
+  if (dictionaries_) dictionaries_->RollbackToSavepoint();
   KY_RETURN_IF_ERROR(conn_->Exec("ROLLBACK TO entry"));
   return conn_->Exec("RELEASE entry");
 }
@@ -946,7 +1027,8 @@ Status SqliteTransaction::RollbackToSavepoint() {
 Status SqliteTransaction::Commit() {
   if (!writable_) return Internal("commit of a read transaction");
   done_ = true;
-  return store_->FinishGroupMember(/*keep=*/true, write_lock_);
+  KY_RETURN_IF_ERROR(store_->FinishGroupMember(/*keep=*/true, write_lock_));
+  return dictionaries_ ? dictionaries_->Committed() : Status::Ok();
 }
 
 SqliteTransaction::~SqliteTransaction() {
