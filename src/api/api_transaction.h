@@ -118,6 +118,10 @@ class ApiTransaction : public store::WriteTransaction {
   Result<std::vector<store::AuditArchive>> AuditArchives() override {
     return inner_->AuditArchives();
   }
+  Result<std::vector<int64_t>> AuditArchivedSeqs(const store::AuditQuery& q,
+                                                 int64_t archived_last) override {
+    return inner_->AuditArchivedSeqs(q, archived_last);
+  }
   Result<int64_t> Write(const store::ResourceWrite& w) override { return inner_->Write(w); }
   Result<std::vector<std::optional<store::StoredResource>>> ReadCurrentOfEach(
       const std::vector<std::pair<std::string, std::string>>& keys) override {

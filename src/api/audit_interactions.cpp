@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "api/access_policy.h"
+#include "api/audit_rows.h"
 #include "api/outcome.h"
 #include "api/services.h"
 #include "audit/audit_codec.h"
@@ -315,7 +316,8 @@ Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
   store::AuditQuery q;
   q.seq = seq;
   q.limit = 1;
-  KY_ASSIGN_OR_RETURN(auto rows, txn.AuditRows(q));
+  AuditRowSource source(txn, s.config.audit_archive_dir);
+  KY_ASSIGN_OR_RETURN(auto rows, source.Rows(q));
   if (rows.empty()) return NotFound("AuditEvent/" + id + " is not known");
   RowReader reader(txn);
   KY_ASSIGN_OR_RETURN(auto records, reader.Decode(rows));
@@ -365,8 +367,9 @@ Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
   bool more = false, exhausted = false;
   store::AuditQuery q = f.query;
   q.limit = kChunk;
+  AuditRowSource source(txn, s.config.audit_archive_dir);
   while (!exhausted) {
-    KY_ASSIGN_OR_RETURN(auto rows, txn.AuditRows(q));
+    KY_ASSIGN_OR_RETURN(auto rows, source.Rows(q));
     exhausted = static_cast<int64_t>(rows.size()) < q.limit;
     if (rows.empty()) break;
     q.after = rows.back().seq;

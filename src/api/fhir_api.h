@@ -27,6 +27,9 @@ struct ApiConfig {
   // Every request is recorded in the audit trail (audit/audit_trail.h); off only where no
   // person is served (fuzzing).
   bool audit = true;
+  // Where `kangyun audit archive` put the trail's archived months: a resident's records in
+  // them are found by AuditEvent searches that name the resident ("" : not searched).
+  std::string audit_archive_dir;
   // The authorization server's origin when requests need tokens ("" when open): the
   // CapabilityStatement names its endpoints (SMART's oauth-uris).
   std::string oauth_issuer;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -35,6 +36,32 @@ Result<std::vector<store::AuditArchive>> ArchiveMonths(store::Store& store, cons
 // number of records read is returned.
 Result<int64_t> VerifyArchive(const std::string& dir, const store::AuditArchive& archive,
                               std::vector<std::string>* problems);
+
+// Records of archive files by sequence number, through each file's frame index
+// (`audit-YYYY-MM.frames.json`: the first record and the byte range of each zstd frame), so
+// that a resident's few records in a month are read without decompressing all of it. A frame
+// is decompressed once per reader: one reader serves one request.
+class ArchiveReader {
+ public:
+  explicit ArchiveReader(std::string dir) : dir_(std::move(dir)) {}
+  // The records of `seqs` that `archive` holds, in the order of seqs.
+  Result<std::vector<store::AuditRow>> Rows(const store::AuditArchive& archive,
+                                            const std::vector<int64_t>& seqs);
+
+ private:
+  struct Frame {
+    int64_t first = 0, offset = 0, bytes = 0;
+  };
+  struct Frames {
+    bool loaded = false;
+    std::vector<Frame> starts;
+    std::unordered_map<int64_t, std::unordered_map<int64_t, store::AuditRow>> decoded;
+  };
+  Status Decode(const store::AuditArchive& archive, const Frame& frame,
+                std::unordered_map<int64_t, store::AuditRow>* rows);
+  std::string dir_;
+  std::unordered_map<std::string, Frames> frames_;  // by file
+};
 
 // The month (China Standard Time) of a time in micros, as "YYYY-MM"; the first micro of that
 // month, and of the month after it.

@@ -48,6 +48,7 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   api::ApiConfig config;
   config.export_dir = export_dir.empty() ? DefaultExportDir(db, postgres) : export_dir;
   config.audit = options.audit;
+  config.audit_archive_dir = options.audit_archive_dir;
   if (options.max_search_results > 0) config.max_search_results = options.max_search_results;
   p->api =
       std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids, config);

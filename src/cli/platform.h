@@ -30,6 +30,8 @@ struct Platform {
 struct PlatformOptions {
   // False only to measure what the audit trail costs (serve --no-audit-trail).
   bool audit = true;
+  // The audit trail's archive folder (api::ApiConfig::audit_archive_dir).
+  std::string audit_archive_dir;
   // Matches a sorted search pages through (api::ApiConfig); 0 keeps the default.
   int64_t max_search_results = 0;
 };

@@ -73,6 +73,8 @@ int ServeCommand(const Args& args) {
       insecure_open = true;
     else if (a == "--no-audit-trail")
       options.audit = false;
+    else if (a == "--audit-archive")
+      options.audit_archive_dir = value();
     else if (a == "--max-search-results")
       options.max_search_results = std::max<int64_t>(1, std::atoll(value().c_str()));
     else if (a == "--match-model")

@@ -186,6 +186,17 @@ Sql Archives(SqlDialect) {
   return sql;
 }
 
+Sql ArchivedSeqs(const AuditQuery& q, int64_t archived_last, SqlDialect d) {
+  Sql sql;
+  sql.text = "SELECT seq FROM audit.patient WHERE patient = " + Bind(&sql, q.patient, d) +
+             " AND seq <= " + Bind(&sql, archived_last, d);
+  if (q.after > 0)
+    sql.text += std::string(" AND seq ") + (q.descending ? "< " : "> ") + Bind(&sql, q.after, d);
+  sql.text += std::string(" ORDER BY seq") + (q.descending ? " DESC" : "") + " LIMIT " +
+              Bind(&sql, q.limit, d);
+  return sql;
+}
+
 std::vector<AuditArchive> ToArchives(Table t) {
   std::vector<AuditArchive> out;
   for (auto& c : t)
@@ -205,12 +216,12 @@ std::vector<Sql> Archive(const AuditArchive& a, SqlDialect d) {
       Bind(&record, a.previous_hash, d) + ", " + Bind(&record, a.last_hash, d) + ", " +
       Bind(&record, a.sha256, d) + ")";
   out.push_back(std::move(record));
-  for (const char* table : {"audit.patient", "audit.log"}) {
-    Sql remove;
-    remove.text = std::string("DELETE FROM ") + table + " WHERE seq BETWEEN " +
-                  Bind(&remove, a.first, d) + " AND " + Bind(&remove, a.last, d);
-    out.push_back(std::move(remove));
-  }
+  // The residents each row names stay (audit.patient): a resident's archived rows are found
+  // by them, and read from the file.
+  Sql rows;
+  rows.text = "DELETE FROM audit.log WHERE seq BETWEEN " + Bind(&rows, a.first, d) + " AND " +
+              Bind(&rows, a.last, d);
+  out.push_back(std::move(rows));
   Sql seals;
   seals.text = "DELETE FROM audit.seal WHERE last_seq BETWEEN " + Bind(&seals, a.first, d) +
                " AND " + Bind(&seals, a.last, d);

@@ -38,7 +38,8 @@ Sql Head(SqlDialect d);  // kSealKinds
 std::vector<AuditSeal> ToSeals(Table t);
 std::optional<AuditSeal> ToHead(Table t);  // of Head: nullopt before the first seal
 
-Sql Archives(SqlDialect d);  // kArchiveKinds
+Sql Archives(SqlDialect d);                                                  // kArchiveKinds
+Sql ArchivedSeqs(const AuditQuery& q, int64_t archived_last, SqlDialect d);  // "i"
 std::vector<AuditArchive> ToArchives(Table t);
 // The statements that record an archive and remove what it holds from the log, in order.
 std::vector<Sql> Archive(const AuditArchive& a, SqlDialect d);

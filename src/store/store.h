@@ -170,6 +170,11 @@ class ReadTransaction {
   virtual Result<std::optional<AuditSeal>> AuditHead() = 0;
   // What was archived, in sequence order.
   virtual Result<std::vector<AuditArchive>> AuditArchives() = 0;
+  // The sequence numbers of archived rows naming q.patient (at most `archived_last`; the store
+  // keeps which residents archived rows name): q.after, q.descending and q.limit as in
+  // AuditRows; other filters are the caller's.
+  virtual Result<std::vector<int64_t>> AuditArchivedSeqs(const AuditQuery& q,
+                                                         int64_t archived_last) = 0;
 };
 
 // One append to the audit log, apart from the transactions of the data: appends are

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "json/json.h"
+#include "tests/support/audit_archive_flow.h"
 #include "tests/support/bulk_export_client.h"
 #include "tests/support/http_client.h"
 
@@ -15,6 +16,27 @@ namespace {
 
 const std::vector<std::pair<std::string, std::string>> kJson = {
     {"Content-Type", "application/fhir+json"}};
+
+// The ids of a searchset's AuditEvents, in order.
+std::vector<std::string> Ids(const HttpResult& r) {
+  std::vector<std::string> out;
+  auto b = json::Parse(r.body);
+  if (!b.ok()) return out;
+  if (const json::Value* entries = b->Find("entry"))
+    for (const json::Value& e : entries->items())
+      if (const json::Value* res = e.Find("resource");
+          res && res->GetString("resourceType") == "AuditEvent")
+        out.emplace_back(res->GetString("id"));
+  return out;
+}
+
+std::string NextLink(const HttpResult& r) {
+  auto b = json::Parse(r.body);
+  if (!b.ok() || !b->Find("link")) return "";
+  for (const json::Value& l : b->Find("link")->items())
+    if (l.GetString("relation") == "next") return std::string(l.GetString("url"));
+  return "";
+}
 
 class AuditTrail : public ::testing::Test {
  protected:
@@ -29,26 +51,6 @@ class AuditTrail : public ::testing::Test {
                     body.empty() ? std::vector<std::pair<std::string, std::string>>{} : kJson,
                     body);
   }
-  // The ids of a searchset's AuditEvents, in order.
-  static std::vector<std::string> Ids(const HttpResult& r) {
-    std::vector<std::string> out;
-    auto b = json::Parse(r.body);
-    if (!b.ok()) return out;
-    if (const json::Value* entries = b->Find("entry"))
-      for (const json::Value& e : entries->items())
-        if (const json::Value* res = e.Find("resource");
-            res && res->GetString("resourceType") == "AuditEvent")
-          out.emplace_back(res->GetString("id"));
-    return out;
-  }
-  static std::string NextLink(const HttpResult& r) {
-    auto b = json::Parse(r.body);
-    if (!b.ok() || !b->Find("link")) return "";
-    for (const json::Value& l : b->Find("link")->items())
-      if (l.GetString("relation") == "next") return std::string(l.GetString("url"));
-    return "";
-  }
-
   std::string dir_;
   std::unique_ptr<ServerProcess> server_;
 };
@@ -198,6 +200,64 @@ TEST_F(AuditTrail, IsExportedWholeByName) {
   ExportRun patient = RunExport(server_->port(), "/fhir/Patient/$export?_type=AuditEvent");
   EXPECT_EQ(patient.kick_off.status, 400) << patient.kick_off.body;
   EXPECT_NE(patient.kick_off.body.find("system level"), std::string::npos) << patient.kick_off.body;
+}
+
+}  // namespace
+}  // namespace kangyun::testing
+
+namespace kangyun::testing {
+namespace {
+
+// Months moved out by `kangyun audit archive` stay searchable by resident: a server given the
+// archive folder finds a resident's archived records, in order and paged, and reads one by
+// id; the store keeps none of their rows, and the chain verifies across the files.
+TEST(AuditArchive, AResidentsArchivedRecordsAreFoundByAuditEventSearch) {
+  std::string dir = ScratchFolder("audit-archive");
+  std::string db = TestStore(dir + "/a.db"), archive = dir + "/archive";
+  std::filesystem::create_directories(archive);
+  RecordOldReads(db, 40);  // 15 September to 24 October 2026
+  CommandOutput archived = RunKangyun(
+      KANGYUN_BINARY, "audit archive --db " + db + " --dir " + archive + " --keep-months 0");
+  ASSERT_EQ(archived.exit_code, 0) << archived.text;
+  EXPECT_NE(archived.text.find("archived 2026-09: records 1 to 16"), std::string::npos)
+      << archived.text;
+  EXPECT_NE(archived.text.find("archived 2026-10: records 17 to 40"), std::string::npos);
+  CommandOutput verified =
+      RunKangyun(KANGYUN_BINARY, "audit verify --db " + db + " --archive " + archive);
+  EXPECT_EQ(verified.exit_code, 0) << verified.text;
+  EXPECT_NE(verified.text.find("40 audit events"), std::string::npos) << verified.text;
+
+  // Patient/p1 was read on days 1, 6, 11, ..., 36: records 2, 7, 12, ..., 37.
+  const std::string old = "AuditEvent?patient=p1&date=lt2026-11-01";
+  {
+    ServerProcess server(KANGYUN_BINARY, db, {"--audit-archive", archive});
+    ASSERT_TRUE(server.ok());
+    auto get = [&](const std::string& path) {
+      return HttpCall("127.0.0.1", server.port(), "GET", path, {}, "");
+    };
+    HttpResult first = get("/fhir/" + old + "&_count=3");
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(TotalOf(first), 8);
+    std::vector<std::string> all = Ids(first);
+    for (std::string next = NextLink(first); !next.empty();) {
+      HttpResult page = get(next.substr(next.find("/fhir/")));
+      ASSERT_EQ(page.status, 200) << page.body;
+      for (const std::string& id : Ids(page)) all.push_back(id);
+      next = NextLink(page);
+    }
+    EXPECT_EQ(all, (std::vector<std::string>{"2", "7", "12", "17", "22", "27", "32", "37"}));
+    std::vector<std::string> newest = Ids(get("/fhir/" + old + "&_sort=-date&_count=2"));
+    EXPECT_EQ(newest, (std::vector<std::string>{"37", "32"}));
+    HttpResult one = get("/fhir/AuditEvent/12");
+    ASSERT_EQ(one.status, 200) << one.body;
+    EXPECT_NE(one.body.find("Patient/p1"), std::string::npos) << one.body;
+  }
+  // Without the folder the server has none of them: they left the store.
+  ServerProcess server(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server.ok());
+  HttpResult none = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/" + old, {}, "");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(TotalOf(none), 0);
 }
 
 }  // namespace

@@ -8,12 +8,12 @@
 #include "audit/audit_archive.h"
 #include "audit/audit_trail.h"
 #include "base/env.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace kangyun::testing {
 namespace {
 
-// 2026-09-15T00:00:00+08:00 in micros, and a day.
-constexpr int64_t kSeptember15 = 1789401600LL * 1'000'000;
 constexpr int64_t kDay = 86400LL * 1'000'000;
 
 // Records `n` reads of Patient/p<k> by two agents, a day apart from `start`.
@@ -39,6 +39,15 @@ int64_t RowsInStore(store::Store& store) {
 }
 
 }  // namespace
+
+void RecordOldReads(const std::string& db, int n) {
+  auto store = db.rfind("postgresql://", 0) == 0 ? store::OpenPostgresStore(db)
+                                                 : store::OpenSqliteStore(db.substr(7));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  FakeClock clock(kSeptember15);
+  audit::AuditTrail trail(**store, clock);
+  Record(trail, kSeptember15, n);
+}
 
 void CheckAuditArchiving(store::Store& store, const std::string& dir) {
   FakeClock clock(kSeptember15);

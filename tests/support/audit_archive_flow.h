@@ -12,4 +12,10 @@ namespace kangyun::testing {
 // `store` is empty; `dir` is an empty folder. Uses gtest assertions.
 void CheckAuditArchiving(store::Store& store, const std::string& dir);
 
+// 2026-09-15T00:00:00+08:00, in micros since the epoch.
+inline constexpr int64_t kSeptember15 = 1789401600LL * 1'000'000;
+// Records, in the store at `db` (`sqlite:PATH` or a postgresql:// URL), n reads a day apart
+// from 15 September 2026: the k-th of Patient/p<k % 5>, by user/li or user/zhang in turn.
+void RecordOldReads(const std::string& db, int n);
+
 }  // namespace kangyun::testing

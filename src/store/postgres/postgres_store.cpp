@@ -407,6 +407,15 @@ class PgTransaction : public WriteTransaction {
     return audit_sql::ToArchives(std::move(t));
   }
 
+  Result<std::vector<int64_t>> AuditArchivedSeqs(const AuditQuery& q,
+                                                 int64_t archived_last) override {
+    KY_ASSIGN_OR_RETURN(
+        auto t, Table(audit_sql::ArchivedSeqs(q, archived_last, SqlDialect::kPostgres), "i"));
+    std::vector<int64_t> out;
+    for (const auto& row : t) out.push_back(std::get<int64_t>(row[0]));
+    return out;
+  }
+
   Result<int64_t> Write(const ResourceWrite& w) override;
   Status Reindex(int64_t rid, int64_t version, const IndexRows& rows) override;
   // Staged index rows go first, so that each belongs to the part that wrote it.

@@ -467,6 +467,17 @@ class SqliteTransaction : public WriteTransaction {
     return audit_sql::ToArchives(std::move(t));
   }
 
+  Result<std::vector<int64_t>> AuditArchivedSeqs(const AuditQuery& q,
+                                                 int64_t archived_last) override {
+    KY_RETURN_IF_ERROR(CheckAuditReadable());
+    KY_ASSIGN_OR_RETURN(
+        auto t,
+        RunTable(conn_, audit_sql::ArchivedSeqs(q, archived_last, SqlDialect::kSqlite), "i"));
+    std::vector<int64_t> out;
+    for (const auto& row : t) out.push_back(std::get<int64_t>(row[0]));
+    return out;
+  }
+
   Status Savepoint() override {
     if (!writable_) return Internal("write in a read transaction");
     if (dictionaries_) dictionaries_->Savepoint();
