@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <cstdlib>
+#include <mutex>
 
 #include "base/strings.h"
 
@@ -76,7 +77,7 @@ Status BodyCodec::Adopt(const BodyDictionary& d, bool replace) {
   if (!dict->compress || !dict->decompress ||
       ZSTD_getDictID_fromDict(d.bytes.data(), d.bytes.size()) != d.id)
     return Internal("body dictionary " + std::to_string(d.id) + " is not a zstd dictionary");
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   by_id_[d.id] = dict;
   if (replace || !by_type_.count(d.type)) {
     by_type_[d.type] = dict;
@@ -86,7 +87,7 @@ Status BodyCodec::Adopt(const BodyDictionary& d, bool replace) {
 }
 
 void BodyCodec::Abandon(const std::string& type) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   samples_[type].training = false;
 }
 
@@ -94,9 +95,13 @@ std::string BodyCodec::Encode(const std::string& type, const std::string& body,
                               std::optional<BodyDictionary>* trained) {
   if (body.empty()) return body;  // a deletion
   std::shared_ptr<const Dictionary> dict;
-  std::vector<std::string> to_train;
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
+    if (auto it = by_type_.find(type); it != by_type_.end()) dict = it->second;
+  }
+  std::vector<std::string> to_train;
+  if (!dict) {
+    std::unique_lock lock(mu_);
     if (auto it = by_type_.find(type); it != by_type_.end()) {
       dict = it->second;
     } else {
@@ -145,14 +150,14 @@ BodyDictionary BodyCodec::Train(const std::string& type, const std::vector<std::
   // The id zstd gave it is random; another process's for the same type differs.
   d.id = ZDICT_getDictID(d.bytes.data(), d.bytes.size());
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (d.id == 0 || by_id_.count(d.id)) return BodyDictionary{};
   }
   return d;
 }
 
 std::shared_ptr<const BodyCodec::Dictionary> BodyCodec::ForDecoding(uint32_t id) {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);  // every read of a compressed body passes here
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;
 }

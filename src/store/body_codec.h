@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,7 +77,7 @@ class BodyCodec {
   std::shared_ptr<const Dictionary> ForDecoding(uint32_t id);
   BodyDictionary Train(const std::string& type, const std::vector<std::string>& bodies);
 
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::unordered_map<uint32_t, std::shared_ptr<const Dictionary>> by_id_;
   std::unordered_map<std::string, std::shared_ptr<const Dictionary>> by_type_;
   std::unordered_map<std::string, Samples> samples_;

@@ -6,15 +6,21 @@ namespace kangyun::store {
 
 void ResultSetCache::Put(const std::string& id, std::vector<int64_t> rids, int64_t expires_at) {
   std::lock_guard lock(mu_);
-  while (!sets_.empty() && rows_ + rids.size() > max_rows_) {
-    auto victim = std::min_element(sets_.begin(), sets_.end(), [](const auto& a, const auto& b) {
-      return a.second.expires_at < b.second.expires_at;
-    });
-    rows_ -= victim->second.rids.size();
-    sets_.erase(victim);
-  }
+  Erase(id);
+  // The sets closest to expiry go first, found at the front of the expiry order: a full cache
+  // is the normal state of a busy server, so this runs for nearly every search.
+  while (!by_expiry_.empty() && rows_ + rids.size() > max_rows_) Erase(by_expiry_.begin()->second);
   rows_ += rids.size();
+  by_expiry_.emplace(expires_at, id);
   sets_[id] = Entry{std::move(rids), expires_at};
+}
+
+void ResultSetCache::Erase(const std::string& id) {
+  auto it = sets_.find(id);
+  if (it == sets_.end()) return;
+  rows_ -= it->second.rids.size();
+  by_expiry_.erase({it->second.expires_at, id});
+  sets_.erase(it);
 }
 
 std::optional<std::vector<int64_t>> ResultSetCache::Get(const std::string& id, int64_t offset,
@@ -23,8 +29,7 @@ std::optional<std::vector<int64_t>> ResultSetCache::Get(const std::string& id, i
   auto it = sets_.find(id);
   if (it == sets_.end()) return std::nullopt;
   if (it->second.expires_at < now) {
-    rows_ -= it->second.rids.size();
-    sets_.erase(it);
+    Erase(id);
     return std::nullopt;
   }
   const auto& rids = it->second.rids;

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace kangyun::store {
@@ -28,8 +30,10 @@ class ResultSetCache {
     std::vector<int64_t> rids;
     int64_t expires_at;
   };
+  void Erase(const std::string& id);  // REQUIRES: mu_
   std::mutex mu_;
-  std::map<std::string, Entry> sets_;
+  std::unordered_map<std::string, Entry> sets_;
+  std::set<std::pair<int64_t, std::string>> by_expiry_;  // (expires_at, id) of every set
   size_t rows_ = 0;
   size_t max_rows_;
 };

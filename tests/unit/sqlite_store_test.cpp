@@ -131,10 +131,21 @@ TEST_F(SqliteStoreTest, ResultSetsPageAndExpire) {
 
 TEST(ResultSetCache, EvictsTheSetsClosestToExpiryWhenFull) {
   ResultSetCache cache(/*max_rows=*/5);
-  cache.Put("a", {1, 2, 3}, 100);
   cache.Put("b", {4, 5, 6}, 200);
+  cache.Put("a", {1, 2}, 100);
+  cache.Put("c", {7}, 300);  // full: "a", the closest to expiry, goes
   EXPECT_FALSE(cache.Get("a", 0, 10, 0).has_value());
-  EXPECT_TRUE(cache.Get("b", 0, 10, 0).has_value());
+  EXPECT_EQ(*cache.Get("b", 0, 10, 0), (std::vector<int64_t>{4, 5, 6}));
+  EXPECT_EQ(*cache.Get("c", 0, 10, 0), (std::vector<int64_t>{7}));
+  // A set put again replaces its rows (and its place in the expiry order).
+  cache.Put("b", {8}, 50);
+  cache.Put("d", {9, 10, 11}, 400);  // 1 + 1 + 3 rows: fits without evicting
+  EXPECT_EQ(*cache.Get("b", 0, 10, 0), (std::vector<int64_t>{8}));
+  cache.Put("e", {12}, 500);  // full again: "b" (50) goes, not "c" (300)
+  EXPECT_FALSE(cache.Get("b", 0, 10, 0).has_value());
+  EXPECT_TRUE(cache.Get("c", 0, 10, 0).has_value());
+  // An expired set is gone when asked for.
+  EXPECT_FALSE(cache.Get("c", 0, 10, 301).has_value());
 }
 
 TEST_F(SqliteStoreTest, ReopeningKeepsDataAndSchemaVersion) {
