@@ -44,6 +44,8 @@ namespace {
 constexpr int64_t kMigrateLock = 0x4B59'4D49'4752'41;  // "KYMIGRA"
 constexpr int64_t kAuditLock = 0x4B59'4155'4449'54;    // "KYAUDIT"
 constexpr int64_t kWriteGate = 0x4B59'5041'5241'4D;    // "KYPARAM"
+// Held (for its session) by the connection of a load that set indexes aside, until it ends.
+constexpr int64_t kBulkLoadLock = 0x4B59'4255'4C4B'4C;  // "KYBULKL"
 
 // The key a resident's data is distributed by: a 63-bit FNV-1a hash of the Patient id, never 0
 // (0 is "belongs to no resident").
@@ -566,6 +568,17 @@ class PostgresStore : public Store {
   Status Init() {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
     Status st = Migrate(*c);
+    // Indexes a load set aside and did not get to build (it was killed), unless it still runs.
+    auto free =
+        st.ok()
+            ? c->Query("SELECT pg_try_advisory_lock(" + std::to_string(kBulkLoadLock) + ")::int")
+            : Result<PgResult>(st);
+    if (free.ok() && free->Int(0, 0) != 0) {
+      st = BuildDeferredIndexes(*c);
+      (void)c->Exec("SELECT pg_advisory_unlock(" + std::to_string(kBulkLoadLock) + ")");
+    } else if (!free.ok()) {
+      st = free.status();
+    }
     Release(std::move(c));
     KY_RETURN_IF_ERROR(st);
     // The dictionaries stored so far decode their bodies; each type compresses with one.
@@ -655,11 +668,48 @@ class PostgresStore : public Store {
   // PostgreSQL loads through the ordinary write path (its indexes stay), and refreshes its
   // planner statistics at the end: until autovacuum gets to a freshly loaded database, the
   // planner would guess table sizes and choose joins that scan whole tables.
-  Result<bool> BeginBulkLoad() override { return true; }
+  // Into an empty database, the lookup indexes of the search tables are set aside (their
+  // definitions kept in deferred_indexes) and built once at the end: growing a B-tree row by
+  // row costs more than building it by sorting, the more the larger it grows. The indexes by
+  // row id stay, for the rows a second version of a resource replaces. The load's connection
+  // holds kBulkLoadLock meanwhile: a process that opens the database while no load holds it
+  // builds what a crashed load left aside. Into a database that holds resources, the indexes
+  // stay and only the statistics are refreshed at the end.
+  Result<bool> BeginBulkLoad() override {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, PgConnection::Open(conninfo_));
+    KY_RETURN_IF_ERROR(c->Exec("SELECT pg_advisory_lock(" + std::to_string(kBulkLoadLock) + ")"));
+    // Alone among writers while it looks and drops (DROP INDEX waits for readers of the table).
+    Status st = c->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteGate) + ")");
+    auto empty = st.ok() ? c->Query("SELECT (NOT EXISTS (SELECT 1 FROM resources))::int")
+                         : Result<PgResult>(st);
+    if (empty.ok() && empty->Int(0, 0) != 0) {
+      st = c->Exec(
+          "INSERT INTO deferred_indexes SELECT indexname, indexdef FROM pg_indexes "
+          "WHERE schemaname = current_schema() "
+          "AND (tablename LIKE 'idx\\_%' OR tablename = 'compartment') "
+          "AND indexname NOT LIKE '%\\_rid' ON CONFLICT (name) DO NOTHING");
+      KY_ASSIGN_OR_RETURN(PgResult names, c->Query("SELECT name FROM deferred_indexes"));
+      for (int i = 0; i < names.rows() && st.ok(); ++i)
+        st = c->Exec("DROP INDEX IF EXISTS \"" + names.Bytes(i, 0) + "\"");
+      if (st.ok()) st = c->Exec("COMMIT");
+      if (st.ok()) {
+        bulk_conn_ = std::move(c);  // keeps kBulkLoadLock until EndBulkLoad
+        return true;
+      }
+    } else if (!empty.ok()) {
+      st = empty.status();
+    }
+    (void)c->Exec("ROLLBACK");
+    KY_RETURN_IF_ERROR(st);
+    return true;  // the indexes stay: the database holds resources
+  }
+
   Status EndBulkLoad() override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    Status st = c->Exec("ANALYZE");
+    Status st = BuildDeferredIndexes(*c);
+    if (st.ok()) st = c->Exec("ANALYZE");
     Release(std::move(c));
+    bulk_conn_.reset();  // gives up kBulkLoadLock
     return st;
   }
 
@@ -768,6 +818,25 @@ class PostgresStore : public Store {
   }
 
  private:
+  // Builds the indexes in deferred_indexes, each in a transaction of its own, so that what
+  // was built stays built if this is interrupted too.
+  Status BuildDeferredIndexes(PgConnection& c) {
+    KY_ASSIGN_OR_RETURN(PgResult pending, c.Query("SELECT name, definition FROM deferred_indexes"));
+    if (pending.rows() > 0)
+      Log(LogLevel::kInfo, "building " + std::to_string(pending.rows()) + " deferred indexes");
+    for (int i = 0; i < pending.rows(); ++i) {
+      std::string name = pending.Bytes(i, 0);
+      Status st = c.Exec("BEGIN; DROP INDEX IF EXISTS \"" + name + "\"; " + pending.Bytes(i, 1));
+      if (st.ok()) st = c.Query("DELETE FROM deferred_indexes WHERE name = $1", {name}).status();
+      if (st.ok()) st = c.Exec("COMMIT");
+      if (!st.ok()) {
+        (void)c.Exec("ROLLBACK");
+        return st;
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Migrate(PgConnection& c) {
     // One process migrates at a time; the others wait and then find the work done.
     KY_RETURN_IF_ERROR(c.Exec("SELECT pg_advisory_lock(" + std::to_string(kMigrateLock) + ")"));
@@ -823,6 +892,7 @@ class PostgresStore : public Store {
   }
 
   BodyCodec codec_;
+  std::unique_ptr<PgConnection> bulk_conn_;  // a load's, holding kBulkLoadLock
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<PgConnection>> idle_;

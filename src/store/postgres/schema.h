@@ -123,6 +123,11 @@ CREATE TABLE jobs (id TEXT PRIMARY KEY, state TEXT NOT NULL, updated BIGINT NOT 
 CREATE TABLE records (kind TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT NULL,
                       value TEXT NOT NULL, PRIMARY KEY (kind, key));
 )sql",
+      // 4: a load into an empty database sets the search tables' lookup indexes aside here
+      // until it ends (Store::BeginBulkLoad).
+      R"sql(
+CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
+)sql",
   };
   return kMigrations;
 }
