@@ -76,5 +76,19 @@ TEST_F(BulkLoadIndexes, AKilledLoadsIndexesAreBuiltByTheNextProcessToOpenTheData
   EXPECT_TRUE(LookupIndexExists());
 }
 
+TEST_F(BulkLoadIndexes, ASecondLoadAtTheSameTimeLoadsAlongsideAndLeavesTheBuildingToTheFirst) {
+  auto begun = store_->BeginBulkLoad();
+  ASSERT_TRUE(begun.ok() && *begun);
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  auto second = other->BeginBulkLoad();  // does not wait for the first to end
+  ASSERT_TRUE(second.ok() && *second);
+  WritePatient(*other, "b");
+  ASSERT_TRUE(other->EndBulkLoad().ok());
+  EXPECT_FALSE(LookupIndexExists());
+  ASSERT_TRUE(store_->EndBulkLoad().ok());
+  EXPECT_TRUE(LookupIndexExists());
+}
+
 }  // namespace
 }  // namespace kangyun::testing

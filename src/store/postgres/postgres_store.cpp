@@ -677,7 +677,11 @@ class PostgresStore : public Store {
   // stay and only the statistics are refreshed at the end.
   Result<bool> BeginBulkLoad() override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, PgConnection::Open(conninfo_));
-    KY_RETURN_IF_ERROR(c->Exec("SELECT pg_advisory_lock(" + std::to_string(kBulkLoadLock) + ")"));
+    // Another load runs (and has set the indexes aside, or found resources): this one loads
+    // alongside, and leaves the building to it.
+    KY_ASSIGN_OR_RETURN(PgResult mine, c->Query("SELECT pg_try_advisory_lock(" +
+                                                std::to_string(kBulkLoadLock) + ")::int"));
+    if (mine.Int(0, 0) == 0) return true;
     // Alone among writers while it looks and drops (DROP INDEX waits for readers of the table).
     Status st = c->Exec("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriteGate) + ")");
     auto empty = st.ok() ? c->Query("SELECT (NOT EXISTS (SELECT 1 FROM resources))::int")
@@ -706,7 +710,7 @@ class PostgresStore : public Store {
 
   Status EndBulkLoad() override {
     KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
-    Status st = BuildDeferredIndexes(*c);
+    Status st = bulk_conn_ ? BuildDeferredIndexes(*c) : Status::Ok();
     if (st.ok()) st = c->Exec("ANALYZE");
     Release(std::move(c));
     bulk_conn_.reset();  // gives up kBulkLoadLock
