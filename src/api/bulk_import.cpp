@@ -41,7 +41,9 @@ void Restamp(Prepared& p, const store::StoredResource& current) {
 }
 
 // One transaction for the batch: all of it is stored or none. The batch's current versions
-// are read, and its versions written, all at once (a few round trips on a server store).
+// are read, and its versions written, all at once (a few round trips on a server store); a
+// resource met again in the batch is written in a later round of the same transaction, after
+// the version before it (a resource may appear once in a WriteEach).
 // `alone`: as BeginWrite, when run again after a deadlock (two loading threads registering
 // the same new search parameter keys in opposite orders, say).
 Status WriteBatch(Services& s, std::vector<Prepared>& batch, bool alone) {
@@ -51,32 +53,26 @@ Status WriteBatch(Services& s, std::vector<Prepared>& batch, bool alone) {
   KY_ASSIGN_OR_RETURN(bool changed, SyncStoredSearchParameters(s, *txn));
   if (changed)
     for (Prepared& p : batch) p.write.index = s.extractor.Extract(p.resource);
-  std::vector<std::pair<std::string, std::string>> keys;
-  for (const Prepared& p : batch) keys.emplace_back(p.write.type, p.write.id);
-  KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrentOfEach(keys));
-  // A resource met twice in the batch: its second version follows the first, written in a
-  // transaction of its own afterwards (a resource may appear once in a WriteEach).
-  std::set<std::pair<std::string, std::string>> seen;
-  std::vector<store::ResourceWrite> writes;
-  std::vector<Prepared*> again;
-  for (size_t n = 0; n < batch.size(); ++n) {
-    Prepared& p = batch[n];
-    if (!seen.insert(keys[n]).second) {
-      again.push_back(&p);
-      continue;
+  std::vector<Prepared*> rest;
+  for (Prepared& p : batch) rest.push_back(&p);
+  while (!rest.empty()) {
+    std::set<std::pair<std::string, std::string>> seen;
+    std::vector<Prepared*> round, later;
+    for (Prepared* p : rest)
+      (seen.emplace(p->write.type, p->write.id).second ? round : later).push_back(p);
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const Prepared* p : round) keys.emplace_back(p->write.type, p->write.id);
+    KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrentOfEach(keys));
+    std::vector<store::ResourceWrite> writes;
+    for (size_t n = 0; n < round.size(); ++n) {
+      if (current[n]) Restamp(*round[n], *current[n]);
+      writes.push_back(round[n]->write);
+      KY_RETURN_IF_ERROR(RegisterAfterCommit(s, *txn, round[n]->resource));
     }
-    if (current[n]) Restamp(p, *current[n]);
-    writes.push_back(p.write);
-    KY_RETURN_IF_ERROR(RegisterAfterCommit(s, *txn, p.resource));
+    KY_RETURN_IF_ERROR(txn->WriteEach(writes).status());
+    rest = std::move(later);
   }
-  KY_RETURN_IF_ERROR(txn->WriteEach(writes).status());
-  KY_RETURN_IF_ERROR(txn->Commit());
-  for (Prepared* p : again) {
-    std::vector<Prepared> one;
-    one.push_back(std::move(*p));
-    KY_RETURN_IF_ERROR(RetryAborted([&](bool alone) { return WriteBatch(s, one, alone); }));
-  }
-  return Status::Ok();
+  return txn->Commit();
 }
 
 }  // namespace

@@ -113,6 +113,25 @@ int64_t Num(const json::Value& v, std::string_view key) {
   return n && n->is_number() ? std::strtoll(n->str().c_str(), nullptr, 10) : -1;
 }
 
+// A record's line in an archive file, and back.
+json::Value LineOf(const store::AuditRow& r) {
+  json::Value line = json::Value::Object();
+  line.Set("seq", Int(r.seq));
+  line.Set("recorded", Int(r.recorded));
+  line.Set("agent", Int(r.agent));
+  line.Set("body", json::Value::String(r.body));
+  return line;
+}
+
+store::AuditRow RowOf(const json::Value& line) {
+  store::AuditRow r;
+  r.seq = Num(line, "seq");
+  r.recorded = Num(line, "recorded");
+  r.agent = Num(line, "agent");
+  r.body = line.GetString("body");
+  return r;
+}
+
 // One month: [first, last], its seals and rows, read from `txn`.
 Result<store::AuditArchive> WriteMonth(store::ReadTransaction& txn, const std::string& dir,
                                        const std::string& month,
@@ -156,12 +175,7 @@ Result<store::AuditArchive> WriteMonth(store::ReadTransaction& txn, const std::s
       }
     }
     for (const store::AuditRow& r : rows) {
-      json::Value line = json::Value::Object();
-      line.Set("seq", Int(r.seq));
-      line.Set("recorded", Int(r.recorded));
-      line.Set("agent", Int(r.agent));
-      line.Set("body", json::Value::String(r.body));
-      KY_RETURN_IF_ERROR(out.Line(line, r.seq));
+      KY_RETURN_IF_ERROR(out.Line(LineOf(r), r.seq));
       for (; next_seal < seals.size() && seals[next_seal].last == r.seq; ++next_seal) {
         json::Value seal = json::Value::Object();
         seal.Set("sealFirst", Int(seals[next_seal].first));
@@ -322,11 +336,7 @@ Status ArchiveReader::Decode(const store::AuditArchive& archive, const Frame& fr
   for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
     auto v = json::Parse(std::string_view(text).substr(start, nl - start));
     if (!v.ok() || !v->Find("seq")) continue;
-    store::AuditRow r;
-    r.seq = Num(*v, "seq");
-    r.recorded = Num(*v, "recorded");
-    r.agent = Num(*v, "agent");
-    r.body = v->GetString("body");
+    store::AuditRow r = RowOf(*v);
     rows->emplace(r.seq, std::move(r));
   }
   return Status::Ok();
@@ -366,28 +376,18 @@ Result<int64_t> VerifyArchive(const std::string& dir, const store::AuditArchive&
     if (v->Find("agent") && v->Find("text")) {
       agents[Num(*v, "agent")] = v->GetString("text");
     } else if (v->Find("seq")) {
-      store::AuditRow r;
-      r.seq = Num(*v, "seq");
-      r.recorded = Num(*v, "recorded");
-      r.agent = Num(*v, "agent");
-      r.body = v->GetString("body");
+      store::AuditRow r = RowOf(*v);
       if (r.seq != next) return "record " + std::to_string(next) + " is missing";
       ++next;
       ++records;
       rows.push_back(std::move(r));
     } else if (v->Find("sealFirst")) {
-      static const std::string kMissingAgent = "(missing agent)";
-      std::vector<const std::string*> texts;
-      for (const auto& r : rows) {
-        auto it = agents.find(r.agent);
-        texts.push_back(it == agents.end() ? &kMissingAgent : &it->second);
-      }
       std::string span =
           std::to_string(Num(*v, "sealFirst")) + " to " + std::to_string(Num(*v, "sealLast"));
       if (rows.empty() || rows.front().seq != Num(*v, "sealFirst") ||
           rows.back().seq != Num(*v, "sealLast"))
         return "the batch " + span + " is not whole";
-      if (SealHash(hash, rows, texts) != v->GetString("hash"))
+      if (SealHash(hash, rows, agents) != v->GetString("hash"))
         return "a record of the batch " + span + " (or its agent, or the batch before) was altered";
       hash = std::string(v->GetString("hash"));
       rows.clear();

@@ -132,4 +132,15 @@ std::string SealHash(const std::string& previous, const std::vector<store::Audit
   return auth::Sha256Hex(text);
 }
 
+std::string SealHash(const std::string& previous, const std::vector<store::AuditRow>& rows,
+                     const std::unordered_map<int64_t, std::string>& agents) {
+  static const std::string kMissingAgent = "(missing agent)";
+  std::vector<const std::string*> texts;
+  for (const store::AuditRow& r : rows) {
+    auto it = agents.find(r.agent);
+    texts.push_back(it == agents.end() ? &kMissingAgent : &it->second);
+  }
+  return SealHash(previous, rows, texts);
+}
+
 }  // namespace kangyun::audit

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/audit_record.h"
@@ -29,5 +30,9 @@ Result<AuditRecord> Decode(const std::string& agent_text, const store::AuditRow&
 // agent_texts[i] is the text of rows[i]'s agent.
 std::string SealHash(const std::string& previous, const std::vector<store::AuditRow>& rows,
                      const std::vector<const std::string*>& agent_texts);
+// The same, the agents' texts by id; an agent missing from `agents` hashes as a text no agent
+// has, so a seal over it does not hold (verification: the agent was removed).
+std::string SealHash(const std::string& previous, const std::vector<store::AuditRow>& rows,
+                     const std::unordered_map<int64_t, std::string>& agents);
 
 }  // namespace kangyun::audit

@@ -197,6 +197,13 @@ Sql ArchivedSeqs(const AuditQuery& q, int64_t archived_last, SqlDialect d) {
   return sql;
 }
 
+std::vector<int64_t> ToSeqs(Table t) {
+  std::vector<int64_t> out;
+  out.reserve(t.size());
+  for (const auto& row : t) out.push_back(Int(row[0]));
+  return out;
+}
+
 std::vector<AuditArchive> ToArchives(Table t) {
   std::vector<AuditArchive> out;
   for (auto& c : t)

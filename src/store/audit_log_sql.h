@@ -40,6 +40,7 @@ std::optional<AuditSeal> ToHead(Table t);  // of Head: nullopt before the first 
 
 Sql Archives(SqlDialect d);                                                  // kArchiveKinds
 Sql ArchivedSeqs(const AuditQuery& q, int64_t archived_last, SqlDialect d);  // "i"
+std::vector<int64_t> ToSeqs(Table t);
 std::vector<AuditArchive> ToArchives(Table t);
 // The statements that record an archive and remove what it holds from the log, in order.
 std::vector<Sql> Archive(const AuditArchive& a, SqlDialect d);

@@ -186,6 +186,31 @@ Result<std::string> BodyCodec::Decode(std::string stored, const Fetch& fetch) {
   return out;
 }
 
+Result<std::optional<BodyDictionary>> FetchDictionary(ReadTransaction& txn, uint32_t id) {
+  std::string key = std::to_string(id);
+  KY_ASSIGN_OR_RETURN(std::optional<std::string> value, txn.GetRecord(kBodyDictionaryRecord, key));
+  if (!value) return std::optional<BodyDictionary>();
+  KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, *value));
+  return std::optional<BodyDictionary>(std::move(d));
+}
+
+Status AdoptStoredDictionaries(BodyCodec& codec, ReadTransaction& txn) {
+  KY_ASSIGN_OR_RETURN(auto stored, txn.ListRecords(kBodyDictionaryRecord));
+  for (const auto& [key, value] : stored) {
+    KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, value));
+    KY_RETURN_IF_ERROR(codec.Adopt(d, /*replace=*/false));
+  }
+  return Status::Ok();
+}
+
+Status DecodeBodies(BodyCodec& codec, std::vector<StoredResource>& rows,
+                    const BodyCodec::Fetch& fetch) {
+  for (StoredResource& r : rows) {
+    KY_ASSIGN_OR_RETURN(r.body, codec.Decode(std::move(r.body), fetch));
+  }
+  return Status::Ok();
+}
+
 DictionariesInFlight::~DictionariesInFlight() {
   for (const BodyDictionary& d : pending_) codec_->Abandon(d.type);
 }

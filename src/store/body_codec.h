@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/store.h"
 
 namespace kangyun::store {
 
@@ -99,6 +100,15 @@ class DictionariesInFlight {
   std::vector<BodyDictionary> pending_;
   size_t at_savepoint_ = 0;
 };
+
+// A dictionary stored as a platform record, read through `txn` (the reader's transaction).
+Result<std::optional<BodyDictionary>> FetchDictionary(ReadTransaction& txn, uint32_t id);
+// Every dictionary stored decodes its bodies; a type compresses with one of them unless the
+// codec has its own (a store opening).
+Status AdoptStoredDictionaries(BodyCodec& codec, ReadTransaction& txn);
+// The bodies of rows as written, from the bytes stored.
+Status DecodeBodies(BodyCodec& codec, std::vector<StoredResource>& rows,
+                    const BodyCodec::Fetch& fetch);
 
 // BodyCodec::Encode in a write transaction: a dictionary trained on the way is stored in it
 // (PutRecord) and waits in *in_flight, made on first use, for its commit.

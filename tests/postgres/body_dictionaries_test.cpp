@@ -8,6 +8,7 @@
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/postgres_store.h"
 #include "tests/support/http_client.h"
+#include "tests/support/store_writes.h"
 
 namespace kangyun::testing {
 namespace {
@@ -23,14 +24,7 @@ std::string Body(int n) {
 }
 
 ResourceWrite Write(int n) {
-  ResourceWrite w;
-  w.type = "Observation";
-  w.id = "o" + std::to_string(n);
-  w.version = 1;
-  w.last_updated = n;
-  w.method = "PUT";
-  w.body = Body(n);
-  return w;
+  return FirstVersion("Observation", "o" + std::to_string(n), Body(n), n);
 }
 
 TEST(BodyDictionaries, AProcessReadsBodiesCompressedWithAnothersDictionary) {

@@ -8,6 +8,7 @@
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/postgres_store.h"
 #include "tests/support/http_client.h"
+#include "tests/support/store_writes.h"
 
 namespace kangyun::testing {
 namespace {
@@ -33,13 +34,8 @@ class BulkLoadIndexes : public ::testing::Test {
   void WritePatient(store::Store& s, const std::string& id) {
     auto txn = s.BeginWrite();
     ASSERT_TRUE(txn.ok());
-    store::ResourceWrite w;
-    w.type = "Patient";
-    w.id = id;
-    w.version = 1;
-    w.last_updated = 1;
-    w.method = "PUT";
-    w.body = R"({"resourceType":"Patient","id":")" + id + R"("})";
+    store::ResourceWrite w =
+        FirstVersion("Patient", id, R"({"resourceType":"Patient","id":")" + id + R"("})");
     w.index.tokens.push_back({"identifier", "urn:test", id, ""});
     ASSERT_TRUE((*txn)->Write(w).ok());
     ASSERT_TRUE((*txn)->Commit().ok());

@@ -10,6 +10,7 @@
 #include "store/param_key.h"
 #include "store/result_set_cache.h"
 #include "store/sqlite/schema.h"
+#include "tests/support/store_writes.h"
 
 namespace kangyun::store {
 namespace {
@@ -172,14 +173,7 @@ class SqliteBodiesTest : public SqliteStoreTest {
            R"(,"unit":"/min","system":"http://unitsofmeasure.org","code":"/min"}})";
   }
   static ResourceWrite Write(int n) {
-    ResourceWrite w;
-    w.type = "Observation";
-    w.id = "o" + std::to_string(n);
-    w.version = 1;
-    w.last_updated = n;
-    w.method = "PUT";
-    w.body = Body(n);
-    return w;
+    return testing::FirstVersion("Observation", "o" + std::to_string(n), Body(n), n);
   }
   // Writes bodies [from, to) in one transaction; `undo_from` and on inside a savepoint that is
   // then undone.

@@ -165,18 +165,6 @@ std::vector<StoredResource> AllStored(const PgResult& r) {
   return out;
 }
 
-// A body dictionary by id (store/body_codec.h), read by `query` (in the reader's transaction).
-template <class Query>
-Result<std::optional<BodyDictionary>> FetchDictionary(uint32_t id, Query&& query) {
-  std::string key = std::to_string(id);
-  KY_ASSIGN_OR_RETURN(PgResult r, query(Statement("SELECT value FROM records WHERE kind = $1 "
-                                                  "AND key = $2",
-                                                  {std::string(kBodyDictionaryRecord), key})));
-  if (r.rows() == 0) return std::optional<BodyDictionary>();
-  KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, r.Bytes(0, 0)));
-  return std::optional<BodyDictionary>(std::move(d));
-}
-
 // The rows of r, each row's columns read as `kinds` says ('i' integer, 's' text).
 audit_sql::Table ToTable(const PgResult& r, std::string_view kinds) {
   audit_sql::Table out;
@@ -267,8 +255,7 @@ class PgTransaction : public WriteTransaction {
     KY_ASSIGN_OR_RETURN(PgResult r,
                         AfterLock(Key("resource", type + "/" + id),
                                   SqlBuilder(SqlDialect::kPostgres).Current(type, id), true));
-    if (r.rows() == 0) return std::optional<StoredResource>();
-    return Decoded(ReadStored(r, 0));
+    return OneDecoded(r);
   }
 
   Result<std::vector<std::optional<StoredResource>>> ReadCurrentOfEach(
@@ -282,7 +269,7 @@ class PgTransaction : public WriteTransaction {
 
   Result<std::vector<StoredResource>> History(const HistoryQuery& q) override {
     KY_ASSIGN_OR_RETURN(PgResult r, Run(SqlBuilder(SqlDialect::kPostgres).History(q, false), true));
-    return Decoded(AllStored(r));
+    return AllDecoded(r);
   }
 
   Result<int64_t> CountHistory(const HistoryQuery& q) override {
@@ -312,7 +299,7 @@ class PgTransaction : public WriteTransaction {
   Result<std::vector<StoredResource>> ReadRows(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<StoredResource>{};
     KY_ASSIGN_OR_RETURN(PgResult r, Run(SqlBuilder(SqlDialect::kPostgres).CurrentRows(rids), true));
-    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, Decoded(AllStored(r)));
+    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, AllDecoded(r));
     return InRidOrder(std::move(rows), rids);
   }
 
@@ -413,9 +400,7 @@ class PgTransaction : public WriteTransaction {
                                                  int64_t archived_last) override {
     KY_ASSIGN_OR_RETURN(
         auto t, Table(audit_sql::ArchivedSeqs(q, archived_last, SqlDialect::kPostgres), "i"));
-    std::vector<int64_t> out;
-    for (const auto& row : t) out.push_back(std::get<int64_t>(row[0]));
-    return out;
+    return audit_sql::ToSeqs(std::move(t));
   }
 
   Result<int64_t> Write(const ResourceWrite& w) override;
@@ -503,14 +488,17 @@ class PgTransaction : public WriteTransaction {
   // key): prepared. Searches are not: their plans depend on the values.
   Result<std::optional<StoredResource>> One(const Sql& sql) {
     KY_ASSIGN_OR_RETURN(PgResult r, Run(sql, true));
-    if (r.rows() == 0) return std::optional<StoredResource>();
-    return Decoded(ReadStored(r, 0));
+    return OneDecoded(r);
   }
 
-  // Bodies as written, from the bytes stored (store/body_codec.h). Defined after
-  // PostgresStore, whose codec they use.
-  Result<std::optional<StoredResource>> Decoded(StoredResource stored);
-  Result<std::vector<StoredResource>> Decoded(std::vector<StoredResource> stored);
+  // The rows of r, their bodies as written (store/body_codec.h). Defined after PostgresStore,
+  // whose codec they use, as is EncodeBody.
+  Result<std::vector<StoredResource>> AllDecoded(const PgResult& r);
+  Result<std::optional<StoredResource>> OneDecoded(const PgResult& r) {
+    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, AllDecoded(r));
+    if (rows.empty()) return std::optional<StoredResource>();
+    return std::optional<StoredResource>(std::move(rows.front()));
+  }
   Result<std::string> EncodeBody(const ResourceWrite& w);
 
   Result<std::vector<int64_t>> Rids(const Sql& sql, bool prepared = false) {
@@ -581,14 +569,8 @@ class PostgresStore : public Store {
     }
     Release(std::move(c));
     KY_RETURN_IF_ERROR(st);
-    // The dictionaries stored so far decode their bodies; each type compresses with one.
-    KY_ASSIGN_OR_RETURN(PgResult r, QueryOnce("SELECT key, value FROM records WHERE kind = $1",
-                                              {std::string(kBodyDictionaryRecord)}));
-    for (int i = 0; i < r.rows(); ++i) {
-      KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(r.Bytes(i, 0), r.Bytes(i, 1)));
-      KY_RETURN_IF_ERROR(codec_.Adopt(d, /*replace=*/false));
-    }
-    return Status::Ok();
+    KY_ASSIGN_OR_RETURN(auto txn, BeginRead());
+    return AdoptStoredDictionaries(codec_, *txn);
   }
 
   Result<std::unique_ptr<ReadTransaction>> BeginRead() override {
@@ -723,11 +705,12 @@ class PostgresStore : public Store {
     auto r = QueryOnce(sql.text, sql.params);
     if (!r.ok()) return r.status();
     std::vector<StoredResource> rows = AllStored(*r);
-    for (StoredResource& row : rows) {
-      KY_ASSIGN_OR_RETURN(row.body, codec_.Decode(std::move(row.body), [this](uint32_t id) {
-        return FetchDictionary(id, [this](const Sql& q) { return QueryOnce(q.text, q.params); });
-      }));
-    }
+    // A dictionary another process stored is read in a transaction of its own.
+    KY_RETURN_IF_ERROR(
+        DecodeBodies(codec_, rows, [this](uint32_t id) -> Result<std::optional<BodyDictionary>> {
+          KY_ASSIGN_OR_RETURN(auto txn, BeginRead());
+          return FetchDictionary(*txn, id);
+        }));
     return rows;
   }
 
@@ -906,20 +889,11 @@ class PostgresStore : public Store {
   std::atomic<uint64_t> saves_{0};
 };
 
-Result<std::optional<StoredResource>> PgTransaction::Decoded(StoredResource stored) {
-  std::vector<StoredResource> one;
-  one.push_back(std::move(stored));
-  KY_ASSIGN_OR_RETURN(one, Decoded(std::move(one)));
-  return std::optional<StoredResource>(std::move(one.front()));
-}
-
-Result<std::vector<StoredResource>> PgTransaction::Decoded(std::vector<StoredResource> stored) {
-  for (StoredResource& s : stored) {
-    KY_ASSIGN_OR_RETURN(s.body, store_->codec().Decode(std::move(s.body), [this](uint32_t id) {
-      return FetchDictionary(id, [this](const Sql& q) { return Run(q, true); });
-    }));
-  }
-  return stored;
+Result<std::vector<StoredResource>> PgTransaction::AllDecoded(const PgResult& r) {
+  std::vector<StoredResource> rows = AllStored(r);
+  KY_RETURN_IF_ERROR(DecodeBodies(store_->codec(), rows,
+                                  [this](uint32_t id) { return FetchDictionary(*this, id); }));
+  return rows;
 }
 
 Result<std::string> PgTransaction::EncodeBody(const ResourceWrite& w) {
@@ -965,7 +939,6 @@ Result<int64_t> PgTransaction::Write(const ResourceWrite& w) {
 // cannot each hold what the other waits for; the rows in another, in the same round trip.
 Result<std::vector<std::optional<StoredResource>>> PgTransaction::ReadCurrentOfEach(
     const std::vector<std::pair<std::string, std::string>>& keys) {
-  std::vector<Sql> statements;
   std::vector<int64_t> lock;
   if (writes_) {
     for (const auto& [type, id] : keys) {
@@ -976,31 +949,27 @@ Result<std::vector<std::optional<StoredResource>>> PgTransaction::ReadCurrentOfE
       }
     }
   }
+  std::optional<Sql> take_locks;
   if (!lock.empty()) {
     std::sort(lock.begin(), lock.end());
     std::vector<std::vector<SqlValue>> column;
     for (int64_t key : lock) column.push_back({key});
-    statements.push_back(
-        Statement("SELECT count(pg_advisory_xact_lock(k)) FROM "
-                  "(SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS sorted",
-                  {ArrayLiteral(column, 0)}));
+    take_locks = Statement(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM "
+        "(SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) AS sorted",
+        {ArrayLiteral(column, 0)});
   }
   std::vector<std::vector<SqlValue>> rows;
   for (const auto& [type, id] : keys) rows.push_back({type, id});
-  statements.push_back(
-      Statement(std::string("SELECT ") +
-                    "r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, h.body "
-                    "FROM resources r JOIN history h ON h.seq = r.seq "
+  KY_ASSIGN_OR_RETURN(
+      PgResult r,
+      Run(Statement("SELECT r.rid, r.type, r.id, r.version, r.last_updated, r.deleted, h.method, "
+                    "h.body FROM resources r JOIN history h ON h.seq = r.seq "
                     "WHERE (r.type, r.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-                {ArrayLiteral(rows, 0), ArrayLiteral(rows, 1)}));
-  if (!begun_)
-    statements.insert(statements.begin(), Statement("BEGIN ISOLATION LEVEL "
-                                                    "REPEATABLE READ, READ ONLY",
-                                                    {}));
-  begun_ = true;
-  KY_ASSIGN_OR_RETURN(std::vector<PgResult> results, conn_->Pipeline(statements, true));
+                    {ArrayLiteral(rows, 0), ArrayLiteral(rows, 1)}),
+          true, std::move(take_locks)));
   std::unordered_map<std::string, StoredResource> found;
-  KY_ASSIGN_OR_RETURN(std::vector<StoredResource> current, Decoded(AllStored(results.back())));
+  KY_ASSIGN_OR_RETURN(std::vector<StoredResource> current, AllDecoded(r));
   for (StoredResource& s : current) {
     std::string key = s.type + '/' + s.id;
     found.emplace(std::move(key), std::move(s));
@@ -1021,13 +990,15 @@ Result<std::vector<std::optional<StoredResource>>> PgTransaction::ReadCurrentOfE
 // rows in one statement of column arrays; others, one by one.
 Result<std::vector<int64_t>> PgTransaction::WriteEach(const std::vector<ResourceWrite>& writes) {
   if (!writes_) return Internal("write in a read transaction");
-  std::vector<std::vector<SqlValue>> rows;
   std::unordered_map<std::string, size_t> at;  // "type/id" -> index in writes
-  bool one_statement = true;
-  for (size_t n = 0; n < writes.size() && one_statement; ++n) {
+  for (size_t n = 0; n < writes.size(); ++n) {
     const ResourceWrite& w = writes[n];
-    one_statement =
-        !w.deleted && w.type != "SearchParameter" && at.emplace(w.type + '/' + w.id, n).second;
+    if (w.deleted || w.type == "SearchParameter" || !at.emplace(w.type + '/' + w.id, n).second ||
+        writes.size() < 2)
+      return WriteTransaction::WriteEach(writes);
+  }
+  std::vector<std::vector<SqlValue>> rows;
+  for (const ResourceWrite& w : writes) {
     auto& row = rows.emplace_back();
     row.reserve(7);
     row.emplace_back(w.type);
@@ -1039,7 +1010,6 @@ Result<std::vector<int64_t>> PgTransaction::WriteEach(const std::vector<Resource
     row.emplace_back(Hex(body));
     row.emplace_back(ResidentOf(w));
   }
-  if (!one_statement || writes.size() < 2) return WriteTransaction::WriteEach(writes);
   std::vector<SqlValue> params;
   for (int c = 0; c < 7; ++c)
     params.emplace_back(std::in_place_type<std::string>, ArrayLiteral(rows, c));

@@ -160,22 +160,6 @@ StoredResource ReadStored(sqlite3_stmt* s) {
 }
 
 // Runs sql, reading each row's columns as `kinds` says ('i' integer, 's' text).
-// A body dictionary by id (store/body_codec.h), as the connection's transaction sees it.
-Result<std::optional<BodyDictionary>> FetchDictionary(Connection& conn, uint32_t id) {
-  std::string key = std::to_string(id);
-  KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                      conn.Prepare("SELECT value FROM records WHERE kind = ?1 AND key = ?2",
-                                   {std::string(kBodyDictionaryRecord), key}));
-  int rc = sqlite3_step(s);
-  std::optional<std::string> value;
-  if (rc == SQLITE_ROW) value = ColumnText(s, 0);
-  sqlite3_reset(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqliteError(conn.db(), "reading a dictionary");
-  if (!value) return std::optional<BodyDictionary>();
-  KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, *value));
-  return std::optional<BodyDictionary>(std::move(d));
-}
-
 Result<audit_sql::Table> RunTable(Connection* conn, const Sql& sql, std::string_view kinds) {
   KY_ASSIGN_OR_RETURN(sqlite3_stmt * s, conn->Prepare(sql.text, sql.params));
   audit_sql::Table out;
@@ -473,9 +457,7 @@ class SqliteTransaction : public WriteTransaction {
     KY_ASSIGN_OR_RETURN(
         auto t,
         RunTable(conn_, audit_sql::ArchivedSeqs(q, archived_last, SqlDialect::kSqlite), "i"));
-    std::vector<int64_t> out;
-    for (const auto& row : t) out.push_back(std::get<int64_t>(row[0]));
-    return out;
+    return audit_sql::ToSeqs(std::move(t));
   }
 
   Status Savepoint() override {
@@ -512,15 +494,18 @@ class SqliteTransaction : public WriteTransaction {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadStored(s));
     if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "read failed");
-    for (StoredResource& r : out) {
-      KY_ASSIGN_OR_RETURN(r.body, DecodeBody(std::move(r.body)));
-    }
+    KY_RETURN_IF_ERROR(DecodeAll(out));
     return out;
   }
 
   // Defined after SqliteStore, whose codec they use (store/body_codec.h).
   Result<std::string> EncodeBody(const ResourceWrite& w);
   Result<std::string> DecodeBody(std::string stored);
+  Status DecodeAll(std::vector<StoredResource>& rows);
+  // Reads a dictionary another process stored, in this transaction.
+  BodyCodec::Fetch Fetch() {
+    return [this](uint32_t id) { return FetchDictionary(*this, id); };
+  }
 
   Result<std::vector<int64_t>> Rids(const Sql& sql) {
     static const bool kLogSql = std::getenv("KANGYUN_LOG_SQL") != nullptr;
@@ -645,29 +630,19 @@ class SqliteStore : public Store {
     KY_ASSIGN_OR_RETURN(audit_writer_, Connection::Open(":memory:", Connection::kWriterCacheKiB,
                                                         SqliteAuditPath(path_)));
     KY_RETURN_IF_ERROR(audit_writer_->Exec(audit_sql::Schema(SqlDialect::kSqlite)));
-    KY_RETURN_IF_ERROR(AdoptStoredDictionaries());
+    {
+      KY_ASSIGN_OR_RETURN(auto txn, BeginRead());
+      KY_RETURN_IF_ERROR(AdoptStoredDictionaries(codec_, *txn));
+    }
     // Indexes a bulk load set aside and did not get to rebuild (it was killed).
     return RebuildDeferredIndexes();
   }
 
   BodyCodec& codec() { return codec_; }
-
-  // The dictionaries stored so far decode their bodies; each type compresses with one of its own.
-  Status AdoptStoredDictionaries() {
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        writer_->Prepare("SELECT key, value FROM records WHERE kind = ?1",
-                                         {std::string(kBodyDictionaryRecord)}));
-    std::vector<std::pair<std::string, std::string>> stored;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-      stored.emplace_back(ColumnText(s, 0), ColumnText(s, 1));
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return SqliteError(writer_->db(), "reading dictionaries");
-    for (const auto& [key, value] : stored) {
-      KY_ASSIGN_OR_RETURN(BodyDictionary d, DictionaryFromRecord(key, value));
-      KY_RETURN_IF_ERROR(codec_.Adopt(d, /*replace=*/false));
-    }
-    return Status::Ok();
+  // A dictionary another process stored, read in a transaction of its own.
+  Result<std::optional<BodyDictionary>> Fetch(uint32_t id) {
+    KY_ASSIGN_OR_RETURN(auto txn, BeginRead());
+    return FetchDictionary(*txn, id);
   }
 
   // The key of (type, param) for index rows, registered in `params` on first use. Called only
@@ -893,17 +868,9 @@ class SqliteStore : public Store {
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ReadStored(s));
     Status st = rc == SQLITE_DONE ? Status::Ok() : SqliteError(conn->db(), "scan failed");
     sqlite3_reset(s);
-    for (StoredResource& r : out) {
-      if (!st.ok()) break;
-      auto body =
-          codec_.Decode(std::move(r.body), [&](uint32_t id) { return FetchDictionary(*conn, id); });
-      if (body.ok())
-        r.body = std::move(body).value();
-      else
-        st = body.status();
-    }
     ReturnReader(std::move(conn));
     if (!st.ok()) return st;
+    KY_RETURN_IF_ERROR(DecodeBodies(codec_, out, [this](uint32_t id) { return Fetch(id); }));
     return out;
   }
 
@@ -1024,8 +991,11 @@ Result<std::string> SqliteTransaction::EncodeBody(const ResourceWrite& w) {
 }
 
 Result<std::string> SqliteTransaction::DecodeBody(std::string stored) {
-  return store_->codec().Decode(std::move(stored),
-                                [this](uint32_t id) { return FetchDictionary(*conn_, id); });
+  return store_->codec().Decode(std::move(stored), Fetch());
+}
+
+Status SqliteTransaction::DecodeAll(std::vector<StoredResource>& rows) {
+  return DecodeBodies(store_->codec(), rows, Fetch());
 }
 
 Status SqliteTransaction::RollbackToSavepoint() {
