@@ -1,5 +1,6 @@
 #include "audit/audit_trail.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 
@@ -34,6 +35,7 @@ std::shared_ptr<AuditTrail::Pending> AuditTrail::Prepare(AuditRecord r, bool dur
   p->row.body = BodyOf(r);
   p->row.patients = std::move(r.patients);
   p->durable = durable;
+  p->kept_on_failure = r.outcome < 8;
   return p;
 }
 
@@ -91,6 +93,9 @@ void AuditTrail::Run() {
   for (;;) {
     wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
     if (queue_.empty() && stop_) return;
+    // After a failure, the records kept wait for the store to come back, unless someone waits
+    // (who then gets an answer at once, whatever it is).
+    wake_.wait_until(lock, retry_at_, [&] { return stop_ || Awaited(); });
     // Records nobody waits for gather for up to kPaceMillis, so that reads share commits
     // (and their fsyncs) by the hundred instead of a few at a time.
     auto pace = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPaceMillis);
@@ -106,8 +111,14 @@ void AuditTrail::Run() {
     }
     lock.unlock();
     Status st = Append(batch);
-    if (!st.ok()) Log(LogLevel::kError, "audit trail: " + st.message());
     lock.lock();
+    if (st.ok()) {
+      retry_pause_ = std::chrono::milliseconds(0);
+    } else {
+      static ThrottledLog failed(LogLevel::kError);
+      failed("audit trail: " + st.message());
+      if (st.code() == StatusCode::kUnavailable && !stop_) KeepForRetry(batch, st);
+    }
     for (auto& p : batch) {
       p->done = true;
       p->status = st;
@@ -115,6 +126,35 @@ void AuditTrail::Run() {
     finished_n_ += batch.size();
     finished_.notify_all();
   }
+}
+
+void AuditTrail::KeepForRetry(Batch& batch, const Status& failure) {
+  size_t room = kMaxQueued > queue_.size() ? kMaxQueued - queue_.size() : 0;
+  Batch kept;
+  size_t dropped = 0;
+  for (auto& p : batch) {
+    if (p->committed || !p->kept_on_failure) continue;
+    if (kept.size() == room) {
+      ++dropped;
+      continue;
+    }
+    auto again = std::make_shared<Pending>();
+    again->agent = std::move(p->agent);
+    again->row = std::move(p->row);
+    again->durable = p->durable;
+    kept.push_back(std::move(again));
+  }
+  // What an unanswered commit held is now the front of the queue, less what did not fit.
+  unanswered_size_ = std::min(unanswered_size_, kept.size());
+  queue_.insert(queue_.begin(), kept.begin(), kept.end());
+  queued_ += kept.size();
+  if (dropped > 0)
+    Log(LogLevel::kError, "audit trail: " + std::to_string(dropped) +
+                              " records dropped: more than " + std::to_string(kMaxQueued) +
+                              " wait for the store (" + failure.message() + ")");
+  using std::chrono::milliseconds;
+  retry_pause_ = std::clamp(retry_pause_ * 2, milliseconds(50), milliseconds(1000));
+  retry_at_ = std::chrono::steady_clock::now() + retry_pause_;
 }
 
 Result<int64_t> AuditTrail::AgentId(store::AuditAppend& append, const store::AuditAgent& agent,
@@ -147,22 +187,51 @@ Status AuditTrail::Append(Batch& batch) {
   for (const auto& p : batch) durable = durable || p->durable;
   KY_ASSIGN_OR_RETURN(auto append, store_.BeginAuditAppend(durable));
   KY_ASSIGN_OR_RETURN(auto last, append->Head());
+  // A batch whose commit went unanswered did commit if it is the chain's head: its records
+  // kept for retry, first in this batch, are on the chain already.
+  size_t from = 0;
+  if (unanswered_ && last && last->last == unanswered_->last && last->hash == unanswered_->hash)
+    from = std::min(unanswered_size_, batch.size());
+  unanswered_.reset();
+  for (size_t i = 0; i < from; ++i) batch[i]->committed = true;
+  if (from == batch.size()) return Status::Ok();
+
   ChainHead head{last ? last->last : 0, last ? last->hash : kGenesisHash};
   std::vector<store::AuditAgent> added;
+  std::vector<int64_t> agents;
+  for (size_t i = from; i < batch.size(); ++i) {
+    KY_ASSIGN_OR_RETURN(int64_t agent, AgentId(*append, batch[i]->agent, &added));
+    agents.push_back(agent);
+  }
   std::vector<store::AuditRow> rows;
   std::vector<const std::string*> texts;
-  rows.reserve(batch.size());
-  texts.reserve(batch.size());
-  for (auto& p : batch) {
-    KY_ASSIGN_OR_RETURN(p->row.agent, AgentId(*append, p->agent, &added));
-    p->row.seq = head.sequence + 1 + static_cast<int64_t>(rows.size());
-    rows.push_back(std::move(p->row));
-    texts.push_back(&p->agent.text);
+  rows.reserve(agents.size());
+  texts.reserve(agents.size());
+  for (size_t i = from; i < batch.size(); ++i) {
+    Pending& p = *batch[i];
+    p.row.agent = agents[i - from];
+    p.row.seq = head.sequence + 1 + static_cast<int64_t>(rows.size());
+    rows.push_back(std::move(p.row));
+    texts.push_back(&p.agent.text);
   }
   store::AuditSeal seal{head.sequence + 1, head.sequence + static_cast<int64_t>(rows.size()),
                         SealHash(head.hash, rows, texts)};
-  KY_RETURN_IF_ERROR(append->Append(added, rows, seal));
-  KY_RETURN_IF_ERROR(append->Commit());
+  Status st = append->Append(added, rows, seal);
+  if (st.ok()) {
+    st = append->Commit();
+    if (!st.ok()) {
+      // Lost with the connection, the COMMIT may or may not have been carried out.
+      unanswered_size_ = 0;
+      for (size_t i = from; i < batch.size(); ++i)
+        unanswered_size_ += batch[i]->kept_on_failure ? 1 : 0;
+      unanswered_ = seal;
+    }
+  }
+  if (!st.ok()) {
+    for (size_t i = from; i < batch.size(); ++i) batch[i]->row = std::move(rows[i - from]);
+    return st;
+  }
+  for (auto& p : batch) p->committed = true;
   for (const store::AuditAgent& a : added) agent_ids_.emplace(a.text, a.id);
   return Status::Ok();
 }

@@ -5,12 +5,20 @@
 // meanwhile in one transaction and seals the batch with one hash over it and the chain before
 // (group commit). A request that changed data waits until its record is committed; a read
 // does not, so reads are not held to the pace of commits (docs/security.md).
+//
+// While the store cannot be reached (a database restart, a failover), a batch that fails is
+// answered with the error, so that nobody hangs, and its records of answers that went out
+// (or of data that changed before the store went away) are kept and tried again until they are
+// written: at most kMaxQueued of them, in their order. A batch whose commit went unanswered
+// may have committed; it is not written twice when the chain's head shows that it did.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -50,6 +58,11 @@ class AuditTrail {
     store::AuditAgent agent;
     store::AuditRow row;
     bool durable = false;  // someone waits for it to be on disk
+    // Kept when its batch fails for want of the store: everything but the records of
+    // requests that failed outright (outcome 8), which a store that is down makes by the
+    // thousand and which record nothing that happened.
+    bool kept_on_failure = true;
+    bool committed = false;  // on the chain (a batch before found to have committed it)
     bool done = false;
     Status status;
   };
@@ -59,7 +72,12 @@ class AuditTrail {
   std::shared_ptr<Pending> Prepare(AuditRecord r, bool durable);
   static constexpr size_t kMaxBatch = 5000;
   void Run();
+  // Appends the batch's records in one transaction. On failure, their rows are back in the
+  // batch, as they were.
   Status Append(Batch& batch);
+  // After a batch failed: its records to be tried again, at the front of the queue, and a
+  // pause before the next try unless somebody waits. REQUIRES: mu_.
+  void KeepForRetry(Batch& batch, const Status& failure);
   // The id of an agent in the log: known, found by probing from its key, or new (then added
   // to `added`). REQUIRES: inside the writer's transaction.
   Result<int64_t> AgentId(store::AuditAppend& append, const store::AuditAgent& agent,
@@ -74,6 +92,13 @@ class AuditTrail {
   int awaited_ = 0;          // threads waiting for queued records to commit
   uint64_t queued_ = 0;      // records handed in so far
   uint64_t finished_n_ = 0;  // records committed (or failed) so far
+  // Retries wait until then while nobody waits on them; guarded by mu_.
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds retry_pause_{0};
+  // The seal of the last batch whose commit failed, and how many records it held: the
+  // writer's alone.
+  std::optional<store::AuditSeal> unanswered_;
+  size_t unanswered_size_ = 0;
   // Agents' ids by text, as committed; the writer thread's alone.
   std::unordered_map<std::string, int64_t> agent_ids_;
   std::thread writer_;

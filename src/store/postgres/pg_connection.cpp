@@ -25,6 +25,26 @@ bool Transient(const std::string& sqlstate) {
 // transaction may be run again.
 bool Aborted(const std::string& sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
 
+// libpq's message on one line: it puts a line for each host it tried, and its hints, on lines
+// of their own, which would break the log's one line per event.
+std::string OneLine(std::string msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  std::string out;
+  for (char ch : msg) {
+    if (ch == '\n')
+      out += "; ";
+    else if (ch != '\t')
+      out += ch;
+  }
+  return out;
+}
+
+// While the database is down or failing over, every request meets it.
+ThrottledLog& UnreachableLog() {
+  static ThrottledLog log(LogLevel::kWarning);
+  return log;
+}
+
 }  // namespace
 
 PgResult& PgResult::operator=(PgResult&& o) noexcept {
@@ -74,10 +94,10 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& conn
   pg_conn* c = PQconnectdb(conninfo.c_str());
   if (!c) return Status(StatusCode::kUnavailable, "PostgreSQL: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(c);
+    // The hosts tried and why each failed go to the log, not to the client.
+    UnreachableLog()("cannot connect to PostgreSQL: " + OneLine(PQerrorMessage(c)));
     PQfinish(c);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return Status(StatusCode::kUnavailable, "cannot connect to PostgreSQL: " + msg);
+    return Status(StatusCode::kUnavailable, "The store is unreachable; retry the request");
   }
   auto conn = std::unique_ptr<PgConnection>(new PgConnection(c));
   // Notices (e.g. "relation already exists, skipping") are not the server's log.
@@ -99,6 +119,8 @@ bool PgConnection::Healthy() const {
          (commit_pending_ || PQtransactionStatus(conn_) == PQTRANS_IDLE);
 }
 
+bool PgConnection::Lost() const { return PQstatus(conn_) != CONNECTION_OK; }
+
 void PgConnection::CommitLater() {
   Settle();
   commit_pending_ = PQsendQuery(conn_, "COMMIT") == 1;
@@ -117,15 +139,14 @@ void PgConnection::Settle() {
 Status PgConnection::Error(pg_result* r, const std::string& what) const {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state ? state : "";
-  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  std::string msg = OneLine(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
   if (r) PQclear(r);
   if (sqlstate.empty() && PQstatus(conn_) != CONNECTION_OK) sqlstate = "08000";
   if (Aborted(sqlstate))
     return {StatusCode::kAborted,
             "The request met another one writing the same data at the same time; retry it"};
   if (Transient(sqlstate)) {
-    Log(LogLevel::kWarning, what + ": " + msg);
+    UnreachableLog()(what + ": " + msg);
     return {StatusCode::kUnavailable, "The store is busy or unreachable; retry the request"};
   }
   // Text that is not UTF-8 (or holds NUL) in a search value: the client's error.

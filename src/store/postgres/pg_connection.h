@@ -66,6 +66,8 @@ class PgConnection {
   void CommitLater();
   // Whether the connection still works (a broken one is not given back to a pool).
   bool Healthy() const;
+  // Whether the connection to the server is gone (not merely left inside a transaction).
+  bool Lost() const;
 
  private:
   explicit PgConnection(pg_conn* c) : conn_(c) {}

@@ -793,15 +793,24 @@ class PostgresStore : public Store {
   }
 
   // A connection back to the pool; a broken one (or one left inside a transaction) is closed.
+  // One the server broke off (a restart, a failover to another host) closes the idle ones
+  // too, since they are most likely broken the same way and each would fail a request.
   void Release(std::unique_ptr<PgConnection> c) {
-    bool keep = c->Healthy();
-    if (!keep) c.reset();
-    std::lock_guard lock(pool_mu_);
-    if (keep)
-      idle_.push_back(std::move(c));
-    else
-      --open_;
-    pool_cv_.notify_one();
+    std::vector<std::unique_ptr<PgConnection>> closing;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (c->Healthy()) {
+        idle_.push_back(std::move(c));
+      } else {
+        --open_;
+        if (c->Lost()) {
+          open_ -= static_cast<int>(idle_.size());
+          closing.swap(idle_);
+        }
+      }
+      pool_cv_.notify_all();
+    }
+    // Closed here, outside the lock (`c` when it was not kept, then the idle ones).
   }
 
  private:
