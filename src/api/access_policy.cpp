@@ -2,8 +2,8 @@
 
 #include <set>
 
+#include "api/engine.h"
 #include "api/reach_model.h"
-#include "api/services.h"
 #include "base/strings.h"
 #include "cn/systems.h"
 #include "json/json.h"
@@ -103,7 +103,7 @@ Status Forbidden(std::string message) { return Status(StatusCode::kForbidden, st
 
 }  // namespace
 
-AccessPolicy::AccessPolicy(Services& s, std::shared_ptr<const auth::Principal> principal)
+AccessPolicy::AccessPolicy(Engine& s, std::shared_ptr<const auth::Principal> principal)
     : s_(s), principal_(std::move(principal)) {}
 
 bool AccessPolicy::InCompartment(const std::string& type) const {

@@ -18,12 +18,12 @@
 
 namespace kangyun::api {
 
-class Services;
+class Engine;
 
 class AccessPolicy {
  public:
   // principal null: the server runs without authentication, and all is allowed.
-  AccessPolicy(Services& s, std::shared_ptr<const auth::Principal> principal);
+  AccessPolicy(Engine& s, std::shared_ptr<const auth::Principal> principal);
 
   bool open() const { return principal_ == nullptr; }
 
@@ -71,7 +71,7 @@ class AccessPolicy {
   // The scopes of the principal that grant perm on type.
   std::vector<const auth::Scope*> Granting(const std::string& type, auth::Permission perm) const;
 
-  Services& s_;
+  Engine& s_;
   std::shared_ptr<const auth::Principal> principal_;
   bool residents_built_ = false;
   std::shared_ptr<store::Query> residents_;

@@ -12,8 +12,8 @@
 
 #include "api/access_policy.h"
 #include "api/audit_rows.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "audit/audit_codec.h"
 #include "audit/audit_event.h"
 #include "base/strings.h"
@@ -307,8 +307,8 @@ const std::set<std::string>& AuditTrailParameters() {
   return kParams;
 }
 
-Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
-                                    const FhirRequest& req, const std::string& id) {
+Result<FhirResponse> AuditEventRead(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
+                                    const std::string& id) {
   AccessPolicy access(s, req.principal);
   KY_RETURN_IF_ERROR(access.Allow("AuditEvent", auth::kRead));
   int64_t seq = 0;
@@ -329,7 +329,7 @@ Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
   return r;
 }
 
-Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> AuditEventSearch(Engine& s, store::ReadTransaction& txn,
                                       const FhirRequest& req, const search::QueryParams& params,
                                       const std::string& compartment) {
   AccessPolicy access(s, req.principal);

@@ -8,8 +8,8 @@
 
 #include "api/access_policy.h"
 #include "api/deidentify.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "audit/audit_codec.h"
 #include "audit/audit_event.h"
 #include "auth/crypto.h"

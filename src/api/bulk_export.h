@@ -20,13 +20,13 @@
 
 namespace kangyun::api {
 
-class Services;
+class Engine;
 
 class Exporter {
  public:
   enum class Level { kSystem, kPatient, kGroup };
 
-  explicit Exporter(Services& s) : s_(s) {}
+  explicit Exporter(Engine& s) : s_(s) {}
   ~Exporter();
 
   // GET or POST [base]/$export, Patient/$export, Group/{id}/$export: 202 and the status URL.
@@ -52,7 +52,7 @@ class Exporter {
                                    const bool* cancelled);
   void RemoveExpired();
 
-  Services& s_;
+  Engine& s_;
   std::mutex mu_;
   std::vector<std::pair<std::shared_ptr<Spec>, std::thread>> threads_;
   std::atomic<bool> stop_{false};

@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "api/services.h"
+#include "api/engine.h"
 #include "api/write_retry.h"
 #include "json/json.h"
 
@@ -18,7 +18,7 @@ struct Prepared {
   store::ResourceWrite write;
 };
 
-Result<Prepared> Prepare(Services& s, const std::string& text) {
+Result<Prepared> Prepare(Engine& s, const std::string& text) {
   KY_ASSIGN_OR_RETURN(json::Value resource, ParseResource(s, text));
   std::string id(resource.GetString("id"));
   std::string type(resource.GetString("resourceType"));
@@ -46,7 +46,7 @@ void Restamp(Prepared& p, const store::StoredResource& current) {
 // the version before it (a resource may appear once in a WriteEach).
 // `alone`: as BeginWrite, when run again after a deadlock (two loading threads registering
 // the same new search parameter keys in opposite orders, say).
-Status WriteBatch(Services& s, std::vector<Prepared>& batch, bool alone) {
+Status WriteBatch(Engine& s, std::vector<Prepared>& batch, bool alone) {
   KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store, alone));
   // Index rows were extracted before the transaction; a search parameter stored since then
   // (by another process) means extracting them again.
@@ -77,7 +77,7 @@ Status WriteBatch(Services& s, std::vector<Prepared>& batch, bool alone) {
 
 }  // namespace
 
-Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptions& options,
+Result<ImportResult> Import(Engine& s, ImportSource& source, const ImportOptions& options,
                             const ImportProgress& progress) {
   KY_ASSIGN_OR_RETURN(bool bulk, s.store.BeginBulkLoad());
   std::mutex source_mu, result_mu;

@@ -1,6 +1,6 @@
 // The CapabilityStatement, generated from what is actually served: every resource type of the
 // loaded definitions and every search parameter of the registry (R4's and added ones).
-#include "api/services.h"
+#include "api/engine.h"
 
 namespace kangyun::api {
 namespace {
@@ -33,7 +33,7 @@ json::Value Strings(std::initializer_list<const char*> list) {
 
 }  // namespace
 
-std::string Services::CapabilityStatement() {
+std::string Engine::CapabilityStatement() {
   auto snap = params.snapshot();
   std::lock_guard lock(capability_mu_);
   if (capability_generation_ == snap->generation) return capability_;

@@ -6,9 +6,9 @@
 
 #include "api/access_policy.h"
 #include "api/bulk_export.h"
+#include "api/engine.h"
 #include "api/fhir_api.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "api/write_retry.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -66,7 +66,7 @@ Status MethodNotAllowed(const FhirRequest& req) {
           "Method " + req.method + " is not allowed on /" + req.path};
 }
 
-Result<Route> Resolve(const Services& s, const FhirRequest& req) {
+Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
   using K = Route::Kind;
   std::vector<std::string> seg = PathSegments(req.path);
   const std::string& m = req.method;
@@ -231,7 +231,7 @@ Result<Route> Resolve(const Services& s, const FhirRequest& req) {
 
 // GET $reindex lists the jobs; POST $reindex?type=T… queues one over those types (every type
 // without any); DELETE $reindex?job=ID cancels one.
-Result<FhirResponse> ReindexRoute(Services& s, const FhirRequest& req) {
+Result<FhirResponse> ReindexRoute(Engine& s, const FhirRequest& req) {
   FhirResponse r;
   if (req.method == "POST") {
     std::vector<std::string> types;
@@ -285,7 +285,7 @@ Status CheckContentType(const FhirRequest& req, const Route& route) {
 // the principal may not see answers exactly as one that does not exist.
 // *nothing_to_delete: a delete of a resource the principal may not see, answered as one of a
 // missing resource.
-Status Authorize(Services& s, AccessPolicy& access, const Route& route, const FhirRequest& req,
+Status Authorize(Engine& s, AccessPolicy& access, const Route& route, const FhirRequest& req,
                  store::ReadTransaction& txn, bool* nothing_to_delete) {
   using K = Route::Kind;
   auto unseen = [&](const std::string& type, const std::string& id,
@@ -387,7 +387,7 @@ bool ReadsAuditTrail(const Route& route) {
 // The audit trail is kept in the audit log, not as stored resources: AuditEvent reads and
 // searches are answered from it (api/audit_interactions.cpp), with its own access rules;
 // nullopt for every other route.
-std::optional<Result<FhirResponse>> AuditTrailRoute(Services& s, const Route& route,
+std::optional<Result<FhirResponse>> AuditTrailRoute(Engine& s, const Route& route,
                                                     const FhirRequest& req,
                                                     store::ReadTransaction& txn) {
   using K = Route::Kind;
@@ -418,7 +418,7 @@ std::optional<Result<FhirResponse>> AuditTrailRoute(Services& s, const Route& ro
   }
 }
 
-Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest& req,
+Result<FhirResponse> Execute(Engine& s, const Route& route, const FhirRequest& req,
                              store::ReadTransaction& rtxn, Txn* wtxn) {
   using K = Route::Kind;
   if (auto audit = AuditTrailRoute(s, route, req, rtxn)) return std::move(*audit);
@@ -506,7 +506,7 @@ Result<FhirResponse> Execute(Services& s, const Route& route, const FhirRequest&
 
 }  // namespace
 
-Result<FhirResponse> DispatchIn(Services& s, Txn& txn, const FhirRequest& req) {
+Result<FhirResponse> DispatchIn(Engine& s, Txn& txn, const FhirRequest& req) {
   KY_ASSIGN_OR_RETURN(Route route, Resolve(s, req));
   return Execute(s, route, req, txn, &txn);
 }
@@ -535,7 +535,7 @@ Status CheckAcceptable(const FhirRequest& req) {
 
 // Bulk export answers outside any transaction: its jobs run in the background, and its
 // responses (a manifest, NDJSON files) are not FHIR JSON resources.
-Result<FhirResponse> ExportRoute(Services& s, const Route& route, const FhirRequest& req) {
+Result<FhirResponse> ExportRoute(Engine& s, const Route& route, const FhirRequest& req) {
   using K = Route::Kind;
   switch (route.kind) {
     case K::kExport: {
@@ -605,7 +605,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
   return {"operation", 'E'};
 }
 
-FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route);
+FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route);
 
 }  // namespace
 
@@ -616,7 +616,7 @@ Status CheckAcceptable(const FhirRequest& req);
 // Records req in the audit trail and gives back its answer, or 503 when the record could not
 // be made. `durable`: wait until the record is on disk (what changed data must be on record
 // before the answer goes); otherwise reads' records follow within a batch.
-FhirResponse Audited(Services& s, const FhirRequest& req, const Result<Route>& route,
+FhirResponse Audited(Engine& s, const FhirRequest& req, const Result<Route>& route,
                      FhirResponse resp, bool durable) {
   if (!s.audit || (route.ok() && route->kind == Route::Kind::kCapabilities)) return resp;
   auto [subtype, action] =
@@ -636,7 +636,7 @@ bool ChangesData(const FhirRequest& req) { return req.method != "GET" && req.met
 
 // One write of a batch, inside txn: checked, executed and reviewed as Respond does for a
 // request of its own.
-FhirResponse RespondInBatch(Services& s, const FhirRequest& req, const Route& route,
+FhirResponse RespondInBatch(Engine& s, const FhirRequest& req, const Route& route,
                             ApiTransaction& txn) {
   if (Status acceptable = CheckAcceptable(req); !acceptable.ok()) return ErrorResponse(acceptable);
   if (Status ct = CheckContentType(req, route); !ct.ok()) return ErrorResponse(ct);
@@ -658,13 +658,13 @@ FhirResponse RespondInBatch(Services& s, const FhirRequest& req, const Route& ro
 
 }  // namespace
 
-FhirResponse Dispatch(Services& s, const FhirRequest& req) {
+FhirResponse Dispatch(Engine& s, const FhirRequest& req) {
   Result<Route> route = Resolve(s, req);
   FhirResponse resp = Respond(s, req, route);
   return Audited(s, req, route, std::move(resp), ChangesData(req));
 }
 
-std::vector<FhirResponse> DispatchBatch(Services& s, const std::vector<FhirRequest>& reqs) {
+std::vector<FhirResponse> DispatchBatch(Engine& s, const std::vector<FhirRequest>& reqs) {
   std::vector<FhirResponse> out(reqs.size());
   std::vector<Result<Route>> routes;
   for (const FhirRequest& req : reqs) routes.push_back(Resolve(s, req));
@@ -732,7 +732,7 @@ std::vector<FhirResponse> DispatchBatch(Services& s, const std::vector<FhirReque
 
 namespace {
 
-FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) {
+FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route) {
   try {
     if (route.ok() && IsExport(route->kind)) {
       auto result = ExportRoute(s, *route, req);
@@ -781,8 +781,8 @@ FhirResponse Respond(Services& s, const FhirRequest& req, Result<Route>& route) 
 
 }  // namespace
 
-Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, store::Store& st,
-                   Clock& c, IdSource& i, ApiConfig cfg)
+Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, store::Store& st,
+               Clock& c, IdSource& i, ApiConfig cfg)
     : defs(d),
       params(p),
       store(st),
@@ -802,30 +802,30 @@ Services::Services(const fhir::Definitions& d, fhir::SearchParameterRegistry& p,
     Log(LogLevel::kError, "terminology: " + loaded.message());
 }
 
-Services::~Services() = default;
+Engine::~Engine() = default;
 
 FhirApi::FhirApi(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params,
                  store::Store& store, Clock& clock, IdSource& ids, ApiConfig config)
-    : services_(std::make_unique<Services>(defs, params, store, clock, ids, config)) {}
+    : engine_(std::make_unique<Engine>(defs, params, store, clock, ids, config)) {}
 
 FhirApi::~FhirApi() { Shutdown(); }
 
-FhirResponse FhirApi::Handle(const FhirRequest& request) { return Dispatch(*services_, request); }
+FhirResponse FhirApi::Handle(const FhirRequest& request) { return Dispatch(*engine_, request); }
 
 Result<ImportResult> FhirApi::Import(ImportSource& source, const ImportOptions& options,
                                      const ImportProgress& progress) {
-  return api::Import(*services_, source, options, progress);
+  return api::Import(*engine_, source, options, progress);
 }
 
 void FhirApi::Shutdown() {
-  services_->reindexer->Stop();
-  services_->exporter->Stop();
-  if (services_->audit) services_->audit->Stop();
+  engine_->reindexer->Stop();
+  engine_->exporter->Stop();
+  if (engine_->audit) engine_->audit->Stop();
 }
 
 void FhirApi::SetAuthorizationServer(const std::string& issuer) {
-  services_->config.oauth_issuer = issuer;
-  services_->ForgetCapabilityStatement();
+  engine_->config.oauth_issuer = issuer;
+  engine_->ForgetCapabilityStatement();
 }
 
 Status FhirApi::UseMatchModel(const std::string& path) {
@@ -837,23 +837,23 @@ Status FhirApi::UseMatchModel(const std::string& path) {
   if (!parsed.ok()) return Invalid(path + ": " + parsed.status().message());
   auto model = mpi::MatchModel::FromJson(*parsed);
   if (!model.ok()) return Invalid(path + ": " + model.status().message());
-  services_->match_model = std::move(model).value();
+  engine_->match_model = std::move(model).value();
   return Status::Ok();
 }
 
 Status FhirApi::Audit(audit::AuditRecord record) {
-  if (!services_->audit) return Status::Ok();
-  return services_->audit->Record(std::move(record));
+  if (!engine_->audit) return Status::Ok();
+  return engine_->audit->Record(std::move(record));
 }
 
-Status FhirApi::InstallPlatformContent() { return api::InstallPlatformContent(*services_); }
+Status FhirApi::InstallPlatformContent() { return api::InstallPlatformContent(*engine_); }
 
 Status FhirApi::LoadStoredSearchParameters() {
-  KY_ASSIGN_OR_RETURN(auto txn, services_->store.BeginRead());
-  return SyncStoredSearchParameters(*services_, *txn).status();
+  KY_ASSIGN_OR_RETURN(auto txn, engine_->store.BeginRead());
+  return SyncStoredSearchParameters(*engine_, *txn).status();
 }
 
-Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn) {
+Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn) {
   store::HistoryQuery versions;
   versions.type = "SearchParameter";
   KY_ASSIGN_OR_RETURN(int64_t n, txn.CountHistory(versions));
@@ -879,7 +879,7 @@ Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn
   return true;
 }
 
-Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s, bool alone) {
+Result<std::unique_ptr<ApiTransaction>> BeginWrite(Engine& s, bool alone) {
   KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store, alone));
   KY_RETURN_IF_ERROR(SyncStoredSearchParameters(s, *txn).status());
   return txn;

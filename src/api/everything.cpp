@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "api/access_policy.h"
-#include "api/services.h"
+#include "api/engine.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
 #include "json/json.h"
@@ -34,7 +34,7 @@ Result<std::vector<std::string>> PersonRecords(store::ReadTransaction& txn,
 
 }  // namespace
 
-Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id) {
   KY_ASSIGN_OR_RETURN(auto patient, txn.ReadCurrent("Patient", patient_id));
   if (!patient) return NotFound("Patient/" + patient_id + " is not known");

@@ -35,7 +35,7 @@ struct ApiConfig {
   std::string oauth_issuer;
 };
 
-class Services;
+class Engine;
 
 class FhirApi {
  public:
@@ -66,7 +66,7 @@ class FhirApi {
   void Shutdown();
 
  private:
-  std::unique_ptr<Services> services_;
+  std::unique_ptr<Engine> engine_;
 };
 
 }  // namespace kangyun::api

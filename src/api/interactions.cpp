@@ -4,15 +4,15 @@
 #include <cstdlib>
 
 #include "api/access_policy.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "base/strings.h"
 #include "content/platform_content.h"
 #include "fhir/datetime.h"
 
 namespace kangyun::api {
 
-Result<json::Value> ParseResource(const Services& s, const std::string& body) {
+Result<json::Value> ParseResource(const Engine& s, const std::string& body) {
   if (body.empty()) return Invalid("The request needs a resource in its body");
   KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(body));
   if (!v.is_object()) return Invalid("The body must be a JSON object (a FHIR resource)");
@@ -99,7 +99,7 @@ FhirResponse ResourceResponse(const store::StoredResource& r, int status,
 namespace {
 
 // What FindByCriteria and FindForRegistry share; `as` null for no requester's restriction.
-Result<std::vector<store::StoredResource>> Find(Services& s, store::ReadTransaction& txn,
+Result<std::vector<store::StoredResource>> Find(Engine& s, store::ReadTransaction& txn,
                                                 const FhirRequest* as, const std::string& type,
                                                 const search::QueryParams& criteria,
                                                 int64_t limit) {
@@ -120,7 +120,7 @@ Result<std::vector<store::StoredResource>> Find(Services& s, store::ReadTransact
 
 }  // namespace
 
-Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
+Result<std::vector<store::StoredResource>> FindByCriteria(Engine& s, store::ReadTransaction& txn,
                                                           const FhirRequest& req,
                                                           const std::string& type,
                                                           const search::QueryParams& criteria,
@@ -128,14 +128,14 @@ Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::Re
   return Find(s, txn, &req, type, criteria, limit);
 }
 
-Result<std::vector<store::StoredResource>> FindForRegistry(Services& s, store::ReadTransaction& txn,
+Result<std::vector<store::StoredResource>> FindForRegistry(Engine& s, store::ReadTransaction& txn,
                                                            const std::string& type,
                                                            const search::QueryParams& criteria,
                                                            int64_t limit) {
   return Find(s, txn, nullptr, type, criteria, limit);
 }
 
-store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const std::string& id,
+store::ResourceWrite PrepareVersion(Engine& s, json::Value* resource, const std::string& id,
                                     int64_t version, int64_t last_updated,
                                     const std::string& method) {
   store::ResourceWrite w;
@@ -150,7 +150,7 @@ store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const st
   return w;
 }
 
-Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& resource) {
+Status RegisterAfterCommit(Engine& s, ApiTransaction& txn, const json::Value& resource) {
   std::string_view type = resource.GetString("resourceType");
   if (type == "CodeSystem" || type == "ValueSet" || type == "ConceptMap") {
     // The terminology service knows it once it is stored (an unusable one, without url, is
@@ -178,7 +178,7 @@ Status UpdateAsCreateRefused(const std::string& type, const std::string& id) {
                     "create it with POST (or a conditional update without an id)");
 }
 
-Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
+Result<store::StoredResource> WriteVersion(Engine& s, ApiTransaction& txn, json::Value resource,
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method, bool by_registry) {
@@ -226,7 +226,7 @@ Status CheckIfMatch(const FhirRequest& req, const std::optional<store::StoredRes
 
 }  // namespace
 
-Result<std::string> SubsetResource(const Services& s, const std::string& body,
+Result<std::string> SubsetResource(const Engine& s, const std::string& body,
                                    const search::SearchRequest& sr) {
   KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(body));
   std::string type(r.GetString("resourceType"));
@@ -262,7 +262,7 @@ Result<std::string> SubsetResource(const Services& s, const std::string& body,
 namespace {
 
 // A read's response body: the stored bytes, or the subset _summary / _elements ask for.
-Status ApplySubsetting(const Services& s, const FhirRequest& req, FhirResponse* resp) {
+Status ApplySubsetting(const Engine& s, const FhirRequest& req, FhirResponse* resp) {
   bool wanted = false;
   for (const auto& [k, v] : req.query) wanted = wanted || k == "_summary" || k == "_elements";
   if (!wanted || resp->body.empty()) return Status::Ok();
@@ -276,7 +276,7 @@ Status ApplySubsetting(const Services& s, const FhirRequest& req, FhirResponse* 
 
 }  // namespace
 
-Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> Read(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                           const std::string& type, const std::string& id) {
   KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
   if (!current) return NotFound(type + "/" + id + " is not known");
@@ -320,7 +320,7 @@ Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRe
   return resp;
 }
 
-Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> VRead(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                            const std::string& type, const std::string& id,
                            const std::string& version) {
   char* end = nullptr;
@@ -340,7 +340,7 @@ Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirR
   return resp;
 }
 
-Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Create(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             json::Value resource) {
   KY_RETURN_IF_ERROR(CheckType(resource, type));
   if (auto ine = req.Header("if-none-exist"); !ine.empty()) {
@@ -361,7 +361,7 @@ namespace {
 
 // Writes a resource that does not exist yet (or was deleted); a new Patient goes through the
 // person registry, which may link it to the resident's master record (api/patient_links.cpp).
-Result<store::StoredResource> WriteNew(Services& s, Txn& txn, const FhirRequest& req,
+Result<store::StoredResource> WriteNew(Engine& s, Txn& txn, const FhirRequest& req,
                                        json::Value resource, const std::string& id,
                                        const std::optional<store::StoredResource>& current,
                                        const std::string& method) {
@@ -392,7 +392,7 @@ Result<store::StoredResource> WriteNew(Services& s, Txn& txn, const FhirRequest&
 
 // Writes a new version of a stored resource; a Patient keeps the registry's links, and one
 // whose compared facts changed is matched again.
-Result<store::StoredResource> WriteExisting(Services& s, Txn& txn, const FhirRequest& req,
+Result<store::StoredResource> WriteExisting(Engine& s, Txn& txn, const FhirRequest& req,
                                             json::Value resource, const std::string& id,
                                             const std::optional<store::StoredResource>& current,
                                             const std::string& method) {
@@ -408,7 +408,7 @@ Result<store::StoredResource> WriteExisting(Services& s, Txn& txn, const FhirReq
 
 }  // namespace
 
-Result<FhirResponse> CreateWithId(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> CreateWithId(Engine& s, Txn& txn, const FhirRequest& req,
                                   const std::string& type, json::Value resource,
                                   const std::string& id) {
   KY_RETURN_IF_ERROR(CheckType(resource, type));
@@ -417,7 +417,7 @@ Result<FhirResponse> CreateWithId(Services& s, Txn& txn, const FhirRequest& req,
   return ResourceResponse(stored, 201, req.base_url, PreferredReturn(req), true);
 }
 
-Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Update(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             const std::string& id, json::Value resource) {
   KY_RETURN_IF_ERROR(CheckType(resource, type));
   if (!fhir::Validator::IsValidId(id)) return Invalid("'" + id + "' is not a valid resource id");
@@ -437,7 +437,7 @@ Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const
   return ResourceResponse(stored, created ? 201 : 200, req.base_url, PreferredReturn(req), created);
 }
 
-Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> ConditionalUpdate(Engine& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type, json::Value resource) {
   KY_RETURN_IF_ERROR(CheckType(resource, type));
   KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, txn, req, type, req.query, 2));
@@ -471,7 +471,7 @@ Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest&
   return ResourceResponse(stored, 200, req.base_url, PreferredReturn(req), false);
 }
 
-Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Patch(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                            const std::string& id) {
   std::string_view ct = req.Header("content-type");
   if (ct.find("json-patch+json") == std::string_view::npos)
@@ -499,7 +499,7 @@ Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const 
 }
 
 namespace {
-Result<FhirResponse> DeleteCurrent(Services& s, Txn& txn, const store::StoredResource& current) {
+Result<FhirResponse> DeleteCurrent(Engine& s, Txn& txn, const store::StoredResource& current) {
   store::ResourceWrite w;
   w.type = current.type;
   w.id = current.id;
@@ -516,7 +516,7 @@ Result<FhirResponse> DeleteCurrent(Services& s, Txn& txn, const store::StoredRes
 }
 }  // namespace
 
-Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Delete(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             const std::string& id) {
   KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
   if (!current || current->deleted) {
@@ -528,7 +528,7 @@ Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req, const
   return DeleteCurrent(s, txn, *current);
 }
 
-Result<FhirResponse> ConditionalDelete(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> ConditionalDelete(Engine& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type) {
   KY_ASSIGN_OR_RETURN(auto matches, FindByCriteria(s, txn, req, type, req.query, 2));
   if (matches.size() > 1)
@@ -542,7 +542,7 @@ Result<FhirResponse> ConditionalDelete(Services& s, Txn& txn, const FhirRequest&
   return DeleteCurrent(s, txn, matches[0]);
 }
 
-Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> History(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                              const std::string& type, const std::string& id) {
   store::HistoryQuery q;
   q.type = type;

@@ -16,8 +16,8 @@
 #include <set>
 
 #include "api/access_policy.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "base/env.h"
 #include "json/json.h"
 
@@ -58,7 +58,7 @@ std::string Decimal(double x) {
 
 // Records one decision of the registry in the audit trail, once its transaction commits (the
 // request's own record follows it into the same or a later batch, and the answer waits for that).
-void AuditDecision(Services& s, Txn& txn, const FhirRequest& req, const std::string& decision,
+void AuditDecision(Engine& s, Txn& txn, const FhirRequest& req, const std::string& decision,
                    const std::string& text, std::vector<std::string> patients) {
   if (!s.audit) return;
   FhirResponse ok;
@@ -83,7 +83,7 @@ Result<Loaded> LoadPatient(Txn& txn, const std::string& id, const std::string& r
   return Loaded{std::move(*current), std::move(patient)};
 }
 
-Status Save(Services& s, Txn& txn, Loaded& p) {
+Status Save(Engine& s, Txn& txn, Loaded& p) {
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                       WriteVersion(s, txn, p.patient, p.stored.id, p.stored, "PUT", true));
   KY_ASSIGN_OR_RETURN(p.patient, json::Parse(stored.body));
@@ -92,7 +92,7 @@ Status Save(Services& s, Txn& txn, Loaded& p) {
 }
 
 // A review Task: is `record` the same person as `candidate`?
-Status QueueReview(Services& s, Txn& txn, const std::string& record, const MatchCandidate& c,
+Status QueueReview(Engine& s, Txn& txn, const std::string& record, const MatchCandidate& c,
                    const std::string& why) {
   json::Value task = json::Value::Object();
   task.Set("resourceType", Str("Task"));
@@ -136,14 +136,14 @@ std::pair<std::string, std::string> ReviewedPair(const json::Value& task) {
 namespace {
 
 // The registry's operators: those who see every Patient and Task (administrators).
-bool IsOperator(Services& s, const FhirRequest& req) {
+bool IsOperator(Engine& s, const FhirRequest& req) {
   AccessPolicy access(s, req.principal);
   return access.SeesAllOf({"Patient", "Task"});
 }
 
 }  // namespace
 
-Status SettleLinks(Services& s, const FhirRequest& req, json::Value* patient,
+Status SettleLinks(Engine& s, const FhirRequest& req, json::Value* patient,
                    const std::optional<store::StoredResource>& current) {
   std::optional<json::Value> stored_links;
   if (current && !current->deleted) {
@@ -209,7 +209,7 @@ Registration Decide(json::Value* patient, const std::string& id,
 // The records an operator has been asked about together with `record`, in either direction
 // and whatever the answer (a review waiting, two people, linked): the registry does not ask
 // again. `others` are the records that may have raised a review of their own about it.
-Result<std::set<std::string>> ReviewedWith(Services& s, Txn& txn, const std::string& record,
+Result<std::set<std::string>> ReviewedWith(Engine& s, Txn& txn, const std::string& record,
                                            const std::vector<std::string>& others) {
   std::string focus = "Patient/" + record;
   for (const std::string& o : others) focus += ",Patient/" + o;
@@ -238,7 +238,7 @@ bool SameFacts(const mpi::Person& a, const mpi::Person& b) {
 
 }  // namespace
 
-Result<Registration> PlanRegistration(Services& s, Txn& txn, json::Value* patient,
+Result<Registration> PlanRegistration(Engine& s, Txn& txn, json::Value* patient,
                                       const std::string& id) {
   // A record that arrives already linked was linked by its sender; the registry leaves it.
   if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
@@ -249,7 +249,7 @@ Result<Registration> PlanRegistration(Services& s, Txn& txn, json::Value* patien
   return Decide(patient, id, std::move(candidates));
 }
 
-Result<Registration> PlanRematch(Services& s, Txn& txn, json::Value* patient, const std::string& id,
+Result<Registration> PlanRematch(Engine& s, Txn& txn, json::Value* patient, const std::string& id,
                                  const store::StoredResource& previous) {
   // A linked record (or a master) stays as it is: moving it is an operator's decision.
   if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
@@ -275,7 +275,7 @@ Result<Registration> PlanRematch(Services& s, Txn& txn, json::Value* patient, co
   return r;
 }
 
-Status CarryOutRegistration(Services& s, Txn& txn, const FhirRequest& req, const Registration& r) {
+Status CarryOutRegistration(Engine& s, Txn& txn, const FhirRequest& req, const Registration& r) {
   if (!r.master.empty()) {
     KY_ASSIGN_OR_RETURN(Loaded master, LoadPatient(txn, r.master, "The master"));
     mpi::AddLink(&master.patient, r.id, mpi::kSeeAlso);
@@ -310,7 +310,7 @@ std::string ReferencedId(const json::Value& p, const char* type) {
   return std::string(reference.substr(prefix.size()));
 }
 
-Result<OperationInput> ParseOperation(const Services& s, const FhirRequest& req,
+Result<OperationInput> ParseOperation(const Engine& s, const FhirRequest& req,
                                       const std::string& op) {
   if (req.body.empty()) return Invalid("$" + op + " needs a Parameters resource in its body");
   KY_ASSIGN_OR_RETURN(json::Value params, json::Parse(req.body));
@@ -352,7 +352,7 @@ Result<OperationInput> ParseOperation(const Services& s, const FhirRequest& req,
 Status Conflict(std::string message) { return {StatusCode::kConflict, std::move(message)}; }
 
 // Completes the review Task with what the operator decided.
-Status CloseTask(Services& s, Txn& txn, const std::string& task_id, const std::string& source,
+Status CloseTask(Engine& s, Txn& txn, const std::string& task_id, const std::string& source,
                  const std::string& target, const std::string& outcome) {
   KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent("Task", task_id));
   if (!current || current->deleted) return NotFound("Task/" + task_id + " is not known");
@@ -421,7 +421,7 @@ bool IsRegistryOperation(std::string_view name) {
          name == "$distinct";
 }
 
-Result<FhirResponse> RegistryOperation(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> RegistryOperation(Engine& s, Txn& txn, const FhirRequest& req,
                                        const std::string& operation) {
   std::string op = operation.substr(1);
   KY_ASSIGN_OR_RETURN(OperationInput in, ParseOperation(s, req, op));

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "api/access_policy.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "base/strings.h"
 #include "json/json.h"
 #include "mpi/blocking.h"
@@ -169,7 +169,7 @@ void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params) {
   RegisterPinyinNameParameters(params);
 }
 
-Status CheckRegistryRules(const Services& s, const json::Value& resource) {
+Status CheckRegistryRules(const Engine& s, const json::Value& resource) {
   return mpi::CheckPersonIdentifiers(resource, TodayInChina(s.clock.NowMicros()));
 }
 
@@ -181,7 +181,7 @@ struct MatchRequest {
   int count = kDefaultMatchCount;
 };
 
-Result<MatchRequest> ParseMatchRequest(const Services& s, const std::string& body) {
+Result<MatchRequest> ParseMatchRequest(const Engine& s, const std::string& body) {
   if (body.empty()) return Invalid("$match needs a Parameters resource with a Patient in its body");
   KY_ASSIGN_OR_RETURN(json::Value params, json::Parse(body));
   if (!params.is_object() || params.GetString("resourceType") != "Parameters")
@@ -228,7 +228,7 @@ json::Value Number(double x) {
 
 }  // namespace
 
-Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTransaction& txn,
+Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, store::ReadTransaction& txn,
                                                     const FhirRequest* as,
                                                     const mpi::Person& wanted) {
   std::vector<std::string> keys = mpi::BlockingKeys(wanted);
@@ -269,7 +269,7 @@ Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTran
   return out;
 }
 
-Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req) {
+Result<FhirResponse> Match(Engine& s, store::ReadTransaction& txn, const FhirRequest& req) {
   KY_ASSIGN_OR_RETURN(MatchRequest m, ParseMatchRequest(s, req.body));
   mpi::Person wanted = mpi::PersonFromPatient(m.patient);
   if (mpi::BlockingKeys(wanted).empty())
@@ -356,7 +356,7 @@ json::Value PixParameter(const char* name, const char* key, json::Value value) {
 
 }  // namespace
 
-Result<FhirResponse> CrossReferences(Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> CrossReferences(Engine& s, store::ReadTransaction& txn,
                                      const FhirRequest& req) {
   std::string source;
   std::vector<std::string> targets;

@@ -4,8 +4,8 @@
 // progress can be read, and the job cancelled, at any time.
 #include <algorithm>
 
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "base/log.h"
 
 namespace kangyun::api {

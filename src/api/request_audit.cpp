@@ -2,7 +2,7 @@
 // residents' data and which resources the answer held or the request changed.
 #include <set>
 
-#include "api/services.h"
+#include "api/engine.h"
 #include "base/strings.h"
 #include "json/json.h"
 #include "search/index_extractor.h"
@@ -13,7 +13,7 @@ namespace {
 // Enough to say whose data went out; a larger answer is summarised by its query.
 constexpr size_t kMaxListedResources = 200;
 
-void Note(const Services& s, const json::Value& resource, std::set<std::string>* patients,
+void Note(const Engine& s, const json::Value& resource, std::set<std::string>* patients,
           std::vector<std::string>* resources) {
   std::string_view type = resource.GetString("resourceType");
   std::string_view id = resource.GetString("id");
@@ -25,7 +25,7 @@ void Note(const Services& s, const json::Value& resource, std::set<std::string>*
 
 }  // namespace
 
-Status ListShown(Services& s, store::ReadTransaction& txn,
+Status ListShown(Engine& s, store::ReadTransaction& txn,
                  const std::vector<const store::StoredResource*>& shown, FhirResponse* resp) {
   if (!s.audit) return Status::Ok();
   std::vector<int64_t> rids;
@@ -49,7 +49,7 @@ Status ListShown(Services& s, store::ReadTransaction& txn,
   return Status::Ok();
 }
 
-audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std::string& subtype,
+audit::AuditRecord AuditRecordFor(Engine& s, const FhirRequest& req, const std::string& subtype,
                                   char action, const FhirResponse& resp) {
   audit::AuditRecord r;
   r.subtype = subtype;
@@ -113,7 +113,7 @@ audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std
   return r;
 }
 
-Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record) {
+Status NotifyBreakGlass(Engine& s, const FhirRequest& req, const audit::AuditRecord& record) {
   const auth::Principal* p = req.principal.get();
   if (!p || p->break_glass.empty() || record.patients.empty() || record.outcome != 0)
     return Status::Ok();

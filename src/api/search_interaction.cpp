@@ -6,8 +6,8 @@
 #include <unordered_set>
 
 #include "api/access_policy.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "base/strings.h"
 
 namespace kangyun::api {
@@ -37,7 +37,7 @@ std::string Hex8(uint64_t h) {
 
 }  // namespace
 
-Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
                             const search::QueryParams& params,
                             std::vector<std::vector<store::Condition>> extra_clauses) {

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "base/env.h"
 #include "base/strings.h"
 #include "content/platform_content.h"
@@ -33,7 +33,7 @@ struct Inputs {
   }
 };
 
-Result<Inputs> ReadInputs(const Services& s, const FhirRequest& req, const std::string& op) {
+Result<Inputs> ReadInputs(const Engine& s, const FhirRequest& req, const std::string& op) {
   Inputs in;
   for (const auto& [k, v] : req.query)
     if (k != "_format") in.values.emplace(k, v);
@@ -99,7 +99,7 @@ Result<std::string> UrlOf(store::ReadTransaction& txn, const std::string& type,
   return url;
 }
 
-Result<FhirResponse> Lookup(const Services& s, const Inputs& in) {
+Result<FhirResponse> Lookup(const Engine& s, const Inputs& in) {
   std::string system = in.Get("system"), code = in.Get("code");
   if (system.empty() || code.empty())
     return Invalid("$lookup needs system and code (or a coding)",
@@ -149,7 +149,7 @@ bool DisplayFits(const std::optional<terminology::ConceptInfo>& info, const std:
   return false;
 }
 
-Result<FhirResponse> ValidateCode(const Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> ValidateCode(const Engine& s, store::ReadTransaction& txn,
                                   const std::string& type, const std::string& id,
                                   const Inputs& in) {
   std::string code = in.Get("code"), system = in.Get("system"), display = in.Get("display");
@@ -203,7 +203,7 @@ bool Matches(const terminology::Coding& c, const std::string& filter) {
          AsciiLower(c.display).find(f) != std::string::npos;
 }
 
-Result<FhirResponse> Expand(const Services& s, store::ReadTransaction& txn, const std::string& id,
+Result<FhirResponse> Expand(const Engine& s, store::ReadTransaction& txn, const std::string& id,
                             const Inputs& in) {
   std::string url = in.Get("url");
   if (!id.empty()) {
@@ -253,8 +253,8 @@ Result<FhirResponse> Expand(const Services& s, store::ReadTransaction& txn, cons
   return Respond(std::move(vs));
 }
 
-Result<FhirResponse> Translate(const Services& s, store::ReadTransaction& txn,
-                               const std::string& id, const Inputs& in) {
+Result<FhirResponse> Translate(const Engine& s, store::ReadTransaction& txn, const std::string& id,
+                               const Inputs& in) {
   std::string url = in.Get("url"), system = in.Get("system"), code = in.Get("code"),
               target = in.Get("targetsystem");
   if (!id.empty()) {
@@ -298,7 +298,7 @@ bool IsTerminologyOperation(std::string_view type, std::string_view op) {
          (type == "ConceptMap" && op == "$translate");
 }
 
-Result<FhirResponse> TerminologyOperation(Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> TerminologyOperation(Engine& s, store::ReadTransaction& txn,
                                           const FhirRequest& req, const std::string& type,
                                           const std::string& id, const std::string& op) {
   KY_ASSIGN_OR_RETURN(Inputs in, ReadInputs(s, req, op));
@@ -312,7 +312,7 @@ Result<FhirResponse> TerminologyOperation(Services& s, store::ReadTransaction& t
   return Translate(s, txn, id, in);
 }
 
-Status LoadTerminology(Services& s) {
+Status LoadTerminology(Engine& s) {
   if (!s.defs.dir().empty()) {
     std::ifstream file(s.defs.dir() + "/valuesets.json", std::ios::binary);
     if (file) {
@@ -330,7 +330,7 @@ Status LoadTerminology(Services& s) {
   return s.terminology.Add(pointers);
 }
 
-Status InstallPlatformContent(Services& s) {
+Status InstallPlatformContent(Engine& s) {
   // Each platform resource is written once, and again only when its content changed (a new
   // release of Kangyun); other versions stay in the history.
   std::vector<Value> resources = content::PlatformResources();

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "api/access_policy.h"
+#include "api/engine.h"
 #include "api/outcome.h"
-#include "api/services.h"
 #include "api/write_retry.h"
 #include "base/strings.h"
 
@@ -166,7 +166,7 @@ Result<std::vector<Entry>> ReadEntries(const json::Value& bundle) {
   return entries;
 }
 
-FhirResponse ProcessBatch(Services& s, const FhirRequest& req, const std::vector<Entry>& entries) {
+FhirResponse ProcessBatch(Engine& s, const FhirRequest& req, const std::vector<Entry>& entries) {
   std::vector<FhirRequest> subs;
   subs.reserve(entries.size());
   for (const Entry& e : entries)
@@ -184,7 +184,7 @@ FhirResponse ProcessBatch(Services& s, const FhirRequest& req, const std::vector
 }
 
 // `alone`: begun with no other write open (BeginWrite), when run again after a deadlock.
-Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
+Result<FhirResponse> ProcessTransaction(Engine& s, const FhirRequest& req,
                                         const std::vector<Entry>& entries, bool alone) {
   // Identity checks first: a resource may be touched once.
   std::set<std::string> touched;
@@ -329,7 +329,7 @@ Result<FhirResponse> ProcessTransaction(Services& s, const FhirRequest& req,
 
 }  // namespace
 
-FhirResponse ProcessBundle(Services& s, const FhirRequest& req) {
+FhirResponse ProcessBundle(Engine& s, const FhirRequest& req) {
   auto bundle = json::Parse(req.body);
   if (!bundle.ok()) return ErrorResponse(bundle.status());
   if (!bundle->is_object() || bundle->GetString("resourceType") != "Bundle")

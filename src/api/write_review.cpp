@@ -5,15 +5,15 @@
 #include <set>
 
 #include "api/access_policy.h"
+#include "api/engine.h"
 #include "api/reach_model.h"
-#include "api/services.h"
 #include "mpi/patient_links.h"
 
 namespace kangyun::api {
 namespace {
 
 // The ids of the targetType resources that param of resource references.
-std::set<std::string> Referenced(const Services& s, const json::Value& resource,
+std::set<std::string> Referenced(const Engine& s, const json::Value& resource,
                                  std::string_view param, std::string_view target_type) {
   std::set<std::string> out;
   auto def = s.params.Find(resource.GetString("resourceType"), param);
@@ -33,7 +33,7 @@ struct Version {
   std::set<std::string> residents, linked;
 };
 
-Result<Version> Describe(const Services& s, const std::optional<store::StoredResource>& stored) {
+Result<Version> Describe(const Engine& s, const std::optional<store::StoredResource>& stored) {
   Version v;
   if (!stored || stored->deleted) return v;
   KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(stored->body));
@@ -56,7 +56,7 @@ Status Refused(const std::string& what, const std::string& why) {
 // A grant of reach changed from `before` to `after` (either absent for a create or a delete):
 // an institution may add or remove only itself as grantee, unless the grant is one that names
 // others by nature (a referral names its performer).
-Status CheckGrant(const Services& s, const auth::Principal& p, const ReachGrant& g,
+Status CheckGrant(const Engine& s, const auth::Principal& p, const ReachGrant& g,
                   const std::string& what, const Version& before, const Version& after) {
   if (p.role == auth::Role::kAdmin) return Status::Ok();
   // An emergency opens a record for the request that states it, not for good.
@@ -85,7 +85,7 @@ Status CheckGrant(const Services& s, const auth::Principal& p, const ReachGrant&
 
 }  // namespace
 
-Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& req,
+Result<std::vector<std::string>> ReviewWrites(Engine& s, const FhirRequest& req,
                                               ApiTransaction& txn, size_t from) {
   std::set<std::string> concerned;
   if (txn.written().size() <= from) return std::vector<std::string>();

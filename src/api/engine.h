@@ -28,11 +28,11 @@ namespace kangyun::api {
 class Reindexer;
 class Exporter;
 
-class Services {
+class Engine {
  public:
-  Services(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params,
-           store::Store& store, Clock& clock, IdSource& ids, ApiConfig config);
-  ~Services();
+  Engine(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params, store::Store& store,
+         Clock& clock, IdSource& ids, ApiConfig config);
+  ~Engine();
 
   const fhir::Definitions& defs;
   fhir::SearchParameterRegistry& params;
@@ -75,11 +75,11 @@ class Services {
 // process on the same database stored: when the number of their stored versions differs from
 // what the registry last reflected, every stored one is registered again (adding replaces by
 // code). True when it did. Cheap otherwise: one count of an indexed range.
-Result<bool> SyncStoredSearchParameters(Services& s, store::ReadTransaction& txn);
+Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn);
 // A write transaction that sees every search parameter committed before it began: with the
 // store's writes serialised, the index rows it writes are complete for all of them. `alone`:
 // once no other write is open (Store::BeginWriteAlone), for a write run again after a deadlock.
-Result<std::unique_ptr<ApiTransaction>> BeginWrite(Services& s, bool alone = false);
+Result<std::unique_ptr<ApiTransaction>> BeginWrite(Engine& s, bool alone = false);
 
 // Joins the threads of finished background jobs (a Job has an atomic `finished`), so that
 // they do not pile up. REQUIRES: the caller holds the lock that guards `threads`.
@@ -98,10 +98,10 @@ void JoinFinished(std::vector<std::pair<std::shared_ptr<Job>, std::thread>>& thr
 // --- helpers shared by the interactions
 
 // A stored resource cut down to what _summary / _elements ask for, marked SUBSETTED.
-Result<std::string> SubsetResource(const Services& s, const std::string& body,
+Result<std::string> SubsetResource(const Engine& s, const std::string& body,
                                    const search::SearchRequest& sr);
 // Parses a request body as a resource: UTF-8 JSON object, known type, valid structure.
-Result<json::Value> ParseResource(const Services& s, const std::string& body);
+Result<json::Value> ParseResource(const Engine& s, const std::string& body);
 // Sets id, meta.versionId and meta.lastUpdated (keeping the rest of meta).
 void StampResource(json::Value* resource, const std::string& id, int64_t version,
                    int64_t last_updated);
@@ -119,30 +119,30 @@ FhirResponse ResourceResponse(const store::StoredResource& r, int status,
 
 // Matches of a conditional request's criteria ("identifier=x&active=true"), in txn, among
 // what the requester may see.
-Result<std::vector<store::StoredResource>> FindByCriteria(Services& s, store::ReadTransaction& txn,
+Result<std::vector<store::StoredResource>> FindByCriteria(Engine& s, store::ReadTransaction& txn,
                                                           const FhirRequest& req,
                                                           const std::string& type,
                                                           const search::QueryParams& criteria,
                                                           int64_t limit);
 // The same among every resource, whoever asks: the person registry's own view when it decides
 // (what it finds is never answered to a requester as such).
-Result<std::vector<store::StoredResource>> FindForRegistry(Services& s, store::ReadTransaction& txn,
+Result<std::vector<store::StoredResource>> FindForRegistry(Engine& s, store::ReadTransaction& txn,
                                                            const std::string& type,
                                                            const search::QueryParams& criteria,
                                                            int64_t limit);
 
 // Stamps id, version and lastUpdated into *resource and builds what the store writes: the
 // bytes and the index rows.
-store::ResourceWrite PrepareVersion(Services& s, json::Value* resource, const std::string& id,
+store::ResourceWrite PrepareVersion(Engine& s, json::Value* resource, const std::string& id,
                                     int64_t version, int64_t last_updated,
                                     const std::string& method);
 // A stored SearchParameter is registered (and data re-indexed) once txn commits.
-Status RegisterAfterCommit(Services& s, ApiTransaction& txn, const json::Value& resource);
+Status RegisterAfterCommit(Engine& s, ApiTransaction& txn, const json::Value& resource);
 
 // Writes one new version of a resource (a create or update) in txn. `existing` is the
 // current version when there is one. Returns what was stored. `by_registry`: the person
 // registry's own write (a master's link, a review Task), which the requester need not see.
-Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, json::Value resource,
+Result<store::StoredResource> WriteVersion(Engine& s, ApiTransaction& txn, json::Value resource,
                                            const std::string& id,
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method, bool by_registry = false);
@@ -152,14 +152,14 @@ Result<store::StoredResource> WriteVersion(Services& s, ApiTransaction& txn, jso
 bool IsTerminologyOperation(std::string_view type, std::string_view op);
 // CodeSystem/$lookup, $validate-code; ValueSet/$expand, $validate-code; ConceptMap/$translate,
 // on the type or an instance (id).
-Result<FhirResponse> TerminologyOperation(Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> TerminologyOperation(Engine& s, store::ReadTransaction& txn,
                                           const FhirRequest& req, const std::string& type,
                                           const std::string& id, const std::string& op);
 // R4's code systems and value sets (from the definitions) and the platform's.
-Status LoadTerminology(Services& s);
+Status LoadTerminology(Engine& s);
 // Stores the platform's NamingSystems, CodeSystems, ValueSets and ConceptMaps (once, and again
 // when they change), and adds the stored ones to the terminology service.
-Status InstallPlatformContent(Services& s);
+Status InstallPlatformContent(Engine& s);
 
 // Adds Kangyun's own search parameters (api/platform_parameters.cpp).
 void RegisterPlatformSearchParameters(fhir::SearchParameterRegistry& params);
@@ -171,12 +171,12 @@ void RegisterPlatformSearchParameters(fhir::SearchParameterRegistry& params);
 void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params);
 // Rules every written resource passes beyond its structure: valid citizen ID numbers that agree
 // with the record's birth date and sex (mpi/identity_rules.h).
-Status CheckRegistryRules(const Services& s, const json::Value& resource);
+Status CheckRegistryRules(const Engine& s, const json::Value& resource);
 // GET Patient/$ihe-pix (IHE PIXm): every identifier of the person one identifier names.
-Result<FhirResponse> CrossReferences(Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> CrossReferences(Engine& s, store::ReadTransaction& txn,
                                      const FhirRequest& req);
 // POST Patient/$match.
-Result<FhirResponse> Match(Services& s, store::ReadTransaction& txn, const FhirRequest& req);
+Result<FhirResponse> Match(Engine& s, store::ReadTransaction& txn, const FhirRequest& req);
 
 // A stored Patient that may be the person asked for.
 struct MatchCandidate {
@@ -187,7 +187,7 @@ struct MatchCandidate {
 };
 // The stored Patients that may be `wanted`, best first, without certainly-not ones. With `as`,
 // only those its requester may see; without, all (the registry's own view).
-Result<std::vector<MatchCandidate>> MatchCandidates(Services& s, store::ReadTransaction& txn,
+Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, store::ReadTransaction& txn,
                                                     const FhirRequest* as,
                                                     const mpi::Person& wanted);
 
@@ -204,64 +204,64 @@ struct Registration {
 };
 // Matches a new Patient before it is written, and adds its link to the master when one person
 // is certain (*patient is changed).
-Result<Registration> PlanRegistration(Services& s, ApiTransaction& txn, json::Value* patient,
+Result<Registration> PlanRegistration(Engine& s, ApiTransaction& txn, json::Value* patient,
                                       const std::string& id);
 // Matches an updated Patient again when what the registry compares changed (a corrected birth
 // date, a new phone), as PlanRegistration a new one; not a linked record or a master, and not
 // against records an operator was already asked about. `previous` is the stored (not deleted)
 // version the update replaces.
-Result<Registration> PlanRematch(Services& s, ApiTransaction& txn, json::Value* patient,
+Result<Registration> PlanRematch(Engine& s, ApiTransaction& txn, json::Value* patient,
                                  const std::string& id, const store::StoredResource& previous);
 // Patient.link is the registry's. A write that sends no links keeps the stored ones; one that
 // sends links must send the stored ones unchanged, unless it comes from an operator (moving
 // records between servers, restoring a backup through the API). kUnprocessable otherwise.
-Status SettleLinks(Services& s, const FhirRequest& req, json::Value* patient,
+Status SettleLinks(Engine& s, const FhirRequest& req, json::Value* patient,
                    const std::optional<store::StoredResource>& current);
 // After the Patient is written: the master's link back, review Tasks, audit records.
-Status CarryOutRegistration(Services& s, ApiTransaction& txn, const FhirRequest& req,
+Status CarryOutRegistration(Engine& s, ApiTransaction& txn, const FhirRequest& req,
                             const Registration& registration);
 // POST Patient/$link, $unlink, $merge, $unmerge, $distinct (an operator's decisions).
-Result<FhirResponse> RegistryOperation(Services& s, ApiTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> RegistryOperation(Engine& s, ApiTransaction& txn, const FhirRequest& req,
                                        const std::string& operation);
 bool IsRegistryOperation(std::string_view name);
 
 // --- interactions; each runs in the given transaction (a Bundle shares one)
 using Txn = ApiTransaction;
-Result<FhirResponse> Read(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> Read(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                           const std::string& type, const std::string& id);
-Result<FhirResponse> VRead(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> VRead(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                            const std::string& type, const std::string& id,
                            const std::string& version);
-Result<FhirResponse> Create(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Create(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             json::Value resource);
 // A create with an id chosen beforehand (a transaction assigns ids before any entry runs, so
 // that references to urn:uuid: full URLs can be rewritten).
-Result<FhirResponse> CreateWithId(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> CreateWithId(Engine& s, Txn& txn, const FhirRequest& req,
                                   const std::string& type, json::Value resource,
                                   const std::string& id);
-Result<FhirResponse> Update(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Update(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             const std::string& id, json::Value resource);
-Result<FhirResponse> ConditionalUpdate(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> ConditionalUpdate(Engine& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type, json::Value resource);
-Result<FhirResponse> Patch(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Patch(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                            const std::string& id);
-Result<FhirResponse> Delete(Services& s, Txn& txn, const FhirRequest& req, const std::string& type,
+Result<FhirResponse> Delete(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                             const std::string& id);
-Result<FhirResponse> ConditionalDelete(Services& s, Txn& txn, const FhirRequest& req,
+Result<FhirResponse> ConditionalDelete(Engine& s, Txn& txn, const FhirRequest& req,
                                        const std::string& type);
-Result<FhirResponse> History(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> History(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                              const std::string& type, const std::string& id);
-Result<FhirResponse> Search(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
                             const search::QueryParams& params,
                             std::vector<std::vector<store::Condition>> extra_clauses = {});
-Result<FhirResponse> Everything(Services& s, store::ReadTransaction& txn, const FhirRequest& req,
+Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);
 // Bulk loading (api/bulk_import.h).
-Result<ImportResult> Import(Services& s, ImportSource& source, const ImportOptions& options,
+Result<ImportResult> Import(Engine& s, ImportSource& source, const ImportOptions& options,
                             const ImportProgress& progress);
 // Batch and transaction Bundles.
-FhirResponse ProcessBundle(Services& s, const FhirRequest& req);
+FhirResponse ProcessBundle(Engine& s, const FhirRequest& req);
 
 // 405 for an update of type/id by a principal who may not choose ids: it does not exist, or
 // the principal may not see it (the two answer alike).
@@ -269,38 +269,38 @@ Status UpdateAsCreateRefused(const std::string& type, const std::string& id);
 
 // Handles one request outside any Bundle (opens its own transaction), and records it in the
 // audit trail.
-FhirResponse Dispatch(Services& s, const FhirRequest& req);
+FhirResponse Dispatch(Engine& s, const FhirRequest& req);
 // Handles the entries of a batch Bundle, each as Dispatch would, but for the writes: they
 // share one transaction of the store and its commit, each inside a savepoint, so that each
 // succeeds or fails alone while a batch of thousands pays one commit, not thousands.
-std::vector<FhirResponse> DispatchBatch(Services& s, const std::vector<FhirRequest>& entries);
+std::vector<FhirResponse> DispatchBatch(Engine& s, const std::vector<FhirRequest>& entries);
 // Before txn commits (api/write_review.cpp): 403 when a resource it wrote is one the requester
 // may not see, is about a resident they did not reach before, or grants reach beyond what the
 // reach model allows (api/reach_model.h). Otherwise the residents whose records it changed.
 // `from`: review only the writes after the first `from` (an entry of a batch).
-Result<std::vector<std::string>> ReviewWrites(Services& s, const FhirRequest& req,
+Result<std::vector<std::string>> ReviewWrites(Engine& s, const FhirRequest& req,
                                               ApiTransaction& txn, size_t from = 0);
 // Tells each resident whose record a break-glass request opened, with a Communication in
 // their record (api/request_audit.cpp).
-Status NotifyBreakGlass(Services& s, const FhirRequest& req, const audit::AuditRecord& record);
+Status NotifyBreakGlass(Engine& s, const FhirRequest& req, const audit::AuditRecord& record);
 // AuditEvent read and search, from the audit log (api/audit_interactions.cpp). `compartment`:
 // the Patient of a compartment search (Patient/x/AuditEvent), or "".
 // The parameters the audit trail is searched by.
 const std::set<std::string>& AuditTrailParameters();
-Result<FhirResponse> AuditEventRead(Services& s, store::ReadTransaction& txn,
-                                    const FhirRequest& req, const std::string& id);
-Result<FhirResponse> AuditEventSearch(Services& s, store::ReadTransaction& txn,
+Result<FhirResponse> AuditEventRead(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
+                                    const std::string& id);
+Result<FhirResponse> AuditEventSearch(Engine& s, store::ReadTransaction& txn,
                                       const FhirRequest& req, const search::QueryParams& params,
                                       const std::string& compartment);
 // Lists in resp what an answer shows (the stored versions it holds), for its audit record:
 // cheaper than reading the body back (api/request_audit.cpp). Nothing when the trail is off.
-Status ListShown(Services& s, store::ReadTransaction& txn,
+Status ListShown(Engine& s, store::ReadTransaction& txn,
                  const std::vector<const store::StoredResource*>& shown, FhirResponse* resp);
 // The audit record of a request and its response (api/request_audit.cpp).
-audit::AuditRecord AuditRecordFor(Services& s, const FhirRequest& req, const std::string& subtype,
+audit::AuditRecord AuditRecordFor(Engine& s, const FhirRequest& req, const std::string& subtype,
                                   char action, const FhirResponse& resp);
 // Handles one request inside txn (a transaction Bundle entry).
-Result<FhirResponse> DispatchIn(Services& s, Txn& txn, const FhirRequest& req);
+Result<FhirResponse> DispatchIn(Engine& s, Txn& txn, const FhirRequest& req);
 
 // Background re-indexing: one queue, worked by one thread, so that however many jobs are asked
 // for, re-indexing never takes more than one core and one writer at a time (api/reindex.cpp).
@@ -310,7 +310,7 @@ class Reindexer {
   // Jobs waiting beyond this are refused (429).
   static constexpr size_t kMaxQueued = 16;
 
-  explicit Reindexer(Services& s) : s_(s) {}
+  explicit Reindexer(Engine& s) : s_(s) {}
   ~Reindexer();
   // Queues re-indexing the base types of a new param; returns the job id. A job for the same
   // parameter that has not started yet is not queued twice.
@@ -339,7 +339,7 @@ class Reindexer {
   void Work();
   void Run(Job& job);
 
-  Services& s_;
+  Engine& s_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::vector<std::shared_ptr<Job>> jobs_;  // the last ones, finished or not
