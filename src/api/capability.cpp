@@ -1,5 +1,8 @@
 // The CapabilityStatement, generated from what is actually served: every resource type of the
-// loaded definitions and every search parameter of the registry (R4's and added ones).
+// loaded definitions, every search parameter of the registry (R4's and added ones), and every
+// operation registered on the seam (api/service.h).
+#include <algorithm>
+
 #include "api/engine.h"
 
 namespace kangyun::api {
@@ -11,18 +14,25 @@ json::Value Code(const char* c) {
   return o;
 }
 
-// The Bulk Data IG's OperationDefinitions.
-constexpr const char* kSystemExport = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export";
-constexpr const char* kPatientExport =
-    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export";
-constexpr const char* kGroupExport =
-    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export";
-
 json::Value Operation(const std::string& name, const std::string& definition) {
   json::Value op = json::Value::Object();
   op.Set("name", json::Value::String(name));
   op.Set("definition", json::Value::String(definition));
   return op;
+}
+
+// The registered operations (api/service.h) on `type` at the type or instance level, or at
+// the system level when type is "".
+json::Value OperationsOn(const ServiceRegistry& registry, const std::string& type) {
+  json::Value ops = json::Value::Array();
+  for (const OperationSpec& op : registry.operations()) {
+    bool here = type.empty()
+                    ? (op.levels & kSystemLevel) != 0
+                    : (op.levels & (kTypeLevel | kInstanceLevel)) != 0 &&
+                          std::find(op.types.begin(), op.types.end(), type) != op.types.end();
+    if (here) ops.Push(Operation(op.name, op.definition));
+  }
+  return ops;
 }
 
 json::Value Strings(std::initializer_list<const char*> list) {
@@ -92,34 +102,7 @@ std::string Engine::CapabilityStatement() {
       }
     }
     r.Set("searchParam", std::move(sps));
-    json::Value ops = json::Value::Array();
-    if (type == "Patient") {
-      ops.Push(
-          Operation("everything", "http://hl7.org/fhir/OperationDefinition/Patient-everything"));
-      ops.Push(Operation("export", kPatientExport));
-      // The person registry (docs/registries.md).
-      ops.Push(Operation("match", "http://hl7.org/fhir/OperationDefinition/Patient-match"));
-      ops.Push(Operation("ihe-pix",
-                         "https://profiles.ihe.net/ITI/PIXm/OperationDefinition/IHE.PIXm.pix"));
-      for (const char* op : {"link", "unlink", "merge", "unmerge", "distinct"})
-        ops.Push(Operation(
-            op, std::string("https://kangyun.cn/fhir/OperationDefinition/Patient-") + op));
-    }
-    if (type == "Group") ops.Push(Operation("export", kGroupExport));
-    // The terminology service.
-    if (type == "CodeSystem") {
-      ops.Push(Operation("lookup", "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"));
-      ops.Push(Operation("validate-code",
-                         "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"));
-    }
-    if (type == "ValueSet") {
-      ops.Push(Operation("expand", "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"));
-      ops.Push(Operation("validate-code",
-                         "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code"));
-    }
-    if (type == "ConceptMap")
-      ops.Push(
-          Operation("translate", "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate"));
+    json::Value ops = OperationsOn(registry, type);
     if (!ops.items().empty()) r.Set("operation", std::move(ops));
     resources.Push(std::move(r));
   }
@@ -128,9 +111,7 @@ std::string Engine::CapabilityStatement() {
   for (const char* i : {"transaction", "batch", "search-system", "history-system"})
     interactions.Push(Code(i));
   rest.Set("interaction", std::move(interactions));
-  json::Value system_ops = json::Value::Array();
-  system_ops.Push(Operation("export", kSystemExport));
-  rest.Set("operation", std::move(system_ops));
+  rest.Set("operation", OperationsOn(registry, ""));
   json::Value compartments = json::Value::Array();
   compartments.Push(json::Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
   rest.Set("compartment", std::move(compartments));

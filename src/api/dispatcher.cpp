@@ -34,19 +34,15 @@ struct Route {
     kDelete,
     kInstanceHistory,
     kVRead,
-    kEverything,
     kCompartmentSearch,
-    kExport,          // $export at any level (type: "", Patient or Group)
-    kExportStatus,    // $export-poll-status: GET polls, DELETE cancels
-    kExportFile,      // $export-file/{job}/{file}
-    kMatch,           // Patient/$match
-    kCrossReference,  // Patient/$ihe-pix
-    kTerminology,     // CodeSystem, ValueSet, ConceptMap operations (in `version`; id optional)
-    kRegistry,        // Patient/$link, $unlink, $merge, $unmerge, $distinct (in `version`)
+    kOperation,     // a registered operation (api/service.h), in `op`
+    kExportStatus,  // $export-poll-status: GET polls, DELETE cancels
+    kExportFile,    // $export-file/{job}/{file}
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
   bool form_search = false;  // POST _search: parameters in the body
+  const OperationSpec* op = nullptr;
 };
 
 Route Only(Route::Kind k) {
@@ -55,15 +51,65 @@ Route Only(Route::Kind k) {
   return r;
 }
 
-bool IsWrite(Route::Kind k) {
-  using K = Route::Kind;
-  return k == K::kCreate || k == K::kConditionalUpdate || k == K::kConditionalDelete ||
-         k == K::kUpdate || k == K::kPatch || k == K::kDelete || k == K::kRegistry;
-}
-
 Status MethodNotAllowed(const FhirRequest& req) {
   return {StatusCode::kMethodNotAllowed,
           "Method " + req.method + " is not allowed on /" + req.path};
+}
+
+bool IsWrite(const Route& r) {
+  using K = Route::Kind;
+  K k = r.kind;
+  return k == K::kCreate || k == K::kConditionalUpdate || k == K::kConditionalDelete ||
+         k == K::kUpdate || k == K::kPatch || k == K::kDelete ||
+         (k == K::kOperation && r.op->transaction == OperationSpec::kWrite);
+}
+
+// An operation invoked outside any transaction (bulk export's kick-off): its work is in the
+// background, and its answer is not read from the store.
+bool OutsideTransaction(const Route& r) {
+  using K = Route::Kind;
+  return r.kind == K::kExportStatus || r.kind == K::kExportFile ||
+         (r.kind == K::kOperation && r.op->transaction == OperationSpec::kNoTransaction);
+}
+
+// Where an operation is defined, for the answer to one invoked elsewhere: "the system,
+// Patient and Group".
+std::string PlacesOf(const ServiceRegistry& registry, std::string_view name) {
+  std::vector<std::string> places;
+  for (const OperationSpec& op : registry.operations()) {
+    if (op.name != name) continue;
+    if (op.levels & kSystemLevel) places.push_back("the system");
+    for (const std::string& t : op.types)
+      if (std::find(places.begin(), places.end(), t) == places.end()) places.push_back(t);
+  }
+  std::string out;
+  for (size_t i = 0; i < places.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == places.size() ? " and " : ", ") + places[i];
+  return out;
+}
+
+// The operation route for `$name` at `level` on `type`, or 404/405.
+Result<Route> OperationRoute(const Engine& s, const FhirRequest& req, std::string_view name,
+                             OperationLevel level, Route r) {
+  const OperationSpec* op = s.registry.FindOperation(name, level, r.type);
+  if (!op) {
+    std::string op_name = "$" + std::string(name);
+    if (!s.registry.AnyOperationNamed(name))
+      return Status(StatusCode::kNotFound, "Unknown operation " + op_name);
+    if (level == kInstanceLevel && s.registry.FindOperation(name, kTypeLevel, r.type))
+      return Status(StatusCode::kNotFound, op_name + " is invoked on " + r.type + " itself (" +
+                                               r.type + "/" + op_name + "), not on an instance");
+    if (level == kTypeLevel && s.registry.FindOperation(name, kInstanceLevel, r.type))
+      return Status(StatusCode::kNotFound, op_name + " is invoked on one " + r.type + " (" +
+                                               r.type + "/[id]/" + op_name + ")");
+    return Status(StatusCode::kNotFound, op_name + " is defined on " + PlacesOf(s.registry, name));
+  }
+  bool get = req.method == "GET" || req.method == "HEAD";
+  if ((get && !op->get) || (req.method == "POST" && !op->post) || (!get && req.method != "POST"))
+    return MethodNotAllowed(req);
+  r.kind = Route::Kind::kOperation;
+  r.op = op;
+  return r;
 }
 
 Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
@@ -91,11 +137,7 @@ Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
     r.form_search = true;
     return r;
   }
-  if (seg[0] == "$export" || seg[0] == "$export-poll-status" || seg[0] == "$export-file") {
-    if (seg[0] == "$export" && seg.size() == 1) {
-      if (!get && m != "POST") return MethodNotAllowed(req);
-      return Only(K::kExport);
-    }
+  if (seg[0] == "$export-poll-status" || seg[0] == "$export-file") {
     if (seg[0] == "$export-poll-status" && seg.size() == 1) {
       if (!get && m != "DELETE") return MethodNotAllowed(req);
       return Only(K::kExportStatus);
@@ -113,6 +155,8 @@ Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
     if (!get && m != "POST" && m != "DELETE") return MethodNotAllowed(req);
     return Only(K::kReindex);
   }
+  if (seg.size() == 1 && seg[0][0] == '$')
+    return OperationRoute(s, req, std::string_view(seg[0]).substr(1), kSystemLevel, r);
   r.type = seg[0];
   if (!s.defs.IsResourceType(r.type))
     return Status(StatusCode::kNotFound, "Unknown resource type '" + r.type + "'");
@@ -142,41 +186,9 @@ Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
     r.kind = K::kTypeHistory;
     return r;
   }
-  if (seg.size() == 2 && seg[1] == "$export") {
-    if (r.type != "Patient")
-      return Status(StatusCode::kNotFound, "$export is defined on the system, Patient and Group");
-    if (!get && m != "POST") return MethodNotAllowed(req);
-    r.kind = K::kExport;
-    return r;
-  }
-  if (seg.size() == 2 && seg[1] == "$match") {
-    if (r.type != "Patient") return Status(StatusCode::kNotFound, "$match is defined on Patient");
-    if (m != "POST") return MethodNotAllowed(req);
-    r.kind = K::kMatch;
-    return r;
-  }
-  if ((seg.size() == 2 || seg.size() == 3) && IsTerminologyOperation(r.type, seg.back())) {
-    if (!get && m != "POST") return MethodNotAllowed(req);
-    r.kind = K::kTerminology;
-    r.version = seg.back();
-    if (seg.size() == 3) r.id = seg[1];
-    return r;
-  }
-  if (seg.size() == 2 && seg[1] == "$ihe-pix") {
-    if (r.type != "Patient") return Status(StatusCode::kNotFound, "$ihe-pix is defined on Patient");
-    if (!get) return MethodNotAllowed(req);
-    r.kind = K::kCrossReference;
-    return r;
-  }
-  if (seg.size() == 2 && IsRegistryOperation(seg[1])) {
-    if (r.type != "Patient")
-      return Status(StatusCode::kNotFound, seg[1] + " is defined on Patient");
-    if (m != "POST") return MethodNotAllowed(req);
-    r.kind = K::kRegistry;
-    r.version = seg[1];
-    return r;
-  }
-  if (seg[1][0] == '$') return Status(StatusCode::kNotFound, "Unknown operation " + seg[1]);
+  if (seg.size() == 2 && seg[1][0] == '$')
+    return OperationRoute(s, req, std::string_view(seg[1]).substr(1), kTypeLevel, r);
+  if (seg[1][0] == '$') return Status(StatusCode::kNotFound, "No such endpoint: /" + req.path);
   r.id = seg[1];
   if (seg.size() == 2) {
     if (get)
@@ -202,20 +214,8 @@ Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
     r.version = seg[3];
     return r;
   }
-  if (seg.size() == 3 && seg[2] == "$export") {
-    if (r.type != "Group")
-      return Status(StatusCode::kNotFound, "$export is defined on the system, Patient and Group");
-    if (!get && m != "POST") return MethodNotAllowed(req);
-    r.kind = K::kExport;
-    return r;
-  }
-  if (seg.size() == 3 && seg[2] == "$everything") {
-    if (r.type != "Patient")
-      return Status(StatusCode::kNotFound, "$everything is defined on Patient");
-    if (!get && m != "POST") return MethodNotAllowed(req);
-    r.kind = K::kEverything;
-    return r;
-  }
+  if (seg.size() == 3 && seg[2][0] == '$')
+    return OperationRoute(s, req, std::string_view(seg[2]).substr(1), kInstanceLevel, r);
   if (seg.size() == 3 && s.defs.IsResourceType(seg[2])) {
     if (!get) return MethodNotAllowed(req);
     if (r.type != "Patient")
@@ -281,6 +281,19 @@ Status CheckContentType(const FhirRequest& req, const Route& route) {
   return Status::Ok();
 }
 
+}  // namespace
+
+Status AllowRead(AccessPolicy& access, store::ReadTransaction& txn, const std::string& type,
+                 const std::string& id) {
+  KY_RETURN_IF_ERROR(access.Allow(type, auth::kRead));
+  if (access.SeesAllOf({type})) return Status::Ok();  // a deletion answers 410 then
+  KY_ASSIGN_OR_RETURN(bool visible, access.CanSee(txn, type, id, auth::kRead));
+  if (!visible) return NotFound(type + "/" + id + " is not known");
+  return Status::Ok();
+}
+
+namespace {
+
 // What the principal must be allowed before the route runs (api/access_policy.h). A resource
 // the principal may not see answers exactly as one that does not exist.
 // *nothing_to_delete: a delete of a resource the principal may not see, answered as one of a
@@ -301,25 +314,18 @@ Status Authorize(Engine& s, AccessPolicy& access, const Route& route, const Fhir
     case K::kCapabilities:
     case K::kSystemSearch:  // types and residents restricted in Search
     case K::kBundle:
-    case K::kExport:
-    case K::kExportStatus:
+    case K::kExportStatus:  // the job's owner only (api/bulk_export.cpp)
     case K::kExportFile:
       return Status::Ok();
+    case K::kOperation: {
+      OperationCall call{s, req, route.type, route.id, &txn, nullptr};
+      return route.op->authorize(access, call);
+    }
     case K::kReindex:
       // Re-indexing walks whole types: for administrators only (docs/security.md).
       if (!access.SeesAllOf({})) return Status(StatusCode::kForbidden, "For administrators");
       return Status::Ok();
-    case K::kRegistry:
-      // Linking and merging change records of several institutions: the registry's operators,
-      // who see every Patient and Task.
-      if (!access.SeesAllOf({"Patient", "Task"}))
-        return Status(StatusCode::kForbidden,
-                      "Linking and merging records is for the registry's operators");
-      return Status::Ok();
     case K::kTypeSearch:
-    case K::kMatch:
-    case K::kCrossReference:
-    case K::kTerminology:
       return access.Allow(route.type, auth::kSearch);
     case K::kCompartmentSearch: {
       KY_RETURN_IF_ERROR(access.Allow(route.compartment_type, auth::kSearch));
@@ -341,14 +347,7 @@ Status Authorize(Engine& s, AccessPolicy& access, const Route& route, const Fhir
     case K::kRead:
     case K::kVRead:
     case K::kInstanceHistory:
-    case K::kEverything: {
-      std::string type = route.kind == K::kEverything ? "Patient" : route.type;
-      KY_RETURN_IF_ERROR(access.Allow(type, auth::kRead));
-      if (access.SeesAllOf({type})) return Status::Ok();  // a deletion answers 410 then
-      KY_ASSIGN_OR_RETURN(bool hidden, unseen(type, route.id, auth::kRead));
-      if (hidden) return NotFound(type + "/" + route.id + " is not known");
-      return Status::Ok();
-    }
+      return AllowRead(access, txn, route.type, route.id);
     case K::kCreate:
       return access.Allow(route.type, auth::kCreate);
     case K::kConditionalUpdate:
@@ -466,16 +465,12 @@ Result<FhirResponse> Execute(Engine& s, const Route& route, const FhirRequest& r
       return Read(s, rtxn, req, route.type, route.id);
     case K::kVRead:
       return VRead(s, rtxn, req, route.type, route.id, route.version);
-    case K::kEverything:
-      return Everything(s, rtxn, req, route.id);
-    case K::kMatch:
-      return Match(s, rtxn, req);
-    case K::kCrossReference:
-      return CrossReferences(s, rtxn, req);
-    case K::kTerminology:
-      return TerminologyOperation(s, rtxn, req, route.type, route.id, route.version);
-    case K::kRegistry:
-      return RegistryOperation(s, *wtxn, req, route.version);
+    case K::kOperation: {
+      if (route.op->transaction == OperationSpec::kNoTransaction)
+        return Invalid("$" + route.op->name + " is not available inside a Bundle");
+      OperationCall call{s, req, route.type, route.id, &rtxn, wtxn};
+      return route.op->run(call);
+    }
     case K::kCreate: {
       KY_ASSIGN_OR_RETURN(json::Value resource, body_resource());
       return Create(s, *wtxn, req, route.type, std::move(resource));
@@ -496,7 +491,6 @@ Result<FhirResponse> Execute(Engine& s, const Route& route, const FhirRequest& r
       return ConditionalDelete(s, *wtxn, req, route.type);
     case K::kBundle:
       return Invalid("A Bundle inside a Bundle is not processed");
-    case K::kExport:
     case K::kExportStatus:
     case K::kExportFile:
       return Invalid("Bulk export is not available inside a Bundle");
@@ -533,28 +527,24 @@ Status CheckAcceptable(const FhirRequest& req) {
           "This server answers in application/fhir+json; the Accept header rules it out"};
 }
 
-// Bulk export answers outside any transaction: its jobs run in the background, and its
-// responses (a manifest, NDJSON files) are not FHIR JSON resources.
-Result<FhirResponse> ExportRoute(Engine& s, const Route& route, const FhirRequest& req) {
+// Routes answered outside any transaction: bulk export's (its jobs run in the background, and
+// its answers, a manifest and NDJSON files, are not resources of the store), and operations
+// registered so.
+Result<FhirResponse> OutsideTransactionRoute(Engine& s, const Route& route,
+                                             const FhirRequest& req) {
   using K = Route::Kind;
   switch (route.kind) {
-    case K::kExport: {
-      using Level = Exporter::Level;
-      Level level = route.type.empty()        ? Level::kSystem
-                    : route.type == "Patient" ? Level::kPatient
-                                              : Level::kGroup;
-      return s.exporter->KickOff(req, level, route.id);
+    case K::kOperation: {
+      AccessPolicy access(s, req.principal);
+      OperationCall call{s, req, route.type, route.id, nullptr, nullptr};
+      KY_RETURN_IF_ERROR(route.op->authorize(access, call));
+      return route.op->run(call);
     }
     case K::kExportStatus:
       return req.method == "DELETE" ? s.exporter->Cancel(req) : s.exporter->Poll(req);
     default:
       return s.exporter->File(req, route.id, route.version);
   }
-}
-
-bool IsExport(Route::Kind k) {
-  return k == Route::Kind::kExport || k == Route::Kind::kExportStatus ||
-         k == Route::Kind::kExportFile;
 }
 
 // The interaction's name in the audit trail (http://hl7.org/fhir/restful-interaction), and
@@ -591,12 +581,7 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
       return {"delete", 'D'};
     case K::kBundle:
       return {"transaction", 'E'};
-    case K::kEverything:
-    case K::kMatch:
-    case K::kCrossReference:
-    case K::kTerminology:
-    case K::kRegistry:
-    case K::kExport:
+    case K::kOperation:
     case K::kExportStatus:
     case K::kExportFile:
     case K::kReindex:
@@ -668,7 +653,7 @@ std::vector<FhirResponse> DispatchBatch(Engine& s, const std::vector<FhirRequest
   std::vector<FhirResponse> out(reqs.size());
   std::vector<Result<Route>> routes;
   for (const FhirRequest& req : reqs) routes.push_back(Resolve(s, req));
-  auto is_write = [&](size_t i) { return routes[i].ok() && IsWrite(routes[i]->kind); };
+  auto is_write = [&](size_t i) { return routes[i].ok() && IsWrite(*routes[i]); };
   // Entries are handled in order. A run of writes shares one transaction and its commit,
   // each inside a savepoint so that it succeeds or fails alone; a read after writes sees
   // them, since the run is committed before it.
@@ -734,8 +719,8 @@ namespace {
 
 FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route) {
   try {
-    if (route.ok() && IsExport(route->kind)) {
-      auto result = ExportRoute(s, *route, req);
+    if (route.ok() && OutsideTransaction(*route)) {
+      auto result = OutsideTransactionRoute(s, *route, req);
       return result.ok() ? std::move(result).value() : ErrorResponse(result.status());
     }
     if (Status acceptable = CheckAcceptable(req); !acceptable.ok())
@@ -745,7 +730,7 @@ FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route) {
     if (!ct.ok()) return ErrorResponse(ct);
     if (route->kind == Route::Kind::kBundle) return ProcessBundle(s, req);
     Result<FhirResponse> result = Internal("not run");
-    if (IsWrite(route->kind)) {
+    if (IsWrite(*route)) {
       result = RetryAborted([&](bool alone) -> Result<FhirResponse> {
         KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s, alone));
         KY_ASSIGN_OR_RETURN(FhirResponse written, Execute(s, *route, req, *txn, txn.get()));
@@ -782,7 +767,7 @@ FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route) {
 }  // namespace
 
 Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, store::Store& st,
-               Clock& c, IdSource& i, ApiConfig cfg)
+               Clock& c, IdSource& i, ApiConfig cfg, ServiceList list)
     : defs(d),
       params(p),
       store(st),
@@ -793,10 +778,13 @@ Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, sto
       extractor(d, p),
       planner(d, p, &terminology),
       reindexer(std::make_unique<Reindexer>(*this)),
-      exporter(std::make_unique<Exporter>(*this)) {
+      exporter(std::make_unique<Exporter>(*this)),
+      registry(p),
+      services(std::move(list)) {
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, clock);
+  RegisterEngineOperations(registry);
   RegisterPlatformSearchParameters(params);
-  RegisterPersonSearchParameters(params);
+  for (const auto& service : services) service->Register(registry);
   params.SealBuiltIns();
   if (Status loaded = LoadTerminology(*this); !loaded.ok())
     Log(LogLevel::kError, "terminology: " + loaded.message());
@@ -805,8 +793,10 @@ Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, sto
 Engine::~Engine() = default;
 
 FhirApi::FhirApi(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params,
-                 store::Store& store, Clock& clock, IdSource& ids, ApiConfig config)
-    : engine_(std::make_unique<Engine>(defs, params, store, clock, ids, config)) {}
+                 store::Store& store, Clock& clock, IdSource& ids, ApiConfig config,
+                 ServiceList services)
+    : engine_(
+          std::make_unique<Engine>(defs, params, store, clock, ids, config, std::move(services))) {}
 
 FhirApi::~FhirApi() { Shutdown(); }
 
@@ -826,19 +816,6 @@ void FhirApi::Shutdown() {
 void FhirApi::SetAuthorizationServer(const std::string& issuer) {
   engine_->config.oauth_issuer = issuer;
   engine_->ForgetCapabilityStatement();
-}
-
-Status FhirApi::UseMatchModel(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Invalid("cannot read the match model " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = json::Parse(text.str());
-  if (!parsed.ok()) return Invalid(path + ": " + parsed.status().message());
-  auto model = mpi::MatchModel::FromJson(*parsed);
-  if (!model.ok()) return Invalid(path + ": " + model.status().message());
-  engine_->match_model = std::move(model).value();
-  return Status::Ok();
 }
 
 Status FhirApi::Audit(audit::AuditRecord record) {

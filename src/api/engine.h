@@ -15,6 +15,7 @@
 #include "api/api_transaction.h"
 #include "api/fhir_api.h"
 #include "api/fhir_request.h"
+#include "api/service.h"
 #include "audit/audit_trail.h"
 #include "fhir/validator.h"
 #include "json/json.h"
@@ -25,13 +26,16 @@
 
 namespace kangyun::api {
 
+class AccessPolicy;
 class Reindexer;
 class Exporter;
 
 class Engine {
  public:
+  // Each service registers what it adds (api/service.h) before the built-in search
+  // parameters are sealed.
   Engine(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params, store::Store& store,
-         Clock& clock, IdSource& ids, ApiConfig config);
+         Clock& clock, IdSource& ids, ApiConfig config, ServiceList services);
   ~Engine();
 
   const fhir::Definitions& defs;
@@ -48,11 +52,9 @@ class Engine {
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
   std::unique_ptr<audit::AuditTrail> audit;  // null when config.audit is off
-  // The person registry's matching model (mpi/match_model.h), and the registry's size as last
-  // counted (-1: not yet) and when (micros).
-  mpi::MatchModel match_model = mpi::MatchModel::Default();
-  std::atomic<int64_t> patients_counted{-1};
-  std::atomic<int64_t> patients_counted_at{0};
+  // What the services registered, and the services themselves.
+  ServiceRegistry registry;
+  ServiceList services;
   // How many stored versions of SearchParameter resources the registry reflects (-1: none
   // read yet), and when a read last looked (micros); see SyncStoredSearchParameters.
   std::atomic<int64_t> search_parameter_versions{-1};
@@ -100,8 +102,11 @@ void JoinFinished(std::vector<std::pair<std::shared_ptr<Job>, std::thread>>& thr
 // A stored resource cut down to what _summary / _elements ask for, marked SUBSETTED.
 Result<std::string> SubsetResource(const Engine& s, const std::string& body,
                                    const search::SearchRequest& sr);
-// Parses a request body as a resource: UTF-8 JSON object, known type, valid structure.
+// Parses a request body as a resource: UTF-8 JSON object, known type, valid structure, and
+// the services' rules for it.
 Result<json::Value> ParseResource(const Engine& s, const std::string& body);
+// The services' validate hooks for a resource about to be written (api/service.h).
+Status ValidateByServices(const Engine& s, const json::Value& resource);
 // Sets id, meta.versionId and meta.lastUpdated (keeping the rest of meta).
 void StampResource(json::Value* resource, const std::string& id, int64_t version,
                    int64_t last_updated);
@@ -147,83 +152,26 @@ Result<store::StoredResource> WriteVersion(Engine& s, ApiTransaction& txn, json:
                                            const std::optional<store::StoredResource>& existing,
                                            const std::string& method, bool by_registry = false);
 
-// --- the terminology service (api/terminology_operations.cpp)
+// --- the platform's content (api/platform_content.cpp)
 
-bool IsTerminologyOperation(std::string_view type, std::string_view op);
-// CodeSystem/$lookup, $validate-code; ValueSet/$expand, $validate-code; ConceptMap/$translate,
-// on the type or an instance (id).
-Result<FhirResponse> TerminologyOperation(Engine& s, store::ReadTransaction& txn,
-                                          const FhirRequest& req, const std::string& type,
-                                          const std::string& id, const std::string& op);
 // R4's code systems and value sets (from the definitions) and the platform's.
 Status LoadTerminology(Engine& s);
-// Stores the platform's NamingSystems, CodeSystems, ValueSets and ConceptMaps (once, and again
-// when they change), and adds the stored ones to the terminology service.
+// Stores the platform's NamingSystems, CodeSystems, ValueSets and ConceptMaps and the
+// resources the services registered (once, and again when they change), adds the stored code
+// systems to the terminology service, and runs the services' start-up steps.
 Status InstallPlatformContent(Engine& s);
+
+// Registers the engine's own operations ($everything, $export) on the seam
+// (api/engine_operations.cpp).
+void RegisterEngineOperations(ServiceRegistry& registry);
 
 // Adds Kangyun's own search parameters (api/platform_parameters.cpp).
 void RegisterPlatformSearchParameters(fhir::SearchParameterRegistry& params);
 
-// --- the person registry (api/person_registry.cpp)
-
-// Adds the registry's computed search parameters: Patient `match-key` (blocking keys) and
-// `phonetic` as pinyin.
-void RegisterPersonSearchParameters(fhir::SearchParameterRegistry& params);
-// Rules every written resource passes beyond its structure: valid citizen ID numbers that agree
-// with the record's birth date and sex (mpi/identity_rules.h).
-Status CheckRegistryRules(const Engine& s, const json::Value& resource);
-// GET Patient/$ihe-pix (IHE PIXm): every identifier of the person one identifier names.
-Result<FhirResponse> CrossReferences(Engine& s, store::ReadTransaction& txn,
-                                     const FhirRequest& req);
-// POST Patient/$match.
-Result<FhirResponse> Match(Engine& s, store::ReadTransaction& txn, const FhirRequest& req);
-
-// A stored Patient that may be the person asked for.
-struct MatchCandidate {
-  store::StoredResource stored;
-  json::Value patient;
-  double probability = 0;
-  mpi::Grade grade = mpi::Grade::kCertainlyNot;
-};
-// The stored Patients that may be `wanted`, best first, without certainly-not ones. With `as`,
-// only those its requester may see; without, all (the registry's own view).
-Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, store::ReadTransaction& txn,
-                                                    const FhirRequest* as,
-                                                    const mpi::Person& wanted);
-
-// --- linking records of one person (api/patient_links.cpp)
-
-// What the registry decided for a new Patient: the master it links to, and the candidates an
-// operator should review.
-struct Registration {
-  std::string id;      // the Patient
-  std::string master;  // "" when not linked
-  double probability = 0;
-  std::vector<MatchCandidate> to_review;
-  bool update = false;  // matched again after an update, not on registration
-};
-// Matches a new Patient before it is written, and adds its link to the master when one person
-// is certain (*patient is changed).
-Result<Registration> PlanRegistration(Engine& s, ApiTransaction& txn, json::Value* patient,
-                                      const std::string& id);
-// Matches an updated Patient again when what the registry compares changed (a corrected birth
-// date, a new phone), as PlanRegistration a new one; not a linked record or a master, and not
-// against records an operator was already asked about. `previous` is the stored (not deleted)
-// version the update replaces.
-Result<Registration> PlanRematch(Engine& s, ApiTransaction& txn, json::Value* patient,
-                                 const std::string& id, const store::StoredResource& previous);
-// Patient.link is the registry's. A write that sends no links keeps the stored ones; one that
-// sends links must send the stored ones unchanged, unless it comes from an operator (moving
-// records between servers, restoring a backup through the API). kUnprocessable otherwise.
-Status SettleLinks(Engine& s, const FhirRequest& req, json::Value* patient,
-                   const std::optional<store::StoredResource>& current);
-// After the Patient is written: the master's link back, review Tasks, audit records.
-Status CarryOutRegistration(Engine& s, ApiTransaction& txn, const FhirRequest& req,
-                            const Registration& registration);
-// POST Patient/$link, $unlink, $merge, $unmerge, $distinct (an operator's decisions).
-Result<FhirResponse> RegistryOperation(Engine& s, ApiTransaction& txn, const FhirRequest& req,
-                                       const std::string& operation);
-bool IsRegistryOperation(std::string_view name);
+// Read access to type/id before an interaction or operation on it: 403 without the scope,
+// 404 for one the requester may not see (as for one that does not exist).
+Status AllowRead(AccessPolicy& access, store::ReadTransaction& txn, const std::string& type,
+                 const std::string& id);
 
 // --- interactions; each runs in the given transaction (a Bundle shares one)
 using Txn = ApiTransaction;

@@ -6,6 +6,7 @@
 
 #include "api/bulk_import.h"
 #include "api/fhir_request.h"
+#include "api/service.h"
 #include "audit/audit_record.h"
 #include "base/env.h"
 #include "base/status.h"
@@ -39,8 +40,10 @@ class Engine;
 
 class FhirApi {
  public:
+  // `services`: the regional services the platform serves (src/services/), each of which
+  // registers what it adds on the seam (api/service.h).
   FhirApi(const fhir::Definitions& defs, fhir::SearchParameterRegistry& params, store::Store& store,
-          Clock& clock, IdSource& ids, ApiConfig config = {});
+          Clock& clock, IdSource& ids, ApiConfig config = {}, ServiceList services = {});
   ~FhirApi();
 
   FhirResponse Handle(const FhirRequest& request);
@@ -49,9 +52,6 @@ class FhirApi {
   Status Audit(audit::AuditRecord record);
   // Tells the CapabilityStatement that requests need tokens from issuer (before serving).
   void SetAuthorizationServer(const std::string& issuer);
-  // Matches with the model in the JSON file at path (`kangyun mpi-estimate --model-out`)
-  // instead of the built-in one (before serving). kInvalid, naming the file, if unusable.
-  Status UseMatchModel(const std::string& path);
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();

@@ -7,7 +7,6 @@
 #include "api/engine.h"
 #include "api/outcome.h"
 #include "base/strings.h"
-#include "content/platform_content.h"
 #include "fhir/datetime.h"
 
 namespace kangyun::api {
@@ -17,8 +16,14 @@ Result<json::Value> ParseResource(const Engine& s, const std::string& body) {
   KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(body));
   if (!v.is_object()) return Invalid("The body must be a JSON object (a FHIR resource)");
   KY_RETURN_IF_ERROR(s.validator.Validate(v));
-  KY_RETURN_IF_ERROR(CheckRegistryRules(s, v));
+  KY_RETURN_IF_ERROR(ValidateByServices(s, v));
   return v;
+}
+
+Status ValidateByServices(const Engine& s, const json::Value& resource) {
+  for (const WriteHook* hook : s.registry.HooksFor(resource.GetString("resourceType")))
+    if (hook->validate) KY_RETURN_IF_ERROR(hook->validate(s, resource));
+  return Status::Ok();
 }
 
 void StampResource(json::Value* resource, const std::string& id, int64_t version,
@@ -152,6 +157,8 @@ store::ResourceWrite PrepareVersion(Engine& s, json::Value* resource, const std:
 
 Status RegisterAfterCommit(Engine& s, ApiTransaction& txn, const json::Value& resource) {
   std::string_view type = resource.GetString("resourceType");
+  for (const WriteHook* hook : s.registry.HooksFor(type))
+    if (hook->after_commit) txn.AfterCommit([&s, hook, r = resource] { hook->after_commit(s, r); });
   if (type == "CodeSystem" || type == "ValueSet" || type == "ConceptMap") {
     // The terminology service knows it once it is stored (an unusable one, without url, is
     // stored but not used).
@@ -359,51 +366,40 @@ Result<FhirResponse> Create(Engine& s, Txn& txn, const FhirRequest& req, const s
 
 namespace {
 
-// Writes a resource that does not exist yet (or was deleted); a new Patient goes through the
-// person registry, which may link it to the resident's master record (api/patient_links.cpp).
+// Writes a version through the services' hooks (api/service.h): each may change the resource
+// or refuse it before it is written, and do more in the same transaction after. `replaced`:
+// the stored version an update replaces; nullopt for a create (also over a deleted one).
+Result<store::StoredResource> WriteThroughHooks(
+    Engine& s, Txn& txn, const FhirRequest& req, json::Value resource, const std::string& id,
+    const std::optional<store::StoredResource>& current, const std::string& method,
+    const std::optional<store::StoredResource>& replaced) {
+  WriteCall call{s, txn, req, id, replaced};
+  std::vector<AfterWrite> after;
+  for (const WriteHook* hook : s.registry.HooksFor(resource.GetString("resourceType"))) {
+    if (!hook->before_write) continue;
+    KY_ASSIGN_OR_RETURN(AfterWrite then, hook->before_write(call, &resource));
+    if (then) after.push_back(std::move(then));
+  }
+  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
+                      WriteVersion(s, txn, std::move(resource), id, current, method));
+  for (AfterWrite& then : after) KY_RETURN_IF_ERROR(then(stored));
+  return stored;
+}
+
+// Writes a resource that does not exist yet (or was deleted).
 Result<store::StoredResource> WriteNew(Engine& s, Txn& txn, const FhirRequest& req,
                                        json::Value resource, const std::string& id,
                                        const std::optional<store::StoredResource>& current,
                                        const std::string& method) {
-  if (resource.GetString("resourceType") == "Organization") {
-    // Each institution's medical record numbers have a system of their own, described by a
-    // NamingSystem the registry keeps.
-    std::string name(resource.GetString("name"));
-    KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                        WriteVersion(s, txn, std::move(resource), id, current, method));
-    json::Value naming = content::MrnNamingSystem(id, name.empty() ? "Organization/" + id : name);
-    std::string naming_id(naming.GetString("id"));
-    KY_ASSIGN_OR_RETURN(auto existing, txn.ReadCurrent("NamingSystem", naming_id));
-    if (!existing || existing->deleted)
-      KY_RETURN_IF_ERROR(WriteVersion(s, txn, std::move(naming), naming_id, existing, "PUT",
-                                      /*by_registry=*/true)
-                             .status());
-    return stored;
-  }
-  if (resource.GetString("resourceType") != "Patient")
-    return WriteVersion(s, txn, std::move(resource), id, current, method);
-  KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, std::nullopt));
-  KY_ASSIGN_OR_RETURN(Registration registration, PlanRegistration(s, txn, &resource, id));
-  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(resource), id, current, method));
-  KY_RETURN_IF_ERROR(CarryOutRegistration(s, txn, req, registration));
-  return stored;
+  return WriteThroughHooks(s, txn, req, std::move(resource), id, current, method, std::nullopt);
 }
 
-// Writes a new version of a stored resource; a Patient keeps the registry's links, and one
-// whose compared facts changed is matched again.
+// Writes a new version of a stored resource.
 Result<store::StoredResource> WriteExisting(Engine& s, Txn& txn, const FhirRequest& req,
                                             json::Value resource, const std::string& id,
                                             const std::optional<store::StoredResource>& current,
                                             const std::string& method) {
-  if (resource.GetString("resourceType") != "Patient")
-    return WriteVersion(s, txn, std::move(resource), id, current, method);
-  KY_RETURN_IF_ERROR(SettleLinks(s, req, &resource, current));
-  KY_ASSIGN_OR_RETURN(Registration rematch, PlanRematch(s, txn, &resource, id, *current));
-  KY_ASSIGN_OR_RETURN(store::StoredResource stored,
-                      WriteVersion(s, txn, std::move(resource), id, current, method));
-  KY_RETURN_IF_ERROR(CarryOutRegistration(s, txn, req, rematch));
-  return stored;
+  return WriteThroughHooks(s, txn, req, std::move(resource), id, current, method, current);
 }
 
 }  // namespace
@@ -492,7 +488,7 @@ Result<FhirResponse> Patch(Engine& s, Txn& txn, const FhirRequest& req, const st
   if (doc.GetString("resourceType") != type || doc.GetString("id") != id)
     return Unprocessable("A patch may not change resourceType or id");
   KY_RETURN_IF_ERROR(s.validator.Validate(doc));
-  KY_RETURN_IF_ERROR(CheckRegistryRules(s, doc));
+  KY_RETURN_IF_ERROR(ValidateByServices(s, doc));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                       WriteExisting(s, txn, req, std::move(doc), id, current, "PATCH"));
   return ResourceResponse(stored, 200, req.base_url, PreferredReturn(req), false);

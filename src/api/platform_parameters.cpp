@@ -1,6 +1,7 @@
 // Search parameters Kangyun adds to R4's: what its registries and access rules search by and
 // R4 does not define. Each is a SearchParameter resource with a FHIRPath expression, indexed
-// like any other (the person registry's computed ones are in api/person_registry.cpp).
+// like any other (the person registry's computed ones are in
+// services/person_registry/matching.cpp).
 #include "api/engine.h"
 #include "json/json.h"
 

@@ -1,5 +1,5 @@
-// What `serve` and `load` both open: the FHIR definitions, the search parameters, the store
-// and the API over them.
+// What `serve` and `load` both open: the FHIR definitions, the search parameters, the store,
+// the regional services and the API over them.
 #pragma once
 
 #include <memory>
@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "fhir/definitions.h"
 #include "fhir/search_parameters.h"
+#include "services/service_set.h"
 #include "store/store.h"
 
 namespace kangyun::cli {
@@ -20,6 +21,7 @@ struct Platform {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<Clock> clock;
   std::unique_ptr<IdSource> ids;
+  services::ServiceSet services;
   std::unique_ptr<api::FhirApi> api;
 };
 

@@ -99,7 +99,7 @@ int ServeCommand(const Args& args) {
   }
   api::FhirApi& api = *(*platform)->api;
   if (!match_model.empty()) {
-    if (Status st = api.UseMatchModel(match_model); !st.ok()) {
+    if (Status st = (*platform)->services.person_registry->UseMatchModel(match_model); !st.ok()) {
       Log(LogLevel::kError, st.message());
       return 2;
     }

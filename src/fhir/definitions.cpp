@@ -78,6 +78,10 @@ Status Definitions::LoadStructureDefinitions(const json::Value& bundle) {
   if (!entries) return Internal("definitions bundle has no entries");
   for (const json::Value& entry : entries->items()) {
     const json::Value* sd = entry.Find("resource");
+    if (sd && sd->GetString("resourceType") == "OperationDefinition") {
+      operation_definitions_.emplace(std::string(sd->GetString("url")), *sd);
+      continue;
+    }
     if (!sd || sd->GetString("resourceType") != "StructureDefinition") continue;
     if (sd->GetString("derivation") == "constraint") continue;  // profiles, not base types
     std::string kind(sd->GetString("kind"));
@@ -307,6 +311,11 @@ const std::vector<const ElementDef*>& Definitions::Children(std::string_view par
 const std::unordered_set<std::string>* Definitions::ValueSetCodes(std::string_view url) const {
   auto it = valuesets_.find(std::string(url));
   return it == valuesets_.end() ? nullptr : &it->second;
+}
+
+const json::Value* Definitions::OperationDefinition(std::string_view url) const {
+  auto it = operation_definitions_.find(std::string(url));
+  return it == operation_definitions_.end() ? nullptr : &it->second;
 }
 
 }  // namespace kangyun::fhir

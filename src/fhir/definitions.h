@@ -74,6 +74,10 @@ class Definitions {
   std::optional<std::vector<std::string>> Subsumed(std::string_view system, std::string_view code,
                                                    bool below) const;
 
+  // R4's OperationDefinition of that canonical URL (Patient-match, ValueSet-expand, ...), or
+  // nullptr.
+  const json::Value* OperationDefinition(std::string_view url) const;
+
   // Patient compartment: for each resource type, the search parameters that link it to a
   // Patient ("subject", "performer", ...). Types absent here are not in the compartment.
   // Patient.link is left out (see LoadCompartment).
@@ -96,6 +100,7 @@ class Definitions {
   std::unordered_map<std::string, std::vector<const ElementDef*>> children_;
   std::unordered_map<std::string, std::unordered_set<std::string>> valuesets_;
   std::unordered_map<std::string, std::vector<Code>> expansions_;
+  std::unordered_map<std::string, json::Value> operation_definitions_;  // by url
   struct CodeSystemTree {
     std::vector<std::string> codes;
     std::unordered_map<std::string, std::string> parent;

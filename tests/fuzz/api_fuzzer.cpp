@@ -13,6 +13,7 @@
 #include "api/fhir_api.h"
 #include "base/env.h"
 #include "search/search_request.h"
+#include "services/service_set.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tests/fuzz/fuzz_definitions.h"
 
@@ -21,6 +22,7 @@ kangyun::fuzzing::LoadedDefinitions g_loaded;
 std::unique_ptr<kangyun::store::Store> g_store;
 std::unique_ptr<kangyun::Clock> g_clock;
 std::unique_ptr<kangyun::IdSource> g_ids;
+kangyun::services::ServiceSet g_services;
 std::unique_ptr<kangyun::api::FhirApi> g_api;
 
 // Two hospitals, residents reached through each kind of grant, so that the access rules have
@@ -153,8 +155,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_store = std::move(store).value();
   g_clock = kangyun::SystemClock();
   g_ids = kangyun::RandomIdSource();
-  g_api = std::make_unique<kangyun::api::FhirApi>(*g_loaded.defs, *g_loaded.params, *g_store,
-                                                  *g_clock, *g_ids);
+  g_api =
+      std::make_unique<kangyun::api::FhirApi>(*g_loaded.defs, *g_loaded.params, *g_store, *g_clock,
+                                              *g_ids, kangyun::api::ApiConfig{}, g_services.All());
   kangyun::api::FhirRequest city;
   city.method = "POST";
   city.base_url = "http://fuzz/fhir";

@@ -728,14 +728,16 @@ TEST(Tokens, ExpireAndBelongToTheirServer) {
             0);
   std::string token;
   {
-    ServerProcess server(KANGYUN_BINARY, store, {"--auth", "--access-token-seconds", "1"});
+    // Long enough that the first use is within it on a busy machine (the suite runs two
+    // tests at a time beside PostgreSQL).
+    ServerProcess server(KANGYUN_BINARY, store, {"--auth", "--access-token-seconds", "3"});
     ASSERT_TRUE(server.ok());
     token = LoginToken(server.port(), "u1", kPassword, kApp, kRedirect).access_token;
     ASSERT_FALSE(token.empty());
     EXPECT_EQ(
         HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient", Bearer(token), "").status,
         200);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(4100));
     HttpResult expired =
         HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient", Bearer(token), "");
     EXPECT_EQ(expired.status, 401);

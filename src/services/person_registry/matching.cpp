@@ -1,4 +1,4 @@
-// The person registry in the API: the registry's search parameters (blocking keys, pinyin),
+// The person registry: the registry's search parameters (blocking keys, pinyin),
 // the rules on person identifiers every write passes, and Patient/$match
 // (http://hl7.org/fhir/R4/patient-operation-match.html). The matching itself is mpi/.
 #include <algorithm>
@@ -16,8 +16,10 @@
 #include "mpi/patient_links.h"
 #include "mpi/person.h"
 #include "mpi/pinyin.h"
+#include "services/person_registry/person_registry.h"
 
-namespace kangyun::api {
+namespace kangyun::services::person_registry {
+using namespace api;
 namespace {
 
 constexpr const char* kMatchGradeExtension = "http://hl7.org/fhir/StructureDefinition/match-grade";
@@ -228,7 +230,8 @@ json::Value Number(double x) {
 
 }  // namespace
 
-Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, store::ReadTransaction& txn,
+Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, Matching& m,
+                                                    store::ReadTransaction& txn,
                                                     const FhirRequest* as,
                                                     const mpi::Person& wanted) {
   std::vector<std::string> keys = mpi::BlockingKeys(wanted);
@@ -244,20 +247,20 @@ Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, store::ReadTransa
   // The prior that a record is the person asked for falls with the registry's size: counted
   // once a minute (a count of a million rows costs more than a match).
   int64_t now = s.clock.NowMicros();
-  int64_t population = s.patients_counted.load();
-  if (population < 0 || now - s.patients_counted_at.load() > 60'000'000) {
+  int64_t population = m.population.load();
+  if (population < 0 || now - m.counted_at.load() > 60'000'000) {
     store::Query all_patients;
     all_patients.types = {"Patient"};
     KY_ASSIGN_OR_RETURN(population, txn.Count(all_patients));
-    s.patients_counted = population;
-    s.patients_counted_at = now;
+    m.population = population;
+    m.counted_at = now;
   }
   for (store::StoredResource& c : found) {
     if (!wanted.id.empty() && c.id == wanted.id) continue;
     KY_ASSIGN_OR_RETURN(json::Value patient, json::Parse(c.body));
     mpi::Comparison comparison = mpi::Compare(wanted, mpi::PersonFromPatient(patient));
-    double p = s.match_model.Probability(comparison, population);
-    mpi::Grade grade = mpi::GradeOf(s.match_model, comparison, p);
+    double p = m.model.Probability(comparison, population);
+    mpi::Grade grade = mpi::GradeOf(m.model, comparison, p);
     if (grade == mpi::Grade::kCertainlyNot) continue;
     out.push_back({std::move(c), std::move(patient), p, grade});
   }
@@ -269,7 +272,8 @@ Result<std::vector<MatchCandidate>> MatchCandidates(Engine& s, store::ReadTransa
   return out;
 }
 
-Result<FhirResponse> Match(Engine& s, store::ReadTransaction& txn, const FhirRequest& req) {
+Result<FhirResponse> Match(Engine& s, Matching& matching, store::ReadTransaction& txn,
+                           const FhirRequest& req) {
   KY_ASSIGN_OR_RETURN(MatchRequest m, ParseMatchRequest(s, req.body));
   mpi::Person wanted = mpi::PersonFromPatient(m.patient);
   if (mpi::BlockingKeys(wanted).empty())
@@ -277,7 +281,8 @@ Result<FhirResponse> Match(Engine& s, store::ReadTransaction& txn, const FhirReq
         "The Patient has nothing to match on: give an identifier, a phone, or a name with a "
         "birth date",
         "Parameters.parameter.resource");
-  KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> scored, MatchCandidates(s, txn, &req, wanted));
+  KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> scored,
+                      MatchCandidates(s, matching, txn, &req, wanted));
   if (m.only_certain)
     std::erase_if(scored, [](const MatchCandidate& c) { return c.grade != mpi::Grade::kCertain; });
   json::Value bundle = json::Value::Object();
@@ -464,4 +469,4 @@ Result<FhirResponse> CrossReferences(Engine& s, store::ReadTransaction& txn,
   return resp;
 }
 
-}  // namespace kangyun::api
+}  // namespace kangyun::services::person_registry

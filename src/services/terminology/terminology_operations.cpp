@@ -3,6 +3,8 @@
 //   ValueSet[/{id}]/$validate-code, ConceptMap[/{id}]/$translate,
 // by GET with query parameters or POST with a Parameters resource, answered from
 // terminology::Terminology (R4's code systems, the platform's, and stored ones).
+#include "services/terminology/terminology_operations.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -14,8 +16,12 @@
 #include "content/platform_content.h"
 #include "json/json.h"
 
-namespace kangyun::api {
+namespace kangyun::services {
 namespace {
+
+using api::Engine;
+using api::FhirRequest;
+using api::FhirResponse;
 
 using json::Value;
 
@@ -292,78 +298,14 @@ Result<FhirResponse> Translate(const Engine& s, store::ReadTransaction& txn, con
 
 }  // namespace
 
-bool IsTerminologyOperation(std::string_view type, std::string_view op) {
-  return (type == "CodeSystem" && (op == "$lookup" || op == "$validate-code")) ||
-         (type == "ValueSet" && (op == "$expand" || op == "$validate-code")) ||
-         (type == "ConceptMap" && op == "$translate");
-}
-
 Result<FhirResponse> TerminologyOperation(Engine& s, store::ReadTransaction& txn,
                                           const FhirRequest& req, const std::string& type,
                                           const std::string& id, const std::string& op) {
   KY_ASSIGN_OR_RETURN(Inputs in, ReadInputs(s, req, op));
-  if (op == "$lookup") {
-    if (!id.empty())
-      return Status(StatusCode::kNotFound, "$lookup is defined on CodeSystem, not on an instance");
-    return Lookup(s, in);
-  }
+  if (op == "$lookup") return Lookup(s, in);
   if (op == "$validate-code") return ValidateCode(s, txn, type, id, in);
   if (op == "$expand") return Expand(s, txn, id, in);
   return Translate(s, txn, id, in);
 }
 
-Status LoadTerminology(Engine& s) {
-  if (!s.defs.dir().empty()) {
-    std::ifstream file(s.defs.dir() + "/valuesets.json", std::ios::binary);
-    if (file) {
-      std::stringstream text;
-      text << file.rdbuf();
-      KY_ASSIGN_OR_RETURN(Value bundle, json::Parse(text.str()));
-      KY_RETURN_IF_ERROR(s.terminology.AddBundle(bundle));
-    }
-  }
-  std::vector<Value> platform = content::CodeSystems();
-  for (auto* list : {&content::ValueSets, &content::ConceptMaps})
-    for (Value& r : (*list)()) platform.push_back(std::move(r));
-  std::vector<const Value*> pointers;
-  for (const Value& r : platform) pointers.push_back(&r);
-  return s.terminology.Add(pointers);
-}
-
-Status InstallPlatformContent(Engine& s) {
-  // Each platform resource is written once, and again only when its content changed (a new
-  // release of Kangyun); other versions stay in the history.
-  std::vector<Value> resources = content::PlatformResources();
-  KY_ASSIGN_OR_RETURN(auto txn, BeginWrite(s));
-  bool wrote = false;
-  for (Value& r : resources) {
-    std::string type(r.GetString("resourceType")), id(r.GetString("id"));
-    KY_ASSIGN_OR_RETURN(auto current, txn->ReadCurrent(type, id));
-    if (current && !current->deleted) {
-      KY_ASSIGN_OR_RETURN(Value stored, json::Parse(current->body));
-      stored.Erase("meta");
-      if (stored == r) continue;
-    }
-    KY_RETURN_IF_ERROR(WriteVersion(s, *txn, std::move(r), id, current, current ? "PUT" : "POST",
-                                    /*by_registry=*/true)
-                           .status());
-    wrote = true;
-  }
-  if (wrote) KY_RETURN_IF_ERROR(txn->Commit());
-  // Code systems, value sets and maps clients stored join the platform's.
-  KY_ASSIGN_OR_RETURN(auto read, s.store.BeginRead());
-  store::Query q;
-  q.types = {"CodeSystem", "ValueSet", "ConceptMap"};
-  KY_ASSIGN_OR_RETURN(auto rids, read->Search(q, 100000));
-  KY_ASSIGN_OR_RETURN(auto rows, read->ReadRows(rids));
-  std::vector<Value> stored;
-  for (const store::StoredResource& row : rows) {
-    KY_ASSIGN_OR_RETURN(Value r, json::Parse(row.body));
-    stored.push_back(std::move(r));
-  }
-  std::vector<const Value*> pointers;
-  for (const Value& r : stored) pointers.push_back(&r);
-  return s.terminology.Add(pointers);
-}
-
-}  // namespace kangyun::api
+}  // namespace kangyun::services

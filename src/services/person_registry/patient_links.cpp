@@ -20,8 +20,10 @@
 #include "api/outcome.h"
 #include "base/env.h"
 #include "json/json.h"
+#include "services/person_registry/person_registry.h"
 
-namespace kangyun::api {
+namespace kangyun::services::person_registry {
+using namespace api;
 namespace {
 
 constexpr const char* kTaskSystem = "https://kangyun.cn/fhir/CodeSystem/registry-task";
@@ -238,19 +240,19 @@ bool SameFacts(const mpi::Person& a, const mpi::Person& b) {
 
 }  // namespace
 
-Result<Registration> PlanRegistration(Engine& s, Txn& txn, json::Value* patient,
+Result<Registration> PlanRegistration(Engine& s, Matching& m, Txn& txn, json::Value* patient,
                                       const std::string& id) {
   // A record that arrives already linked was linked by its sender; the registry leaves it.
   if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
   mpi::Person person = mpi::PersonFromPatient(*patient);
   person.id = id;
   KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> candidates,
-                      MatchCandidates(s, txn, nullptr, person));
+                      MatchCandidates(s, m, txn, nullptr, person));
   return Decide(patient, id, std::move(candidates));
 }
 
-Result<Registration> PlanRematch(Engine& s, Txn& txn, json::Value* patient, const std::string& id,
-                                 const store::StoredResource& previous) {
+Result<Registration> PlanRematch(Engine& s, Matching& m, Txn& txn, json::Value* patient,
+                                 const std::string& id, const store::StoredResource& previous) {
   // A linked record (or a master) stays as it is: moving it is an operator's decision.
   if (!mpi::LinksOf(*patient).empty()) return NothingFor(id);
   mpi::Person person = mpi::PersonFromPatient(*patient);
@@ -258,7 +260,7 @@ Result<Registration> PlanRematch(Engine& s, Txn& txn, json::Value* patient, cons
   KY_ASSIGN_OR_RETURN(json::Value before, json::Parse(previous.body));
   if (SameFacts(mpi::PersonFromPatient(before), person)) return NothingFor(id);
   KY_ASSIGN_OR_RETURN(std::vector<MatchCandidate> candidates,
-                      MatchCandidates(s, txn, nullptr, person));
+                      MatchCandidates(s, m, txn, nullptr, person));
   std::vector<std::string> others;
   for (const MatchCandidate& c : candidates)
     if (c.grade == mpi::Grade::kCertain || c.grade == mpi::Grade::kProbable)
@@ -416,14 +418,11 @@ json::Value ResultParameters(const std::string& text, const Loaded* source, cons
 
 }  // namespace
 
-bool IsRegistryOperation(std::string_view name) {
-  return name == "$link" || name == "$unlink" || name == "$merge" || name == "$unmerge" ||
-         name == "$distinct";
-}
+const char* const kRegistryOperations[5] = {"link", "unlink", "merge", "unmerge", "distinct"};
 
 Result<FhirResponse> RegistryOperation(Engine& s, Txn& txn, const FhirRequest& req,
                                        const std::string& operation) {
-  std::string op = operation.substr(1);
+  const std::string& op = operation;
   KY_ASSIGN_OR_RETURN(OperationInput in, ParseOperation(s, req, op));
   KY_ASSIGN_OR_RETURN(Loaded source, LoadPatient(txn, in.source, "The source"));
   std::string text;
@@ -516,4 +515,4 @@ Result<FhirResponse> RegistryOperation(Engine& s, Txn& txn, const FhirRequest& r
   return resp;
 }
 
-}  // namespace kangyun::api
+}  // namespace kangyun::services::person_registry

@@ -1,0 +1,146 @@
+// The seam between the FHIR engine (src/api/) and the regional services (src/services/). A
+// service is a folder of its own whose Service registers, once at start-up, what it adds to
+// the platform: operations, hooks on the write path, search parameters, resources the platform
+// ships (its OperationDefinitions) and steps to run when the server starts. The engine routes,
+// authorizes, audits, reviews and documents (CapabilityStatement, OperationDefinition) what is
+// registered exactly as it does its own interactions. A service reaches the store only through
+// the transactions the engine hands it, so the reach rules and the audit trail hold for it.
+// How to add one: docs/architecture.md, "Adding a service".
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/api_transaction.h"
+#include "api/fhir_request.h"
+#include "base/status.h"
+#include "json/value.h"
+#include "store/store.h"
+
+namespace kangyun::fhir {
+class SearchParameterRegistry;
+}
+
+namespace kangyun::api {
+
+class AccessPolicy;
+class Engine;
+
+// Where an operation is invoked: [base]/$op, [base]/Type/$op, [base]/Type/id/$op (bits).
+enum OperationLevel : unsigned { kSystemLevel = 1, kTypeLevel = 2, kInstanceLevel = 4 };
+
+// One invocation of an operation, as its handler and its access check see it.
+struct OperationCall {
+  Engine& engine;
+  const FhirRequest& req;
+  std::string type;  // "" at the system level
+  std::string id;    // the instance at the instance level, else ""
+  // The request's transaction: a write transaction for an operation that writes (then
+  // `write` is the same one), a read transaction otherwise; null for one that runs outside
+  // any (OperationSpec::kNoTransaction).
+  store::ReadTransaction* txn = nullptr;
+  ApiTransaction* write = nullptr;
+};
+
+struct OperationSpec {
+  std::string name;                // without "$"
+  unsigned levels = kTypeLevel;    // OperationLevel bits
+  std::vector<std::string> types;  // at the type and instance levels, the types it is on
+  bool get = true;                 // also invoked with GET (FHIR: when it changes nothing)
+  bool post = true;
+  // The transaction it runs in. A writing operation's writes are reviewed against the
+  // requester's reach before they commit (api/write_review.cpp), as every write is.
+  enum Transaction { kRead, kWrite, kNoTransaction };
+  Transaction transaction = kRead;
+  // The canonical URL of its OperationDefinition (the CapabilityStatement names it).
+  std::string definition;
+  // The OperationDefinition resource, for one the platform defines: stored at start-up and
+  // served at [base]/OperationDefinition/{id}. Null for one defined elsewhere; R4's own are
+  // served from the definitions (Patient-match, ValueSet-expand, ...).
+  std::optional<json::Value> operation_definition;
+  // What the requester must be allowed before the handler runs (api/access_policy.h);
+  // the handler restricts what it reads further, as searches do. Required.
+  std::function<Status(AccessPolicy&, OperationCall&)> authorize;
+  std::function<Result<FhirResponse>(OperationCall&)> run;
+};
+
+// A write of one resource, as a write hook sees it (inside the write's transaction).
+struct WriteCall {
+  Engine& engine;
+  ApiTransaction& txn;
+  const FhirRequest& req;
+  const std::string& id;
+  // The version being replaced; nullopt for a create (also over a deleted resource).
+  const std::optional<store::StoredResource>& replaced;
+};
+// What a hook does once the version is written, in the same transaction.
+using AfterWrite = std::function<Status(const store::StoredResource& written)>;
+
+struct WriteHook {
+  std::string name;  // for logs
+  // The resource types it is for; empty for every type.
+  std::vector<std::string> types;
+  // Every resource of those types that a request asks to write (create, update, patch, in a
+  // Bundle or not), before anything is read: refuses it with a 4xx naming the element.
+  std::function<Status(const Engine&, const json::Value& resource)> validate;
+  // Inside the write's transaction, before the version is written: may change the resource,
+  // refuse the write, or return what to do once the version is written (null: nothing).
+  std::function<Result<AfterWrite>(WriteCall&, json::Value* resource)> before_write;
+  // Once the write's transaction has committed, in the process that wrote it (never for one
+  // that rolled back).
+  std::function<void(Engine&, const json::Value& resource)> after_commit;
+};
+
+// What services register with; the engine reads it.
+class ServiceRegistry {
+ public:
+  explicit ServiceRegistry(fhir::SearchParameterRegistry& params) : params_(params) {}
+
+  void AddOperation(OperationSpec op);
+  void AddWriteHook(WriteHook hook);
+  // Resources the platform stores at start-up with a fixed id, written again only when their
+  // content changes (code systems, naming systems).
+  void AddResources(std::vector<json::Value> resources);
+  // Run in order once the store is open and the engine's own content is stored.
+  void AddStartup(std::string name, std::function<Status(Engine&)> step);
+  // Search parameters a service computes (pinyin of names, blocking keys) are added here,
+  // before the built-in ones are sealed.
+  fhir::SearchParameterRegistry& search_parameters() { return params_; }
+
+  // The operation `name` invoked at `level` on `type` ("" at the system level); null when
+  // none is registered there.
+  const OperationSpec* FindOperation(std::string_view name, OperationLevel level,
+                                     std::string_view type) const;
+  // Whether an operation of that name is registered at all (for "defined on X" answers).
+  const OperationSpec* AnyOperationNamed(std::string_view name) const;
+  const std::vector<OperationSpec>& operations() const { return operations_; }
+  // The hooks for a resource of `type`, in registration order.
+  std::vector<const WriteHook*> HooksFor(std::string_view type) const;
+  const std::vector<json::Value>& resources() const { return resources_; }
+  const std::vector<std::pair<std::string, std::function<Status(Engine&)>>>& startup() const {
+    return startup_;
+  }
+
+ private:
+  fhir::SearchParameterRegistry& params_;
+  std::vector<OperationSpec> operations_;
+  std::vector<WriteHook> hooks_;
+  std::vector<json::Value> resources_;
+  std::vector<std::pair<std::string, std::function<Status(Engine&)>>> startup_;
+};
+
+// A regional service: the person registry, terminology, appointments, referral, ...
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual std::string_view name() const = 0;
+  virtual void Register(ServiceRegistry& registry) = 0;
+};
+
+using ServiceList = std::vector<std::shared_ptr<Service>>;
+
+}  // namespace kangyun::api
