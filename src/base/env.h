@@ -1,6 +1,7 @@
 // Seams for what tests must control: the clock and id generation.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,7 @@ class FakeClock : public Clock {
   void Advance(int64_t micros) { now_ += micros; }
 
  private:
-  int64_t now_;
+  std::atomic<int64_t> now_;  // read by background threads (the job runner's) as tests move it
 };
 
 // Formats microseconds since the epoch as an R4 instant with millisecond precision:

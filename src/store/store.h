@@ -70,6 +70,23 @@ struct JobRecord {
   int64_t updated = 0;  // microseconds since the epoch
 };
 
+// A job of the job runner (api/job_runner.h): durable, run by one process at a time, which
+// holds it by a lease it renews while it works. A job whose lease ran out (its process died)
+// is claimed again by another, or by the same after a restart.
+struct ScheduledJob {
+  std::string id, kind;
+  // queued, running, completed, failed, cancelled, missed
+  std::string status = "queued";
+  int64_t due = 0;              // not run before (micros)
+  std::string owner;            // the process holding the lease ("" when none)
+  int64_t lease_until = 0;      // micros; 0 when never claimed
+  int64_t attempts = 0;         // claims so far
+  std::string params = "{}";    // the job's input, JSON
+  std::string progress = "{}";  // what the job has done, JSON: its checkpoint to resume from
+  std::string error;
+  int64_t created = 0, updated = 0;
+};
+
 // The audit log: compact rows in chain order beside the resources, never served as stored
 // (api/audit_interactions.cpp builds AuditEvent resources from them; audit/audit_trail.h
 // writes them). Agents (who acted, from where) repeat on most rows and are kept once each.
@@ -264,6 +281,25 @@ class Store {
   virtual Result<std::optional<JobRecord>> GetJob(const std::string& id) = 0;
   virtual Status DeleteJob(const std::string& id) = 0;
   virtual Result<std::vector<JobRecord>> ListJobs() = 0;
+  // The job runner's jobs (ScheduledJob), each call its own transaction. AddScheduledJob:
+  // kConflict when the id is taken.
+  virtual Status AddScheduledJob(const ScheduledJob& job) = 0;
+  // Claims the job of one of `kinds` due soonest (due <= now) that is queued, or running
+  // with a lease that ran out: it becomes running, held by `owner` until lease_until, one
+  // attempt more. Across processes, one claim wins. nullopt when none is due.
+  virtual Result<std::optional<ScheduledJob>> ClaimScheduledJob(
+      const std::vector<std::string>& kinds, const std::string& owner, int64_t now,
+      int64_t lease_until) = 0;
+  // Writes the status, due time, lease, progress and error of a running job that `job.owner` still
+  // holds; false when it does not (its lease ran out and another claimed it, or the job was
+  // cancelled): then its holder stops.
+  virtual Result<bool> UpdateScheduledJob(const ScheduledJob& job) = 0;
+  // A queued or running job becomes cancelled; false when it had ended already.
+  virtual Result<bool> CancelScheduledJob(const std::string& id, int64_t now) = 0;
+  virtual Result<std::optional<ScheduledJob>> GetScheduledJob(const std::string& id) = 0;
+  // Newest first; of every kind when `kind` is "".
+  virtual Result<std::vector<ScheduledJob>> ListScheduledJobs(const std::string& kind,
+                                                              int64_t limit) = 0;
   // Loading into an empty store: the secondary indexes of the search tables are set aside and
   // built once at the end, by sorting, which is several times cheaper than growing each B-tree
   // row by row. False (and nothing changes) when the store holds resources. Searches are slow

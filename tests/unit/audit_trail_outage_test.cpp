@@ -78,6 +78,27 @@ class SwitchedStore : public store::Store {
   }
   Status DeleteJob(const std::string& id) override { return inner_->DeleteJob(id); }
   Result<std::vector<store::JobRecord>> ListJobs() override { return inner_->ListJobs(); }
+  Status AddScheduledJob(const store::ScheduledJob& job) override {
+    return inner_->AddScheduledJob(job);
+  }
+  Result<std::optional<store::ScheduledJob>> ClaimScheduledJob(
+      const std::vector<std::string>& kinds, const std::string& owner, int64_t now,
+      int64_t lease_until) override {
+    return inner_->ClaimScheduledJob(kinds, owner, now, lease_until);
+  }
+  Result<bool> UpdateScheduledJob(const store::ScheduledJob& job) override {
+    return inner_->UpdateScheduledJob(job);
+  }
+  Result<bool> CancelScheduledJob(const std::string& id, int64_t now) override {
+    return inner_->CancelScheduledJob(id, now);
+  }
+  Result<std::optional<store::ScheduledJob>> GetScheduledJob(const std::string& id) override {
+    return inner_->GetScheduledJob(id);
+  }
+  Result<std::vector<store::ScheduledJob>> ListScheduledJobs(const std::string& kind,
+                                                             int64_t limit) override {
+    return inner_->ListScheduledJobs(kind, limit);
+  }
   Result<bool> BeginBulkLoad() override { return inner_->BeginBulkLoad(); }
   Status EndBulkLoad() override { return inner_->EndBulkLoad(); }
   Result<std::vector<store::StoredResource>> ScanCurrent(const std::vector<std::string>& types,

@@ -24,6 +24,7 @@
 #include "store/audit_log_sql.h"
 #include "store/body_codec.h"
 #include "store/index_table_rows.h"
+#include "store/job_sql.h"
 #include "store/param_key.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/schema.h"
@@ -771,6 +772,58 @@ class PostgresStore : public Store {
     for (int i = 0; i < r->rows(); ++i)
       out.push_back(JobRecord{r->Bytes(i, 0), r->Bytes(i, 1), r->Int(i, 2)});
     return out;
+  }
+
+  // The job runner's statements: each one statement on a pooled connection, outside any
+  // transaction (a claim is one UPDATE that skips rows other claims hold).
+  Result<audit_sql::Table> RunJobStatement(const Sql& sql, std::string_view kinds) {
+    KY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    auto t = RunTable(*c, sql, kinds);
+    Release(std::move(c));
+    return t;
+  }
+
+  Status AddScheduledJob(const ScheduledJob& job) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Insert(job, SqlDialect::kPostgres), "s"));
+    if (t.empty()) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
+    return Status::Ok();
+  }
+
+  Result<std::optional<ScheduledJob>> ClaimScheduledJob(const std::vector<std::string>& kinds,
+                                                        const std::string& owner, int64_t now,
+                                                        int64_t lease_until) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Claim(kinds, owner, now, lease_until,
+                                                               SqlDialect::kPostgres),
+                                                job_sql::kJobKinds));
+    auto jobs = job_sql::ToJobs(std::move(t));
+    if (jobs.empty()) return std::optional<ScheduledJob>();
+    return std::optional<ScheduledJob>(std::move(jobs.front()));
+  }
+
+  Result<bool> UpdateScheduledJob(const ScheduledJob& job) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Update(job, SqlDialect::kPostgres), "s"));
+    return !t.empty();
+  }
+
+  Result<bool> CancelScheduledJob(const std::string& id, int64_t now) override {
+    KY_ASSIGN_OR_RETURN(auto t,
+                        RunJobStatement(job_sql::Cancel(id, now, SqlDialect::kPostgres), "s"));
+    return !t.empty();
+  }
+
+  Result<std::optional<ScheduledJob>> GetScheduledJob(const std::string& id) override {
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunJobStatement(job_sql::Get(id, SqlDialect::kPostgres), job_sql::kJobKinds));
+    auto jobs = job_sql::ToJobs(std::move(t));
+    if (jobs.empty()) return std::optional<ScheduledJob>();
+    return std::optional<ScheduledJob>(std::move(jobs.front()));
+  }
+
+  Result<std::vector<ScheduledJob>> ListScheduledJobs(const std::string& kind,
+                                                      int64_t limit) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::List(kind, limit, SqlDialect::kPostgres),
+                                                job_sql::kJobKinds));
+    return job_sql::ToJobs(std::move(t));
   }
 
   Result<std::unique_ptr<PgConnection>> Acquire() {

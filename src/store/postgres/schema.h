@@ -11,6 +11,8 @@
 
 #include <vector>
 
+#include "store/job_sql.h"
+
 namespace kangyun::store::postgres_schema {
 
 // Migration n (1-based) brings a database from version n-1 to n.
@@ -128,6 +130,8 @@ CREATE TABLE records (kind TEXT COLLATE "C" NOT NULL, key TEXT COLLATE "C" NOT N
       R"sql(
 CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
 )sql",
+      // 5: the job runner's jobs (Store::ClaimScheduledJob).
+      job_sql::Schema(SqlDialect::kPostgres),
   };
   return kMigrations;
 }

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "store/job_sql.h"
+
 namespace kangyun::store::sqlite_schema {
 
 // Migration n (1-based) brings a database from version n-1 to n.
@@ -218,6 +220,8 @@ CREATE INDEX idx_composite_lookup ON idx_composite (pid, c1_code, rid);
 CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
                       PRIMARY KEY (kind, key)) WITHOUT ROWID;
 )sql",
+      // 6: the job runner's jobs (Store::ClaimScheduledJob).
+      job_sql::Schema(SqlDialect::kSqlite),
   };
   return kMigrations;
 }

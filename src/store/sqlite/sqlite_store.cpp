@@ -21,6 +21,7 @@
 #include "store/audit_log_sql.h"
 #include "store/body_codec.h"
 #include "store/index_table_rows.h"
+#include "store/job_sql.h"
 #include "store/param_key.h"
 #include "store/result_set_cache.h"
 #include "store/sql_builder.h"
@@ -909,6 +910,57 @@ class SqliteStore : public Store {
     std::vector<JobRecord> out;
     for (const auto& [id, job] : jobs_) out.push_back(job);
     return out;
+  }
+
+  // The job runner's statements run on the writer, each in a transaction of its own once the
+  // open group of writes has committed: one writer makes each claim atomic.
+  Result<audit_sql::Table> RunJobStatement(const Sql& sql, std::string_view kinds) {
+    std::unique_lock lock(write_mu_);
+    KY_RETURN_IF_ERROR(CommitOpenGroup());
+    return RunTable(writer_.get(), sql, kinds);
+  }
+
+  Status AddScheduledJob(const ScheduledJob& job) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Insert(job, SqlDialect::kSqlite), "s"));
+    if (t.empty()) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
+    return Status::Ok();
+  }
+
+  Result<std::optional<ScheduledJob>> ClaimScheduledJob(const std::vector<std::string>& kinds,
+                                                        const std::string& owner, int64_t now,
+                                                        int64_t lease_until) override {
+    KY_ASSIGN_OR_RETURN(
+        auto t, RunJobStatement(job_sql::Claim(kinds, owner, now, lease_until, SqlDialect::kSqlite),
+                                job_sql::kJobKinds));
+    auto jobs = job_sql::ToJobs(std::move(t));
+    if (jobs.empty()) return std::optional<ScheduledJob>();
+    return std::optional<ScheduledJob>(std::move(jobs.front()));
+  }
+
+  Result<bool> UpdateScheduledJob(const ScheduledJob& job) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Update(job, SqlDialect::kSqlite), "s"));
+    return !t.empty();
+  }
+
+  Result<bool> CancelScheduledJob(const std::string& id, int64_t now) override {
+    KY_ASSIGN_OR_RETURN(auto t,
+                        RunJobStatement(job_sql::Cancel(id, now, SqlDialect::kSqlite), "s"));
+    return !t.empty();
+  }
+
+  Result<std::optional<ScheduledJob>> GetScheduledJob(const std::string& id) override {
+    KY_ASSIGN_OR_RETURN(auto t,
+                        RunJobStatement(job_sql::Get(id, SqlDialect::kSqlite), job_sql::kJobKinds));
+    auto jobs = job_sql::ToJobs(std::move(t));
+    if (jobs.empty()) return std::optional<ScheduledJob>();
+    return std::optional<ScheduledJob>(std::move(jobs.front()));
+  }
+
+  Result<std::vector<ScheduledJob>> ListScheduledJobs(const std::string& kind,
+                                                      int64_t limit) override {
+    KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::List(kind, limit, SqlDialect::kSqlite),
+                                                job_sql::kJobKinds));
+    return job_sql::ToJobs(std::move(t));
   }
 
   // A pooled reader connection, or a new one.
