@@ -257,7 +257,7 @@ Result<FhirResponse> ReindexRoute(Engine& s, const FhirRequest& req) {
     r.body = InformationOutcome("Re-index job " + job + " cancelled");
     return r;
   }
-  r.body = s.reindexer->StatusJson();
+  KY_ASSIGN_OR_RETURN(r.body, s.reindexer->StatusJson());
   return r;
 }
 
@@ -777,6 +777,7 @@ Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, sto
       validator(d),
       extractor(d, p),
       planner(d, p, &terminology),
+      jobs(std::make_unique<JobRunner>(st, c, i)),
       reindexer(std::make_unique<Reindexer>(*this)),
       exporter(std::make_unique<Exporter>(*this)),
       registry(p),
@@ -785,6 +786,7 @@ Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, sto
   RegisterEngineOperations(registry);
   RegisterPlatformSearchParameters(params);
   for (const auto& service : services) service->Register(registry);
+  for (const JobKind& kind : registry.job_kinds()) jobs->AddKind(kind);
   params.SealBuiltIns();
   if (Status loaded = LoadTerminology(*this); !loaded.ok())
     Log(LogLevel::kError, "terminology: " + loaded.message());
@@ -807,8 +809,10 @@ Result<ImportResult> FhirApi::Import(ImportSource& source, const ImportOptions& 
   return api::Import(*engine_, source, options, progress);
 }
 
+void FhirApi::StartBackgroundJobs() { engine_->jobs->Start(); }
+
 void FhirApi::Shutdown() {
-  engine_->reindexer->Stop();
+  engine_->jobs->Stop();
   engine_->exporter->Stop();
   if (engine_->audit) engine_->audit->Stop();
 }

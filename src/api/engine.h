@@ -15,6 +15,7 @@
 #include "api/api_transaction.h"
 #include "api/fhir_api.h"
 #include "api/fhir_request.h"
+#include "api/job_runner.h"
 #include "api/service.h"
 #include "audit/audit_trail.h"
 #include "fhir/validator.h"
@@ -49,6 +50,8 @@ class Engine {
   // Code systems, value sets and maps (before the planner, which expands value sets with it).
   terminology::Terminology terminology;
   search::SearchPlanner planner;
+  // Background jobs of the engine and the services (api/job_runner.h).
+  std::unique_ptr<JobRunner> jobs;
   std::unique_ptr<Reindexer> reindexer;
   std::unique_ptr<Exporter> exporter;
   std::unique_ptr<audit::AuditTrail> audit;  // null when config.audit is off
@@ -250,49 +253,36 @@ audit::AuditRecord AuditRecordFor(Engine& s, const FhirRequest& req, const std::
 // Handles one request inside txn (a transaction Bundle entry).
 Result<FhirResponse> DispatchIn(Engine& s, Txn& txn, const FhirRequest& req);
 
-// Background re-indexing: one queue, worked by one thread, so that however many jobs are asked
-// for, re-indexing never takes more than one core and one writer at a time (api/reindex.cpp).
-// Thread-safe.
+// Re-indexing, as jobs of the job runner (api/job_runner.h, kind "reindex"): after a new
+// SearchParameter, or when an administrator asks. One worker per process walks the resources
+// of a job's types in small batches, each its own short write transaction, saving how far it
+// got, so writers are never held up for long, a job's progress can be read and the job
+// cancelled at any time, and a job whose process stopped resumes where it was in the next
+// (api/reindex.cpp).
 class Reindexer {
  public:
   // Jobs waiting beyond this are refused (429).
   static constexpr size_t kMaxQueued = 16;
 
-  explicit Reindexer(Engine& s) : s_(s) {}
-  ~Reindexer();
-  // Queues re-indexing the base types of a new param; returns the job id. A job for the same
-  // parameter that has not started yet is not queued twice.
+  // Adds the "reindex" kind to the engine's job runner.
+  explicit Reindexer(Engine& s);
+  // Queues re-indexing the base types of a new param; returns the job id ("" when it could
+  // not be queued: logged). A job for the same parameter that has not started yet is not
+  // queued twice.
   std::string Start(const fhir::SearchParamDef& param);
   // Queues re-indexing `types` (every type when empty), an administrator's request.
   Result<std::string> Enqueue(const std::string& label, std::vector<std::string> types);
   // A queued job is dropped, a running one stops after its current batch; kNotFound for an
   // unknown id, kConflict for a finished job.
   Status Cancel(const std::string& id);
-  // Every job, oldest first, with its state and progress, as a Parameters resource.
-  std::string StatusJson();
-  void Stop();
+  // The last jobs, oldest first, with their state and progress, as a Parameters resource.
+  Result<std::string> StatusJson();
 
  private:
-  enum class State { kQueued, kRunning, kCompleted, kFailed, kCancelled };
-  struct Job {
-    std::string id, url;
-    std::vector<std::string> types;
-    std::atomic<int64_t> done{0};
-    std::atomic<int64_t> total{0};
-    std::atomic<State> state{State::kQueued};
-    std::atomic<bool> cancel{false};
-    std::string error;  // written by the worker before state becomes kFailed
-  };
-  std::string Add(std::shared_ptr<Job> job);  // REQUIRES: mu_ held
-  void Work();
-  void Run(Job& job);
-
+  Result<std::string> Submit(const std::string& url, const std::vector<std::string>& types,
+                             bool limit_queue);
+  Status Run(JobContext& ctx);
   Engine& s_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<std::shared_ptr<Job>> jobs_;  // the last ones, finished or not
-  std::thread worker_;
-  bool stop_ = false;  // guarded by mu_
 };
 
 }  // namespace kangyun::api

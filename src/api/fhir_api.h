@@ -62,7 +62,10 @@ class FhirApi {
   // refused lines are counted in the result.
   Result<ImportResult> Import(ImportSource& source, const ImportOptions& options,
                               const ImportProgress& progress = {});
-  // Stops background jobs (re-indexing) and waits for them.
+  // Starts running background jobs (api/job_runner.h: re-indexing, the services' jobs),
+  // those queued before included: a serving process does, a loader does not.
+  void StartBackgroundJobs();
+  // Stops background jobs (a running one is queued again for the next process) and waits.
   void Shutdown();
 
  private:

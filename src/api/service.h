@@ -1,7 +1,8 @@
 // The seam between the FHIR engine (src/api/) and the regional services (src/services/). A
 // service is a folder of its own whose Service registers, once at start-up, what it adds to
 // the platform: operations, hooks on the write path, search parameters, resources the platform
-// ships (its OperationDefinitions) and steps to run when the server starts. The engine routes,
+// ships (its OperationDefinitions), kinds of background jobs, and steps to run when the
+// server starts. The engine routes,
 // authorizes, audits, reviews and documents (CapabilityStatement, OperationDefinition) what is
 // registered exactly as it does its own interactions. A service reaches the store only through
 // the transactions the engine hands it, so the reach rules and the audit trail hold for it.
@@ -17,6 +18,7 @@
 
 #include "api/api_transaction.h"
 #include "api/fhir_request.h"
+#include "api/job_runner.h"
 #include "base/status.h"
 #include "json/value.h"
 #include "store/store.h"
@@ -107,6 +109,10 @@ class ServiceRegistry {
   void AddResources(std::vector<json::Value> resources);
   // Run in order once the store is open and the engine's own content is stored.
   void AddStartup(std::string name, std::function<Status(Engine&)> step);
+  // A kind of background job (api/job_runner.h); jobs of it are submitted through the
+  // engine's runner (Engine::jobs).
+  void AddJobKind(JobKind kind) { job_kinds_.push_back(std::move(kind)); }
+  const std::vector<JobKind>& job_kinds() const { return job_kinds_; }
   // Search parameters a service computes (pinyin of names, blocking keys) are added here,
   // before the built-in ones are sealed.
   fhir::SearchParameterRegistry& search_parameters() { return params_; }
@@ -131,6 +137,7 @@ class ServiceRegistry {
   std::vector<WriteHook> hooks_;
   std::vector<json::Value> resources_;
   std::vector<std::pair<std::string, std::function<Status(Engine&)>>> startup_;
+  std::vector<JobKind> job_kinds_;
 };
 
 // A regional service: the person registry, terminology, appointments, referral, ...

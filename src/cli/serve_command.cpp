@@ -142,6 +142,7 @@ int ServeCommand(const Args& args) {
   config.rate_limit = rate_limit >= 0 ? rate_limit : auth_on ? 500 : 0;
   if (config.max_connections_per_address == 0 && auth_on) config.max_connections_per_address = 256;
   http::Server server(api, config, auth.get());
+  api.StartBackgroundJobs();
   Status st = server.Run();
   api.Shutdown();
   if (!st.ok()) {

@@ -1,19 +1,14 @@
 // The seam between the engine and the regional services (api/service.h): what a service
 // registers is routed, documented, and run on the write path, exactly as the engine's own.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 
 #include "api/access_policy.h"
 #include "api/engine.h"
-#include "api/fhir_api.h"
 #include "api/operation_definition.h"
 #include "json/json.h"
-#include "search/search_request.h"
-#include "store/sqlite/sqlite_store.h"
-#include "tests/unit/test_definitions.h"
+#include "tests/unit/in_process_api.h"
 
 namespace kangyun {
 namespace {
@@ -106,40 +101,11 @@ class TallyService : public api::Service {
 
 class ServiceSeam : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("ky-seam-" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto store = store::OpenSqliteStore((dir_ / "k.db").string());
-    ASSERT_TRUE(store.ok()) << store.status().message();
-    store_ = std::move(store).value();
-    params_ = testing::NewRegistry();
-    api::ApiConfig config;
-    config.export_dir = (dir_ / "exports").string();
-    api_ = std::make_unique<api::FhirApi>(testing::Defs(), *params_, *store_, *clock_, *ids_,
-                                          config, api::ServiceList{tally_});
-    ASSERT_TRUE(api_->InstallPlatformContent().ok());
-  }
-  void TearDown() override {
-    api_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { ASSERT_TRUE(api_->InstallPlatformContent().ok()); }
 
   api::FhirResponse Call(const std::string& method, const std::string& target,
                          const std::string& body = "") {
-    api::FhirRequest req;
-    req.method = method;
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      req.raw_query = target.substr(q + 1);
-      req.query = search::ParseQueryString(req.raw_query);
-    }
-    req.body = body;
-    if (!body.empty()) req.headers["content-type"] = "application/fhir+json";
-    req.base_url = "http://seam/fhir";
-    return api_->Handle(req);
+    return in_process_.Call(method, target, body);
   }
   static json::Value Json(const api::FhirResponse& r) {
     auto v = json::Parse(r.body);
@@ -160,13 +126,9 @@ class ServiceSeam : public ::testing::Test {
     return std::string(Json(r).GetString("id"));
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<fhir::SearchParameterRegistry> params_;
-  std::unique_ptr<Clock> clock_ = SystemClock();
-  std::unique_ptr<IdSource> ids_ = RandomIdSource();
   std::shared_ptr<TallyService> tally_ = std::make_shared<TallyService>();
-  std::unique_ptr<api::FhirApi> api_;
+  testing::InProcessApi in_process_{"seam", api::ServiceList{tally_}};
+  api::FhirApi* api_ = &in_process_.api();
 };
 
 TEST_F(ServiceSeam, ARegisteredOperationIsRoutedWhereItIsDefinedOnly) {
