@@ -30,7 +30,7 @@ json::Value OperationsOn(const ServiceRegistry& registry, const std::string& typ
                     ? (op.levels & kSystemLevel) != 0
                     : (op.levels & (kTypeLevel | kInstanceLevel)) != 0 &&
                           std::find(op.types.begin(), op.types.end(), type) != op.types.end();
-    if (here) ops.Push(Operation(op.name, op.definition));
+    if (here && op.listed) ops.Push(Operation(op.name, op.definition));
   }
   return ops;
 }

@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "api/access_policy.h"
-#include "api/bulk_export.h"
 #include "api/engine.h"
 #include "api/fhir_api.h"
 #include "api/outcome.h"
@@ -35,14 +34,13 @@ struct Route {
     kInstanceHistory,
     kVRead,
     kCompartmentSearch,
-    kOperation,     // a registered operation (api/service.h), in `op`
-    kExportStatus,  // $export-poll-status: GET polls, DELETE cancels
-    kExportFile,    // $export-file/{job}/{file}
+    kOperation,  // a registered operation (api/service.h), in `op`
   };
   Kind kind = Kind::kCapabilities;
   std::string type, id, version, compartment_type;
   bool form_search = false;  // POST _search: parameters in the body
   const OperationSpec* op = nullptr;
+  std::vector<std::string> rest;  // the path after an operation's $name
 };
 
 Route Only(Route::Kind k) {
@@ -67,9 +65,7 @@ bool IsWrite(const Route& r) {
 // An operation invoked outside any transaction (bulk export's kick-off): its work is in the
 // background, and its answer is not read from the store.
 bool OutsideTransaction(const Route& r) {
-  using K = Route::Kind;
-  return r.kind == K::kExportStatus || r.kind == K::kExportFile ||
-         (r.kind == K::kOperation && r.op->transaction == OperationSpec::kNoTransaction);
+  return r.kind == Route::Kind::kOperation && r.op->transaction == OperationSpec::kNoTransaction;
 }
 
 // Where an operation is defined, for the answer to one invoked elsewhere: "the system,
@@ -105,8 +101,13 @@ Result<Route> OperationRoute(const Engine& s, const FhirRequest& req, std::strin
     return Status(StatusCode::kNotFound, op_name + " is defined on " + PlacesOf(s.registry, name));
   }
   bool get = req.method == "GET" || req.method == "HEAD";
-  if ((get && !op->get) || (req.method == "POST" && !op->post) || (!get && req.method != "POST"))
-    return MethodNotAllowed(req);
+  bool allowed = get                      ? op->get
+                 : req.method == "POST"   ? op->post
+                 : req.method == "DELETE" ? op->del
+                                          : false;
+  if (!allowed) return MethodNotAllowed(req);
+  if (r.rest.size() != op->extra_segments)
+    return Status(StatusCode::kNotFound, "No such endpoint: /" + req.path);
   r.kind = Route::Kind::kOperation;
   r.op = op;
   return r;
@@ -137,26 +138,14 @@ Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
     r.form_search = true;
     return r;
   }
-  if (seg[0] == "$export-poll-status" || seg[0] == "$export-file") {
-    if (seg[0] == "$export-poll-status" && seg.size() == 1) {
-      if (!get && m != "DELETE") return MethodNotAllowed(req);
-      return Only(K::kExportStatus);
-    }
-    if (seg[0] == "$export-file" && seg.size() == 3) {
-      if (!get) return MethodNotAllowed(req);
-      r.kind = K::kExportFile;
-      r.id = seg[1];
-      r.version = seg[2];  // the file's name
-      return r;
-    }
-    return Status(StatusCode::kNotFound, "No such endpoint: /" + req.path);
-  }
   if (seg.size() == 1 && seg[0] == "$reindex") {
     if (!get && m != "POST" && m != "DELETE") return MethodNotAllowed(req);
     return Only(K::kReindex);
   }
-  if (seg.size() == 1 && seg[0][0] == '$')
+  if (seg[0][0] == '$') {
+    r.rest.assign(seg.begin() + 1, seg.end());
     return OperationRoute(s, req, std::string_view(seg[0]).substr(1), kSystemLevel, r);
+  }
   r.type = seg[0];
   if (!s.defs.IsResourceType(r.type))
     return Status(StatusCode::kNotFound, "Unknown resource type '" + r.type + "'");
@@ -314,11 +303,9 @@ Status Authorize(Engine& s, AccessPolicy& access, const Route& route, const Fhir
     case K::kCapabilities:
     case K::kSystemSearch:  // types and residents restricted in Search
     case K::kBundle:
-    case K::kExportStatus:  // the job's owner only (api/bulk_export.cpp)
-    case K::kExportFile:
       return Status::Ok();
     case K::kOperation: {
-      OperationCall call{s, req, route.type, route.id, &txn, nullptr};
+      OperationCall call{s, req, route.type, route.id, route.rest, &txn, nullptr};
       return route.op->authorize(access, call);
     }
     case K::kReindex:
@@ -468,7 +455,7 @@ Result<FhirResponse> Execute(Engine& s, const Route& route, const FhirRequest& r
     case K::kOperation: {
       if (route.op->transaction == OperationSpec::kNoTransaction)
         return Invalid("$" + route.op->name + " is not available inside a Bundle");
-      OperationCall call{s, req, route.type, route.id, &rtxn, wtxn};
+      OperationCall call{s, req, route.type, route.id, route.rest, &rtxn, wtxn};
       return route.op->run(call);
     }
     case K::kCreate: {
@@ -491,9 +478,6 @@ Result<FhirResponse> Execute(Engine& s, const Route& route, const FhirRequest& r
       return ConditionalDelete(s, *wtxn, req, route.type);
     case K::kBundle:
       return Invalid("A Bundle inside a Bundle is not processed");
-    case K::kExportStatus:
-    case K::kExportFile:
-      return Invalid("Bulk export is not available inside a Bundle");
   }
   return Internal("unrouted request");
 }
@@ -527,24 +511,14 @@ Status CheckAcceptable(const FhirRequest& req) {
           "This server answers in application/fhir+json; the Accept header rules it out"};
 }
 
-// Routes answered outside any transaction: bulk export's (its jobs run in the background, and
-// its answers, a manifest and NDJSON files, are not resources of the store), and operations
-// registered so.
+// An operation registered to run outside any transaction (bulk export's kick-off, polls and
+// files: its jobs run in the background, and its answers are not resources of the store).
 Result<FhirResponse> OutsideTransactionRoute(Engine& s, const Route& route,
                                              const FhirRequest& req) {
-  using K = Route::Kind;
-  switch (route.kind) {
-    case K::kOperation: {
-      AccessPolicy access(s, req.principal);
-      OperationCall call{s, req, route.type, route.id, nullptr, nullptr};
-      KY_RETURN_IF_ERROR(route.op->authorize(access, call));
-      return route.op->run(call);
-    }
-    case K::kExportStatus:
-      return req.method == "DELETE" ? s.exporter->Cancel(req) : s.exporter->Poll(req);
-    default:
-      return s.exporter->File(req, route.id, route.version);
-  }
+  AccessPolicy access(s, req.principal);
+  OperationCall call{s, req, route.type, route.id, route.rest, nullptr, nullptr};
+  KY_RETURN_IF_ERROR(route.op->authorize(access, call));
+  return route.op->run(call);
 }
 
 // The interaction's name in the audit trail (http://hl7.org/fhir/restful-interaction), and
@@ -582,8 +556,6 @@ std::pair<std::string, char> InteractionOf(const Route& route) {
     case K::kBundle:
       return {"transaction", 'E'};
     case K::kOperation:
-    case K::kExportStatus:
-    case K::kExportFile:
     case K::kReindex:
       return {"operation", 'E'};
   }
@@ -779,8 +751,7 @@ Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, sto
       planner(d, p, &terminology),
       jobs(std::make_unique<JobRunner>(st, c, i)),
       reindexer(std::make_unique<Reindexer>(*this)),
-      exporter(std::make_unique<Exporter>(*this)),
-      registry(p),
+      registry(p, *this),
       services(std::move(list)) {
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, clock);
   RegisterEngineOperations(registry);
@@ -804,16 +775,11 @@ FhirApi::~FhirApi() { Shutdown(); }
 
 FhirResponse FhirApi::Handle(const FhirRequest& request) { return Dispatch(*engine_, request); }
 
-Result<ImportResult> FhirApi::Import(ImportSource& source, const ImportOptions& options,
-                                     const ImportProgress& progress) {
-  return api::Import(*engine_, source, options, progress);
-}
-
 void FhirApi::StartBackgroundJobs() { engine_->jobs->Start(); }
 
 void FhirApi::Shutdown() {
+  for (const auto& service : engine_->services) service->Stop();
   engine_->jobs->Stop();
-  engine_->exporter->Stop();
   if (engine_->audit) engine_->audit->Stop();
 }
 

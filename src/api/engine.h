@@ -29,7 +29,6 @@ namespace kangyun::api {
 
 class AccessPolicy;
 class Reindexer;
-class Exporter;
 
 class Engine {
  public:
@@ -53,7 +52,6 @@ class Engine {
   // Background jobs of the engine and the services (api/job_runner.h).
   std::unique_ptr<JobRunner> jobs;
   std::unique_ptr<Reindexer> reindexer;
-  std::unique_ptr<Exporter> exporter;
   std::unique_ptr<audit::AuditTrail> audit;  // null when config.audit is off
   // What the services registered, and the services themselves.
   ServiceRegistry registry;
@@ -208,9 +206,6 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
                             std::vector<std::vector<store::Condition>> extra_clauses = {});
 Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);
-// Bulk loading (api/bulk_import.h).
-Result<ImportResult> Import(Engine& s, ImportSource& source, const ImportOptions& options,
-                            const ImportProgress& progress);
 // Batch and transaction Bundles.
 FhirResponse ProcessBundle(Engine& s, const FhirRequest& req);
 

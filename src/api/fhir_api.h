@@ -4,7 +4,6 @@
 
 #include <memory>
 
-#include "api/bulk_import.h"
 #include "api/fhir_request.h"
 #include "api/service.h"
 #include "audit/audit_record.h"
@@ -58,10 +57,6 @@ class FhirApi {
   // Stores the platform's own resources (NamingSystems, code systems) and loads the stored
   // code systems into the terminology service (run once at start-up).
   Status InstallPlatformContent();
-  // Loads resources from `source` (see api/bulk_import.h). The error is a store failure;
-  // refused lines are counted in the result.
-  Result<ImportResult> Import(ImportSource& source, const ImportOptions& options,
-                              const ImportProgress& progress = {});
   // Starts running background jobs (api/job_runner.h: re-indexing, the services' jobs),
   // those queued before included: a serving process does, a loader does not.
   void StartBackgroundJobs();

@@ -39,8 +39,9 @@ enum OperationLevel : unsigned { kSystemLevel = 1, kTypeLevel = 2, kInstanceLeve
 struct OperationCall {
   Engine& engine;
   const FhirRequest& req;
-  std::string type;  // "" at the system level
-  std::string id;    // the instance at the instance level, else ""
+  std::string type;               // "" at the system level
+  std::string id;                 // the instance at the instance level, else ""
+  std::vector<std::string> rest;  // the path after $name (OperationSpec::extra_segments)
   // The request's transaction: a write transaction for an operation that writes (then
   // `write` is the same one), a read transaction otherwise; null for one that runs outside
   // any (OperationSpec::kNoTransaction).
@@ -54,6 +55,12 @@ struct OperationSpec {
   std::vector<std::string> types;  // at the type and instance levels, the types it is on
   bool get = true;                 // also invoked with GET (FHIR: when it changes nothing)
   bool post = true;
+  bool del = false;  // also DELETE (bulk export's cancel at $export-poll-status)
+  // Path segments after $name that the call receives in `rest`: $export-file/{job}/{file}.
+  size_t extra_segments = 0;
+  // Listed in the CapabilityStatement: not for the URLs of a protocol that are not FHIR
+  // operations, though they are named like one ($export-poll-status).
+  bool listed = true;
   // The transaction it runs in. A writing operation's writes are reviewed against the
   // requester's reach before they commit (api/write_review.cpp), as every write is.
   enum Transaction { kRead, kWrite, kNoTransaction };
@@ -100,7 +107,12 @@ struct WriteHook {
 // What services register with; the engine reads it.
 class ServiceRegistry {
  public:
-  explicit ServiceRegistry(fhir::SearchParameterRegistry& params) : params_(params) {}
+  ServiceRegistry(fhir::SearchParameterRegistry& params, Engine& engine)
+      : params_(params), engine_(engine) {}
+
+  // The engine being built: a service keeps it for its own handlers and jobs (it is complete
+  // when they run, not while Register runs).
+  Engine& engine() { return engine_; }
 
   void AddOperation(OperationSpec op);
   void AddWriteHook(WriteHook hook);
@@ -133,6 +145,7 @@ class ServiceRegistry {
 
  private:
   fhir::SearchParameterRegistry& params_;
+  Engine& engine_;
   std::vector<OperationSpec> operations_;
   std::vector<WriteHook> hooks_;
   std::vector<json::Value> resources_;
@@ -146,6 +159,9 @@ class Service {
   virtual ~Service() = default;
   virtual std::string_view name() const = 0;
   virtual void Register(ServiceRegistry& registry) = 0;
+  // Stops what the service runs of its own (threads), before the engine goes; then no
+  // handler of it is called again.
+  virtual void Stop() {}
 };
 
 using ServiceList = std::vector<std::shared_ptr<Service>>;

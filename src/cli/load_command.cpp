@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using Seconds = std::chrono::duration<double>;
 
 // The NDJSON files of a folder, in name order, line by line.
-class NdjsonFolder : public api::ImportSource {
+class NdjsonFolder : public services::bulk_data::ImportSource {
  public:
   explicit NdjsonFolder(const std::string& dir) {
     std::error_code ec;
@@ -34,7 +34,7 @@ class NdjsonFolder : public api::ImportSource {
   }
   bool empty() const { return files_.empty(); }
 
-  bool Next(api::ImportLine* line) override {
+  bool Next(services::bulk_data::ImportLine* line) override {
     for (;;) {
       if (!in_.is_open()) {
         if (next_file_ >= files_.size()) return false;
@@ -88,7 +88,8 @@ void WriteStats(const std::string& path, const std::string& json) {
 }
 
 int LoadIntoStore(const std::string& db, const std::string& dir, const std::string& definitions,
-                  const api::ImportOptions& options, const std::string& stats_path) {
+                  const services::bulk_data::ImportOptions& options,
+                  const std::string& stats_path) {
   NdjsonFolder folder(dir);
   if (folder.empty()) {
     std::fprintf(stderr, "kangyun load: no .ndjson files in %s\n", dir.c_str());
@@ -102,7 +103,7 @@ int LoadIntoStore(const std::string& db, const std::string& dir, const std::stri
   Timeline timeline;
   auto start = std::chrono::steady_clock::now();
   double last_report = 0;
-  auto result = (*platform)->api->Import(folder, options, [&](int64_t written) {
+  auto result = (*platform)->services.bulk_data->Import(folder, options, [&](int64_t written) {
     double at = Seconds(std::chrono::steady_clock::now() - start).count();
     timeline.points.emplace_back(at, written);
     // A long load says how far it is, every ten seconds.
@@ -118,7 +119,7 @@ int LoadIntoStore(const std::string& db, const std::string& dir, const std::stri
     Log(LogLevel::kError, "load stopped: " + result.status().message());
     return 1;
   }
-  for (const api::ImportError& e : result->errors)
+  for (const services::bulk_data::ImportError& e : result->errors)
     std::fprintf(stderr, "%s:%lld: %s\n", e.source.c_str(), static_cast<long long>(e.line),
                  e.message.c_str());
   double rate = result->resources / std::max(seconds, 1e-9);
@@ -161,7 +162,7 @@ int LoadThroughApi(const std::string& url_text, const std::string& dir, int conn
     std::lock_guard lock(mu);
     bundle->assign("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
     *entries = 0;
-    api::ImportLine line;
+    services::bulk_data::ImportLine line;
     while (*entries < bundle_size && folder.Next(&line)) {
       auto resource = json::Parse(line.text);
       std::string type = resource.ok() ? std::string(resource->GetString("resourceType")) : "";
@@ -227,7 +228,7 @@ int LoadThroughApi(const std::string& url_text, const std::string& dir, int conn
 
 int LoadCommand(const Args& args) {
   std::string db, url, dir, definitions, stats;
-  api::ImportOptions options;
+  services::bulk_data::ImportOptions options;
   int connections = 4, bundle_size = 100;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

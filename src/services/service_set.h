@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "api/service.h"
+#include "services/bulk_data/bulk_data_service.h"
 #include "services/person_registry/person_registry_service.h"
 #include "services/terminology/terminology_service.h"
 
@@ -13,6 +14,7 @@ struct ServiceSet {
   ServiceSet();
   std::shared_ptr<PersonRegistryService> person_registry;
   std::shared_ptr<TerminologyService> terminology;
+  std::shared_ptr<BulkDataService> bulk_data;
   // In the order they register.
   api::ServiceList All() const;
 };

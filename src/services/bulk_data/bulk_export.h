@@ -4,7 +4,7 @@
 // batch at a time, and appends to one NDJSON file per type, so memory stays flat whatever the
 // size. A job's state is a store JobRecord, so any process serving the store answers its
 // status; its files are in the export folder, shared by the processes on one host. Internal
-// to api/.
+// to services/bulk_data/.
 #pragma once
 
 #include <atomic>
@@ -15,12 +15,15 @@
 #include <thread>
 #include <vector>
 
+#include "api/engine.h"
 #include "api/fhir_request.h"
 #include "base/status.h"
 
-namespace kangyun::api {
+namespace kangyun::services::bulk_data {
 
-class Engine;
+using api::Engine;
+using api::FhirRequest;
+using api::FhirResponse;
 
 class Exporter {
  public:
@@ -58,4 +61,4 @@ class Exporter {
   std::atomic<bool> stop_{false};
 };
 
-}  // namespace kangyun::api
+}  // namespace kangyun::services::bulk_data

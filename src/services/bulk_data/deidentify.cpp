@@ -1,11 +1,11 @@
-#include "api/deidentify.h"
+#include "services/bulk_data/deidentify.h"
 
 #include <set>
 
 #include "auth/crypto.h"
 #include "base/strings.h"
 
-namespace kangyun::api {
+namespace kangyun::services::bulk_data {
 namespace {
 
 std::string Pseudonym(const std::string& key, std::string_view type, std::string_view id) {
@@ -87,4 +87,4 @@ void Deidentify(json::Value* resource, const std::string& key) {
   }
 }
 
-}  // namespace kangyun::api
+}  // namespace kangyun::services::bulk_data

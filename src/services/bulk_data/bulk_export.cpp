@@ -1,4 +1,4 @@
-#include "api/bulk_export.h"
+#include "services/bulk_data/bulk_export.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,7 +7,6 @@
 #include <set>
 
 #include "api/access_policy.h"
-#include "api/deidentify.h"
 #include "api/engine.h"
 #include "api/outcome.h"
 #include "audit/audit_codec.h"
@@ -17,8 +16,10 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
+#include "services/bulk_data/deidentify.h"
 
-namespace kangyun::api {
+namespace kangyun::services::bulk_data {
+using namespace api;
 
 namespace fs = std::filesystem;
 
@@ -32,7 +33,8 @@ struct Exporter::Spec {
   // Per type, what keeps the export to what its requester may see (api/access_policy.h).
   std::map<std::string, std::vector<std::vector<store::Condition>>> access;
   std::string owner;  // the requester's subject; "" on a server without authentication
-  // A regulator's export: every record, de-identified (api/deidentify.h) under this job's key.
+  // A regulator's export: every record, de-identified (services/bulk_data/deidentify.h) under this
+  // job's key.
   bool deidentify = false;
   std::string pseudonym_key;
   int64_t audit_since = 0;  // the audit trail (exported from its log): records from this time
@@ -635,4 +637,4 @@ void Exporter::Stop() {
   for (auto& [spec, thread] : threads) thread.join();
 }
 
-}  // namespace kangyun::api
+}  // namespace kangyun::services::bulk_data

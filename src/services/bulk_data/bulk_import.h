@@ -8,7 +8,14 @@
 #include <string>
 #include <vector>
 
-namespace kangyun::api {
+#include "api/engine.h"
+#include "base/status.h"
+
+namespace kangyun::services::bulk_data {
+
+using api::Engine;
+using api::FhirRequest;
+using api::FhirResponse;
 
 struct ImportOptions {
   int threads = 2;         // each parses and indexes a batch, then writes it
@@ -48,4 +55,9 @@ struct ImportResult {
 // Called after each committed batch with the number of resources written so far.
 using ImportProgress = std::function<void(int64_t written)>;
 
-}  // namespace kangyun::api
+// Loads resources from `source`. The error is a store failure; refused lines are counted in
+// the result.
+Result<ImportResult> Import(Engine& s, ImportSource& source, const ImportOptions& options,
+                            const ImportProgress& progress);
+
+}  // namespace kangyun::services::bulk_data

@@ -1,4 +1,4 @@
-#include "api/bulk_import.h"
+#include "services/bulk_data/bulk_import.h"
 
 #include <algorithm>
 #include <atomic>
@@ -10,7 +10,8 @@
 #include "api/write_retry.h"
 #include "json/json.h"
 
-namespace kangyun::api {
+namespace kangyun::services::bulk_data {
+using namespace api;
 namespace {
 
 struct Prepared {
@@ -134,4 +135,4 @@ Result<ImportResult> Import(Engine& s, ImportSource& source, const ImportOptions
   return result;
 }
 
-}  // namespace kangyun::api
+}  // namespace kangyun::services::bulk_data
