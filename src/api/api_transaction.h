@@ -100,6 +100,9 @@ class ApiTransaction : public store::WriteTransaction {
   Status DeleteRecord(const std::string& kind, const std::string& key) override {
     return inner_->DeleteRecord(kind, key);
   }
+  Status AddScheduledJob(const store::ScheduledJob& job) override {
+    return inner_->AddScheduledJob(job);
+  }
   Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
     return inner_->CompartmentPatients(rids);
   }

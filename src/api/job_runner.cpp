@@ -79,9 +79,8 @@ void JobRunner::Stop() {
   if (renewer_.joinable()) renewer_.join();
 }
 
-Result<std::string> JobRunner::Submit(const std::string& kind, const json::Value& params,
+store::ScheduledJob JobRunner::NewJob(const std::string& kind, const json::Value& params,
                                       int64_t due, std::string id) {
-  if (!kinds_.count(kind)) return Internal("no job kind '" + kind + "'");
   int64_t now = clock_.NowMicros();
   store::ScheduledJob job;
   job.id = id.empty() ? ids_.NewId() : std::move(id);
@@ -89,9 +88,24 @@ Result<std::string> JobRunner::Submit(const std::string& kind, const json::Value
   job.due = due > 0 ? due : now;
   job.params = json::Write(params);
   job.created = job.updated = now;
+  return job;
+}
+
+Result<std::string> JobRunner::Submit(const std::string& kind, const json::Value& params,
+                                      int64_t due, std::string id) {
+  if (!kinds_.count(kind)) return Internal("no job kind '" + kind + "'");
+  store::ScheduledJob job = NewJob(kind, params, due, std::move(id));
   KY_RETURN_IF_ERROR(store_.AddScheduledJob(job));
   Wake();
   return job.id;
+}
+
+Status JobRunner::SubmitIn(ApiTransaction& txn, const std::string& kind,
+                           const json::Value& params, int64_t due, const std::string& id) {
+  if (!kinds_.count(kind)) return Internal("no job kind '" + kind + "'");
+  KY_RETURN_IF_ERROR(txn.AddScheduledJob(NewJob(kind, params, due, id)));
+  txn.AfterCommit([this] { Wake(); });
+  return Status::Ok();
 }
 
 void JobRunner::Wake() {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/api_transaction.h"
 #include "base/env.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -93,6 +94,10 @@ class JobRunner {
   // Queues a job of `kind` due at `due` (micros; 0 for now); `id` "" for a new one. The id.
   Result<std::string> Submit(const std::string& kind, const json::Value& params, int64_t due = 0,
                              std::string id = "");
+  // The same, as part of txn: the job exists if and only if txn commits (so it cannot be lost
+  // between the data's commit and its own); the workers look for it once txn has committed.
+  Status SubmitIn(ApiTransaction& txn, const std::string& kind, const json::Value& params,
+                  int64_t due, const std::string& id);
   // False when the job had ended already; kNotFound for an unknown id.
   Result<bool> Cancel(const std::string& id);
   Result<std::optional<store::ScheduledJob>> Get(const std::string& id);
@@ -107,6 +112,8 @@ class JobRunner {
     JobKind spec;
     std::vector<std::thread> threads;
   };
+  store::ScheduledJob NewJob(const std::string& kind, const json::Value& params, int64_t due,
+                             std::string id);
   void Work(const JobKind& kind);
   void RunClaimed(const JobKind& kind, store::ScheduledJob job);
   // Renews the leases of the jobs this process runs, every third of their lease.

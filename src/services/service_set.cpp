@@ -5,8 +5,11 @@ namespace kangyun::services {
 ServiceSet::ServiceSet()
     : person_registry(std::make_shared<PersonRegistryService>()),
       terminology(std::make_shared<TerminologyService>()),
-      bulk_data(std::make_shared<BulkDataService>()) {}
+      bulk_data(std::make_shared<BulkDataService>()),
+      reminders(std::make_shared<RemindersService>()) {}
 
-api::ServiceList ServiceSet::All() const { return {person_registry, terminology, bulk_data}; }
+api::ServiceList ServiceSet::All() const {
+  return {person_registry, terminology, bulk_data, reminders};
+}
 
 }  // namespace kangyun::services

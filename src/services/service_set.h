@@ -6,6 +6,7 @@
 #include "api/service.h"
 #include "services/bulk_data/bulk_data_service.h"
 #include "services/person_registry/person_registry_service.h"
+#include "services/reminders/reminders_service.h"
 #include "services/terminology/terminology_service.h"
 
 namespace kangyun::services {
@@ -15,6 +16,7 @@ struct ServiceSet {
   std::shared_ptr<PersonRegistryService> person_registry;
   std::shared_ptr<TerminologyService> terminology;
   std::shared_ptr<BulkDataService> bulk_data;
+  std::shared_ptr<RemindersService> reminders;
   // In the order they register.
   api::ServiceList All() const;
 };

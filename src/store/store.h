@@ -245,6 +245,9 @@ class WriteTransaction : public ReadTransaction {
   virtual Status PutRecord(const std::string& kind, const std::string& key,
                            const std::string& value) = 0;
   virtual Status DeleteRecord(const std::string& kind, const std::string& key) = 0;
+  // Queues a job of the job runner (Store::AddScheduledJob) as part of this transaction: it
+  // exists if and only if the transaction commits (a reminder with the request it is for).
+  virtual Status AddScheduledJob(const ScheduledJob& job) = 0;
   // A part of the transaction that may be undone alone (an entry of a batch Bundle): after
   // Savepoint, either ReleaseSavepoint keeps what was written since, or RollbackToSavepoint
   // undoes it. Not nested.

@@ -357,6 +357,12 @@ class PgTransaction : public WriteTransaction {
         .status();
   }
 
+  Status AddScheduledJob(const ScheduledJob& job) override {
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(job_sql::Insert(job, SqlDialect::kPostgres), true));
+    if (r.rows() == 0) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
+    return Status::Ok();
+  }
+
   Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<std::string>();
     KY_RETURN_IF_ERROR(Flush());

@@ -406,6 +406,13 @@ class SqliteTransaction : public WriteTransaction {
     return Run("DELETE FROM records WHERE kind = ?1 AND key = ?2", {kind, key});
   }
 
+  Status AddScheduledJob(const ScheduledJob& job) override {
+    if (!writable_) return Internal("write in a read transaction");
+    KY_ASSIGN_OR_RETURN(auto t, RunTable(conn_, job_sql::Insert(job, SqlDialect::kSqlite), "s"));
+    if (t.empty()) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
+    return Status::Ok();
+  }
+
   Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
     if (rids.empty()) return std::vector<std::string>();
     KY_ASSIGN_OR_RETURN(
