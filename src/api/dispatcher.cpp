@@ -1,8 +1,6 @@
 // Routing of FHIR requests to interactions, transaction handling around them, and FhirApi.
 #include <exception>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "api/access_policy.h"
 #include "api/engine.h"

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -83,20 +82,6 @@ Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn);
 // store's writes serialised, the index rows it writes are complete for all of them. `alone`:
 // once no other write is open (Store::BeginWriteAlone), for a write run again after a deadlock.
 Result<std::unique_ptr<ApiTransaction>> BeginWrite(Engine& s, bool alone = false);
-
-// Joins the threads of finished background jobs (a Job has an atomic `finished`), so that
-// they do not pile up. REQUIRES: the caller holds the lock that guards `threads`.
-template <class Job>
-void JoinFinished(std::vector<std::pair<std::shared_ptr<Job>, std::thread>>& threads) {
-  for (auto it = threads.begin(); it != threads.end();) {
-    if (it->first->finished) {
-      it->second.join();
-      it = threads.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
 
 // --- helpers shared by the interactions
 

@@ -43,6 +43,20 @@ struct Exporter::Spec {
 
 namespace {
 
+// Joins the threads of finished background jobs (a Job has an atomic `finished`), so that
+// they do not pile up. REQUIRES: the caller holds the lock that guards `threads`.
+template <class Job>
+void JoinFinished(std::vector<std::pair<std::shared_ptr<Job>, std::thread>>& threads) {
+  for (auto it = threads.begin(); it != threads.end();) {
+    if (it->first->finished) {
+      it->second.join();
+      it = threads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 constexpr int64_t kBatch = 1000;
 constexpr size_t kMaxRunningJobs = 2;  // per process; more kick-offs get 429
 constexpr int64_t kSecond = 1'000'000;
