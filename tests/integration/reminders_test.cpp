@@ -64,7 +64,8 @@ class Reminders : public ::testing::Test {
     return v.ok() ? std::move(v).value() : json::Value::Object();
   }
   int64_t Sent() {
-    const json::Value* total = Get("/fhir/Communication?subject=Patient/p1").Find("total");
+    json::Value found = Get("/fhir/Communication?subject=Patient/p1");
+    const json::Value* total = found.Find("total");
     return total ? std::stoll(total->str()) : -1;
   }
   // Waits up to `seconds` for `sent` Communications.
