@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -148,8 +149,18 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& db,
 
 void ServerProcess::Start(const std::string& binary, const std::string& store,
                           const std::vector<std::string>& extra) {
+  // A test process that dies (a sanitizer's abort, a crash) takes its servers with it:
+  // otherwise they would hold the test's output open and ctest would wait for its timeout.
+  // The signal comes when the forking thread ends, so only servers the main thread starts
+  // get it (a test may start servers from threads that end before the servers should).
+  bool from_main_thread = gettid() == getpid();
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    if (from_main_thread) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);  // it died before the signal was asked for
+    }
     std::vector<std::string> args = {binary, "serve",  "--db",
                                      store,  "--port", std::to_string(port_)};
     args.insert(args.end(), extra.begin(), extra.end());
