@@ -100,8 +100,8 @@ Result<std::string> JobRunner::Submit(const std::string& kind, const json::Value
   return job.id;
 }
 
-Status JobRunner::SubmitIn(ApiTransaction& txn, const std::string& kind,
-                           const json::Value& params, int64_t due, const std::string& id) {
+Status JobRunner::SubmitIn(ApiTransaction& txn, const std::string& kind, const json::Value& params,
+                           int64_t due, const std::string& id) {
   if (!kinds_.count(kind)) return Internal("no job kind '" + kind + "'");
   KY_RETURN_IF_ERROR(txn.AddScheduledJob(NewJob(kind, params, due, id)));
   txn.AfterCommit([this] { Wake(); });

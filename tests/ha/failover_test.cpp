@@ -122,7 +122,7 @@ TEST_F(Failover, KillingThePrimaryUnderAWriteLoadLosesNothingAndDoublesNothing) 
   std::atomic<bool> stopping{false};
   std::atomic<int> unexpected{0};
   std::vector<std::vector<std::string>> created(kClients);  // acknowledged, by client
-  std::vector<int64_t> increments(kClients, 0);              // acknowledged, by client
+  std::vector<int64_t> increments(kClients, 0);             // acknowledged, by client
   // Each logical write is retried until it is acknowledged, for at most this long after the
   // load is told to stop.
   std::atomic<int64_t> give_up_at{INT64_MAX};
@@ -170,8 +170,7 @@ TEST_F(Failover, KillingThePrimaryUnderAWriteLoadLosesNothingAndDoublesNothing) 
           if (read.status != 200) break;
           json::Value current = Parse(read);
           int64_t value = Int(current.Find("multipleBirthInteger"));
-          int64_t version =
-              std::stoll(std::string(current.Find("meta")->GetString("versionId")));
+          int64_t version = std::stoll(std::string(current.Find("meta")->GetString("versionId")));
           if (version == increments[k] + 2) {  // the last update, unanswered, was made
             ++increments[k];
             break;
@@ -242,10 +241,11 @@ TEST_F(Failover, KillingThePrimaryUnderAWriteLoadLosesNothingAndDoublesNothing) 
   }
   std::string new_primary = Shell(kCluster + " primary " + dir_);
   EXPECT_NE(new_primary, old_primary);
-  std::printf("failover: %s -> %s; servers wrote again %.1f s and %.1f s after the kill; "
-              "%d answers 503 of %zu; slowest answer %.2f s\n",
-              old_primary.c_str(), new_primary.c_str(), failover[0], failover[1], unavailable,
-              exchanges_.size(), slowest);
+  std::printf(
+      "failover: %s -> %s; servers wrote again %.1f s and %.1f s after the kill; "
+      "%d answers 503 of %zu; slowest answer %.2f s\n",
+      old_primary.c_str(), new_primary.c_str(), failover[0], failover[1], unavailable,
+      exchanges_.size(), slowest);
   RecordProperty("failover_seconds", std::to_string(std::max(failover[0], failover[1])));
 
   // Nothing acknowledged was lost, nothing was applied twice.
@@ -258,10 +258,9 @@ TEST_F(Failover, KillingThePrimaryUnderAWriteLoadLosesNothingAndDoublesNothing) 
       EXPECT_EQ(Int(Parse(found).Find("total")), 1) << ident;
     }
     // A counter's history: versions 1..n, one each, version v holding v - 1.
-    json::Value history = Parse(HttpCall("127.0.0.1", servers_[0]->port(), "GET",
-                                         "/fhir/Patient/ha-counter-" + std::to_string(k) +
-                                             "/_history?_count=1000",
-                                         {}, ""));
+    json::Value history = Parse(HttpCall(
+        "127.0.0.1", servers_[0]->port(), "GET",
+        "/fhir/Patient/ha-counter-" + std::to_string(k) + "/_history?_count=1000", {}, ""));
     std::map<int64_t, int64_t> values;  // version -> value
     if (const json::Value* entries = history.Find("entry"))
       for (const json::Value& e : entries->items()) {
