@@ -147,8 +147,8 @@ Status LoadTerminology(Engine& s);
 // systems to the terminology service, and runs the services' start-up steps.
 Status InstallPlatformContent(Engine& s);
 
-// Registers the engine's own operations ($everything, $export) on the seam
-// (api/engine_operations.cpp).
+// Registers the engine's own operations ($everything) on the seam
+// (api/everything.cpp).
 void RegisterEngineOperations(ServiceRegistry& registry);
 
 // Adds Kangyun's own search parameters (api/platform_parameters.cpp).

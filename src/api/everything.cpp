@@ -1,6 +1,6 @@
 // Patient/{id}/$everything: the resident's whole record in one call: the Patient, everything
 // in the Patient compartment, and the resources those refer to (practitioners, organisations,
-// medications, ...).
+// medications, ...). Registered on the seam (api/service.h) as the engine's own operation.
 #include <algorithm>
 
 #include "api/access_policy.h"
@@ -124,6 +124,21 @@ Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const Fh
   FhirRequest sub = req;
   sub.path = "Patient/" + patient_id + "/$everything";
   return Search(s, txn, sub, types, params, std::move(extra));
+}
+
+void RegisterEngineOperations(ServiceRegistry& registry) {
+  OperationSpec everything;
+  everything.name = "everything";
+  everything.levels = kInstanceLevel;
+  everything.types = {"Patient"};
+  everything.definition = "http://hl7.org/fhir/OperationDefinition/Patient-everything";
+  everything.authorize = [](AccessPolicy& access, OperationCall& call) {
+    return AllowRead(access, *call.txn, "Patient", call.id);
+  };
+  everything.run = [](OperationCall& call) {
+    return Everything(call.engine, *call.txn, call.req, call.id);
+  };
+  registry.AddOperation(std::move(everything));
 }
 
 }  // namespace kangyun::api

@@ -68,8 +68,7 @@ void JobRunner::Start() {
 void JobRunner::Stop() {
   {
     std::lock_guard lock(mu_);
-    if (stop_) return;
-    stop_ = true;
+    if (stopping_) return;
     stopping_ = true;
   }
   wake_.notify_all();
@@ -141,7 +140,7 @@ void JobRunner::Work(const JobKind& kind) {
     uint64_t seen;
     {
       std::lock_guard lock(mu_);
-      if (stop_) return;
+      if (stopping_) return;
       seen = submitted_;
     }
     int64_t now = clock_.NowMicros();
@@ -153,7 +152,7 @@ void JobRunner::Work(const JobKind& kind) {
     }
     std::unique_lock lock(mu_);
     wake_.wait_for(lock, std::chrono::microseconds(kPollMicros),
-                   [&] { return stop_ || submitted_ != seen; });
+                   [&] { return stopping_ || submitted_ != seen; });
   }
 }
 
@@ -224,8 +223,8 @@ void JobRunner::RenewLeases() {
     std::vector<JobContext*> running;
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; });
-      if (stop_) return;
+      wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+      if (stopping_) return;
       for (auto& [id, ctx] : running_) running.push_back(ctx);
     }
     // A context stays alive while it is in running_, and RunClaimed removes it under mu_

@@ -128,10 +128,10 @@ class JobRunner {
   std::map<std::string, Kind> kinds_;
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;                           // guarded by mu_
   uint64_t submitted_ = 0;                      // guarded by mu_; wakes workers
   std::map<std::string, JobContext*> running_;  // guarded by mu_
   std::thread renewer_;
+  // Set by Stop (under mu_, so that waits see it); read by running jobs without it.
   std::atomic<bool> stopping_{false};
 };
 

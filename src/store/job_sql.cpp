@@ -101,6 +101,17 @@ Sql List(const std::string& kind, int64_t limit, SqlDialect d) {
   return b.sql;
 }
 
+std::optional<ScheduledJob> ToJob(audit_sql::Table t) {
+  std::vector<ScheduledJob> jobs = ToJobs(std::move(t));
+  if (jobs.empty()) return std::nullopt;
+  return std::move(jobs.front());
+}
+
+Status Inserted(size_t rows, const ScheduledJob& job) {
+  if (rows == 0) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
+  return Status::Ok();
+}
+
 std::vector<ScheduledJob> ToJobs(audit_sql::Table t) {
   std::vector<ScheduledJob> out;
   out.reserve(t.size());

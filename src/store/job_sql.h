@@ -2,6 +2,7 @@
 // each runs the statements and hands back the columns as text or integers. Internal to store/.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,9 @@ Sql Get(const std::string& id, SqlDialect d);
 Sql List(const std::string& kind, int64_t limit, SqlDialect d);
 
 std::vector<ScheduledJob> ToJobs(audit_sql::Table t);
+// The one job a claim or a Get returned, or nullopt.
+std::optional<ScheduledJob> ToJob(audit_sql::Table t);
+// What an Insert's returned rows mean: Ok, or kConflict when the id was taken.
+Status Inserted(size_t rows, const ScheduledJob& job);
 
 }  // namespace kangyun::store::job_sql

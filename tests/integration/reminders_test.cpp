@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "json/json.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 
 namespace kangyun::testing {
@@ -70,11 +71,7 @@ class Reminders : public ::testing::Test {
   }
   // Waits up to `seconds` for `sent` Communications.
   bool SentWithin(int64_t sent, int seconds) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      if (Sent() == sent) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return Sent() == sent;
+    return Eventually([&] { return Sent() == sent; }, seconds);
   }
   std::string Create(const std::string& body) {
     HttpResult r = Call("POST", "/fhir/CommunicationRequest", body);
@@ -125,11 +122,12 @@ TEST_F(Reminders, AReminderPastTheEndOfItsPeriodIsRevokedNotSent) {
                                        R"(","end":")" + InSeconds(-3600) + "\"}",
                                    "已过期 Too late"));
   json::Value request;
-  for (int i = 0; i < 200; ++i) {
-    request = Get("/fhir/CommunicationRequest/" + id);
-    if (request.GetString("status") != "active") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  Eventually(
+      [&] {
+        request = Get("/fhir/CommunicationRequest/" + id);
+        return request.GetString("status") != "active";
+      },
+      20);
   EXPECT_EQ(request.GetString("status"), "revoked");
   ASSERT_NE(request.Find("statusReason"), nullptr);
   EXPECT_NE(request.Find("statusReason")->GetString("text").find("Not sent"), std::string::npos);

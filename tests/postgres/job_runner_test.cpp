@@ -14,19 +14,11 @@
 
 #include "json/json.h"
 #include "store/postgres/postgres_store.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 
 namespace kangyun::testing {
 namespace {
-
-template <class F>
-bool Eventually(F done) {
-  for (int i = 0; i < 2000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 class PostgresJobRunner : public ::testing::Test {
  protected:
@@ -74,11 +66,13 @@ TEST_F(PostgresJobRunner, ThreeProcessesRunEachJobOnce) {
     ids.push_back(*id);
   }
   for (auto& r : runners) r->Wake();
-  ASSERT_TRUE(Eventually([&] {
-    for (const std::string& id : ids)
-      if (StatusOf(id) != "completed") return false;
-    return true;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (const std::string& id : ids)
+          if (StatusOf(id) != "completed") return false;
+        return true;
+      },
+      20));
   runners.clear();
   EXPECT_EQ(runs.size(), ids.size());
   for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
@@ -114,7 +108,7 @@ TEST_F(PostgresJobRunner, AJobADeadProcessHeldIsResumedByALiveOne) {
   };
   live.AddKind(std::move(kind));
   live.Start();
-  ASSERT_TRUE(Eventually([&] { return StatusOf("orphan") == "completed"; }));
+  ASSERT_TRUE(Eventually([&] { return StatusOf("orphan") == "completed"; }, 20));
   EXPECT_EQ(resumed_from, 5);
   // The dead process's late word no longer counts: it does not hold the job.
   (*claimed)->status = "failed";

@@ -14,6 +14,7 @@
 
 #include "json/json.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tests/support/eventually.h"
 
 namespace kangyun {
 namespace {
@@ -27,15 +28,7 @@ constexpr int64_t kHour = 3600LL * 1'000'000;
 // A JSON number's value (-1 when absent).
 int64_t Int(const json::Value* v) { return v && v->is_number() ? std::stoll(v->str()) : -1; }
 
-// Waits (in real time, up to ten seconds) until `done` holds.
-template <class F>
-bool Eventually(F done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
+using testing::Eventually;
 
 class JobRunnerTest : public ::testing::Test {
  protected:

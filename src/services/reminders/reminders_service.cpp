@@ -28,15 +28,18 @@ std::optional<int64_t> Instant(std::string_view text, bool high) {
   return high ? parsed->HighMicros() : parsed->LowMicros();
 }
 
-bool ToAResident(const Value& request) {
+// The Patients among the recipients, by id.
+std::vector<std::string> Residents(const Value& request) {
+  std::vector<std::string> ids;
   if (const Value* recipients = request.Find("recipient"))
     for (const Value& r : recipients->items())
-      if (r.GetString("reference").starts_with("Patient/")) return true;
-  return false;
+      if (r.GetString("reference").starts_with("Patient/"))
+        ids.emplace_back(r.GetString("reference").substr(8));
+  return ids;
 }
 
 std::optional<Timing> TimingOf(const Value& request) {
-  if (request.GetString("status") != "active" || !ToAResident(request)) return std::nullopt;
+  if (request.GetString("status") != "active" || Residents(request).empty()) return std::nullopt;
   Timing t;
   if (auto at = Instant(request.GetString("occurrenceDateTime"), false)) {
     t.send_at = *at;
@@ -121,11 +124,7 @@ Status Fire(api::Engine& engine, api::JobContext& ctx) {
   auto timing = TimingOf(request);
   if (!timing) return Status::Ok();
   int64_t now = engine.clock.NowMicros();
-  std::vector<std::string> residents;
-  if (const Value* recipients = request.Find("recipient"))
-    for (const Value& r : recipients->items())
-      if (r.GetString("reference").starts_with("Patient/"))
-        residents.emplace_back(r.GetString("reference").substr(8));
+  std::vector<std::string> residents = Residents(request);
   std::string what;
   if (timing->not_after && now > *timing->not_after) {
     request.Set("status", Value::String("revoked"));

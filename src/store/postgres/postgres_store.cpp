@@ -359,8 +359,7 @@ class PgTransaction : public WriteTransaction {
 
   Status AddScheduledJob(const ScheduledJob& job) override {
     KY_ASSIGN_OR_RETURN(PgResult r, Run(job_sql::Insert(job, SqlDialect::kPostgres), true));
-    if (r.rows() == 0) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
-    return Status::Ok();
+    return job_sql::Inserted(static_cast<size_t>(r.rows()), job);
   }
 
   Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
@@ -791,8 +790,7 @@ class PostgresStore : public Store {
 
   Status AddScheduledJob(const ScheduledJob& job) override {
     KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Insert(job, SqlDialect::kPostgres), "s"));
-    if (t.empty()) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
-    return Status::Ok();
+    return job_sql::Inserted(t.size(), job);
   }
 
   Result<std::optional<ScheduledJob>> ClaimScheduledJob(const std::vector<std::string>& kinds,
@@ -801,9 +799,7 @@ class PostgresStore : public Store {
     KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Claim(kinds, owner, now, lease_until,
                                                                SqlDialect::kPostgres),
                                                 job_sql::kJobKinds));
-    auto jobs = job_sql::ToJobs(std::move(t));
-    if (jobs.empty()) return std::optional<ScheduledJob>();
-    return std::optional<ScheduledJob>(std::move(jobs.front()));
+    return job_sql::ToJob(std::move(t));
   }
 
   Result<bool> UpdateScheduledJob(const ScheduledJob& job) override {
@@ -820,9 +816,7 @@ class PostgresStore : public Store {
   Result<std::optional<ScheduledJob>> GetScheduledJob(const std::string& id) override {
     KY_ASSIGN_OR_RETURN(
         auto t, RunJobStatement(job_sql::Get(id, SqlDialect::kPostgres), job_sql::kJobKinds));
-    auto jobs = job_sql::ToJobs(std::move(t));
-    if (jobs.empty()) return std::optional<ScheduledJob>();
-    return std::optional<ScheduledJob>(std::move(jobs.front()));
+    return job_sql::ToJob(std::move(t));
   }
 
   Result<std::vector<ScheduledJob>> ListScheduledJobs(const std::string& kind,

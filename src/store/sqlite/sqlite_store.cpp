@@ -409,8 +409,7 @@ class SqliteTransaction : public WriteTransaction {
   Status AddScheduledJob(const ScheduledJob& job) override {
     if (!writable_) return Internal("write in a read transaction");
     KY_ASSIGN_OR_RETURN(auto t, RunTable(conn_, job_sql::Insert(job, SqlDialect::kSqlite), "s"));
-    if (t.empty()) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
-    return Status::Ok();
+    return job_sql::Inserted(t.size(), job);
   }
 
   Result<std::vector<std::string>> CompartmentPatients(const std::vector<int64_t>& rids) override {
@@ -929,8 +928,7 @@ class SqliteStore : public Store {
 
   Status AddScheduledJob(const ScheduledJob& job) override {
     KY_ASSIGN_OR_RETURN(auto t, RunJobStatement(job_sql::Insert(job, SqlDialect::kSqlite), "s"));
-    if (t.empty()) return Status(StatusCode::kConflict, "job " + job.id + " exists already");
-    return Status::Ok();
+    return job_sql::Inserted(t.size(), job);
   }
 
   Result<std::optional<ScheduledJob>> ClaimScheduledJob(const std::vector<std::string>& kinds,
@@ -939,9 +937,7 @@ class SqliteStore : public Store {
     KY_ASSIGN_OR_RETURN(
         auto t, RunJobStatement(job_sql::Claim(kinds, owner, now, lease_until, SqlDialect::kSqlite),
                                 job_sql::kJobKinds));
-    auto jobs = job_sql::ToJobs(std::move(t));
-    if (jobs.empty()) return std::optional<ScheduledJob>();
-    return std::optional<ScheduledJob>(std::move(jobs.front()));
+    return job_sql::ToJob(std::move(t));
   }
 
   Result<bool> UpdateScheduledJob(const ScheduledJob& job) override {
@@ -958,9 +954,7 @@ class SqliteStore : public Store {
   Result<std::optional<ScheduledJob>> GetScheduledJob(const std::string& id) override {
     KY_ASSIGN_OR_RETURN(auto t,
                         RunJobStatement(job_sql::Get(id, SqlDialect::kSqlite), job_sql::kJobKinds));
-    auto jobs = job_sql::ToJobs(std::move(t));
-    if (jobs.empty()) return std::optional<ScheduledJob>();
-    return std::optional<ScheduledJob>(std::move(jobs.front()));
+    return job_sql::ToJob(std::move(t));
   }
 
   Result<std::vector<ScheduledJob>> ListScheduledJobs(const std::string& kind,
