@@ -30,7 +30,6 @@ const std::set<std::string>& PrivateTypes() {
                                                "GuidanceResponse",
                                                "VerificationResult",
                                                "MessageHeader",
-                                               "Subscription",
                                                "EnrollmentResponse",
                                                "PaymentNotice",
                                                "PaymentReconciliation"};
@@ -396,6 +395,18 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
         KY_ASSIGN_OR_RETURN(Condition party, PartyOf(txn, t));
         clauses.push_back({TypeIs({t}, true), std::move(party)});
       }
+    }
+  }
+
+  // What a principal keeps for itself is its own, whoever it is about.
+  if (p.role != Role::kAdmin) {
+    for (const std::string& t : all) {
+      if (!IsOwnedType(t)) continue;
+      Condition owner;
+      owner.table = store::IndexTable::kToken;
+      owner.param = "owner";
+      owner.code = p.subject;
+      clauses.push_back({TypeIs({t}, true), std::move(owner)});
     }
   }
 

@@ -93,6 +93,14 @@ class ApiTransaction : public store::WriteTransaction {
       const std::string& kind) override {
     return inner_->ListRecords(kind);
   }
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecordsAfter(
+      const std::string& kind, const std::string& after, int64_t limit) override {
+    return inner_->ListRecordsAfter(kind, after, limit);
+  }
+  Result<std::vector<store::Change>> Changes(store::ChangePosition after, int64_t limit) override {
+    return inner_->Changes(after, limit);
+  }
+  Result<store::ChangePosition> ChangeHead() override { return inner_->ChangeHead(); }
   Status PutRecord(const std::string& kind, const std::string& key,
                    const std::string& value) override {
     return inner_->PutRecord(kind, key, value);

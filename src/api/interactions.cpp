@@ -6,6 +6,7 @@
 #include "api/access_policy.h"
 #include "api/engine.h"
 #include "api/outcome.h"
+#include "api/reach_model.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
 
@@ -366,6 +367,35 @@ Result<FhirResponse> Create(Engine& s, Txn& txn, const FhirRequest& req, const s
 
 namespace {
 
+// A resource a principal keeps for itself (api/reach_model.h) names its maker: the one of the
+// version it replaces, else the requester. What the writer sent there is not kept.
+void StampOwner(const FhirRequest& req, json::Value* resource,
+                const std::optional<store::StoredResource>& replaced) {
+  std::string owner = req.principal ? req.principal->subject : "";
+  if (replaced && !replaced->deleted) {
+    auto before = json::Parse(replaced->body);
+    if (before.ok())
+      if (const json::Value* ext = before->Find("extension"))
+        for (const json::Value& e : ext->items())
+          if (e.GetString("url") == kOwnerExtension)
+            owner = std::string(e.GetString("valueString"));
+  }
+  json::Value kept = json::Value::Array();
+  if (const json::Value* ext = resource->Find("extension"))
+    for (const json::Value& e : ext->items())
+      if (e.GetString("url") != kOwnerExtension) kept.Push(e);
+  if (!owner.empty()) {
+    json::Value e = json::Value::Object();
+    e.Set("url", json::Value::String(kOwnerExtension));
+    e.Set("valueString", json::Value::String(owner));
+    kept.Push(std::move(e));
+  }
+  if (kept.items().empty())
+    resource->Erase("extension");
+  else
+    resource->Set("extension", std::move(kept));
+}
+
 // Writes a version through the services' hooks (api/service.h): each may change the resource
 // or refuse it before it is written, and do more in the same transaction after. `replaced`:
 // the stored version an update replaces; nullopt for a create (also over a deleted one).
@@ -373,6 +403,7 @@ Result<store::StoredResource> WriteThroughHooks(
     Engine& s, Txn& txn, const FhirRequest& req, json::Value resource, const std::string& id,
     const std::optional<store::StoredResource>& current, const std::string& method,
     const std::optional<store::StoredResource>& replaced) {
+  if (IsOwnedType(resource.GetString("resourceType"))) StampOwner(req, &resource, replaced);
   WriteCall call{s, txn, req, id, replaced};
   std::vector<AfterWrite> after;
   for (const WriteHook* hook : s.registry.HooksFor(resource.GetString("resourceType"))) {

@@ -34,6 +34,10 @@ constexpr PlatformParameter kParameters[] = {
      "Practitioner.qualification.code", "A qualification of the health worker"},
     {"Practitioner-qualification-issuer", "reference", R"(["Practitioner"])",
      "Practitioner.qualification.issuer", "Who issued a qualification of the health worker"},
+    // Who made a resource a principal keeps for itself (api/reach_model.h: IsOwnedType).
+    {"Subscription-owner", "token", R"(["Subscription"])",
+     "Subscription.extension('https://kangyun.cn/fhir/StructureDefinition/owner').value",
+     "The principal (user/... or client/...) that made the subscription"},
 };
 
 std::string CodeOf(const std::string& name) {

@@ -80,4 +80,6 @@ bool IsPlatformOwned(std::string_view type) {
   return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
 
+bool IsOwnedType(std::string_view type) { return type == "Subscription"; }
+
 }  // namespace kangyun::api

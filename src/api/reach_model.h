@@ -46,4 +46,11 @@ const ReachGrant* FindReachGrant(std::string_view type);
 // authenticated whose scopes name the type reads them.
 bool IsPlatformOwned(std::string_view type);
 
+// Resources a principal keeps for itself, whatever they are about (a Subscription selects
+// anyone's records): read, changed and deleted only by the principal that made it, and by
+// administrators. The engine stamps the maker on every version (kOwnerExtension, a principal's
+// subject such as "client/his-1"), whatever the writer sent; search parameter `owner`.
+inline constexpr const char* kOwnerExtension = "https://kangyun.cn/fhir/StructureDefinition/owner";
+bool IsOwnedType(std::string_view type);
+
 }  // namespace kangyun::api

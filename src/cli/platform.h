@@ -36,6 +36,8 @@ struct PlatformOptions {
   std::string audit_archive_dir;
   // Matches a sorted search pages through (api::ApiConfig); 0 keeps the default.
   int64_t max_search_results = 0;
+  // How subscriptions are delivered (serve --subscription-*).
+  services::SubscriptionsService::Options subscriptions;
 };
 Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
                                                const std::string& definitions_flag,

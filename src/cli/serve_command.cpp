@@ -81,6 +81,13 @@ int ServeCommand(const Args& args) {
       match_model = value();
     else if (a == "--issuer")
       issuer = value();
+    else if (a == "--subscription-retry-hours")
+      options.subscriptions.runner.retry_micros =
+          static_cast<int64_t>(std::max(0.0, std::atof(value().c_str())) * 3600e6);
+    else if (a == "--subscription-http-endpoints")
+      options.subscriptions.allow_http = true;
+    else if (a == "--subscription-ca-file")
+      options.subscriptions.runner.outbound.ca_file = value();
     else if (a == "--access-token-seconds")
       token_seconds = std::max(1, std::atoi(value().c_str()));
     else {

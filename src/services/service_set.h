@@ -7,6 +7,7 @@
 #include "services/bulk_data/bulk_data_service.h"
 #include "services/person_registry/person_registry_service.h"
 #include "services/reminders/reminders_service.h"
+#include "services/subscriptions/subscriptions_service.h"
 #include "services/terminology/terminology_service.h"
 
 namespace kangyun::services {
@@ -17,6 +18,7 @@ struct ServiceSet {
   std::shared_ptr<TerminologyService> terminology;
   std::shared_ptr<BulkDataService> bulk_data;
   std::shared_ptr<RemindersService> reminders;
+  std::shared_ptr<SubscriptionsService> subscriptions;
   // In the order they register.
   api::ServiceList All() const;
 };

@@ -62,6 +62,19 @@ struct IncludeSpec {
   std::string target_type;  // restrict targets to this type, or ""
 };
 
+// Where a reader of the change feed (ReadTransaction::Changes) stands: after the change at this
+// position. Positions grow in commit order.
+struct ChangePosition {
+  int64_t txn = 0;  // the server store's transaction id of the change; 0 on the embedded store
+  int64_t seq = 0;  // the version's history row
+  auto operator<=>(const ChangePosition&) const = default;
+};
+// One committed version, as the change feed gives it (its rid is not set).
+struct Change {
+  ChangePosition position;
+  StoredResource version;
+};
+
 // The state of an asynchronous job (a bulk export) that every process serving the store can
 // read and change, outside any transaction: the job's own JSON, and when it last changed.
 struct JobRecord {
@@ -172,6 +185,21 @@ class ReadTransaction {
   // Every record of a kind, by key.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
       const std::string& kind) = 0;
+  // The records of a kind whose keys sort after `after` (byte order), at most limit, by key:
+  // a log kept as records with ordered keys (a subscription's events), read a page at a time.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListRecordsAfter(
+      const std::string& kind, const std::string& after, int64_t limit) = 0;
+
+  // The change feed: every version written, in the order of the commits that wrote them, after
+  // `after`, at most limit. Each version is its own change record (the history row written in
+  // the version's own transaction), so the feed is a transactional outbox: a change that rolled
+  // back is never in it, and one committed is never missed. A reader that keeps the last
+  // position it handled sees each committed change once, however the writers interleave: on the
+  // server store, changes are given only once every transaction that began before them has
+  // ended (so a long open write transaction holds the feed back until it ends).
+  virtual Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit) = 0;
+  // Where a reader that starts now begins: after every change this transaction sees.
+  virtual Result<ChangePosition> ChangeHead() = 0;
 
   // Audit log rows in sequence order (their bodies name their patients), at most q.limit.
   virtual Result<std::vector<AuditRow>> AuditRows(const AuditQuery& q) = 0;

@@ -340,6 +340,54 @@ class PgTransaction : public WriteTransaction {
     return out;
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecordsAfter(
+      const std::string& kind, const std::string& after, int64_t limit) override {
+    KY_ASSIGN_OR_RETURN(PgResult r, Run(Statement("SELECT key, value FROM records WHERE kind = $1 "
+                                                  "AND key > $2 ORDER BY key LIMIT $3",
+                                                  {kind, after, limit}),
+                                        true));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.Bytes(i, 0), r.Bytes(i, 1));
+    return out;
+  }
+
+  // Sequence numbers are drawn when a row is inserted, not when its transaction commits, so a
+  // row numbered 10 may become visible after one numbered 11. Every version carries the id of
+  // the transaction that wrote it; the feed gives only versions of transactions older than the
+  // oldest still running (all of which have ended), in transaction-id order: a later version
+  // of one resource is written by a transaction that began after the earlier one's committed
+  // (it waited for the resource's lock), so it comes later.
+  Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit) override {
+    KY_RETURN_IF_ERROR(Flush());
+    KY_ASSIGN_OR_RETURN(
+        PgResult r,
+        Run(Statement("SELECT h.seq, h.type, h.id, h.version, h.last_updated, h.deleted, "
+                      "h.method, h.body, h.xid FROM history h WHERE (h.xid, h.seq) > ($1, $2) "
+                      "AND h.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+                      "ORDER BY h.xid, h.seq LIMIT $3",
+                      {after.txn, after.seq, limit}),
+            true));
+    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, AllDecoded(r));
+    std::vector<Change> out;
+    out.reserve(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Change c;
+      c.position = {r.Int(static_cast<int>(i), 8), rows[i].rid};
+      rows[i].rid = 0;
+      c.version = std::move(rows[i]);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Result<ChangePosition> ChangeHead() override {
+    ChangePosition head;
+    KY_ASSIGN_OR_RETURN(
+        head.txn,
+        Scalar(Statement("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", {})));
+    return head;
+  }
+
   Status PutRecord(const std::string& kind, const std::string& key,
                    const std::string& value) override {
     return AfterLock(Key("record", kind + "/" + key),

@@ -132,6 +132,13 @@ CREATE TABLE deferred_indexes (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
 )sql",
       // 5: the job runner's jobs (Store::ClaimScheduledJob).
       job_sql::Schema(SqlDialect::kPostgres),
+      // 6: the change feed (Store::Changes) orders versions by the transaction that wrote them.
+      // Versions written before have none and are never in the feed.
+      R"sql(
+ALTER TABLE history ADD COLUMN xid BIGINT;
+ALTER TABLE history ALTER COLUMN xid SET DEFAULT (pg_current_xact_id()::text)::bigint;
+CREATE INDEX history_xid ON history (xid, seq);
+)sql",
   };
   return kMigrations;
 }

@@ -394,6 +394,48 @@ class SqliteTransaction : public WriteTransaction {
     return out;
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> ListRecordsAfter(
+      const std::string& kind, const std::string& after, int64_t limit) override {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare("SELECT key, value FROM records WHERE kind = ?1 AND key > "
+                                       "?2 ORDER BY key LIMIT ?3",
+                                       {kind, after, limit}));
+    std::vector<std::pair<std::string, std::string>> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      out.emplace_back(ColumnText(s, 0), ColumnText(s, 1));
+    if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "listing records");
+    return out;
+  }
+
+  // One writer at a time: history rows are numbered in commit order.
+  Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit) override {
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        conn_->Prepare("SELECT seq, type, id, version, last_updated, deleted, "
+                                       "method, body FROM history WHERE seq > ?1 ORDER BY seq "
+                                       "LIMIT ?2",
+                                       {after.seq, limit}));
+    KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, StepAll(s));
+    std::vector<Change> out;
+    out.reserve(rows.size());
+    for (StoredResource& r : rows) {
+      Change c;
+      c.position.seq = r.rid;
+      r.rid = 0;
+      c.version = std::move(r);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Result<ChangePosition> ChangeHead() override {
+    ChangePosition head;
+    Sql sql;
+    sql.text = "SELECT coalesce(max(seq), 0) FROM history";
+    KY_ASSIGN_OR_RETURN(head.seq, ScalarInt(sql));
+    return head;
+  }
+
   Status PutRecord(const std::string& kind, const std::string& key,
                    const std::string& value) override {
     if (!writable_) return Internal("write in a read transaction");

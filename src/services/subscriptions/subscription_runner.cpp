@@ -1,0 +1,454 @@
+#include "services/subscriptions/subscription_runner.h"
+
+#include <algorithm>
+
+#include "api/access_policy.h"
+#include "base/log.h"
+#include "json/json.h"
+#include "search/version_match.h"
+#include "services/subscriptions/notification.h"
+
+namespace kangyun::services::subscriptions {
+namespace {
+
+using json::Value;
+
+// How long the loop sleeps when nothing woke it: the longest a change committed by another
+// process waits before it is matched.
+constexpr auto kPoll = std::chrono::milliseconds(200);
+
+bool Delivers(const SubscriptionSpec& spec) {
+  return spec.status == "active" && spec.channel == Channel::kRestHook;
+}
+
+}  // namespace
+
+SubscriptionRunner::SubscriptionRunner(api::Engine& engine, RunnerOptions options)
+    : engine_(engine), options_(std::move(options)) {}
+
+SubscriptionRunner::~SubscriptionRunner() { StopSenders(); }
+
+void SubscriptionRunner::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+Status SubscriptionRunner::Load() {
+  KY_ASSIGN_OR_RETURN(auto read, engine_.store.BeginRead());
+  KY_ASSIGN_OR_RETURN(auto recorded, ReadFeedPosition(*read));
+  if (recorded) {
+    position_ = *recorded;
+  } else {
+    // The first start on this database: the feed starts now, since no subscription existed.
+    KY_ASSIGN_OR_RETURN(position_, read->ChangeHead());
+    KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
+    KY_RETURN_IF_ERROR(WriteFeedPosition(*write, position_));
+    KY_RETURN_IF_ERROR(write->Commit());
+  }
+  store::Query all;
+  all.types = {"Subscription"};
+  KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, read->Search(all, 1'000'000));
+  KY_ASSIGN_OR_RETURN(std::vector<store::StoredResource> rows, read->ReadRows(rids));
+  std::map<std::string, std::shared_ptr<const Known>> known;
+  std::map<std::string, Pending> pending;
+  for (const store::StoredResource& row : rows) {
+    KY_ASSIGN_OR_RETURN(Value resource, json::Parse(row.body));
+    auto spec = ReadSubscription(engine_, resource);
+    if (!spec.ok()) {
+      Log(LogLevel::kWarning,
+          "Subscription/" + row.id + " is not served: " + spec.status().message());
+      continue;
+    }
+    if (spec->status != "active") continue;
+    KY_ASSIGN_OR_RETURN(auto subscriber, ReadSubscriber(*read, row.id));
+    auto k = std::make_shared<Known>();
+    k->spec = std::move(*spec);
+    if (subscriber) k->subscriber = std::move(*subscriber);
+    Pending p;
+    KY_ASSIGN_OR_RETURN(p.count, EventCount(*read, row.id));
+    KY_ASSIGN_OR_RETURN(p.delivery, ReadDelivery(*read, row.id));
+    pending[row.id] = std::move(p);
+    known[row.id] = std::move(k);
+  }
+  std::lock_guard lock(mu_);
+  known_ = std::move(known);
+  pending_ = std::move(pending);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> SubscriptionRunner::Matching(
+    store::ReadTransaction& txn, const store::Change& c,
+    std::map<std::string, std::unique_ptr<api::AccessPolicy>>* access) {
+  std::vector<std::string> out;
+  const store::StoredResource& v = c.version;
+  std::vector<std::shared_ptr<const Known>> interested;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, k] : known_)
+      for (const EventRule& rule : k->spec.rules)
+        if (rule.type == v.type) {
+          interested.push_back(k);
+          break;
+        }
+  }
+  if (interested.empty()) return out;
+  // A deletion is tested as the version it ends.
+  std::optional<store::StoredResource> tested;
+  if (v.deleted) {
+    if (v.version > 1) {
+      KY_ASSIGN_OR_RETURN(tested, txn.ReadVersion(v.type, v.id, v.version - 1));
+    }
+    if (!tested || tested->deleted) return out;
+  } else {
+    tested = v;
+  }
+  KY_ASSIGN_OR_RETURN(Value resource, json::Parse(tested->body));
+  store::IndexRows rows = engine_.extractor.Extract(resource);
+  store::StoredResource as_current = *tested;
+  as_current.deleted = false;
+  bool created = !v.deleted && v.version == 1;
+  if (!v.deleted && v.version > 1) {
+    KY_ASSIGN_OR_RETURN(auto before, txn.ReadVersion(v.type, v.id, v.version - 1));
+    created = before && before->deleted;
+  }
+  for (const auto& k : interested) {
+    const SubscriptionSpec& spec = k->spec;
+    if (spec.end_micros && v.last_updated > spec.end_micros) continue;
+    bool matched = false;
+    for (const EventRule& rule : spec.rules) {
+      if (rule.type != v.type) continue;
+      bool interaction = v.deleted ? rule.del : created ? rule.create : rule.update;
+      if (!interaction) continue;
+      if (std::all_of(rule.queries.begin(), rule.queries.end(), [&](const store::Query& q) {
+            return search::Matches(q, as_current, rows);
+          })) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) continue;
+    // Only what the subscriber may read: the change's resource as it is now (a deletion, only
+    // for a subscriber who sees every resource of the type).
+    if (k->subscriber.principal) {
+      auto& policy = (*access)[spec.id];
+      if (!policy)
+        policy = std::make_unique<api::AccessPolicy>(
+            engine_, std::make_shared<const auth::Principal>(*k->subscriber.principal));
+      if (!policy->Allow(v.type, auth::kRead).ok()) continue;
+      if (v.deleted) {
+        if (!policy->SeesAllOf({v.type})) continue;
+      } else {
+        KY_ASSIGN_OR_RETURN(bool sees, policy->CanSee(txn, v.type, v.id, auth::kRead));
+        if (!sees) continue;
+      }
+    }
+    out.push_back(spec.id);
+  }
+  return out;
+}
+
+Result<bool> SubscriptionRunner::MatchBatch() {
+  KY_ASSIGN_OR_RETURN(auto read, engine_.store.BeginRead());
+  KY_ASSIGN_OR_RETURN(std::vector<store::Change> changes, read->Changes(position_, options_.batch));
+  if (changes.empty()) return false;
+  std::map<std::string, std::vector<Event>> events;
+  // Subscription changes found in this batch, applied once it commits.
+  std::vector<std::pair<std::string, std::shared_ptr<const Known>>> subscription_changes;
+  std::set<std::string> reactivated;
+  std::map<std::string, std::unique_ptr<api::AccessPolicy>> access;
+  for (const store::Change& c : changes) {
+    if (c.version.type == "Subscription") {
+      std::shared_ptr<Known> k;
+      if (!c.version.deleted) {
+        KY_ASSIGN_OR_RETURN(Value resource, json::Parse(c.version.body));
+        auto spec = ReadSubscription(engine_, resource);
+        if (spec.ok() && spec->status == "active") {
+          k = std::make_shared<Known>();
+          k->spec = std::move(*spec);
+          KY_ASSIGN_OR_RETURN(auto subscriber, ReadSubscriber(*read, c.version.id));
+          if (subscriber) k->subscriber = std::move(*subscriber);
+        }
+      }
+      // It applies to the changes after it in this batch too.
+      std::lock_guard lock(mu_);
+      bool was_active = known_.count(c.version.id) > 0;
+      if (k && !was_active) reactivated.insert(c.version.id);
+      if (k)
+        known_[c.version.id] = k;
+      else
+        known_.erase(c.version.id);
+      subscription_changes.emplace_back(c.version.id, k);
+      continue;
+    }
+    KY_ASSIGN_OR_RETURN(std::vector<std::string> subs, Matching(*read, c, &access));
+    for (const std::string& id : subs) {
+      Event e;
+      e.type = c.version.type;
+      e.id = c.version.id;
+      e.version = c.version.version;
+      e.deleted = c.version.deleted;
+      e.at = c.version.last_updated;
+      events[id].push_back(std::move(e));
+    }
+  }
+  read.reset();
+
+  KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
+  // Another process that held the job before this one may have gone on (its lease ran out
+  // while it still worked): then start again from where it is.
+  KY_ASSIGN_OR_RETURN(auto recorded, ReadFeedPosition(*write));
+  if (recorded != position_) {
+    Log(LogLevel::kWarning, "subscriptions: the feed moved on elsewhere; reloading");
+    KY_RETURN_IF_ERROR(Load());
+    return true;
+  }
+  std::map<std::string, int64_t> counts;
+  for (auto& [id, list] : events) {
+    KY_ASSIGN_OR_RETURN(int64_t n, EventCount(*write, id));
+    for (Event& e : list) {
+      e.number = ++n;
+      KY_RETURN_IF_ERROR(AppendEvent(*write, id, e));
+    }
+    KY_RETURN_IF_ERROR(WriteEventCount(*write, id, n));
+    counts[id] = n;
+  }
+  // A subscription made active again after an error starts its retry window afresh.
+  std::map<std::string, DeliveryState> restarted;
+  for (const std::string& id : reactivated) {
+    KY_ASSIGN_OR_RETURN(DeliveryState d, ReadDelivery(*write, id));
+    d.failing_since = d.attempts = d.next_attempt = 0;
+    KY_RETURN_IF_ERROR(WriteDelivery(*write, id, d));
+    restarted[id] = d;
+  }
+  KY_RETURN_IF_ERROR(WriteFeedPosition(*write, changes.back().position));
+  KY_RETURN_IF_ERROR(write->Commit());
+  position_ = changes.back().position;
+
+  std::lock_guard lock(mu_);
+  for (const auto& [id, k] : subscription_changes) {
+    if (!k) {
+      pending_.erase(id);
+      continue;
+    }
+    if (!pending_.count(id)) {
+      // New to this process: what the store says (a new subscription has nothing yet).
+      auto txn = engine_.store.BeginRead();
+      if (!txn.ok()) return txn.status();
+      Pending p;
+      KY_ASSIGN_OR_RETURN(p.count, EventCount(**txn, id));
+      KY_ASSIGN_OR_RETURN(p.delivery, ReadDelivery(**txn, id));
+      pending_[id] = p;
+    }
+  }
+  for (const auto& [id, d] : restarted)
+    if (pending_.count(id)) pending_[id].delivery = d;
+  for (const auto& [id, n] : counts)
+    if (pending_.count(id)) pending_[id].count = std::max(pending_[id].count, n);
+  return true;
+}
+
+void SubscriptionRunner::Schedule() {
+  std::lock_guard lock(mu_);
+  int64_t now = engine_.clock.NowMicros();
+  for (auto& [id, p] : pending_) {
+    auto k = known_.find(id);
+    if (k == known_.end() || !Delivers(k->second->spec) || in_flight_.count(id)) continue;
+    if (p.delivery.next_attempt > now) continue;
+    bool events = p.count > p.delivery.delivered;
+    int64_t heartbeat = k->second->spec.heartbeat_seconds * 1'000'000;
+    bool beat = heartbeat > 0 && now - p.delivery.last_sent >= heartbeat;
+    if (!events && !beat) continue;
+    in_flight_.insert(id);
+    queue_.push_back(id);
+  }
+  if (!queue_.empty()) work_.notify_all();
+}
+
+void SubscriptionRunner::StartSenders() {
+  std::lock_guard lock(mu_);
+  stopping_ = false;
+  for (int i = 0; i < options_.senders; ++i) {
+    senders_.emplace_back([this] {
+      std::unique_lock lock(mu_);
+      while (true) {
+        work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+        std::string id = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        Send(id);
+        lock.lock();
+        in_flight_.erase(id);
+        woken_ = true;  // it may have more to send
+        wake_.notify_all();
+      }
+    });
+  }
+}
+
+void SubscriptionRunner::StopSenders() {
+  std::vector<std::thread> senders;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    senders.swap(senders_);
+    queue_.clear();
+  }
+  work_.notify_all();
+  for (std::thread& t : senders) t.join();
+  std::lock_guard lock(mu_);
+  in_flight_.clear();
+}
+
+void SubscriptionRunner::Send(const std::string& id) {
+  std::shared_ptr<const Known> known;
+  {
+    std::lock_guard lock(mu_);
+    auto it = known_.find(id);
+    if (it == known_.end()) return;
+    known = it->second;
+  }
+  Status s = Deliver(*known);
+  static ThrottledLog log(LogLevel::kWarning);
+  if (!s.ok()) log("subscription " + id + ": " + s.message());
+}
+
+Status SubscriptionRunner::Deliver(const Known& known) {
+  const SubscriptionSpec& spec = known.spec;
+  int64_t count;
+  DeliveryState before;
+  std::vector<NotifiedEvent> notified;
+  {
+    KY_ASSIGN_OR_RETURN(auto read, engine_.store.BeginRead());
+    KY_ASSIGN_OR_RETURN(count, EventCount(*read, spec.id));
+    KY_ASSIGN_OR_RETURN(before, ReadDelivery(*read, spec.id));
+    KY_ASSIGN_OR_RETURN(std::vector<Event> events,
+                        EventsAfter(*read, spec.id, before.delivered, spec.max_count));
+    for (Event& e : events) {
+      NotifiedEvent n{std::move(e), std::nullopt};
+      // Read for the audit record too, whatever the payload shows.
+      if (spec.content != Content::kEmpty && !n.event.deleted) {
+        KY_ASSIGN_OR_RETURN(n.version,
+                            read->ReadVersion(n.event.type, n.event.id, n.event.version));
+      }
+      notified.push_back(std::move(n));
+    }
+  }
+  int64_t now = engine_.clock.NowMicros();
+  NotificationStatus status;
+  status.base_url = known.subscriber.base_url;
+  status.subscription_id = spec.id;
+  status.topic = spec.topic;
+  status.status = spec.status;
+  status.type = notified.empty() ? "heartbeat" : "event-notification";
+  status.events_since_start = count;
+  Value bundle = NotificationBundle(status, notified, spec.content, engine_.ids.NewId(), now);
+  http::OutboundUrl url;
+  http::OutboundResult answer;
+  if (!http::ParseOutboundUrl(spec.endpoint, &url)) {
+    answer.error = "the endpoint is not an http(s) URL";
+  } else {
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Content-Type", "application/fhir+json"}};
+    headers.insert(headers.end(), spec.headers.begin(), spec.headers.end());
+    answer = http::OutboundCall(url, "POST", headers, json::Write(bundle), options_.outbound);
+  }
+  bool ok = answer.status >= 200 && answer.status < 300;
+  now = engine_.clock.NowMicros();
+
+  KY_ASSIGN_OR_RETURN(auto write, api::BeginWrite(engine_));
+  KY_ASSIGN_OR_RETURN(DeliveryState d, ReadDelivery(*write, spec.id));
+  bool gave_up = false;
+  if (ok) {
+    if (!notified.empty()) d.delivered = std::max(d.delivered, notified.back().event.number);
+    d.failing_since = d.attempts = d.next_attempt = 0;
+    d.last_error.clear();
+    d.last_sent = now;
+  } else {
+    d.last_error =
+        answer.status ? "the endpoint answered " + std::to_string(answer.status) : answer.error;
+    if (!d.failing_since) d.failing_since = now;
+    ++d.attempts;
+    int64_t pause = options_.first_pause_micros;
+    for (int64_t i = 1; i < d.attempts && pause < options_.longest_pause_micros; ++i) pause *= 2;
+    d.next_attempt = now + std::min(pause, options_.longest_pause_micros);
+    gave_up = now - d.failing_since >= options_.retry_micros;
+  }
+  KY_RETURN_IF_ERROR(WriteDelivery(*write, spec.id, d));
+  if (gave_up) {
+    // Nothing is dropped: the events stay for $events, and the subscription says why it stopped.
+    KY_ASSIGN_OR_RETURN(auto current, write->ReadCurrent("Subscription", spec.id));
+    if (current && !current->deleted) {
+      KY_ASSIGN_OR_RETURN(Value resource, json::Parse(current->body));
+      if (resource.GetString("status") == "active") {
+        resource.Set("status", Value::String("error"));
+        resource.Set("error",
+                     Value::String("通知无法送达 Notifications could not be delivered since " +
+                                   FormatInstant(d.failing_since) + ": " + d.last_error));
+        KY_RETURN_IF_ERROR(api::WriteVersion(engine_, *write, std::move(resource), spec.id, current,
+                                             "PUT", /*by_registry=*/true)
+                               .status());
+      }
+    }
+  }
+  KY_RETURN_IF_ERROR(write->Commit());
+  {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(spec.id);
+    if (it != pending_.end()) it->second.delivery = d;
+  }
+  if (ok && !notified.empty() && engine_.audit && known.subscriber.principal) {
+    // Residents' data left the platform for the subscriber: on record like a read.
+    const auth::Principal& p = *known.subscriber.principal;
+    audit::AuditRecord record;
+    record.subtype = "read";
+    record.action = 'R';
+    record.recorded = now;
+    record.who_subject = p.subject;
+    record.who_display = p.display;
+    record.who_reference = p.Reference();
+    record.role = auth::RoleName(p.role);
+    record.organization = p.organization;
+    record.client_id = p.client_id;
+    record.query = "POST " + spec.endpoint + " (Subscription/" + spec.id + ")";
+    std::set<std::string> patients;
+    for (const NotifiedEvent& n : notified) {
+      record.resources.push_back(n.event.type + "/" + n.event.id);
+      if (n.version)
+        if (auto r = json::Parse(n.version->body); r.ok())
+          for (std::string& id : engine_.extractor.PatientCompartments(*r)) patients.insert(id);
+    }
+    record.patients.assign(patients.begin(), patients.end());
+    (void)engine_.audit->Record(std::move(record));
+  }
+  if (gave_up) Log(LogLevel::kWarning, "Subscription/" + spec.id + " is in error: " + d.last_error);
+  return Status::Ok();
+}
+
+Status SubscriptionRunner::Run(api::JobContext& ctx) {
+  Status loaded = Load();
+  if (!loaded.ok()) return Status(StatusCode::kUnavailable, loaded.message());
+  StartSenders();
+  Status result = Status::Ok();
+  while (!ctx.Stopping()) {
+    auto more = MatchBatch();
+    if (!more.ok()) {
+      static ThrottledLog log(LogLevel::kWarning);
+      log("subscriptions: " + more.status().message());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    Schedule();
+    if (*more) continue;
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, kPoll, [this] { return woken_; });
+    woken_ = false;
+  }
+  StopSenders();
+  return Status(StatusCode::kUnavailable, "stopping");
+}
+
+}  // namespace kangyun::services::subscriptions

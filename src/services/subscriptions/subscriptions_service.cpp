@@ -1,0 +1,217 @@
+#include "services/subscriptions/subscriptions_service.h"
+
+#include "api/access_policy.h"
+#include "api/engine.h"
+#include "api/operation_definition.h"
+#include "base/log.h"
+#include "json/json.h"
+#include "services/subscriptions/event_log.h"
+#include "services/subscriptions/notification.h"
+
+namespace kangyun::services {
+namespace {
+
+using api::FhirResponse;
+using json::Value;
+using subscriptions::Content;
+
+constexpr const char* kJobKind = "subscriptions";
+constexpr const char* kJobId = "subscriptions";
+constexpr const char* kOperations = "https://kangyun.cn/fhir/OperationDefinition/";
+
+subscriptions::SpecOptions SpecOptionsFor(const api::FhirRequest* req, bool allow_http) {
+  subscriptions::SpecOptions o;
+  o.authenticated = req && req->principal;
+  o.allow_http = allow_http;
+  return o;
+}
+
+FhirResponse Respond(const Value& body) {
+  FhirResponse r;
+  r.body = json::Write(body);
+  return r;
+}
+
+// The subscription an operation is invoked on, with where its events stand.
+struct Looked {
+  subscriptions::SubscriptionSpec spec;
+  subscriptions::NotificationStatus status;
+};
+
+Result<Looked> LookUp(api::OperationCall& call, const char* type) {
+  KY_ASSIGN_OR_RETURN(auto current, call.txn->ReadCurrent("Subscription", call.id));
+  if (!current || current->deleted)
+    return Status(StatusCode::kNotFound, "Subscription/" + call.id + " is not known");
+  KY_ASSIGN_OR_RETURN(Value resource, json::Parse(current->body));
+  KY_ASSIGN_OR_RETURN(auto spec, subscriptions::ReadSubscription(call.engine, resource));
+  Looked out;
+  out.status.base_url = call.req.base_url;
+  out.status.subscription_id = call.id;
+  out.status.topic = spec.topic;
+  out.status.status = spec.status;
+  out.status.type = type;
+  KY_ASSIGN_OR_RETURN(out.status.events_since_start, subscriptions::EventCount(*call.txn, call.id));
+  out.spec = std::move(spec);
+  return out;
+}
+
+Result<int64_t> NumberParam(const api::FhirRequest& req, const char* name, int64_t fallback) {
+  for (const auto& [k, v] : req.query) {
+    if (k != name) continue;
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+      return Invalid(std::string(name) + " is a whole number of events, not '" + v + "'", name);
+    return std::stoll(v);
+  }
+  return fallback;
+}
+
+Result<FhirResponse> StatusOperation(api::OperationCall& call) {
+  KY_ASSIGN_OR_RETURN(Looked looked, LookUp(call, "query-status"));
+  KY_ASSIGN_OR_RETURN(auto delivery, subscriptions::ReadDelivery(*call.txn, call.id));
+  looked.status.error = delivery.last_error;
+  Value bundle = subscriptions::NotificationBundle(
+      looked.status, {}, Content::kEmpty, call.engine.ids.NewId(), call.engine.clock.NowMicros());
+  return Respond(bundle);
+}
+
+// Events since a number (replay of what was missed), as id-only unless asked otherwise; full
+// resources only as far as the requester may read them now.
+Result<FhirResponse> EventsOperation(api::OperationCall& call) {
+  KY_ASSIGN_OR_RETURN(Looked looked, LookUp(call, "query-event"));
+  int64_t last = looked.status.events_since_start;
+  KY_ASSIGN_OR_RETURN(int64_t since, NumberParam(call.req, "eventsSinceNumber", 1));
+  KY_ASSIGN_OR_RETURN(int64_t until, NumberParam(call.req, "eventsUntilNumber", last));
+  Content content = Content::kIdOnly;
+  for (const auto& [k, v] : call.req.query) {
+    if (k != "content") continue;
+    if (v == "empty")
+      content = Content::kEmpty;
+    else if (v == "full-resource")
+      content = Content::kFullResource;
+    else if (v != "id-only")
+      return Invalid("content is empty, id-only or full-resource, not '" + v + "'", "content");
+  }
+  since = std::max<int64_t>(since, 1);
+  until = std::min(until, last);
+  constexpr int64_t kMost = 1000;
+  if (until - since + 1 > kMost) until = since + kMost - 1;
+  std::vector<subscriptions::NotifiedEvent> notified;
+  if (until >= since) {
+    KY_ASSIGN_OR_RETURN(
+        auto events, subscriptions::EventsAfter(*call.txn, call.id, since - 1, until - since + 1));
+    api::AccessPolicy access(call.engine, call.req.principal);
+    for (auto& e : events) {
+      subscriptions::NotifiedEvent n{std::move(e), std::nullopt};
+      if (content == Content::kFullResource && !n.event.deleted) {
+        KY_ASSIGN_OR_RETURN(bool sees,
+                            access.CanSee(*call.txn, n.event.type, n.event.id, auth::kRead));
+        if (sees && access.Allow(n.event.type, auth::kRead).ok()) {
+          KY_ASSIGN_OR_RETURN(n.version,
+                              call.txn->ReadVersion(n.event.type, n.event.id, n.event.version));
+        }
+      }
+      notified.push_back(std::move(n));
+    }
+  }
+  Value bundle = subscriptions::NotificationBundle(
+      looked.status, notified, content, call.engine.ids.NewId(), call.engine.clock.NowMicros());
+  return Respond(bundle);
+}
+
+void AddOperations(api::ServiceRegistry& registry) {
+  auto authorize = [](api::AccessPolicy& access, api::OperationCall& call) {
+    return api::AllowRead(access, *call.txn, "Subscription", call.id);
+  };
+  api::OperationSpec status;
+  status.name = "status";
+  status.levels = api::kInstanceLevel;
+  status.types = {"Subscription"};
+  status.definition = std::string(kOperations) + "Subscription-status";
+  status.authorize = authorize;
+  status.run = StatusOperation;
+  status.operation_definition = api::OperationDefinitionFor(
+      status, "Subscription $status",
+      "Where a subscription stands: its status, how many events it has had, and why delivery fails "
+      "(Subscriptions R5 Backport IG)",
+      {{"return", true, 1, "1", "Bundle", "A searchset Bundle holding the SubscriptionStatus"}});
+  registry.AddOperation(std::move(status));
+
+  api::OperationSpec events;
+  events.name = "events";
+  events.levels = api::kInstanceLevel;
+  events.types = {"Subscription"};
+  events.definition = std::string(kOperations) + "Subscription-events";
+  events.authorize = authorize;
+  events.run = EventsOperation;
+  events.operation_definition = api::OperationDefinitionFor(
+      events, "Subscription $events",
+      "A subscription's events again, by number: what an endpoint missed, up to 1,000 at a time "
+      "(Subscriptions R5 Backport IG)",
+      {{"eventsSinceNumber", false, 0, "1", "string", "The first event (default 1)"},
+       {"eventsUntilNumber", false, 0, "1", "string", "The last event (default the latest)"},
+       {"content", false, 0, "1", "code", "empty | id-only (default) | full-resource"},
+       {"return", true, 1, "1", "Bundle",
+        "A history Bundle: the SubscriptionStatus, then the events"}});
+  registry.AddOperation(std::move(events));
+}
+
+}  // namespace
+
+void SubscriptionsService::Register(api::ServiceRegistry& registry) {
+  api::Engine& engine = registry.engine();
+  runner_ = std::make_unique<subscriptions::SubscriptionRunner>(engine, options_.runner);
+  subscriptions::SubscriptionRunner* runner = runner_.get();
+
+  api::JobKind kind;
+  kind.kind = kJobKind;
+  kind.run = [runner](api::JobContext& ctx) { return runner->Run(ctx); };
+  kind.lease_micros = 10'000'000;
+  registry.AddJobKind(std::move(kind));
+  registry.AddStartup("subscriptions: the matching job", [](api::Engine& e) -> Status {
+    auto job = e.jobs->Get(kJobId);
+    if (!job.ok()) return job.status();
+    if (!*job) return e.jobs->Submit(kJobKind, Value::Object(), 0, kJobId).status();
+    if ((*job)->status != "queued" && (*job)->status != "running")
+      Log(LogLevel::kError, "the subscriptions job is " + (*job)->status +
+                                ": no subscription is served until it is queued again");
+    return Status::Ok();
+  });
+
+  bool allow_http = options_.allow_http;
+  api::WriteHook hook;
+  hook.name = "subscriptions";
+  hook.types = {"Subscription"};
+  hook.validate = [allow_http](const api::Engine& e, const Value& resource) {
+    return subscriptions::ParseSubscription(e, resource, SpecOptionsFor(nullptr, allow_http))
+        .status();
+  };
+  hook.before_write = [allow_http](api::WriteCall& w, Value* resource) -> Result<api::AfterWrite> {
+    KY_RETURN_IF_ERROR(
+        subscriptions::ParseSubscription(w.engine, *resource, SpecOptionsFor(&w.req, allow_http))
+            .status());
+    // Accepted as asked: the platform has checked what it can, and serves it from now on.
+    if (resource->GetString("status") == "requested" || resource->GetString("status").empty())
+      resource->Set("status", Value::String("active"));
+    if (resource->GetString("status") == "active") resource->Erase("error");
+    // Events are filtered for whoever made it, and stay so when an administrator changes it.
+    const auth::Principal* writer = w.req.principal.get();
+    bool maker = !w.replaced || !writer || writer->role != auth::Role::kAdmin;
+    if (!maker) return api::AfterWrite();
+    subscriptions::Subscriber subscriber;
+    if (writer) subscriber.principal = *writer;
+    subscriber.base_url = w.req.base_url;
+    return api::AfterWrite([&w, subscriber](const store::StoredResource& written) {
+      return subscriptions::WriteSubscriber(w.txn, written.id, subscriber);
+    });
+  };
+  registry.AddWriteHook(std::move(hook));
+
+  api::WriteHook wake;
+  wake.name = "subscriptions: wake the matcher";
+  wake.after_commit = [runner](api::Engine&, const Value&) { runner->Wake(); };
+  registry.AddWriteHook(std::move(wake));
+
+  AddOperations(registry);
+}
+
+}  // namespace kangyun::services
