@@ -538,6 +538,7 @@ bool AccessPolicy::SeesAllOf(const std::vector<std::string>& types) const {
     for (const auth::Scope& sc : p.scopes)
       if (!sc.params.empty() && (sc.type == t || sc.type == "*")) return false;
     if (p.role == Role::kAdmin) continue;
+    if (IsOwnedType(t)) return false;  // others' are hidden
     if (p.role == Role::kRegulator && (t == "AuditEvent" || IsPartiesOnly(t))) continue;
     if (InCompartment(t) || IsPrivateType(t) || IsPartiesOnly(t)) return false;
   }

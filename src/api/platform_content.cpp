@@ -62,6 +62,9 @@ Status InstallPlatformContent(Engine& s) {
     wrote = true;
   }
   if (wrote) KY_RETURN_IF_ERROR(txn->Commit());
+  // Ended either way: the start-up steps below write too, and the embedded store has one
+  // writer.
+  txn.reset();
   // Code systems, value sets and maps clients stored join the platform's.
   KY_ASSIGN_OR_RETURN(auto read, s.store.BeginRead());
   store::Query q;
