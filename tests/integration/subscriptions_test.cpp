@@ -22,7 +22,8 @@ using json::Value;
 
 const std::vector<std::pair<std::string, std::string>> kJson = {
     {"Content-Type", "application/fhir+json"}};
-constexpr const char* kBackport = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/";
+constexpr const char* kBackport =
+    "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/";
 
 // One event as a notification lists it.
 struct Notified {
@@ -54,7 +55,8 @@ std::vector<Notified> EventsOf(const std::vector<std::string>& bodies) {
       if (p.GetString("name") != "notification-event") continue;
       Notified n;
       for (const Value& part : p.Find("part")->items()) {
-        if (part.GetString("name") == "event-number") n.number = std::stoll(part.Find("valueString")->str());
+        if (part.GetString("name") == "event-number")
+          n.number = std::stoll(part.Find("valueString")->str());
         if (part.GetString("name") == "focus") {
           std::string ref(part.Find("valueReference")->GetString("reference"));
           n.focus = ref.substr(ref.find("/fhir/") + 6);
@@ -108,7 +110,11 @@ std::string WithFilter(const std::string& subscription, const std::string& filte
 
 std::string Observation(const std::string& patient, const std::string& code,
                         const std::string& status = "final", const std::string& category = "") {
-  std::string cat = category.empty() ? "" : R"("category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":")" + category + R"("}]}],)";
+  std::string cat =
+      category.empty()
+          ? ""
+          : R"("category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":")" +
+                category + R"("}]}],)";
   return R"({"resourceType":"Observation","status":")" + status + R"(",)" + cat +
          R"("code":{"coding":[{"system":"http://loinc.org","code":")" + code +
          R"("}]},"subject":{"reference":"Patient/)" + patient + R"("}})";
@@ -123,7 +129,8 @@ class Subscriptions : public ::testing::Test {
     for (const char* p : {"p1", "p2"})
       ASSERT_EQ(Call("PUT", std::string("/fhir/Patient/") + p,
                      std::string(R"({"resourceType":"Patient","id":")") + p + "\"}")
-                        .status / 100,
+                        .status /
+                    100,
                 2);
   }
   void Start() {
@@ -158,7 +165,8 @@ class Subscriptions : public ::testing::Test {
 };
 
 TEST_F(Subscriptions, MatchingChangesAreDeliveredNumberedInCommitOrder) {
-  std::string sub = Create("Subscription", Criteria("Observation?code=http://loinc.org|1234-5", hook_.url()));
+  std::string sub =
+      Create("Subscription", Criteria("Observation?code=http://loinc.org|1234-5", hook_.url()));
   std::vector<std::string> ids;
   for (int i = 0; i < 10; ++i) {
     ids.push_back(Create("Observation", Observation(i % 2 ? "p1" : "p2", "1234-5")));
@@ -173,15 +181,18 @@ TEST_F(Subscriptions, MatchingChangesAreDeliveredNumberedInCommitOrder) {
   }
   // A change is tested as it is now: a version that no longer matches is no event; one that
   // matches again is.
-  HttpResult moved = Call("PUT", "/fhir/Observation/" + ids[0],
-                          R"({"resourceType":"Observation","id":")" + ids[0] +
-                              R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"999-9"}]},"subject":{"reference":"Patient/p2"}})");
+  HttpResult moved = Call(
+      "PUT", "/fhir/Observation/" + ids[0],
+      R"({"resourceType":"Observation","id":")" + ids[0] +
+          R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"999-9"}]},"subject":{"reference":"Patient/p2"}})");
   ASSERT_EQ(moved.status, 200) << moved.body;
-  ASSERT_EQ(Call("PUT", "/fhir/Observation/" + ids[0],
-                 R"({"resourceType":"Observation","id":")" + ids[0] +
-                     R"(","status":"amended","code":{"coding":[{"system":"http://loinc.org","code":"1234-5"}]},"subject":{"reference":"Patient/p2"}})")
-                .status,
-            200);
+  ASSERT_EQ(
+      Call(
+          "PUT", "/fhir/Observation/" + ids[0],
+          R"({"resourceType":"Observation","id":")" + ids[0] +
+              R"(","status":"amended","code":{"coding":[{"system":"http://loinc.org","code":"1234-5"}]},"subject":{"reference":"Patient/p2"}})")
+          .status,
+      200);
   events = WaitForEvents(11);
   ASSERT_EQ(events.size(), 11u);
   EXPECT_EQ(events[10].number, 11);
@@ -291,8 +302,8 @@ TEST_F(Subscriptions, AFailingEndpointIsTriedAgainAndMissesNothing) {
   ASSERT_TRUE(Eventually(
       [&] {
         auto status = json::Parse(Call("GET", "/fhir/Subscription/" + sub + "/$status").body);
-        return status.ok() && Call("GET", "/fhir/Subscription/" + sub + "/$status").body.find(
-                                  "the endpoint answered 503") != std::string::npos;
+        return status.ok() && Call("GET", "/fhir/Subscription/" + sub + "/$status")
+                                      .body.find("the endpoint answered 503") != std::string::npos;
       },
       20));
   EXPECT_EQ(hook_.accepted_count(), 0u);
@@ -311,8 +322,9 @@ TEST_F(Subscriptions, EventsReplaysWhatWasMissed) {
     return s.ok() && StatusParam(*s->Find("entry")->items()[0].Find("resource"),
                                  "events-since-subscription-start") == "4";
   }));
-  HttpResult r = Call("GET", "/fhir/Subscription/" + sub +
-                                 "/$events?eventsSinceNumber=2&eventsUntilNumber=3&content=full-resource");
+  HttpResult r =
+      Call("GET", "/fhir/Subscription/" + sub +
+                      "/$events?eventsSinceNumber=2&eventsUntilNumber=3&content=full-resource");
   ASSERT_EQ(r.status, 200) << r.body;
   std::vector<Notified> events = EventsOf({r.body});
   ASSERT_EQ(events.size(), 2u);
@@ -345,9 +357,14 @@ TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {
                                                      " --password Kangyun-test-2026 --db " + store);
     ASSERT_EQ(o.exit_code, 0) << o.text;
   }
-  CommandOutput root = RunKangyun(KANGYUN_BINARY, "user add --username root --role admin --password Kangyun-test-2026 --db " + store);
+  CommandOutput root = RunKangyun(
+      KANGYUN_BINARY,
+      "user add --username root --role admin --password Kangyun-test-2026 --db " + store);
   ASSERT_EQ(root.exit_code, 0) << root.text;
-  CommandOutput app = RunKangyun(KANGYUN_BINARY, "client add --id portal --role clinician --organization hosp-a --redirect-uri http://127.0.0.1/callback --db " + store);
+  CommandOutput app = RunKangyun(KANGYUN_BINARY,
+                                 "client add --id portal --role clinician --organization hosp-a "
+                                 "--redirect-uri http://127.0.0.1/callback --db " +
+                                     store);
   ASSERT_EQ(app.exit_code, 0) << app.text;
   ServerProcess server(KANGYUN_BINARY, store, {"--auth"});
   ASSERT_TRUE(server.ok());
@@ -364,10 +381,12 @@ TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {
   };
   HookReceiver hook;
   // Residents' data goes over https only, but for an endpoint on this machine.
-  HttpResult plain = call("clinician-a", "POST", "Subscription", Criteria("Observation", "http://192.0.2.1/hook"));
+  HttpResult plain =
+      call("clinician-a", "POST", "Subscription", Criteria("Observation", "http://192.0.2.1/hook"));
   EXPECT_EQ(plain.status, 400) << plain.body;
   EXPECT_NE(plain.body.find("Subscription.channel.endpoint"), std::string::npos) << plain.body;
-  HttpResult made = call("clinician-a", "POST", "Subscription", Criteria("Observation", hook.url()));
+  HttpResult made =
+      call("clinician-a", "POST", "Subscription", Criteria("Observation", hook.url()));
   ASSERT_EQ(made.status, 201) << made.body;
   std::string sub(json::Parse(made.body)->GetString("id"));
   // Another institution's clinician cannot see, change or replay it.

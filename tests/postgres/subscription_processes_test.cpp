@@ -25,8 +25,8 @@ const std::vector<std::pair<std::string, std::string>> kJson = {
     {"Content-Type", "application/fhir+json"}};
 
 struct Delivered {
-  std::map<int64_t, int> times;             // event number -> deliveries
-  std::map<int64_t, std::string> focus;     // event number -> "Observation/id/_history/v"
+  std::map<int64_t, int> times;          // event number -> deliveries
+  std::map<int64_t, std::string> focus;  // event number -> "Observation/id/_history/v"
 };
 
 Delivered Read(HookReceiver& hook) {
@@ -40,7 +40,8 @@ Delivered Read(HookReceiver& hook) {
       int64_t n = 0;
       std::string focus;
       for (const json::Value& part : p.Find("part")->items()) {
-        if (part.GetString("name") == "event-number") n = std::stoll(part.Find("valueString")->str());
+        if (part.GetString("name") == "event-number")
+          n = std::stoll(part.Find("valueString")->str());
         if (part.GetString("name") == "focus") {
           std::string ref(part.Find("valueReference")->GetString("reference"));
           focus = ref.substr(ref.find("/fhir/") + 6);
@@ -61,10 +62,11 @@ class SubscriptionProcesses : public ::testing::Test {
       servers_.push_back(std::make_unique<ServerProcess>(KANGYUN_BINARY, db_));
       ASSERT_TRUE(servers_.back()->ok()) << "server " << s;
     }
-    std::string sub = R"({"resourceType":"Subscription","status":"requested","reason":"test","criteria":"Observation","channel":{"type":"rest-hook","endpoint":")" +
-                      hook_.url() + R"(","payload":"application/fhir+json"}})";
-    HttpResult made = HttpCall("127.0.0.1", servers_[0]->port(), "POST", "/fhir/Subscription",
-                               kJson, sub);
+    std::string sub =
+        R"({"resourceType":"Subscription","status":"requested","reason":"test","criteria":"Observation","channel":{"type":"rest-hook","endpoint":")" +
+        hook_.url() + R"(","payload":"application/fhir+json"}})";
+    HttpResult made =
+        HttpCall("127.0.0.1", servers_[0]->port(), "POST", "/fhir/Subscription", kJson, sub);
     ASSERT_EQ(made.status, 201) << made.body;
     sub_ = std::string(json::Parse(made.body)->GetString("id"));
   }
@@ -82,10 +84,10 @@ class SubscriptionProcesses : public ::testing::Test {
         for (int i = 0; i < rounds; ++i) {
           int server = (c + i) % 2;
           if (dead_ >= 0 && server == dead_) server = 1 - dead_;
-          HttpResult r = HttpCall("127.0.0.1", servers_[server]->port(), "POST", "/fhir/Observation",
-                                  kJson,
-                                  R"({"resourceType":"Observation","status":"final","code":{"text":"c)" +
-                                      std::to_string(c) + "-" + std::to_string(i) + R"("}})");
+          HttpResult r =
+              HttpCall("127.0.0.1", servers_[server]->port(), "POST", "/fhir/Observation", kJson,
+                       R"({"resourceType":"Observation","status":"final","code":{"text":"c)" +
+                           std::to_string(c) + "-" + std::to_string(i) + R"("}})");
           if (r.status == 201) {
             std::lock_guard lock(mu);
             acknowledged.insert(std::string(json::Parse(r.body)->GetString("id")));
@@ -128,10 +130,10 @@ class SubscriptionProcesses : public ::testing::Test {
       std::string id = focus.substr(12, focus.find("/_history") - 12);
       if (acknowledged.count(id)) continue;
       int server = dead_ == 0 ? 1 : 0;
-      EXPECT_EQ(HttpCall("127.0.0.1", servers_[server]->port(), "GET", "/fhir/Observation/" + id,
-                         {}, "")
-                    .status,
-                200)
+      EXPECT_EQ(
+          HttpCall("127.0.0.1", servers_[server]->port(), "GET", "/fhir/Observation/" + id, {}, "")
+              .status,
+          200)
           << focus;
     }
   }

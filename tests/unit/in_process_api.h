@@ -18,9 +18,12 @@ namespace kangyun::testing {
 
 class InProcessApi {
  public:
-  InProcessApi(const std::string& name, api::ServiceList services = {})
+  // `clock`: null for the system's.
+  InProcessApi(const std::string& name, api::ServiceList services = {},
+               std::unique_ptr<Clock> clock = nullptr)
       : dir_(std::filesystem::temp_directory_path() /
-             ("ky-" + name + "-" + std::to_string(getpid()))) {
+             ("ky-" + name + "-" + std::to_string(getpid()))),
+        clock_(clock ? std::move(clock) : SystemClock()) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto store = store::OpenSqliteStore((dir_ / "k.db").string());
@@ -66,7 +69,7 @@ class InProcessApi {
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<fhir::SearchParameterRegistry> params_;
-  std::unique_ptr<Clock> clock_ = SystemClock();
+  std::unique_ptr<Clock> clock_;
   std::unique_ptr<IdSource> ids_ = RandomIdSource();
   std::unique_ptr<api::FhirApi> api_;
 };
