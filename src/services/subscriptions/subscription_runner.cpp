@@ -16,6 +16,10 @@ using json::Value;
 // How long the loop sleeps when nothing woke it: the longest a change committed by another
 // process waits before it is matched.
 constexpr auto kPoll = std::chrono::milliseconds(200);
+// The shortest time between two rounds of matching.
+constexpr auto kRoundSpacing = std::chrono::milliseconds(5);
+// How often delivery states are recorded (a process that dies repeats at most this much).
+constexpr auto kFlushEvery = std::chrono::milliseconds(250);
 
 bool Delivers(const SubscriptionSpec& spec) {
   return spec.status == "active" && spec.channel == Channel::kRestHook;
@@ -215,39 +219,51 @@ Result<bool> SubscriptionRunner::MatchBatch() {
     KY_RETURN_IF_ERROR(WriteEventCount(*write, id, n));
     counts[id] = n;
   }
-  // A subscription made active again after an error starts its retry window afresh.
-  std::map<std::string, DeliveryState> restarted;
-  for (const std::string& id : reactivated) {
-    KY_ASSIGN_OR_RETURN(DeliveryState d, ReadDelivery(*write, id));
-    d.failing_since = d.attempts = d.next_attempt = 0;
-    KY_RETURN_IF_ERROR(WriteDelivery(*write, id, d));
-    restarted[id] = d;
-  }
   KY_RETURN_IF_ERROR(WriteFeedPosition(*write, changes.back().position));
   KY_RETURN_IF_ERROR(write->Commit());
   position_ = changes.back().position;
 
   std::lock_guard lock(mu_);
   for (const auto& [id, k] : subscription_changes) {
-    if (!k) {
-      pending_.erase(id);
-      continue;
-    }
-    if (!pending_.count(id)) {
-      // New to this process: what the store says (a new subscription has nothing yet).
-      auto txn = engine_.store.BeginRead();
-      if (!txn.ok()) return txn.status();
-      Pending p;
-      KY_ASSIGN_OR_RETURN(p.count, EventCount(**txn, id));
-      KY_ASSIGN_OR_RETURN(p.delivery, ReadDelivery(**txn, id));
-      pending_[id] = p;
-    }
+    if (!k || pending_.count(id)) continue;
+    // New to this process: what the store says (a new subscription has nothing yet).
+    auto txn = engine_.store.BeginRead();
+    if (!txn.ok()) return txn.status();
+    Pending p;
+    KY_ASSIGN_OR_RETURN(p.count, EventCount(**txn, id));
+    KY_ASSIGN_OR_RETURN(p.delivery, ReadDelivery(**txn, id));
+    pending_[id] = p;
   }
-  for (const auto& [id, d] : restarted)
-    if (pending_.count(id)) pending_[id].delivery = d;
+  // A subscription made active again (after an error) starts its retry window afresh.
+  for (const std::string& id : reactivated) {
+    DeliveryState& d = pending_[id].delivery;
+    d.failing_since = d.attempts = d.next_attempt = 0;
+    dirty_.insert(id);
+  }
   for (const auto& [id, n] : counts)
     if (pending_.count(id)) pending_[id].count = std::max(pending_[id].count, n);
   return true;
+}
+
+Status SubscriptionRunner::FlushDeliveries() {
+  std::map<std::string, DeliveryState> states;
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& id : dirty_)
+      if (auto it = pending_.find(id); it != pending_.end()) states[id] = it->second.delivery;
+    dirty_.clear();
+  }
+  if (states.empty()) return Status::Ok();
+  Status written = [&]() -> Status {
+    KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
+    for (const auto& [id, d] : states) KY_RETURN_IF_ERROR(WriteDelivery(*write, id, d));
+    return write->Commit();
+  }();
+  if (!written.ok()) {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, d] : states) dirty_.insert(id);  // next time
+  }
+  return written;
 }
 
 void SubscriptionRunner::Schedule() {
@@ -319,14 +335,18 @@ void SubscriptionRunner::Send(const std::string& id) {
 Status SubscriptionRunner::Deliver(const Known& known) {
   const SubscriptionSpec& spec = known.spec;
   int64_t count;
-  DeliveryState before;
+  DeliveryState d;
+  {
+    std::lock_guard lock(mu_);
+    const Pending& p = pending_[spec.id];
+    count = p.count;
+    d = p.delivery;
+  }
   std::vector<NotifiedEvent> notified;
   {
     KY_ASSIGN_OR_RETURN(auto read, engine_.store.BeginRead());
-    KY_ASSIGN_OR_RETURN(count, EventCount(*read, spec.id));
-    KY_ASSIGN_OR_RETURN(before, ReadDelivery(*read, spec.id));
     KY_ASSIGN_OR_RETURN(std::vector<Event> events,
-                        EventsAfter(*read, spec.id, before.delivered, spec.max_count));
+                        EventsAfter(*read, spec.id, d.delivered, spec.max_count));
     for (Event& e : events) {
       NotifiedEvent n{std::move(e), std::nullopt};
       // Read for the audit record too, whatever the payload shows.
@@ -359,8 +379,6 @@ Status SubscriptionRunner::Deliver(const Known& known) {
   bool ok = answer.status >= 200 && answer.status < 300;
   now = engine_.clock.NowMicros();
 
-  KY_ASSIGN_OR_RETURN(auto write, api::BeginWrite(engine_));
-  KY_ASSIGN_OR_RETURN(DeliveryState d, ReadDelivery(*write, spec.id));
   bool gave_up = false;
   if (ok) {
     if (!notified.empty()) d.delivered = std::max(d.delivered, notified.back().event.number);
@@ -377,8 +395,16 @@ Status SubscriptionRunner::Deliver(const Known& known) {
     d.next_attempt = now + std::min(pause, options_.longest_pause_micros);
     gave_up = now - d.failing_since >= options_.retry_micros;
   }
-  KY_RETURN_IF_ERROR(WriteDelivery(*write, spec.id, d));
+  {
+    // Recorded in the store with the others every round of the loop: a process that dies
+    // before then leaves the last notifications to be sent again (at least once).
+    std::lock_guard lock(mu_);
+    pending_[spec.id].delivery = d;
+    dirty_.insert(spec.id);
+  }
   if (gave_up) {
+    KY_ASSIGN_OR_RETURN(auto write, api::BeginWrite(engine_));
+    KY_RETURN_IF_ERROR(WriteDelivery(*write, spec.id, d));
     // Nothing is dropped: the events stay for $events, and the subscription says why it stopped.
     KY_ASSIGN_OR_RETURN(auto current, write->ReadCurrent("Subscription", spec.id));
     if (current && !current->deleted) {
@@ -393,12 +419,7 @@ Status SubscriptionRunner::Deliver(const Known& known) {
                                .status());
       }
     }
-  }
-  KY_RETURN_IF_ERROR(write->Commit());
-  {
-    std::lock_guard lock(mu_);
-    auto it = pending_.find(spec.id);
-    if (it != pending_.end()) it->second.delivery = d;
+    KY_RETURN_IF_ERROR(write->Commit());
   }
   if (ok && !notified.empty() && engine_.audit && known.subscriber.principal) {
     // Residents' data left the platform for the subscriber: on record like a read.
@@ -432,8 +453,9 @@ Status SubscriptionRunner::Run(api::JobContext& ctx) {
   Status loaded = Load();
   if (!loaded.ok()) return Status(StatusCode::kUnavailable, loaded.message());
   StartSenders();
-  Status result = Status::Ok();
+  auto last_flush = std::chrono::steady_clock::now();
   while (!ctx.Stopping()) {
+    auto round = std::chrono::steady_clock::now();
     auto more = MatchBatch();
     if (!more.ok()) {
       static ThrottledLog log(LogLevel::kWarning);
@@ -442,12 +464,26 @@ Status SubscriptionRunner::Run(api::JobContext& ctx) {
       continue;
     }
     Schedule();
-    if (*more) continue;
+    if (round - last_flush >= kFlushEvery) {
+      last_flush = round;
+      if (Status flushed = FlushDeliveries(); !flushed.ok()) {
+        static ThrottledLog log(LogLevel::kWarning);
+        log("subscriptions: " + flushed.message());
+      }
+    }
+    // Rounds are spaced, so that under a stream of writes each matches several changes in one
+    // transaction rather than adding a transaction to every write.
     std::unique_lock lock(mu_);
-    wake_.wait_for(lock, kPoll, [this] { return woken_; });
+    if (*more) {
+      wake_.wait_until(lock, round + kRoundSpacing, [this] { return stopping_; });
+    } else {
+      wake_.wait_for(lock, kPoll, [this] { return woken_; });
+      if (woken_) wake_.wait_until(lock, round + kRoundSpacing, [this] { return stopping_; });
+    }
     woken_ = false;
   }
   StopSenders();
+  (void)FlushDeliveries();
   return Status(StatusCode::kUnavailable, "stopping");
 }
 

@@ -70,6 +70,8 @@ class SubscriptionRunner {
       store::ReadTransaction& txn, const store::Change& c,
       std::map<std::string, std::unique_ptr<api::AccessPolicy>>* access);
   void Schedule();
+  // Records the delivery states that changed since the last time, in one transaction.
+  Status FlushDeliveries();
   void Send(const std::string& id);
   Status Deliver(const Known& known);
   void StartSenders();
@@ -86,6 +88,7 @@ class SubscriptionRunner {
   std::map<std::string, std::shared_ptr<const Known>> known_;  // active ones, by id
   std::map<std::string, Pending> pending_;
   std::set<std::string> in_flight_;
+  std::set<std::string> dirty_;  // delivery states changed since they were last recorded
   std::deque<std::string> queue_;
   std::vector<std::thread> senders_;
 };
