@@ -338,6 +338,25 @@ TEST_F(Subscriptions, EventsReplaysWhatWasMissed) {
   EXPECT_EQ(Bodies()[0].find("focus"), std::string::npos);
 }
 
+TEST_F(Subscriptions, AQuietSubscriptionSendsHeartbeats) {
+  Value s = json::Parse(Criteria("Encounter", hook_.url(), "id-only")).value();
+  Value beat = Value::Object();
+  beat.Set("url", Value::String(std::string(kBackport) + "backport-heartbeat-period"));
+  beat.Set("valueUnsignedInt", Value::Number("1"));
+  Value exts = Value::Array();
+  exts.Push(std::move(beat));
+  s.Find("channel")->Set("extension", std::move(exts));
+  Create("Subscription", json::Write(s));
+  ASSERT_TRUE(Eventually([&] { return hook_.accepted_count() >= 2; }, 20));
+  for (const std::string& body : Bodies()) {
+    auto bundle = json::Parse(body);
+    ASSERT_TRUE(bundle.ok());
+    EXPECT_EQ(StatusParam(*bundle->Find("entry")->items()[0].Find("resource"), "type"),
+              "heartbeat");
+  }
+  EXPECT_TRUE(EventsOf(Bodies()).empty());
+}
+
 // With authentication: a clinician of hospital A subscribed to every Observation hears only
 // of the residents hospital A cares for.
 TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {

@@ -110,7 +110,24 @@ Result<std::vector<std::string>> SubscriptionRunner::Matching(
     tested = v;
   }
   KY_ASSIGN_OR_RETURN(Value resource, json::Parse(tested->body));
-  store::IndexRows rows = engine_.extractor.Extract(resource);
+  // Only the index rows the criteria test: evaluating every parameter of the type would cost
+  // as much again as the write's own indexing.
+  std::set<std::string> params;
+  bool compartments = false;
+  for (const auto& k : interested)
+    for (const EventRule& rule : k->spec.rules)
+      if (rule.type == v.type)
+        for (const store::Query& q : rule.queries)
+          for (const auto& clause : q.clauses)
+            for (const store::Condition& c : clause) {
+              if (c.kind == store::Condition::Kind::kCompartment) compartments = true;
+              if (!c.param.empty()) params.insert(c.param);
+            }
+  store::IndexRows rows;
+  for (const std::string& p : params)
+    if (auto def = engine_.params.Find(v.type, p))
+      engine_.extractor.ExtractParam(*def, resource, &rows);
+  if (compartments) rows.patient_compartments = engine_.extractor.PatientCompartments(resource);
   store::StoredResource as_current = *tested;
   as_current.deleted = false;
   bool created = !v.deleted && v.version == 1;
