@@ -357,6 +357,48 @@ TEST_F(Subscriptions, AQuietSubscriptionSendsHeartbeats) {
   EXPECT_TRUE(EventsOf(Bodies()).empty());
 }
 
+// A message channel fills an outbound queue that a gateway takes from and acknowledges.
+TEST_F(Subscriptions, AMessageChannelQueuesNotificationsForAGateway) {
+  std::string sub =
+      R"({"resourceType":"Subscription","status":"requested","reason":"短信 SMS","criteria":"Observation","channel":{"type":"message","endpoint":"urn:kangyun:queue:sms","payload":"application/fhir+json"}})";
+  std::string bad = sub;
+  bad.replace(bad.find("urn:kangyun:queue:sms"), 21, "queue/sms");
+  HttpResult refused = Call("POST", "/fhir/Subscription", bad);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("Subscription.channel.endpoint"), std::string::npos) << refused.body;
+  Create("Subscription", sub);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(Create("Observation", Observation("p1", "1234-5")));
+  auto take = [&] {
+    HttpResult r = Call("GET", "/fhir/$outbound-queue?queue=urn:kangyun:queue:sms");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> notifications;
+    std::vector<int64_t> sequences;
+    auto params = json::Parse(r.body);
+    if (params.ok() && params->Find("parameter"))
+      for (const Value& m : params->Find("parameter")->items())
+        for (const Value& part : m.Find("part")->items()) {
+          if (part.GetString("name") == "notification")
+            notifications.push_back(json::Write(*part.Find("resource")));
+          if (part.GetString("name") == "sequence")
+            sequences.push_back(std::stoll(part.Find("valueInteger")->str()));
+        }
+    return std::make_pair(notifications, sequences);
+  };
+  ASSERT_TRUE(Eventually([&] { return EventsOf(take().first).size() >= 3; }));
+  auto [notifications, sequences] = take();
+  std::vector<Notified> events = EventsOf(notifications);
+  ASSERT_EQ(events.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(events[i].focus, "Observation/" + ids[i] + "/_history/1");
+  HttpResult ack = Call(
+      "POST", "/fhir/$outbound-queue-ack",
+      R"({"resourceType":"Parameters","parameter":[{"name":"queue","valueString":"urn:kangyun:queue:sms"},{"name":"through","valueInteger":)" +
+          std::to_string(sequences.back()) + "}]}");
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  EXPECT_TRUE(take().first.empty());
+  EXPECT_EQ(Call("GET", "/fhir/$outbound-queue?queue=").status, 400);
+}
+
 // With authentication: a clinician of hospital A subscribed to every Observation hears only
 // of the residents hospital A cares for.
 TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {
@@ -428,6 +470,8 @@ TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {
   EXPECT_EQ(events[0].focus, "Observation/" + in_id + "/_history/1");
   for (const std::string& b : bodies) EXPECT_EQ(b.find("p-out"), std::string::npos);
   EXPECT_EQ(call("clinician-a", "GET", "Subscription/" + sub + "/$events").status, 200);
+  // The outbound queues are the operators' gateways' alone.
+  EXPECT_EQ(call("clinician-a", "GET", "$outbound-queue?queue=sms").status, 403);
 }
 
 }  // namespace

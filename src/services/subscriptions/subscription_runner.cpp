@@ -7,6 +7,7 @@
 #include "json/json.h"
 #include "search/version_match.h"
 #include "services/subscriptions/notification.h"
+#include "services/subscriptions/outbound_queue.h"
 
 namespace kangyun::services::subscriptions {
 namespace {
@@ -21,9 +22,7 @@ constexpr auto kRoundSpacing = std::chrono::milliseconds(5);
 // How often delivery states are recorded (a process that dies repeats at most this much).
 constexpr auto kFlushEvery = std::chrono::milliseconds(250);
 
-bool Delivers(const SubscriptionSpec& spec) {
-  return spec.status == "active" && spec.channel == Channel::kRestHook;
-}
+bool Delivers(const SubscriptionSpec& spec) { return spec.status == "active"; }
 
 }  // namespace
 
@@ -385,7 +384,18 @@ Status SubscriptionRunner::Deliver(const Known& known) {
   Value bundle = NotificationBundle(status, notified, spec.content, engine_.ids.NewId(), now);
   http::OutboundUrl url;
   http::OutboundResult answer;
-  if (!http::ParseOutboundUrl(spec.endpoint, &url)) {
+  if (spec.channel == Channel::kMessage) {
+    // The queue is the endpoint: once the message is stored, it is delivered.
+    Status queued = [&]() -> Status {
+      KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
+      KY_RETURN_IF_ERROR(Enqueue(*write, spec.endpoint, spec.id, json::Write(bundle)).status());
+      return write->Commit();
+    }();
+    if (queued.ok())
+      answer.status = 200;
+    else
+      answer.error = "the outbound queue could not be written: " + queued.message();
+  } else if (!http::ParseOutboundUrl(spec.endpoint, &url)) {
     answer.error = "the endpoint is not an http(s) URL";
   } else {
     std::vector<std::pair<std::string, std::string>> headers = {

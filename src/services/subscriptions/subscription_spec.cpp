@@ -5,6 +5,7 @@
 #include "http/outbound.h"
 #include "search/search_request.h"
 #include "search/version_match.h"
+#include "services/subscriptions/outbound_queue.h"
 
 namespace kangyun::services::subscriptions {
 namespace {
@@ -132,6 +133,12 @@ Status ReadChannel(const Value& resource, const SpecOptions* options, Subscripti
           "--subscription-http-endpoints)",
           kEndpoint);
   }
+  if (spec->channel == Channel::kMessage && !IsQueueName(spec->endpoint))
+    return Invalid(
+        "A message channel names in its endpoint the outbound queue a gateway takes the "
+        "notifications from (letters, digits, '-', '_', '.', ':'), not '" +
+            spec->endpoint + "'",
+        "Subscription.channel.endpoint");
   if (const Value* headers = channel->Find("header")) {
     for (const Value& h : headers->items()) {
       std::string line = h.str();

@@ -7,6 +7,7 @@
 #include "json/json.h"
 #include "services/subscriptions/event_log.h"
 #include "services/subscriptions/notification.h"
+#include "services/subscriptions/outbound_queue.h"
 
 namespace kangyun::services {
 namespace {
@@ -118,6 +119,88 @@ Result<FhirResponse> EventsOperation(api::OperationCall& call) {
   return Respond(bundle);
 }
 
+// The queue a gateway drains: the oldest messages not yet acknowledged.
+Result<FhirResponse> TakeOperation(api::OperationCall& call) {
+  std::string queue;
+  for (const auto& [k, v] : call.req.query)
+    if (k == "queue") queue = v;
+  if (!subscriptions::IsQueueName(queue))
+    return Invalid("queue names the outbound queue (a message channel's endpoint)", "queue");
+  KY_ASSIGN_OR_RETURN(int64_t after, NumberParam(call.req, "after", 0));
+  KY_ASSIGN_OR_RETURN(int64_t count, NumberParam(call.req, "_count", 100));
+  KY_ASSIGN_OR_RETURN(auto messages, subscriptions::Peek(*call.txn, queue, after,
+                                                         std::clamp<int64_t>(count, 1, 1000)));
+  Value params = Value::Array();
+  for (const auto& m : messages) {
+    Value parts = Value::Array();
+    Value sequence = Value::Object();
+    sequence.Set("name", Value::String("sequence"));
+    sequence.Set("valueInteger", Value::Integer(m.sequence));
+    parts.Push(std::move(sequence));
+    Value subscription = Value::Object();
+    subscription.Set("name", Value::String("subscription"));
+    Value ref = Value::Object();
+    ref.Set("reference", Value::String("Subscription/" + m.subscription));
+    subscription.Set("valueReference", std::move(ref));
+    parts.Push(std::move(subscription));
+    Value notification = Value::Object();
+    notification.Set("name", Value::String("notification"));
+    notification.Set("resource", Value::Raw(m.notification));
+    parts.Push(std::move(notification));
+    Value message = Value::Object();
+    message.Set("name", Value::String("message"));
+    message.Set("part", std::move(parts));
+    params.Push(std::move(message));
+  }
+  Value out = Value::Object();
+  out.Set("resourceType", Value::String("Parameters"));
+  if (!params.items().empty()) out.Set("parameter", std::move(params));
+  return Respond(out);
+}
+
+// A gateway has what it took up to a sequence number: those messages go.
+Result<FhirResponse> AcknowledgeOperation(api::OperationCall& call) {
+  std::string queue;
+  int64_t through = -1;
+  auto body = json::Parse(call.req.body);
+  if (!body.ok() || body->GetString("resourceType") != "Parameters")
+    return Invalid("The body is a Parameters resource with queue and through", "Parameters");
+  if (const Value* ps = body->Find("parameter"))
+    for (const Value& p : ps->items()) {
+      if (p.GetString("name") == "queue") queue = std::string(p.GetString("valueString"));
+      if (p.GetString("name") == "through")
+        if (const Value* v = p.Find("valueInteger"); v && v->is_number())
+          through = std::stoll(v->str());
+    }
+  if (!subscriptions::IsQueueName(queue))
+    return Invalid("queue names the outbound queue (a message channel's endpoint)",
+                   "Parameters.parameter:queue");
+  if (through < 0)
+    return Invalid("through is the sequence number of the last message taken",
+                   "Parameters.parameter:through");
+  KY_ASSIGN_OR_RETURN(int64_t removed, subscriptions::Acknowledge(*call.write, queue, through));
+  Value out = Value::Object();
+  out.Set("resourceType", Value::String("Parameters"));
+  Value params = Value::Array();
+  Value r = Value::Object();
+  r.Set("name", Value::String("removed"));
+  r.Set("valueInteger", Value::Integer(removed));
+  params.Push(std::move(r));
+  out.Set("parameter", std::move(params));
+  return Respond(out);
+}
+
+// The outbound queues are a gateway's: a system the operators run, with an administrator's
+// account.
+Status AllowGateway(api::AccessPolicy&, api::OperationCall& call) {
+  const auth::Principal* p = call.req.principal.get();
+  if (p && p->role != auth::Role::kAdmin)
+    return Status(StatusCode::kForbidden,
+                  "The outbound queues are taken by the operators' gateways (an administrator's "
+                  "account)");
+  return Status::Ok();
+}
+
 void AddOperations(api::ServiceRegistry& registry) {
   auto authorize = [](api::AccessPolicy& access, api::OperationCall& call) {
     return api::AllowRead(access, *call.txn, "Subscription", call.id);
@@ -153,6 +236,40 @@ void AddOperations(api::ServiceRegistry& registry) {
        {"return", true, 1, "1", "Bundle",
         "A history Bundle: the SubscriptionStatus, then the events"}});
   registry.AddOperation(std::move(events));
+
+  api::OperationSpec take;
+  take.name = "outbound-queue";
+  take.levels = api::kSystemLevel;
+  take.post = false;
+  take.definition = std::string(kOperations) + "outbound-queue";
+  take.authorize = AllowGateway;
+  take.run = TakeOperation;
+  take.operation_definition = api::OperationDefinitionFor(
+      take, "$outbound-queue",
+      "The oldest notifications of a message channel's queue not yet acknowledged, for the "
+      "gateway that sends them on (SMS, WeChat)",
+      {{"queue", false, 1, "1", "string", "The queue: the message channel's endpoint"},
+       {"after", false, 0, "1", "integer", "Only messages after this sequence number"},
+       {"_count", false, 0, "1", "integer", "At most this many (100; up to 1,000)"},
+       {"return", true, 1, "1", "Parameters",
+        "message: sequence, subscription and the notification Bundle, oldest first"}});
+  registry.AddOperation(std::move(take));
+
+  api::OperationSpec ack;
+  ack.name = "outbound-queue-ack";
+  ack.levels = api::kSystemLevel;
+  ack.get = false;
+  ack.transaction = api::OperationSpec::kWrite;
+  ack.definition = std::string(kOperations) + "outbound-queue-ack";
+  ack.authorize = AllowGateway;
+  ack.run = AcknowledgeOperation;
+  ack.operation_definition = api::OperationDefinitionFor(
+      ack, "$outbound-queue-ack",
+      "The gateway took the queue's messages up to a sequence number: they are removed",
+      {{"queue", false, 1, "1", "string", "The queue"},
+       {"through", false, 1, "1", "integer", "The last sequence number taken"},
+       {"return", true, 1, "1", "Parameters", "removed: how many messages went"}});
+  registry.AddOperation(std::move(ack));
 }
 
 }  // namespace
