@@ -97,8 +97,9 @@ class ApiTransaction : public store::WriteTransaction {
       const std::string& kind, const std::string& after, int64_t limit) override {
     return inner_->ListRecordsAfter(kind, after, limit);
   }
-  Result<std::vector<store::Change>> Changes(store::ChangePosition after, int64_t limit) override {
-    return inner_->Changes(after, limit);
+  Result<std::vector<store::Change>> Changes(store::ChangePosition after, int64_t limit,
+                                             const std::string& type) override {
+    return inner_->Changes(after, limit, type);
   }
   Result<store::ChangePosition> ChangeHead() override { return inner_->ChangeHead(); }
   Status PutRecord(const std::string& kind, const std::string& key,

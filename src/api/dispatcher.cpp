@@ -773,6 +773,16 @@ FhirApi::~FhirApi() { Shutdown(); }
 
 FhirResponse FhirApi::Handle(const FhirRequest& request) { return Dispatch(*engine_, request); }
 
+std::shared_ptr<StreamHandler> FhirApi::OpenStream(const std::string& path,
+                                                   std::shared_ptr<MessageStream> stream) {
+  const StreamEndpoint* endpoint = engine_->registry.FindStreamEndpoint(path);
+  return endpoint ? endpoint->open(std::move(stream)) : nullptr;
+}
+
+bool FhirApi::ServesStream(const std::string& path) const {
+  return engine_->registry.FindStreamEndpoint(path) != nullptr;
+}
+
 void FhirApi::StartBackgroundJobs() { engine_->jobs->Start(); }
 
 void FhirApi::Shutdown() {

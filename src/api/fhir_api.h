@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "api/fhir_request.h"
+#include "api/message_stream.h"
 #include "api/service.h"
 #include "audit/audit_record.h"
 #include "base/env.h"
@@ -46,6 +47,11 @@ class FhirApi {
   ~FhirApi();
 
   FhirResponse Handle(const FhirRequest& request);
+  // A client asks to keep a message stream open at `path` (below the FHIR base, such as
+  // "$subscription-ws"): the handler of the service that registered it, or null when none did.
+  std::shared_ptr<StreamHandler> OpenStream(const std::string& path,
+                                            std::shared_ptr<MessageStream> stream);
+  bool ServesStream(const std::string& path) const;
   // Appends a record to the audit trail (authentication events, refused tokens); returns once
   // it is durable.
   Status Audit(audit::AuditRecord record);

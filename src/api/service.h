@@ -19,6 +19,7 @@
 #include "api/api_transaction.h"
 #include "api/fhir_request.h"
 #include "api/job_runner.h"
+#include "api/message_stream.h"
 #include "base/status.h"
 #include "json/value.h"
 #include "store/store.h"
@@ -104,6 +105,14 @@ struct WriteHook {
   std::function<void(Engine&, const json::Value& resource)> after_commit;
 };
 
+// A path where clients keep a message stream open (a websocket): the HTTP layer upgrades the
+// connection, and the handler takes its messages. Not authenticated by a bearer token: what
+// the stream carries is bound by a token the service issued to an authenticated request.
+struct StreamEndpoint {
+  std::string path;  // below the FHIR base: "$subscription-ws"
+  std::function<std::shared_ptr<StreamHandler>(std::shared_ptr<MessageStream>)> open;
+};
+
 // What services register with; the engine reads it.
 class ServiceRegistry {
  public:
@@ -116,6 +125,12 @@ class ServiceRegistry {
 
   void AddOperation(OperationSpec op);
   void AddWriteHook(WriteHook hook);
+  void AddStreamEndpoint(StreamEndpoint endpoint) { streams_.push_back(std::move(endpoint)); }
+  const StreamEndpoint* FindStreamEndpoint(std::string_view path) const {
+    for (const StreamEndpoint& e : streams_)
+      if (e.path == path) return &e;
+    return nullptr;
+  }
   // Resources the platform stores at start-up with a fixed id, written again only when their
   // content changes (code systems, naming systems).
   void AddResources(std::vector<json::Value> resources);
@@ -151,6 +166,7 @@ class ServiceRegistry {
   std::vector<json::Value> resources_;
   std::vector<std::pair<std::string, std::function<Status(Engine&)>>> startup_;
   std::vector<JobKind> job_kinds_;
+  std::vector<StreamEndpoint> streams_;
 };
 
 // A regional service: the person registry, terminology, appointments, referral, ...

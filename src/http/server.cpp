@@ -5,6 +5,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -19,6 +22,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 
 constexpr std::string_view kFhirBase = "/fhir";
@@ -91,6 +95,81 @@ struct Shared {
 };
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// A connection upgraded to a websocket (a subscription's channel): text messages both ways,
+// handed to what a service registered for the path (api/service.h: StreamEndpoint). Messages
+// are sent from other threads through Send, which queues them on the connection's strand.
+template <class Stream>
+class WebSocketSession : public std::enable_shared_from_this<WebSocketSession<Stream>>,
+                         public api::MessageStream {
+ public:
+  explicit WebSocketSession(Stream&& stream) : ws_(std::move(stream)) {}
+
+  void Accept(const bhttp::request<bhttp::string_body>& req, api::FhirApi& api, std::string path) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(64 * 1024);
+    ws_.async_accept(
+        req, [self = this->shared_from_this(), &api, path = std::move(path)](beast::error_code ec) {
+          if (ec) return;
+          self->handler_ = api.OpenStream(path, self);
+          if (!self->handler_) return self->Close();
+          self->Read();
+        });
+  }
+
+  bool Send(std::string text) override {
+    if (closed_) return false;
+    asio::post(ws_.get_executor(),
+               [self = this->shared_from_this(), text = std::move(text)]() mutable {
+                 self->out_.push_back(std::move(text));
+                 if (self->out_.size() == 1) self->Write();
+               });
+    return true;
+  }
+
+  void Close() override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (self->closed_) return;
+      self->ws_.async_close(websocket::close_code::normal,
+                            [self](beast::error_code) { self->Closed(); });
+    });
+  }
+
+ private:
+  void Read() {
+    ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->Closed();
+      std::string text = beast::buffers_to_string(self->in_.data());
+      self->in_.consume(self->in_.size());
+      if (self->handler_) self->handler_->OnMessage(text);
+      self->Read();
+    });
+  }
+
+  void Write() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(out_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (ec) return self->Closed();
+                      self->out_.pop_front();
+                      if (!self->out_.empty()) self->Write();
+                    });
+  }
+
+  // Once: the service lets go of the stream, which breaks the cycle between the two.
+  void Closed() {
+    if (closed_.exchange(true)) return;
+    if (handler_) handler_->OnClose();
+    handler_.reset();
+  }
+
+  websocket::stream<Stream> ws_;
+  beast::flat_buffer in_;
+  std::deque<std::string> out_;
+  std::atomic<bool> closed_{false};
+  std::shared_ptr<api::StreamHandler> handler_;
+};
 
 // One connection: plain TCP (Stream = beast::tcp_stream) or TLS (TlsStream).
 template <class Stream>
@@ -166,6 +245,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     auto req = parser_->release();
+    if (websocket::is_upgrade(req)) {
+      // A subscription's websocket: the connection becomes the stream's.
+      std::string target(req.target());
+      std::string path = target.substr(0, target.find('?'));
+      std::string below = path.starts_with("/fhir/") ? path.substr(6) : "";
+      if (api_.ServesStream(below)) {
+        std::make_shared<WebSocketSession<Stream>>(std::move(stream_))->Accept(req, api_, below);
+        return;
+      }
+    }
     bool keep_alive = req.keep_alive();
     bhttp::response<bhttp::string_body> res;
     try {

@@ -197,7 +197,9 @@ class ReadTransaction {
   // position it handled sees each committed change once, however the writers interleave: on the
   // server store, changes are given only once every transaction that began before them has
   // ended (so a long open write transaction holds the feed back until it ends).
-  virtual Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit) = 0;
+  // `type`: only changes of that type ("" for all).
+  virtual Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit,
+                                              const std::string& type) = 0;
   // Where a reader that starts now begins: after every change this transaction sees.
   virtual Result<ChangePosition> ChangeHead() = 0;
 

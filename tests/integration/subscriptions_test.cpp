@@ -14,6 +14,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/hook_receiver.h"
 #include "tests/support/http_client.h"
+#include "tests/support/websocket_client.h"
 
 namespace kangyun::testing {
 namespace {
@@ -397,6 +398,75 @@ TEST_F(Subscriptions, AMessageChannelQueuesNotificationsForAGateway) {
   ASSERT_EQ(ack.status, 200) << ack.body;
   EXPECT_TRUE(take().first.empty());
   EXPECT_EQ(Call("GET", "/fhir/$outbound-queue?queue=").status, 400);
+}
+
+// A websocket bound with a token is sent the handshake and then the events; one that
+// reconnects after losing its connection is sent what came while it was away.
+TEST_F(Subscriptions, AWebsocketClientThatReconnectsIsSentWhatItMissed) {
+  std::string ws_sub =
+      R"({"resourceType":"Subscription","status":"requested","reason":"ws","criteria":"Observation","channel":{"type":"websocket","payload":"application/fhir+json","_payload":{"extension":[{"url":"http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content","valueCode":"id-only"}]}}})";
+  std::string sub = Create("Subscription", ws_sub);
+  auto token = [&] {
+    HttpResult r = Call("GET", "/fhir/Subscription/" + sub + "/$get-ws-binding-token");
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto params = json::Parse(r.body);
+    std::map<std::string, std::string> out;
+    if (params.ok())
+      for (const Value& p : params->Find("parameter")->items())
+        for (const auto& m : p.members())
+          if (m.key.starts_with("value")) out[std::string(p.GetString("name"))] = m.value.str();
+    return out;
+  };
+  // Receives until `n` events came (heartbeats and the handshake carry none).
+  auto receive = [](WebSocketClient& ws, size_t n) {
+    std::vector<std::string> bodies;
+    while (EventsOf(bodies).size() < n) {
+      auto message = ws.Receive(10);
+      if (!message) break;
+      bodies.push_back(*message);
+    }
+    return EventsOf(bodies);
+  };
+  auto bind = [&](WebSocketClient& ws) {
+    auto t = token();
+    EXPECT_TRUE(t["websocket-url"].ends_with("/fhir/$subscription-ws")) << t["websocket-url"];
+    EXPECT_TRUE(ws.Send("bind-with-token " + t["token"]));
+    auto handshake = ws.Receive(10);
+    EXPECT_TRUE(handshake.has_value());
+    auto bundle = json::Parse(handshake.value_or("{}"));
+    EXPECT_TRUE(bundle.ok() && bundle->Find("entry"));
+    if (bundle.ok() && bundle->Find("entry")) {
+      EXPECT_EQ(StatusParam(*bundle->Find("entry")->items()[0].Find("resource"), "type"),
+                "handshake");
+    }
+  };
+  {
+    WebSocketClient ws(server_->port(), "/fhir/$subscription-ws");
+    ASSERT_TRUE(ws.ok());
+    EXPECT_TRUE(ws.Send("bind-with-token no-such-token"));
+    EXPECT_EQ(ws.Receive(10).value_or("").rfind("error: unknown binding token", 0), 0u);
+    bind(ws);
+    std::vector<std::string> ids;
+    for (int i = 0; i < 2; ++i) ids.push_back(Create("Observation", Observation("p1", "1234-5")));
+    std::vector<Notified> events = receive(ws, 2);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].number, 1);
+    EXPECT_EQ(events[1].focus, "Observation/" + ids[1] + "/_history/1");
+    ws.Close();  // the connection is lost
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::string> missed;
+  for (int i = 0; i < 3; ++i) missed.push_back(Create("Observation", Observation("p1", "1234-5")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  WebSocketClient again(server_->port(), "/fhir/$subscription-ws");
+  ASSERT_TRUE(again.ok());
+  bind(again);
+  std::vector<Notified> events = receive(again, 3);
+  ASSERT_EQ(events.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(events[i].number, i + 3);
+    EXPECT_EQ(events[i].focus, "Observation/" + missed[i] + "/_history/1");
+  }
 }
 
 // With authentication: a clinician of hospital A subscribed to every Observation hears only

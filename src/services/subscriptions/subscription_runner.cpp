@@ -51,6 +51,8 @@ Status SubscriptionRunner::Load() {
     KY_RETURN_IF_ERROR(WriteFeedPosition(*write, position_));
     KY_RETURN_IF_ERROR(write->Commit());
   }
+  persisted_ = position_;
+  persisted_at_ = std::chrono::steady_clock::now();
   store::Query all;
   all.types = {"Subscription"};
   KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, read->Search(all, 1'000'000));
@@ -170,9 +172,42 @@ Result<std::vector<std::string>> SubscriptionRunner::Matching(
   return out;
 }
 
+Status SubscriptionRunner::SkipTo(const store::ChangePosition& head) {
+  position_ = head;
+  // Recorded now and then: a process that takes over from an older position only looks again
+  // for subscriptions, which is cheap.
+  auto now = std::chrono::steady_clock::now();
+  if (now - persisted_at_ < std::chrono::seconds(5)) return Status::Ok();
+  KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
+  KY_ASSIGN_OR_RETURN(auto recorded, ReadFeedPosition(*write));
+  if (recorded != persisted_) return Load();
+  KY_RETURN_IF_ERROR(WriteFeedPosition(*write, position_));
+  KY_RETURN_IF_ERROR(write->Commit());
+  persisted_ = position_;
+  persisted_at_ = now;
+  return Status::Ok();
+}
+
 Result<bool> SubscriptionRunner::MatchBatch() {
   KY_ASSIGN_OR_RETURN(auto read, engine_.store.BeginRead());
-  KY_ASSIGN_OR_RETURN(std::vector<store::Change> changes, read->Changes(position_, options_.batch));
+  bool none;
+  {
+    std::lock_guard lock(mu_);
+    none = known_.empty();
+  }
+  std::vector<store::Change> changes;
+  if (none) {
+    // With no subscription, only a new one matters: the rest of the feed is passed over
+    // without reading it.
+    KY_ASSIGN_OR_RETURN(store::ChangePosition head, read->ChangeHead());
+    KY_ASSIGN_OR_RETURN(changes, read->Changes(position_, options_.batch, "Subscription"));
+    if (changes.empty()) {
+      if (head > position_) KY_RETURN_IF_ERROR(SkipTo(head));
+      return false;
+    }
+  } else {
+    KY_ASSIGN_OR_RETURN(changes, read->Changes(position_, options_.batch, ""));
+  }
   if (changes.empty()) return false;
   std::map<std::string, std::vector<Event>> events;
   // Subscription changes found in this batch, applied once it commits.
@@ -220,7 +255,7 @@ Result<bool> SubscriptionRunner::MatchBatch() {
   // Another process that held the job before this one may have gone on (its lease ran out
   // while it still worked): then start again from where it is.
   KY_ASSIGN_OR_RETURN(auto recorded, ReadFeedPosition(*write));
-  if (recorded != position_) {
+  if (recorded != persisted_) {
     Log(LogLevel::kWarning, "subscriptions: the feed moved on elsewhere; reloading");
     KY_RETURN_IF_ERROR(Load());
     return true;
@@ -238,6 +273,8 @@ Result<bool> SubscriptionRunner::MatchBatch() {
   KY_RETURN_IF_ERROR(WriteFeedPosition(*write, changes.back().position));
   KY_RETURN_IF_ERROR(write->Commit());
   position_ = changes.back().position;
+  persisted_ = position_;
+  persisted_at_ = std::chrono::steady_clock::now();
 
   std::lock_guard lock(mu_);
   for (const auto& [id, k] : subscription_changes) {

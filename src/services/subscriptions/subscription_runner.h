@@ -13,11 +13,13 @@
 // was recorded: an event is delivered at least once, twice only when an answer was lost.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -63,6 +65,8 @@ class SubscriptionRunner {
   };
 
   Status Load();
+  // Moves past changes no subscription can want (there is none).
+  Status SkipTo(const store::ChangePosition& head);
   // One batch of the feed; false when there was none.
   Result<bool> MatchBatch();
   // The subscriptions a change is an event of, each with the event.
@@ -80,6 +84,9 @@ class SubscriptionRunner {
   api::Engine& engine_;
   const RunnerOptions options_;
   store::ChangePosition position_;
+  // What is recorded in the store, as far as this process knows, and when it recorded it.
+  std::optional<store::ChangePosition> persisted_;
+  std::chrono::steady_clock::time_point persisted_at_;
 
   std::mutex mu_;
   std::condition_variable wake_, work_;

@@ -112,11 +112,14 @@ Status ReadChannel(const Value& resource, const SpecOptions* options, Subscripti
   std::string type(channel->GetString("type"));
   if (type == "rest-hook") {
     spec->channel = Channel::kRestHook;
+  } else if (type == "websocket") {
+    spec->channel = Channel::kWebsocket;
   } else if (type == "message") {
     spec->channel = Channel::kMessage;
   } else {
     return Invalid(
-        "The platform delivers through rest-hook and message channels, not '" + type + "'",
+        "The platform delivers through rest-hook, websocket and message channels, not '" + type +
+            "'",
         "Subscription.channel.type");
   }
   spec->endpoint = std::string(channel->GetString("endpoint"));

@@ -28,7 +28,7 @@ struct EventRule {
   std::vector<store::Query> queries;
 };
 
-enum class Channel { kRestHook, kMessage };
+enum class Channel { kRestHook, kWebsocket, kMessage };
 enum class Content { kEmpty, kIdOnly, kFullResource };
 
 struct SubscriptionSpec {

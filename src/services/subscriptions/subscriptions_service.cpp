@@ -274,8 +274,76 @@ void AddOperations(api::ServiceRegistry& registry) {
 
 }  // namespace
 
+void SubscriptionsService::Stop() {
+  if (websocket_) websocket_->Stop();
+}
+
+namespace {
+
+// A binding token for the subscription's websocket, and where to use it.
+Result<FhirResponse> BindingTokenOperation(subscriptions::WebsocketChannel& channel,
+                                           api::OperationCall& call) {
+  KY_ASSIGN_OR_RETURN(auto current, call.txn->ReadCurrent("Subscription", call.id));
+  if (!current || current->deleted)
+    return Status(StatusCode::kNotFound, "Subscription/" + call.id + " is not known");
+  KY_ASSIGN_OR_RETURN(Value resource, json::Parse(current->body));
+  if (resource.Find("channel") == nullptr ||
+      resource.Find("channel")->GetString("type") != "websocket")
+    return Invalid("Subscription/" + call.id + " is not delivered over a websocket",
+                   "Subscription.channel.type");
+  KY_ASSIGN_OR_RETURN(std::string token, channel.IssueToken(*call.write, call.id));
+  std::string url = call.req.base_url;
+  if (url.starts_with("https://"))
+    url = "wss://" + url.substr(8);
+  else if (url.starts_with("http://"))
+    url = "ws://" + url.substr(7);
+  auto param = [](const char* name, const char* type, Value v) {
+    Value p = Value::Object();
+    p.Set("name", Value::String(name));
+    p.Set(type, std::move(v));
+    return p;
+  };
+  Value params = Value::Array();
+  params.Push(param("token", "valueString", Value::String(token)));
+  params.Push(param("expiration", "valueDateTime",
+                    Value::String(FormatInstant(call.engine.clock.NowMicros() +
+                                                subscriptions::WebsocketChannel::kTokenMicros))));
+  params.Push(param("subscription", "valueString", Value::String(call.id)));
+  params.Push(param("websocket-url", "valueUrl", Value::String(url + "/$subscription-ws")));
+  Value out = Value::Object();
+  out.Set("resourceType", Value::String("Parameters"));
+  out.Set("parameter", std::move(params));
+  return Respond(out);
+}
+
+}  // namespace
+
 void SubscriptionsService::Register(api::ServiceRegistry& registry) {
   api::Engine& engine = registry.engine();
+  websocket_ = std::make_unique<subscriptions::WebsocketChannel>(engine);
+  subscriptions::WebsocketChannel* websocket = websocket_.get();
+  registry.AddStreamEndpoint(
+      {"$subscription-ws", [websocket](std::shared_ptr<api::MessageStream> stream) {
+         return websocket->Open(std::move(stream));
+       }});
+  api::OperationSpec bind;
+  bind.name = "get-ws-binding-token";
+  bind.levels = api::kInstanceLevel;
+  bind.types = {"Subscription"};
+  bind.transaction = api::OperationSpec::kWrite;
+  bind.definition = std::string(kOperations) + "Subscription-get-ws-binding-token";
+  bind.authorize = [](api::AccessPolicy& access, api::OperationCall& call) {
+    return api::AllowRead(access, *call.txn, "Subscription", call.id);
+  };
+  bind.run = [websocket](api::OperationCall& call) {
+    return BindingTokenOperation(*websocket, call);
+  };
+  bind.operation_definition = api::OperationDefinitionFor(
+      bind, "Subscription $get-ws-binding-token",
+      "A token that binds a websocket to the subscription for ten minutes, and the websocket's "
+      "URL (Subscriptions R5 Backport IG)",
+      {{"return", true, 1, "1", "Parameters", "token, expiration, subscription, websocket-url"}});
+  registry.AddOperation(std::move(bind));
   runner_ = std::make_unique<subscriptions::SubscriptionRunner>(engine, options_.runner);
   subscriptions::SubscriptionRunner* runner = runner_.get();
 

@@ -8,6 +8,7 @@
 
 #include "api/service.h"
 #include "services/subscriptions/subscription_runner.h"
+#include "services/subscriptions/websocket_channel.h"
 
 namespace kangyun::services {
 
@@ -26,10 +27,12 @@ class SubscriptionsService : public api::Service {
 
   std::string_view name() const override { return "subscriptions"; }
   void Register(api::ServiceRegistry& registry) override;
+  void Stop() override;
 
  private:
   Options options_;
   std::unique_ptr<subscriptions::SubscriptionRunner> runner_;
+  std::unique_ptr<subscriptions::WebsocketChannel> websocket_;
 };
 
 }  // namespace kangyun::services

@@ -357,15 +357,16 @@ class PgTransaction : public WriteTransaction {
   // oldest still running (all of which have ended), in transaction-id order: a later version
   // of one resource is written by a transaction that began after the earlier one's committed
   // (it waited for the resource's lock), so it comes later.
-  Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit) override {
+  Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit,
+                                      const std::string& type) override {
     KY_RETURN_IF_ERROR(Flush());
     KY_ASSIGN_OR_RETURN(
         PgResult r,
         Run(Statement("SELECT h.seq, h.type, h.id, h.version, h.last_updated, h.deleted, "
                       "h.method, h.body, h.xid FROM history h WHERE (h.xid, h.seq) > ($1, $2) "
                       "AND h.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
-                      "ORDER BY h.xid, h.seq LIMIT $3",
-                      {after.txn, after.seq, limit}),
+                      "AND ($4 = '' OR h.type = $4) ORDER BY h.xid, h.seq LIMIT $3",
+                      {after.txn, after.seq, limit, type}),
             true));
     KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, AllDecoded(r));
     std::vector<Change> out;

@@ -409,12 +409,13 @@ class SqliteTransaction : public WriteTransaction {
   }
 
   // One writer at a time: history rows are numbered in commit order.
-  Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit) override {
+  Result<std::vector<Change>> Changes(ChangePosition after, int64_t limit,
+                                      const std::string& type) override {
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                         conn_->Prepare("SELECT seq, type, id, version, last_updated, deleted, "
-                                       "method, body FROM history WHERE seq > ?1 ORDER BY seq "
-                                       "LIMIT ?2",
-                                       {after.seq, limit}));
+                                       "method, body FROM history WHERE seq > ?1 AND (?3 = '' OR "
+                                       "type = ?3) ORDER BY seq LIMIT ?2",
+                                       {after.seq, limit, type}));
     KY_ASSIGN_OR_RETURN(std::vector<StoredResource> rows, StepAll(s));
     std::vector<Change> out;
     out.reserve(rows.size());
