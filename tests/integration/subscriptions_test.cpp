@@ -469,6 +469,47 @@ TEST_F(Subscriptions, AWebsocketClientThatReconnectsIsSentWhatItMissed) {
   }
 }
 
+// An endpoint that takes requests and never answers holds up its own subscription only.
+TEST_F(Subscriptions, AStalledEndpointDoesNotDelayTheOthers) {
+  HookReceiver stalled;
+  stalled.Stall(true);
+  Create("Subscription", Criteria("Observation", stalled.url(), "id-only"));
+  Create("Subscription", Criteria("Observation", hook_.url(), "id-only"));
+  for (int i = 0; i < 5; ++i) {
+    Create("Observation", Observation("p1", "1234-5"));
+    // Each arrives at the healthy endpoint while the other still hangs (it is given 10 s).
+    ASSERT_TRUE(
+        Eventually([&] { return EventsOf(Bodies()).size() >= static_cast<size_t>(i + 1); }, 3))
+        << "event " << i + 1;
+  }
+  EXPECT_EQ(stalled.accepted_count(), 0u);
+  stalled.Stall(false);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::vector<std::string> bodies;
+        for (const auto& r : stalled.Accepted()) bodies.push_back(r.body);
+        return EventsOf(bodies).size() >= 5;
+      },
+      60));
+}
+
+// A reminder reaches the resident's own channel: a subscription to the communication topic
+// for them (their app's, or a message gateway's).
+TEST_F(Subscriptions, AReminderReachesTheResidentsChannel) {
+  Create("Subscription",
+         WithFilter(Criteria("https://kangyun.cn/fhir/SubscriptionTopic/communication", hook_.url(),
+                             "full-resource"),
+                    "Communication?recipient=Patient/p1"));
+  Create(
+      "CommunicationRequest",
+      R"({"resourceType":"CommunicationRequest","status":"active","subject":{"reference":"Patient/p1"},"recipient":[{"reference":"Patient/p1"}],"occurrenceDateTime":"2020-01-01T00:00:00Z","payload":[{"contentString":"复诊提醒 Follow-up"}]})");
+  std::vector<Notified> events = WaitForEvents(1, 30);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].focus.starts_with("Communication/"));
+  EXPECT_TRUE(events[0].with_resource);
+  EXPECT_NE(Bodies()[0].find("复诊提醒 Follow-up"), std::string::npos);
+}
+
 // With authentication: a clinician of hospital A subscribed to every Observation hears only
 // of the residents hospital A cares for.
 TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {

@@ -78,7 +78,9 @@ void HookReceiver::Serve(int listener) {
     int fd = accept(listener, nullptr, nullptr);
     if (fd < 0) continue;
     std::string head, body;
-    if (ReadRequest(fd, &head, &body)) {
+    bool read = ReadRequest(fd, &head, &body);
+    while (read && stalled_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (read && !stop_) {
       int status = status_;
       if (status >= 200 && status < 300) {
         Received r;

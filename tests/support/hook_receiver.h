@@ -23,6 +23,9 @@ class HookReceiver {
 
   // The status it answers notifications with (200 by default).
   void Answer(int status) { status_ = status; }
+  // Stalled: requests are read and never answered (the connection is held until it is closed
+  // by the caller or the stall ends).
+  void Stall(bool stalled) { stalled_ = stalled; }
   // Down: the port refuses connections until Up.
   void Down();
   void Up();
@@ -44,6 +47,7 @@ class HookReceiver {
 
   int port_ = 0;
   std::atomic<int> status_{200};
+  std::atomic<bool> stalled_{false};
   std::mutex mu_;
   std::vector<Received> accepted_;
   std::function<void(const std::string&)> on_accepted_;

@@ -35,6 +35,13 @@ const std::vector<Topic>& Topics() {
        "WS/T 790 appointment services",
        {{"Appointment", true, true, false, ""}},
        {"patient", "actor", "status"}},
+      {"https://kangyun.cn/fhir/SubscriptionTopic/communication",
+       "居民通知 Notices to residents",
+       "A Communication is sent (a reminder of a visit, a dose, a follow-up): the resident's app "
+       "or a message gateway subscribes with recipient=Patient/{id}",
+       "WS/T 790.18 reminders; WS/T 790.5 basic notification",
+       {{"Communication", true, false, false, "status=completed"}},
+       {"recipient", "category"}},
       {"https://kangyun.cn/fhir/SubscriptionTopic/patient",
        "居民身份 Resident identity",
        "A resident's Patient record is created, changed (merged, linked) or removed",
