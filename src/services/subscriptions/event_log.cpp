@@ -19,19 +19,18 @@ std::string EventsKind(const std::string& subscription) {
   return "subscription-events/" + subscription;
 }
 
-// Keys sort as numbers do.
-std::string NumberKey(int64_t n) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(n));
-  return buf;
-}
-
 int64_t IntOf(const Value& v, std::string_view key) {
   const Value* f = v.Find(key);
   return f && f->is_number() ? std::stoll(f->str()) : 0;
 }
 
 }  // namespace
+
+std::string NumberKey(int64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(n));
+  return buf;
+}
 
 Result<std::optional<store::ChangePosition>> ReadFeedPosition(store::ReadTransaction& txn) {
   KY_ASSIGN_OR_RETURN(auto text, txn.GetRecord(kFeed, "position"));

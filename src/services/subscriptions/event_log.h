@@ -36,6 +36,9 @@ struct DeliveryState {
 };
 
 // nullopt before the matcher first started on the database.
+// The key of the n-th record of a numbered log: keys sort as their numbers do.
+std::string NumberKey(int64_t n);
+
 Result<std::optional<store::ChangePosition>> ReadFeedPosition(store::ReadTransaction& txn);
 Status WriteFeedPosition(store::WriteTransaction& txn, const store::ChangePosition& position);
 

@@ -1,20 +1,13 @@
 #include "services/subscriptions/outbound_queue.h"
 
-#include <cstdio>
-
 #include "json/json.h"
+#include "services/subscriptions/event_log.h"
 
 namespace kangyun::services::subscriptions {
 namespace {
 
 std::string MessagesKind(const std::string& queue) { return "outbound-queue/" + queue; }
 constexpr const char* kLast = "outbound-queue-last";
-
-std::string NumberKey(int64_t n) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(n));
-  return buf;
-}
 
 }  // namespace
 

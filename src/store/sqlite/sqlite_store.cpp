@@ -383,23 +383,17 @@ class SqliteTransaction : public WriteTransaction {
 
   Result<std::vector<std::pair<std::string, std::string>>> ListRecords(
       const std::string& kind) override {
-    KY_ASSIGN_OR_RETURN(
-        sqlite3_stmt * s,
-        conn_->Prepare("SELECT key, value FROM records WHERE kind = ?1 ORDER BY key", {kind}));
-    std::vector<std::pair<std::string, std::string>> out;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-      out.emplace_back(ColumnText(s, 0), ColumnText(s, 1));
-    if (rc != SQLITE_DONE) return SqliteError(conn_->db(), "listing records");
-    return out;
+    return ListRecordsAfter(kind, "", INT64_MAX);
   }
 
+  // `after` "" lists from the first key (an empty key included).
   Result<std::vector<std::pair<std::string, std::string>>> ListRecordsAfter(
       const std::string& kind, const std::string& after, int64_t limit) override {
-    KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                        conn_->Prepare("SELECT key, value FROM records WHERE kind = ?1 AND key > "
-                                       "?2 ORDER BY key LIMIT ?3",
-                                       {kind, after, limit}));
+    KY_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        conn_->Prepare("SELECT key, value FROM records WHERE kind = ?1 AND (?2 = '' "
+                       "OR key > ?2) ORDER BY key LIMIT ?3",
+                       {kind, after, limit}));
     std::vector<std::pair<std::string, std::string>> out;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
