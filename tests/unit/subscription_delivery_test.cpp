@@ -156,6 +156,21 @@ TEST_F(SubscriptionDelivery, PastTheRetryWindowTheSubscriptionIsInErrorAndKeepsI
   EXPECT_EQ(Get("Subscription/" + sub).GetString("status"), "active");
 }
 
+// A subscription made, and a change committed, before the matcher first started on the
+// database: the change is still an event of it.
+TEST(SubscriptionFirstStart, ChangesBeforeTheMatcherFirstRanAreMatched) {
+  services::ServiceSet services;
+  InProcessApi api("subscription-first-start", services.All());
+  HookReceiver hook;
+  ASSERT_TRUE(api.api().InstallPlatformContent().ok());
+  ASSERT_EQ(api.Call("POST", "Subscription", Subscription("Observation", hook.url())).status, 201);
+  ASSERT_EQ(api.Call("POST", "Observation", Observation("1234-5", "p1")).status, 201);
+  api.api().StartBackgroundJobs();
+  ASSERT_TRUE(Eventually([&] { return Delivered(hook).size() == 1; }, 30));
+  EXPECT_EQ(Delivered(hook).begin()->second.size(), 1u);
+  api.api().Shutdown();
+}
+
 TEST_F(SubscriptionDelivery, ManyOverlappingSubscriptionsEachGetExactlyTheirEvents) {
   // 500 subscriptions: on a code, on a resident, or on both.
   struct Sub {

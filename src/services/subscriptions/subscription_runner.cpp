@@ -42,17 +42,20 @@ void SubscriptionRunner::Wake() {
 Status SubscriptionRunner::Load() {
   KY_ASSIGN_OR_RETURN(auto read, engine_.store.BeginRead());
   KY_ASSIGN_OR_RETURN(auto recorded, ReadFeedPosition(*read));
-  if (recorded) {
-    position_ = *recorded;
-  } else {
-    // The first start on this database: the feed starts now, since no subscription existed.
-    KY_ASSIGN_OR_RETURN(position_, read->ChangeHead());
-    KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
-    KY_RETURN_IF_ERROR(WriteFeedPosition(*write, position_));
-    KY_RETURN_IF_ERROR(write->Commit());
-  }
-  persisted_ = position_;
+  // The first start on a database reads the feed from its beginning (only for Subscriptions
+  // until one is found): one made before this process came up hears of what followed it.
+  position_ = recorded.value_or(store::ChangePosition{});
+  persisted_ = recorded;
   persisted_at_ = std::chrono::steady_clock::now();
+  // Subscriptions made after the position join when the feed reaches them, not before.
+  std::set<std::string> later;
+  for (store::ChangePosition at = position_;;) {
+    KY_ASSIGN_OR_RETURN(auto made, read->Changes(at, 1000, "Subscription"));
+    for (const store::Change& c : made)
+      if (c.version.version == 1) later.insert(c.version.id);
+    if (made.size() < 1000) break;
+    at = made.back().position;
+  }
   store::Query all;
   all.types = {"Subscription"};
   KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids, read->Search(all, 1'000'000));
@@ -60,6 +63,7 @@ Status SubscriptionRunner::Load() {
   std::map<std::string, std::shared_ptr<const Known>> known;
   std::map<std::string, Pending> pending;
   for (const store::StoredResource& row : rows) {
+    if (later.count(row.id)) continue;
     KY_ASSIGN_OR_RETURN(Value resource, json::Parse(row.body));
     auto spec = ReadSubscription(engine_, resource);
     if (!spec.ok()) {
