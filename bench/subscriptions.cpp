@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
     std::lock_guard lock(mu);
     for (auto& id : ids) arrived.emplace(std::move(id), now);
   });
+  std::vector<kangyun::json::Value> subscriptions;
   for (int i = 0; i < 100; ++i) {
     std::string sub =
         R"({"resourceType":"Subscription","status":"requested","reason":"bench","criteria":"Observation?code=http://loinc.org|bench-)" +
@@ -157,16 +158,48 @@ int main(int argc, char** argv) {
                    r.body.c_str());
       return 1;
     }
+    subscriptions.push_back(kangyun::json::Parse(r.body).value());
   }
+  // Turns every subscription off or on again (the store grows through the runs, and writes
+  // slow a little as it does: a run without subscriptions after those with them shows how much).
+  auto set_all = [&](const char* status) {
+    for (auto& sub : subscriptions) {
+      sub.Set("status", kangyun::json::Value::String(status));
+      auto r = HttpCall("127.0.0.1", port, "PUT",
+                        "/fhir/Subscription/" + std::string(sub.GetString("id")), kJson,
+                        kangyun::json::Write(sub));
+      if (r.status != 200) return false;
+    }
+    return true;
+  };
   double tenth = Throughput(writers, seconds, 1000);
   for (int i = 0; i < 600 && events < static_cast<int64_t>(tenth * seconds / 10 * 0.99); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto started = Clock::now();
   int64_t before = events;
   double every = Throughput(writers, seconds, 100);
+  // 3. every event of the last run delivered: how long it took
+  auto written = static_cast<int64_t>(every * seconds);
+  int64_t at_end = events - before;
+  while (events - before < written && Clock::now() - started < std::chrono::seconds(600))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  double took = std::chrono::duration<double>(Clock::now() - started).count();
+  double per_second = static_cast<double>(events - before) / took;
+  if (!set_all("off")) {
+    std::fprintf(stderr, "kangyun-subscription-bench: subscriptions could not be turned off\n");
+    return 1;
+  }
+  double none_after = Throughput(writers, seconds, 1000);
+  if (!set_all("active")) {
+    std::fprintf(stderr, "kangyun-subscription-bench: subscriptions could not be turned on\n");
+    return 1;
+  }
+  double none_before = none;
+  none = (none_before + none_after) / 2;
   auto ratio = [&](double with) { return std::to_string(none > 0 ? with / none : 0); };
-  std::printf("%-44s %9.0f writes/s without subscriptions\n", "subscriptions: write throughput",
-              none);
+  std::printf(
+      "%-44s %9.0f writes/s without subscriptions (%.0f before, %.0f after the runs with)\n",
+      "subscriptions: write throughput", none, none_before, none_after);
   std::printf("%-44s %9.0f writes/s (%s), a tenth of the writes notified\n",
               "  with 100 active subscriptions", tenth, ratio(tenth).c_str());
   std::printf("%-44s %9.0f writes/s (%s), every write notified\n", "", every, ratio(every).c_str());
@@ -176,13 +209,6 @@ int main(int argc, char** argv) {
   record("{\"workload\":\"write with 100 subscriptions, every write notified\",\"system\":\"" +
          system + "\",\"perSecond\":" + std::to_string(every) +
          ",\"withoutPerSecond\":" + std::to_string(none) + ",\"ratio\":" + ratio(every) + "}");
-  // 3. every event of the last run delivered: how long it took
-  auto written = static_cast<int64_t>(every * seconds);
-  int64_t at_end = events - before;
-  while (events - before < written && Clock::now() - started < std::chrono::seconds(600))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  double took = std::chrono::duration<double>(Clock::now() - started).count();
-  double per_second = static_cast<double>(events - before) / took;
   std::printf("%-44s %9.0f events/s (%lld events; %lld still to deliver when the writes stopped)\n",
               "subscriptions: deliveries", per_second, static_cast<long long>(events - before),
               static_cast<long long>(written - at_end));

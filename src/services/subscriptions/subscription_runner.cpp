@@ -178,10 +178,10 @@ Result<std::vector<std::string>> SubscriptionRunner::Matching(
 
 Status SubscriptionRunner::SkipTo(const store::ChangePosition& head) {
   position_ = head;
-  // Recorded now and then: a process that takes over from an older position only looks again
-  // for subscriptions, which is cheap.
+  // Recorded now and then: a process that takes over from an older position matches again
+  // what made no event, which makes none again.
   auto now = std::chrono::steady_clock::now();
-  if (now - persisted_at_ < std::chrono::seconds(5)) return Status::Ok();
+  if (now - persisted_at_ < std::chrono::seconds(1)) return Status::Ok();
   KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
   KY_ASSIGN_OR_RETURN(auto recorded, ReadFeedPosition(*write));
   if (recorded != persisted_) return Load();
@@ -254,6 +254,12 @@ Result<bool> SubscriptionRunner::MatchBatch() {
     }
   }
   read.reset();
+  if (events.empty() && subscription_changes.empty()) {
+    // Nothing to record but the position, which may lag: changes matched again after a
+    // restart are events of no one again.
+    KY_RETURN_IF_ERROR(SkipTo(changes.back().position));
+    return true;
+  }
 
   KY_ASSIGN_OR_RETURN(auto write, engine_.store.BeginWrite());
   // Another process that held the job before this one may have gone on (its lease ran out

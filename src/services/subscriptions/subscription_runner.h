@@ -65,7 +65,7 @@ class SubscriptionRunner {
   };
 
   Status Load();
-  // Moves past changes no subscription can want (there is none).
+  // Moves past changes that made no event (the position is recorded now and then).
   Status SkipTo(const store::ChangePosition& head);
   // One batch of the feed; false when there was none.
   Result<bool> MatchBatch();
