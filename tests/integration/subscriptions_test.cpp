@@ -5,6 +5,8 @@
 // the element at fault; $events replays and $status tells where a subscription stands.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -583,6 +585,47 @@ TEST(SubscriptionReach, ASubscriberHearsNothingOfResidentsItMayNotRead) {
   EXPECT_EQ(call("clinician-a", "GET", "Subscription/" + sub + "/$events").status, 200);
   // The outbound queues are the operators' gateways' alone.
   EXPECT_EQ(call("clinician-a", "GET", "$outbound-queue?queue=sms").status, 403);
+}
+
+// Notifications to an https endpoint: its certificate is checked against the authorities the
+// server trusts (here --subscription-ca-file); an endpoint whose certificate cannot be checked
+// is sent nothing.
+TEST(SubscriptionTls, AnHttpsEndpointIsReachedOnlyWithATrustedCertificate) {
+  std::string dir = ScratchFolder("kangyun-subscription-tls");
+  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  std::string made =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "
+      "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(made.c_str()), 0);
+  // The endpoint: a Kangyun server over TLS. It answers a notification posted to its base with
+  // a 4xx (a history Bundle is no batch): an answer, so the TLS connection held.
+  ServerProcess endpoint(KANGYUN_BINARY, TestStore(dir + "/endpoint.db"),
+                         {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_TRUE(endpoint.ok());
+  std::string url = "https://127.0.0.1:" + std::to_string(endpoint.port()) + "/fhir";
+  for (bool trusted : {true, false}) {
+    std::vector<std::string> flags;
+    if (trusted) flags = {"--subscription-ca-file", cert};
+    ServerProcess server(KANGYUN_BINARY, TestStore(dir + (trusted ? "/a.db" : "/b.db")), flags);
+    ASSERT_TRUE(server.ok());
+    auto call = [&](const std::string& method, const std::string& target, const std::string& body) {
+      return HttpCall("127.0.0.1", server.port(), method, target,
+                      body.empty() ? decltype(kJson){} : kJson, body);
+    };
+    HttpResult sub = call("POST", "/fhir/Subscription", Criteria("Observation", url, "id-only"));
+    ASSERT_EQ(sub.status, 201) << sub.body;
+    std::string id(json::Parse(sub.body)->GetString("id"));
+    ASSERT_EQ(call("POST", "/fhir/Observation", Observation("p1", "1234-5")).status, 201);
+    std::string expected = trusted ? "the endpoint answered 4" : "certificate not trusted";
+    EXPECT_TRUE(Eventually(
+        [&] {
+          return call("GET", "/fhir/Subscription/" + id + "/$status", "").body.find(expected) !=
+                 std::string::npos;
+        },
+        20))
+        << call("GET", "/fhir/Subscription/" + id + "/$status", "").body;
+  }
 }
 
 }  // namespace
