@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "auth/scopes.h"
+#include "auth/principal_record.h"
 #include "json/json.h"
 
 namespace kangyun::services::subscriptions {
@@ -115,19 +115,8 @@ Status WriteDelivery(store::WriteTransaction& txn, const std::string& subscripti
 
 Status WriteSubscriber(store::WriteTransaction& txn, const std::string& subscription,
                        const Subscriber& subscriber) {
-  Value v = Value::Object();
+  Value v = subscriber.principal ? auth::PrincipalRecord(*subscriber.principal) : Value::Object();
   v.Set("base", Value::String(subscriber.base_url));
-  if (const auth::Principal* p = subscriber.principal ? &*subscriber.principal : nullptr) {
-    v.Set("subject", Value::String(p->subject));
-    v.Set("display", Value::String(p->display));
-    v.Set("role", Value::String(auth::RoleName(p->role)));
-    v.Set("organization", Value::String(p->organization));
-    v.Set("practitioner", Value::String(p->practitioner));
-    v.Set("patient", Value::String(p->patient));
-    v.Set("clientId", Value::String(p->client_id));
-    v.Set("system", Value::Bool(p->is_system));
-    v.Set("scopes", Value::String(auth::ScopeString(p->scopes)));
-  }
   return txn.PutRecord(kOwner, subscription, json::Write(v));
 }
 
@@ -139,18 +128,10 @@ Result<std::optional<Subscriber>> ReadSubscriber(store::ReadTransaction& txn,
   Subscriber out;
   out.base_url = std::string(v.GetString("base"));
   if (v.Find("subject")) {
-    auth::Principal p;
-    p.subject = std::string(v.GetString("subject"));
-    p.display = std::string(v.GetString("display"));
-    if (!auth::ParseRole(v.GetString("role"), &p.role))
-      return Internal("subscription " + subscription + ": unknown subscriber role");
-    p.organization = std::string(v.GetString("organization"));
-    p.practitioner = std::string(v.GetString("practitioner"));
-    p.patient = std::string(v.GetString("patient"));
-    p.client_id = std::string(v.GetString("clientId"));
-    p.is_system = v.Find("system") && v.Find("system")->as_bool();
-    KY_ASSIGN_OR_RETURN(p.scopes, auth::ParseScopes(v.GetString("scopes")));
-    out.principal = std::move(p);
+    auto principal = auth::PrincipalFromRecord(v);
+    if (!principal.ok())
+      return Internal("subscription " + subscription + ": " + principal.status().message());
+    out.principal = std::move(*principal);
   }
   return std::optional<Subscriber>(std::move(out));
 }
