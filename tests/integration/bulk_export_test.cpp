@@ -269,5 +269,37 @@ TEST_F(BulkExport, APostKickOffTakesAParametersResource) {
             Total(Port(), "Organization?_summary=count"));
 }
 
+// An export runs on the job runner: one whose server was killed mid-way runs again, from the
+// beginning and as its requester, once a server on the database is back, and completes.
+TEST(BulkExportRestart, AnExportWhoseServerWasKilledCompletesWhenTheServerIsBack) {
+  std::string dir = Scratch("restart");
+  CommandOutput g =
+      RunKangyun(KANGYUN_BINARY, "generate --residents 600 --seed 5 --out " + dir + "/city");
+  ASSERT_EQ(g.exit_code, 0) << g.text;
+  std::string db = TestStore(dir + "/export.db");
+  CommandOutput l = RunKangyun(KANGYUN_BINARY, "load --db " + db + " " + dir + "/city");
+  ASSERT_EQ(l.exit_code, 0) << l.text;
+  auto server = std::make_unique<ServerProcess>(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server->ok());
+  HttpResult kick =
+      HttpCall("127.0.0.1", server->port(), "GET", "/fhir/$export",
+               {{"Accept", "application/fhir+json"}, {"Prefer", "respond-async"}}, "");
+  ASSERT_EQ(kick.status, 202) << kick.body;
+  server->Kill9();  // at once: the export is queued, or part-way
+  server = std::make_unique<ServerProcess>(KANGYUN_BINARY, db);
+  ASSERT_TRUE(server->ok());
+  ExportRun run;
+  run.kick_off = kick;
+  run.status_path = PathFromFhir(kick.headers["content-location"]);
+  run = PollExport(server->port(), std::move(run), 120);
+  ASSERT_EQ(run.final.status, 200) << run.final.body << run.final.error;
+  auto files = DownloadOutputs(server->port(), run.manifest);
+  ASSERT_GT(files["Patient"].size(), 500u);
+  for (const auto& [type, lines] : files)
+    EXPECT_EQ(static_cast<int64_t>(lines.size()), Total(server->port(), type + "?_summary=count"))
+        << type;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kangyun::testing

@@ -13,6 +13,13 @@ void BulkDataService::Register(api::ServiceRegistry& registry) {
   engine_ = &registry.engine();
   exporter_ = std::make_unique<Exporter>(registry.engine());
   Exporter* exporter = exporter_.get();
+  api::JobKind exports;
+  exports.kind = Exporter::kJobKind;
+  exports.run = [exporter](api::JobContext& ctx) { return exporter->RunJob(ctx); };
+  exports.workers = 2;  // exports at once in each process
+  // Another process takes over an export whose process died within this.
+  exports.lease_micros = 10'000'000;
+  registry.AddJobKind(std::move(exports));
   // The exporter decides what each requester may export, and keeps each job to its owner.
   auto by_exporter = [](api::AccessPolicy&, api::OperationCall&) { return Status::Ok(); };
 

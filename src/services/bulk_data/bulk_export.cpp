@@ -12,6 +12,7 @@
 #include "audit/audit_codec.h"
 #include "audit/audit_event.h"
 #include "auth/crypto.h"
+#include "auth/principal_record.h"
 #include "base/env.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -38,27 +39,14 @@ struct Exporter::Spec {
   bool deidentify = false;
   std::string pseudonym_key;
   int64_t audit_since = 0;  // the audit trail (exported from its log): records from this time
-  std::atomic<bool> finished{false};
 };
 
 namespace {
 
-// Joins the threads of finished background jobs (a Job has an atomic `finished`), so that
-// they do not pile up. REQUIRES: the caller holds the lock that guards `threads`.
-template <class Job>
-void JoinFinished(std::vector<std::pair<std::shared_ptr<Job>, std::thread>>& threads) {
-  for (auto it = threads.begin(); it != threads.end();) {
-    if (it->first->finished) {
-      it->second.join();
-      it = threads.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
 constexpr int64_t kBatch = 1000;
-constexpr size_t kMaxRunningJobs = 2;  // per process; more kick-offs get 429
+// Exports queued or running at once, across the processes of a database; more kick-offs get
+// 429. Each process runs two at a time (BulkDataService registers the kind's workers).
+constexpr size_t kMaxQueuedJobs = 8;
 constexpr int64_t kSecond = 1'000'000;
 // A running job writes its state at least this often; a state older than kStale means the
 // process running it went away.
@@ -158,21 +146,19 @@ std::string JobUrl(const FhirRequest& req, const std::string& id) {
 
 Exporter::~Exporter() { Stop(); }
 
-Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
-                                       const std::string& group_id) {
-  // An API without an export folder (embedded in a test, a fuzzer) writes no files anywhere.
-  if (s_.config.export_dir.empty())
-    return NotFound("Bulk export is not enabled on this server (it has no export folder)");
-  if (AsciiLower(req.Header("prefer")).find("respond-async") == std::string::npos)
-    return Invalid("$export runs asynchronously: send the header Prefer: respond-async");
+Result<std::shared_ptr<Exporter::Spec>> Exporter::Plan(const FhirRequest& req, Level level,
+                                                       const std::string& group_id,
+                                                       const std::string& id,
+                                                       int64_t transaction_time,
+                                                       const std::string& pseudonym_key) {
   bool lenient = AsciiLower(req.Header("prefer")).find("handling=lenient") != std::string::npos;
   KY_ASSIGN_OR_RETURN(search::QueryParams params, KickOffParams(req));
 
   auto spec = std::make_shared<Spec>();
-  spec->id = s_.ids.NewId();
+  spec->id = id;
   spec->request =
       req.base_url + "/" + req.path + (req.raw_query.empty() ? "" : "?" + req.raw_query);
-  spec->transaction_time = s_.clock.NowMicros();
+  spec->transaction_time = transaction_time;
   std::vector<std::string> filters;
   std::string since;
   for (const auto& [k, v] : params) {
@@ -207,7 +193,8 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
   // Regulators, who may not read residents' records, may export them de-identified: what
   // their search scopes cover, with every resident's data, pseudonymised.
   spec->deidentify = req.principal && req.principal->role == auth::Role::kRegulator;
-  if (spec->deidentify) spec->pseudonym_key = auth::RandomBytes(32);
+  if (spec->deidentify)
+    spec->pseudonym_key = pseudonym_key.empty() ? auth::RandomBytes(32) : pseudonym_key;
   const auth::Permission perm = spec->deidentify ? auth::kSearch : auth::kRead;
   for (const std::string& t : spec->types) {
     if (!s_.defs.IsResourceType(t))
@@ -314,25 +301,91 @@ Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
     spec->clauses.push_back({in_compartment});
   }
 
-  {
-    std::lock_guard lock(mu_);
-    JoinFinished(threads_);
-    if (threads_.size() >= kMaxRunningJobs)
-      return Status(StatusCode::kTooManyRequests,
-                    "Too many exports are running on this server; try again later");
-  }
+  return spec;
+}
+
+Result<FhirResponse> Exporter::KickOff(const FhirRequest& req, Level level,
+                                       const std::string& group_id) {
+  // An API without an export folder (embedded in a test, a fuzzer) writes no files anywhere.
+  if (s_.config.export_dir.empty())
+    return NotFound("Bulk export is not enabled on this server (it has no export folder)");
+  if (AsciiLower(req.Header("prefer")).find("respond-async") == std::string::npos)
+    return Invalid("$export runs asynchronously: send the header Prefer: respond-async");
+  int64_t now = s_.clock.NowMicros();
+  // Planned now, so that what is wrong with the request is answered now; planned again by the
+  // job, from what is recorded here, in whichever process runs it.
+  KY_ASSIGN_OR_RETURN(std::shared_ptr<Spec> spec,
+                      Plan(req, level, group_id, s_.ids.NewId(), now, ""));
+  KY_ASSIGN_OR_RETURN(auto jobs, s_.jobs->List(kJobKind, 100));
+  size_t waiting = 0;
+  for (const store::ScheduledJob& j : jobs)
+    waiting += j.status == "queued" || j.status == "running";
+  if (waiting >= kMaxQueuedJobs)
+    return Status(StatusCode::kTooManyRequests,
+                  "Too many exports are waiting or running; try again later");
   RemoveExpired();
-  json::Value state = InitialState(*spec);
-  KY_RETURN_IF_ERROR(SaveJob(s_.store, spec->id, state, now));
-  {
-    std::lock_guard lock(mu_);
-    threads_.emplace_back(spec, std::thread([this, spec] { Run(spec); }));
+  KY_RETURN_IF_ERROR(SaveJob(s_.store, spec->id, InitialState(*spec), now));
+  search::QueryParams params;
+  KY_ASSIGN_OR_RETURN(params, KickOffParams(req));
+  json::Value job = json::Value::Object();
+  if (req.principal) job.Set("principal", auth::PrincipalRecord(*req.principal));
+  job.Set("path", Str(req.path));
+  job.Set("rawQuery", Str(req.raw_query));
+  job.Set("base", Str(req.base_url));
+  job.Set("prefer", Str(std::string(req.Header("prefer"))));
+  json::Value query = json::Value::Array();
+  for (const auto& [k, v] : params) {
+    json::Value pair = json::Value::Array();
+    pair.Push(Str(k));
+    pair.Push(Str(v));
+    query.Push(std::move(pair));
   }
+  job.Set("query", std::move(query));
+  job.Set("level", json::Value::Integer(static_cast<int>(level)));
+  job.Set("group", Str(group_id));
+  job.Set("transactionTime", json::Value::Integer(now));
+  job.Set("pseudonymKey", Str(Hex(spec->pseudonym_key)));
+  KY_RETURN_IF_ERROR(s_.jobs->Submit(kJobKind, job, 0, spec->id).status());
   FhirResponse r;
   r.status = 202;
   r.SetHeader("Content-Location", JobUrl(req, spec->id));
   r.body = InformationOutcome("The export has started; poll the URL in Content-Location");
   return r;
+}
+
+Status Exporter::RunJob(JobContext& ctx) {
+  const json::Value& p = ctx.params();
+  FhirRequest req;
+  req.method = "GET";
+  req.path = std::string(p.GetString("path"));
+  req.raw_query = std::string(p.GetString("rawQuery"));
+  req.base_url = std::string(p.GetString("base"));
+  req.headers["prefer"] = std::string(p.GetString("prefer"));
+  if (const json::Value* q = p.Find("query"))
+    for (const json::Value& pair : q->items())
+      if (pair.items().size() == 2)
+        req.query.emplace_back(pair.items()[0].str(), pair.items()[1].str());
+  if (const json::Value* principal = p.Find("principal")) {
+    KY_ASSIGN_OR_RETURN(auth::Principal who, auth::PrincipalFromRecord(*principal));
+    req.principal = std::make_shared<const auth::Principal>(std::move(who));
+  }
+  const json::Value* level = p.Find("level");
+  const json::Value* at = p.Find("transactionTime");
+  if (!level || !at) return Invalid("an export job without its level or transaction time");
+  auto key = HexDecode(p.GetString("pseudonymKey"));
+  // What its requester may see now: an export runs as them, also after a restart.
+  auto spec =
+      Plan(req, static_cast<Level>(std::stoi(level->str())), std::string(p.GetString("group")),
+           ctx.job().id, std::stoll(at->str()), key ? *key : "");
+  if (!spec.ok()) {
+    json::Value state = InitialState(Spec{});
+    state.Set("status", Str("error"));
+    state.Set("code", json::Value::Integer(static_cast<int64_t>(spec.status().code())));
+    state.Set("error", Str(spec.status().message()));
+    (void)SaveJob(s_.store, ctx.job().id, state, s_.clock.NowMicros());
+    return spec.status();
+  }
+  return Run(**spec, ctx);
 }
 
 Result<int64_t> Exporter::ExportAuditTrail(const Spec& spec, const fs::path& dir,
@@ -378,7 +431,8 @@ Result<int64_t> Exporter::ExportAuditTrail(const Spec& spec, const fs::path& dir
   return count;
 }
 
-void Exporter::Run(std::shared_ptr<Spec> spec) {
+Status Exporter::Run(Spec& job, JobContext& ctx) {
+  Spec* spec = &job;
   fs::path dir = fs::path(s_.config.export_dir) / spec->id;
   json::Value state = InitialState(*spec);
   json::Value outputs = json::Value::Array();
@@ -400,11 +454,22 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
     (void)SaveJob(s_.store, spec->id, state, now);
   };
 
+  // Whether to stop here: the server is stopping, or the job is no longer this process's.
+  auto stopping = [&] { return stop_ || ctx.Stopping(); };
+  // The state to poll, written again for a job run again (the embedded store keeps states in
+  // memory: after a restart it is gone), unless the job was cancelled meanwhile.
+  {
+    auto current = LoadJob(s_.store, spec->id);
+    if (current.ok() && *current && (*current)->status == "cancelled") return Status::Ok();
+    KY_RETURN_IF_ERROR(SaveJob(s_.store, spec->id, state, s_.clock.NowMicros()));
+  }
+  // Started again after a restart: from the beginning, with the files it had begun.
   std::error_code ec;
+  fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
   if (ec)
     failure = Internal("cannot create the export folder " + dir.string() + ": " + ec.message());
-  for (size_t t = 0; t < spec->types.size() && failure.ok() && !cancelled && !stop_; ++t) {
+  for (size_t t = 0; t < spec->types.size() && failure.ok() && !cancelled && !stopping(); ++t) {
     const std::string& type = spec->types[t];
     if (type == "AuditEvent") {
       auto exported = ExportAuditTrail(*spec, dir, &cancelled);
@@ -432,7 +497,7 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
     FILE* out = nullptr;
     int64_t count = 0, cursor = 0;
     bool done = false;
-    while (!done && failure.ok() && !cancelled && !stop_) {
+    while (!done && failure.ok() && !cancelled && !stopping()) {
       // The next batch of the union of the type's searches, in row-id order: every search's
       // rows up to the smallest last row of a search that filled its batch.
       std::vector<int64_t> rids;
@@ -505,10 +570,16 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
   }
 
   int64_t now = s_.clock.NowMicros();
+  if (!cancelled && stopping()) {
+    // Stopped because it was cancelled (the job runner's cancel comes first)?
+    auto current = LoadJob(s_.store, spec->id);
+    cancelled = current.ok() && (!*current || (*current)->status == "cancelled");
+  }
   if (cancelled) {
     fs::remove_all(dir, ec);
-  } else if (stop_) {
-    // Left in progress: its state goes stale, and a poll then says the export stopped.
+  } else if (stopping()) {
+    // Queued again by the job runner, to run from the beginning in this process or another.
+    return Status(StatusCode::kUnavailable, "the export stopped with its server");
   } else if (!failure.ok()) {
     Log(LogLevel::kError, "export " + spec->id + " failed: " + failure.message());
     fs::remove_all(dir, ec);
@@ -516,6 +587,7 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
     state.Set("code", json::Value::Integer(static_cast<int64_t>(failure.code())));
     state.Set("error", Str(failure.message()));
     (void)SaveJob(s_.store, spec->id, state, now);
+    ctx.Save(state);
   } else {
     auto current = LoadJob(s_.store, spec->id);
     if (current.ok() && *current && (*current)->status != "cancelled") {
@@ -523,38 +595,79 @@ void Exporter::Run(std::shared_ptr<Spec> spec) {
       state.Set("output", std::move(outputs));
       state.Set("progress", Str(std::to_string(written) + " resources written"));
       (void)SaveJob(s_.store, spec->id, state, now);
+      // Also with the job runner's job, which every store keeps (the embedded store keeps
+      // job states in memory only): the manifest outlives a restart.
+      ctx.Save(state);
       Log(LogLevel::kInfo,
           "export " + spec->id + " complete: " + std::to_string(written) + " resources");
     } else {
       fs::remove_all(dir, ec);
     }
   }
-  spec->finished = true;
+  return Status::Ok();
 }
 
 namespace {
 
+// A job's state: as last saved, or else as the job runner holds the job (queued; or after a
+// restart of the embedded store, which keeps saved states in memory only: the state a job
+// ended with is also its progress with the job runner).
+Result<std::optional<JobState>> FindJob(Engine& s, const std::string& id) {
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s.store, id));
+  if (job) return job;
+  KY_ASSIGN_OR_RETURN(auto held, s.jobs->Get(id));
+  if (!held || held->kind != Exporter::kJobKind) return job;
+  auto params = json::Parse(held->params);
+  if (!params.ok()) return job;
+  const json::Value* p = params->Find("principal");
+  std::string owner = p ? std::string(p->GetString("subject")) : "";
+  auto progress = json::Parse(held->progress);
+  JobState st;
+  st.updated = held->updated;
+  if (held->status == "queued" || held->status == "running") {
+    st.status = "in-progress";
+    st.json.Set("status", Str("in-progress"));
+    st.json.Set("progress", Str("queued"));
+    st.updated = s.clock.NowMicros();
+  } else if (progress.ok() && progress->Find("status")) {
+    st.json = std::move(*progress);  // the state it ended with
+    st.status = StateString(st.json, "status");
+  } else {
+    st.status = "error";
+    st.json.Set("status", Str("error"));
+    st.json.Set("error", Str(held->error.empty() ? "the export stopped" : held->error));
+  }
+  st.json.Set("owner", Str(owner));
+  return std::optional<JobState>(std::move(st));
+}
+
 // The job a status request names (_jobId), unless it is unknown or cancelled.
-Result<std::pair<std::string, JobState>> LiveJob(store::Store& store, const FhirRequest& req) {
+Result<std::pair<std::string, JobState>> LiveJob(Engine& s, const FhirRequest& req) {
   std::string id;
   for (const auto& [k, v] : req.query)
     if (k == "_jobId") id = v;
-  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(store, id));
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, FindJob(s, id));
   if (!job || job->status == "cancelled" || StateString(job->json, "owner") != Owner(req))
     return NotFound("No export job '" + id + "'");
   return std::pair{id, std::move(*job)};
 }
 
+// Whether the job runner still holds the job (queued, or running in some process).
+bool Held(Engine& s, const std::string& id) {
+  auto held = s.jobs->Get(id);
+  return held.ok() && *held && ((*held)->status == "queued" || (*held)->status == "running");
+}
+
 }  // namespace
 
 Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
-  KY_ASSIGN_OR_RETURN(auto found, LiveJob(s_.store, req));
+  KY_ASSIGN_OR_RETURN(auto found, LiveJob(s_, req));
   auto& [id, state] = found;
   JobState* job = &state;
   int64_t now = s_.clock.NowMicros();
   FhirResponse r;
   if (job->status == "in-progress") {
-    if (now - job->updated > kStale)
+    if (now - job->updated > kStale && !Held(s_, id))
       return Status(StatusCode::kUnavailable,
                     "The export stopped: the server process running it went away. Start it again");
     r.status = 202;
@@ -593,7 +706,7 @@ Result<FhirResponse> Exporter::Poll(const FhirRequest& req) {
 }
 
 Result<FhirResponse> Exporter::Cancel(const FhirRequest& req) {
-  KY_ASSIGN_OR_RETURN(auto found, LiveJob(s_.store, req));
+  KY_ASSIGN_OR_RETURN(auto found, LiveJob(s_, req));
   auto& [id, state] = found;
   JobState* job = &state;
   // A running job sees this at its next checkpoint and removes its own files.
@@ -603,6 +716,7 @@ Result<FhirResponse> Exporter::Cancel(const FhirRequest& req) {
   }
   job->json.Set("status", Str("cancelled"));
   KY_RETURN_IF_ERROR(SaveJob(s_.store, id, job->json, s_.clock.NowMicros()));
+  (void)s_.jobs->Cancel(id);  // one still queued never runs
   FhirResponse r;
   r.status = 202;
   r.body = InformationOutcome("The export was cancelled and its files are removed");
@@ -611,7 +725,7 @@ Result<FhirResponse> Exporter::Cancel(const FhirRequest& req) {
 
 Result<FhirResponse> Exporter::File(const FhirRequest& req, const std::string& job_id,
                                     const std::string& name) {
-  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, LoadJob(s_.store, job_id));
+  KY_ASSIGN_OR_RETURN(std::optional<JobState> job, FindJob(s_, job_id));
   if (!job || job->status != "complete" || StateString(job->json, "owner") != Owner(req))
     return NotFound("No completed export job '" + job_id + "'");
   // Only a file the manifest lists: the name never reaches the file system otherwise.
@@ -641,14 +755,6 @@ void Exporter::RemoveExpired() {
   }
 }
 
-void Exporter::Stop() {
-  stop_ = true;
-  std::vector<std::pair<std::shared_ptr<Spec>, std::thread>> threads;
-  {
-    std::lock_guard lock(mu_);
-    threads.swap(threads_);
-  }
-  for (auto& [spec, thread] : threads) thread.join();
-}
+void Exporter::Stop() { stop_ = true; }
 
 }  // namespace kangyun::services::bulk_data
