@@ -5,7 +5,8 @@
 // process died is claimed again once its lease runs out and resumes from the progress it last
 // saved; one still queued when the servers were down runs when they come back, unless its
 // kind says a job that late is missed instead. Services register their kinds on the seam
-// (api/service.h); re-indexing runs here. Thread-safe.
+// (api/service.h); re-indexing, bulk exports and the subscriptions' matcher run here.
+// Thread-safe.
 #pragma once
 
 #include <atomic>
