@@ -355,7 +355,13 @@ void SubscriptionsService::Register(api::ServiceRegistry& registry) {
   registry.AddStartup("subscriptions: the matching job", [](api::Engine& e) -> Status {
     auto job = e.jobs->Get(kJobId);
     if (!job.ok()) return job.status();
-    if (!*job) return e.jobs->Submit(kJobKind, Value::Object(), 0, kJobId).status();
+    if (!*job) {
+      // Another process starting at the same time may submit it first: one job either way.
+      auto submitted = e.jobs->Submit(kJobKind, Value::Object(), 0, kJobId);
+      if (!submitted.ok() && submitted.status().code() != StatusCode::kConflict)
+        return submitted.status();
+      return Status::Ok();
+    }
     if ((*job)->status != "queued" && (*job)->status != "running")
       Log(LogLevel::kError, "the subscriptions job is " + (*job)->status +
                                 ": no subscription is served until it is queued again");
