@@ -837,6 +837,7 @@ Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn) 
 Result<std::unique_ptr<ApiTransaction>> BeginWrite(Engine& s, bool alone) {
   KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store, alone));
   KY_RETURN_IF_ERROR(SyncStoredSearchParameters(s, *txn).status());
+  for (const auto& listener : s.registry.commit_listeners()) txn->AfterCommit(listener);
   return txn;
 }
 

@@ -125,6 +125,13 @@ class ServiceRegistry {
 
   void AddOperation(OperationSpec op);
   void AddWriteHook(WriteHook hook);
+  // Called once each write transaction of the API (a request, a Bundle, a service's job) has
+  // committed, in the process that committed it: to look for new work at once (the change
+  // feed is where what was written is read, durably; api/engine.h, Store::Changes).
+  void AddCommitListener(std::function<void()> listener) {
+    commit_listeners_.push_back(std::move(listener));
+  }
+  const std::vector<std::function<void()>>& commit_listeners() const { return commit_listeners_; }
   void AddStreamEndpoint(StreamEndpoint endpoint) { streams_.push_back(std::move(endpoint)); }
   const StreamEndpoint* FindStreamEndpoint(std::string_view path) const {
     for (const StreamEndpoint& e : streams_)
@@ -167,6 +174,7 @@ class ServiceRegistry {
   std::vector<std::pair<std::string, std::function<Status(Engine&)>>> startup_;
   std::vector<JobKind> job_kinds_;
   std::vector<StreamEndpoint> streams_;
+  std::vector<std::function<void()>> commit_listeners_;
 };
 
 // A regional service: the person registry, terminology, appointments, referral, ...

@@ -12,13 +12,6 @@ constexpr const char* kStatusProfile =
     "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
     "backport-subscription-status-r4";
 
-Value Param(const char* name, const char* type, Value value) {
-  Value p = Value::Object();
-  p.Set("name", Value::String(name));
-  p.Set(type, std::move(value));
-  return p;
-}
-
 Value Ref(std::string reference) {
   Value r = Value::Object();
   r.Set("reference", Value::String(std::move(reference)));
@@ -32,22 +25,37 @@ std::string Url(const NotificationStatus& s, const Event& e, bool versioned) {
 
 }  // namespace
 
+Value NamedValue(const char* name, const char* type, Value value) {
+  Value p = Value::Object();
+  p.Set("name", Value::String(name));
+  p.Set(type, std::move(value));
+  return p;
+}
+
+Value ParametersOf(Value parameters) {
+  Value out = Value::Object();
+  out.Set("resourceType", Value::String("Parameters"));
+  if (!parameters.items().empty()) out.Set("parameter", std::move(parameters));
+  return out;
+}
+
 Value SubscriptionStatus(const NotificationStatus& s, const std::vector<NotifiedEvent>& events,
                          Content content) {
   Value params = Value::Array();
-  params.Push(Param("subscription", "valueReference",
-                    Ref(s.base_url + "/Subscription/" + s.subscription_id)));
-  if (!s.topic.empty()) params.Push(Param("topic", "valueCanonical", Value::String(s.topic)));
-  params.Push(Param("status", "valueCode", Value::String(s.status)));
-  params.Push(Param("type", "valueCode", Value::String(s.type)));
-  params.Push(Param("events-since-subscription-start", "valueString",
-                    Value::String(std::to_string(s.events_since_start))));
+  params.Push(NamedValue("subscription", "valueReference",
+                         Ref(s.base_url + "/Subscription/" + s.subscription_id)));
+  if (!s.topic.empty()) params.Push(NamedValue("topic", "valueCanonical", Value::String(s.topic)));
+  params.Push(NamedValue("status", "valueCode", Value::String(s.status)));
+  params.Push(NamedValue("type", "valueCode", Value::String(s.type)));
+  params.Push(NamedValue("events-since-subscription-start", "valueString",
+                         Value::String(std::to_string(s.events_since_start))));
   for (const NotifiedEvent& n : events) {
     Value parts = Value::Array();
-    parts.Push(Param("event-number", "valueString", Value::String(std::to_string(n.event.number))));
-    parts.Push(Param("timestamp", "valueInstant", Value::String(FormatInstant(n.event.at))));
+    parts.Push(
+        NamedValue("event-number", "valueString", Value::String(std::to_string(n.event.number))));
+    parts.Push(NamedValue("timestamp", "valueInstant", Value::String(FormatInstant(n.event.at))));
     if (content != Content::kEmpty)
-      parts.Push(Param("focus", "valueReference", Ref(Url(s, n.event, true))));
+      parts.Push(NamedValue("focus", "valueReference", Ref(Url(s, n.event, true))));
     Value event = Value::Object();
     event.Set("name", Value::String("notification-event"));
     event.Set("part", std::move(parts));
@@ -62,7 +70,7 @@ Value SubscriptionStatus(const NotificationStatus& s, const std::vector<Notified
     Value reason = Value::Object();
     reason.Set("coding", std::move(codings));
     reason.Set("text", Value::String(s.error));
-    params.Push(Param("error", "valueCodeableConcept", std::move(reason)));
+    params.Push(NamedValue("error", "valueCodeableConcept", std::move(reason)));
   }
   Value profile = Value::Array();
   profile.Push(Value::String(kStatusProfile));

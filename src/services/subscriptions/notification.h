@@ -32,6 +32,11 @@ struct NotifiedEvent {
   std::optional<store::StoredResource> version;
 };
 
+// A Parameters parameter (or part): {"name": name, type: value}.
+json::Value NamedValue(const char* name, const char* type, json::Value value);
+// A Parameters resource of those parameters.
+json::Value ParametersOf(json::Value parameters);
+
 json::Value SubscriptionStatus(const NotificationStatus& status,
                                const std::vector<NotifiedEvent>& events, Content content);
 // The Bundle: type history for notifications and $events, searchset for $status.

@@ -15,6 +15,8 @@ namespace {
 using api::FhirResponse;
 using json::Value;
 using subscriptions::Content;
+using subscriptions::NamedValue;
+using subscriptions::ParametersOf;
 
 constexpr const char* kJobKind = "subscriptions";
 constexpr const char* kJobId = "subscriptions";
@@ -133,29 +135,14 @@ Result<FhirResponse> TakeOperation(api::OperationCall& call) {
   Value params = Value::Array();
   for (const auto& m : messages) {
     Value parts = Value::Array();
-    Value sequence = Value::Object();
-    sequence.Set("name", Value::String("sequence"));
-    sequence.Set("valueInteger", Value::Integer(m.sequence));
-    parts.Push(std::move(sequence));
-    Value subscription = Value::Object();
-    subscription.Set("name", Value::String("subscription"));
+    parts.Push(NamedValue("sequence", "valueInteger", Value::Integer(m.sequence)));
     Value ref = Value::Object();
     ref.Set("reference", Value::String("Subscription/" + m.subscription));
-    subscription.Set("valueReference", std::move(ref));
-    parts.Push(std::move(subscription));
-    Value notification = Value::Object();
-    notification.Set("name", Value::String("notification"));
-    notification.Set("resource", Value::Raw(m.notification));
-    parts.Push(std::move(notification));
-    Value message = Value::Object();
-    message.Set("name", Value::String("message"));
-    message.Set("part", std::move(parts));
-    params.Push(std::move(message));
+    parts.Push(NamedValue("subscription", "valueReference", std::move(ref)));
+    parts.Push(NamedValue("notification", "resource", Value::Raw(m.notification)));
+    params.Push(NamedValue("message", "part", std::move(parts)));
   }
-  Value out = Value::Object();
-  out.Set("resourceType", Value::String("Parameters"));
-  if (!params.items().empty()) out.Set("parameter", std::move(params));
-  return Respond(out);
+  return Respond(ParametersOf(std::move(params)));
 }
 
 // A gateway has what it took up to a sequence number: those messages go.
@@ -179,15 +166,9 @@ Result<FhirResponse> AcknowledgeOperation(api::OperationCall& call) {
     return Invalid("through is the sequence number of the last message taken",
                    "Parameters.parameter:through");
   KY_ASSIGN_OR_RETURN(int64_t removed, subscriptions::Acknowledge(*call.write, queue, through));
-  Value out = Value::Object();
-  out.Set("resourceType", Value::String("Parameters"));
   Value params = Value::Array();
-  Value r = Value::Object();
-  r.Set("name", Value::String("removed"));
-  r.Set("valueInteger", Value::Integer(removed));
-  params.Push(std::move(r));
-  out.Set("parameter", std::move(params));
-  return Respond(out);
+  params.Push(NamedValue("removed", "valueInteger", Value::Integer(removed)));
+  return Respond(ParametersOf(std::move(params)));
 }
 
 // The outbound queues are a gateway's: a system the operators run, with an administrator's
@@ -200,85 +181,6 @@ Status AllowGateway(api::AccessPolicy&, api::OperationCall& call) {
                   "account)");
   return Status::Ok();
 }
-
-void AddOperations(api::ServiceRegistry& registry) {
-  auto authorize = [](api::AccessPolicy& access, api::OperationCall& call) {
-    return api::AllowRead(access, *call.txn, "Subscription", call.id);
-  };
-  api::OperationSpec status;
-  status.name = "status";
-  status.levels = api::kInstanceLevel;
-  status.types = {"Subscription"};
-  status.definition = std::string(kOperations) + "Subscription-status";
-  status.authorize = authorize;
-  status.run = StatusOperation;
-  status.operation_definition = api::OperationDefinitionFor(
-      status, "Subscription $status",
-      "Where a subscription stands: its status, how many events it has had, and why delivery fails "
-      "(Subscriptions R5 Backport IG)",
-      {{"return", true, 1, "1", "Bundle", "A searchset Bundle holding the SubscriptionStatus"}});
-  registry.AddOperation(std::move(status));
-
-  api::OperationSpec events;
-  events.name = "events";
-  events.levels = api::kInstanceLevel;
-  events.types = {"Subscription"};
-  events.definition = std::string(kOperations) + "Subscription-events";
-  events.authorize = authorize;
-  events.run = EventsOperation;
-  events.operation_definition = api::OperationDefinitionFor(
-      events, "Subscription $events",
-      "A subscription's events again, by number: what an endpoint missed, up to 1,000 at a time "
-      "(Subscriptions R5 Backport IG)",
-      {{"eventsSinceNumber", false, 0, "1", "string", "The first event (default 1)"},
-       {"eventsUntilNumber", false, 0, "1", "string", "The last event (default the latest)"},
-       {"content", false, 0, "1", "code", "empty | id-only (default) | full-resource"},
-       {"return", true, 1, "1", "Bundle",
-        "A history Bundle: the SubscriptionStatus, then the events"}});
-  registry.AddOperation(std::move(events));
-
-  api::OperationSpec take;
-  take.name = "outbound-queue";
-  take.levels = api::kSystemLevel;
-  take.post = false;
-  take.definition = std::string(kOperations) + "outbound-queue";
-  take.authorize = AllowGateway;
-  take.run = TakeOperation;
-  take.operation_definition = api::OperationDefinitionFor(
-      take, "$outbound-queue",
-      "The oldest notifications of a message channel's queue not yet acknowledged, for the "
-      "gateway that sends them on (SMS, WeChat)",
-      {{"queue", false, 1, "1", "string", "The queue: the message channel's endpoint"},
-       {"after", false, 0, "1", "integer", "Only messages after this sequence number"},
-       {"_count", false, 0, "1", "integer", "At most this many (100; up to 1,000)"},
-       {"return", true, 1, "1", "Parameters",
-        "message: sequence, subscription and the notification Bundle, oldest first"}});
-  registry.AddOperation(std::move(take));
-
-  api::OperationSpec ack;
-  ack.name = "outbound-queue-ack";
-  ack.levels = api::kSystemLevel;
-  ack.get = false;
-  ack.transaction = api::OperationSpec::kWrite;
-  ack.definition = std::string(kOperations) + "outbound-queue-ack";
-  ack.authorize = AllowGateway;
-  ack.run = AcknowledgeOperation;
-  ack.operation_definition = api::OperationDefinitionFor(
-      ack, "$outbound-queue-ack",
-      "The gateway took the queue's messages up to a sequence number: they are removed",
-      {{"queue", false, 1, "1", "string", "The queue"},
-       {"through", false, 1, "1", "integer", "The last sequence number taken"},
-       {"return", true, 1, "1", "Parameters", "removed: how many messages went"}});
-  registry.AddOperation(std::move(ack));
-}
-
-}  // namespace
-
-void SubscriptionsService::Stop() {
-  if (websocket_) websocket_->Stop();
-}
-
-namespace {
 
 // A binding token for the subscription's websocket, and where to use it.
 Result<FhirResponse> BindingTokenOperation(subscriptions::WebsocketChannel& channel,
@@ -297,26 +199,94 @@ Result<FhirResponse> BindingTokenOperation(subscriptions::WebsocketChannel& chan
     url = "wss://" + url.substr(8);
   else if (url.starts_with("http://"))
     url = "ws://" + url.substr(7);
-  auto param = [](const char* name, const char* type, Value v) {
-    Value p = Value::Object();
-    p.Set("name", Value::String(name));
-    p.Set(type, std::move(v));
-    return p;
-  };
   Value params = Value::Array();
-  params.Push(param("token", "valueString", Value::String(token)));
-  params.Push(param("expiration", "valueDateTime",
-                    Value::String(FormatInstant(call.engine.clock.NowMicros() +
-                                                subscriptions::WebsocketChannel::kTokenMicros))));
-  params.Push(param("subscription", "valueString", Value::String(call.id)));
-  params.Push(param("websocket-url", "valueUrl", Value::String(url + "/$subscription-ws")));
-  Value out = Value::Object();
-  out.Set("resourceType", Value::String("Parameters"));
-  out.Set("parameter", std::move(params));
-  return Respond(out);
+  params.Push(NamedValue("token", "valueString", Value::String(token)));
+  params.Push(
+      NamedValue("expiration", "valueDateTime",
+                 Value::String(FormatInstant(call.engine.clock.NowMicros() +
+                                             subscriptions::WebsocketChannel::kTokenMicros))));
+  params.Push(NamedValue("subscription", "valueString", Value::String(call.id)));
+  params.Push(NamedValue("websocket-url", "valueUrl", Value::String(url + "/$subscription-ws")));
+  return Respond(ParametersOf(std::move(params)));
+}
+
+// An operation of the platform's: its OperationDefinition made from the same registration.
+api::OperationSpec Operation(const char* name, unsigned levels, api::OperationSpec::Transaction txn,
+                             decltype(api::OperationSpec::authorize) authorize,
+                             decltype(api::OperationSpec::run) run, const std::string& title,
+                             const std::string& description,
+                             const std::vector<api::OperationParameter>& params) {
+  api::OperationSpec op;
+  op.name = name;
+  op.levels = levels;
+  if (levels == api::kInstanceLevel) op.types = {"Subscription"};
+  op.transaction = txn;
+  op.definition =
+      std::string(kOperations) + (levels == api::kInstanceLevel ? "Subscription-" : "") + name;
+  op.authorize = std::move(authorize);
+  op.run = std::move(run);
+  op.operation_definition = api::OperationDefinitionFor(op, title, description, params);
+  return op;
+}
+
+// Whoever may read the subscription.
+Status AllowSubscriber(api::AccessPolicy& access, api::OperationCall& call) {
+  return api::AllowRead(access, *call.txn, "Subscription", call.id);
+}
+
+void AddOperations(api::ServiceRegistry& registry, subscriptions::WebsocketChannel* websocket) {
+  using T = api::OperationSpec;
+  registry.AddOperation(Operation(
+      "status", api::kInstanceLevel, T::kRead, AllowSubscriber, StatusOperation,
+      "Subscription $status",
+      "Where a subscription stands: its status, how many events it has had, and why delivery "
+      "fails (Subscriptions R5 Backport IG)",
+      {{"return", true, 1, "1", "Bundle", "A searchset Bundle holding the SubscriptionStatus"}}));
+  registry.AddOperation(Operation(
+      "events", api::kInstanceLevel, T::kRead, AllowSubscriber, EventsOperation,
+      "Subscription $events",
+      "A subscription's events again, by number: what an endpoint missed, up to 1,000 at a time "
+      "(Subscriptions R5 Backport IG)",
+      {{"eventsSinceNumber", false, 0, "1", "string", "The first event (default 1)"},
+       {"eventsUntilNumber", false, 0, "1", "string", "The last event (default the latest)"},
+       {"content", false, 0, "1", "code", "empty | id-only (default) | full-resource"},
+       {"return", true, 1, "1", "Bundle",
+        "A history Bundle: the SubscriptionStatus, then the events"}}));
+  // A token is a write: it is kept for whichever process the websocket reaches.
+  registry.AddOperation(Operation(
+      "get-ws-binding-token", api::kInstanceLevel, T::kWrite, AllowSubscriber,
+      [websocket](api::OperationCall& call) { return BindingTokenOperation(*websocket, call); },
+      "Subscription $get-ws-binding-token",
+      "A token that binds a websocket to the subscription for ten minutes, and the websocket's "
+      "URL (Subscriptions R5 Backport IG)",
+      {{"return", true, 1, "1", "Parameters", "token, expiration, subscription, websocket-url"}}));
+  api::OperationSpec take = Operation(
+      "outbound-queue", api::kSystemLevel, T::kRead, AllowGateway, TakeOperation, "$outbound-queue",
+      "The oldest notifications of a message channel's queue not yet acknowledged, for the "
+      "gateway that sends them on (SMS, WeChat)",
+      {{"queue", false, 1, "1", "string", "The queue: the message channel's endpoint"},
+       {"after", false, 0, "1", "integer", "Only messages after this sequence number"},
+       {"_count", false, 0, "1", "integer", "At most this many (100; up to 1,000)"},
+       {"return", true, 1, "1", "Parameters",
+        "message: sequence, subscription and the notification Bundle, oldest first"}});
+  take.post = false;
+  registry.AddOperation(std::move(take));
+  api::OperationSpec ack =
+      Operation("outbound-queue-ack", api::kSystemLevel, T::kWrite, AllowGateway,
+                AcknowledgeOperation, "$outbound-queue-ack",
+                "The gateway took the queue's messages up to a sequence number: they are removed",
+                {{"queue", false, 1, "1", "string", "The queue"},
+                 {"through", false, 1, "1", "integer", "The last sequence number taken"},
+                 {"return", true, 1, "1", "Parameters", "removed: how many messages went"}});
+  ack.get = false;
+  registry.AddOperation(std::move(ack));
 }
 
 }  // namespace
+
+void SubscriptionsService::Stop() {
+  if (websocket_) websocket_->Stop();
+}
 
 void SubscriptionsService::Register(api::ServiceRegistry& registry) {
   api::Engine& engine = registry.engine();
@@ -326,24 +296,6 @@ void SubscriptionsService::Register(api::ServiceRegistry& registry) {
       {"$subscription-ws", [websocket](std::shared_ptr<api::MessageStream> stream) {
          return websocket->Open(std::move(stream));
        }});
-  api::OperationSpec bind;
-  bind.name = "get-ws-binding-token";
-  bind.levels = api::kInstanceLevel;
-  bind.types = {"Subscription"};
-  bind.transaction = api::OperationSpec::kWrite;
-  bind.definition = std::string(kOperations) + "Subscription-get-ws-binding-token";
-  bind.authorize = [](api::AccessPolicy& access, api::OperationCall& call) {
-    return api::AllowRead(access, *call.txn, "Subscription", call.id);
-  };
-  bind.run = [websocket](api::OperationCall& call) {
-    return BindingTokenOperation(*websocket, call);
-  };
-  bind.operation_definition = api::OperationDefinitionFor(
-      bind, "Subscription $get-ws-binding-token",
-      "A token that binds a websocket to the subscription for ten minutes, and the websocket's "
-      "URL (Subscriptions R5 Backport IG)",
-      {{"return", true, 1, "1", "Parameters", "token, expiration, subscription, websocket-url"}});
-  registry.AddOperation(std::move(bind));
   runner_ = std::make_unique<subscriptions::SubscriptionRunner>(engine, options_.runner);
   subscriptions::SubscriptionRunner* runner = runner_.get();
 
@@ -397,12 +349,10 @@ void SubscriptionsService::Register(api::ServiceRegistry& registry) {
   };
   registry.AddWriteHook(std::move(hook));
 
-  api::WriteHook wake;
-  wake.name = "subscriptions: wake the matcher";
-  wake.after_commit = [runner](api::Engine&, const Value&) { runner->Wake(); };
-  registry.AddWriteHook(std::move(wake));
+  // Whatever a transaction of this process committed, the matcher looks at the feed now.
+  registry.AddCommitListener([runner] { runner->Wake(); });
 
-  AddOperations(registry);
+  AddOperations(registry, websocket);
 }
 
 }  // namespace kangyun::services
