@@ -61,6 +61,11 @@ std::string SqlBuilder::Bind(Sql* sql, SqlValue v) const {
   return "?" + std::to_string(sql->params.size());
 }
 
+std::string SqlBuilder::BindSystem(Sql* sql, const std::string& system) const {
+  if (dialect_ == SqlDialect::kSqlite) return Bind(sql, SystemKey(system));
+  return Bind(sql, system);
+}
+
 // The list goes as one JSON array, so a Group of any size is one bound value.
 std::string SqlBuilder::TextListMembership(const std::string& column,
                                            const std::vector<std::string>& values, Sql* sql) const {
@@ -106,11 +111,25 @@ std::string SqlBuilder::ParamFilter(const std::vector<std::string>& types, const
                                     const std::string& column, Sql* sql) const {
   if (types.empty())
     return column + " IN (SELECT pid FROM params WHERE param = " + Bind(sql, param) + ")";
-  if (types.size() == 1) return column + " = " + Bind(sql, ParamKey(types[0], param));
+  if (types.size() == 1) return column + " = " + BindParamKey(sql, types[0], param);
   std::string list;
+  if (dialect_ == SqlDialect::kSqlite) {
+    for (const std::string& t : types) list += (list.empty() ? "" : ", ") + Bind(sql, t);
+    return column + " IN (SELECT pid FROM params WHERE param = " + Bind(sql, param) +
+           " AND type IN (" + list + "))";
+  }
   for (const std::string& t : types)
     list += (list.empty() ? "" : ", ") + Bind(sql, ParamKey(t, param));
   return column + " IN (" + list + ")";
+}
+
+std::string SqlBuilder::BindParamKey(Sql* sql, const std::string& type,
+                                     const std::string& param) const {
+  // Evaluated once a statement: SQLite runs an uncorrelated scalar subquery once.
+  if (dialect_ == SqlDialect::kSqlite)
+    return "(SELECT pid FROM params WHERE type = " + Bind(sql, type) +
+           " AND param = " + Bind(sql, param) + ")";
+  return Bind(sql, ParamKey(type, param));
 }
 
 std::string SqlBuilder::TypeFilter(const std::vector<std::string>& types, const std::string& column,
@@ -192,16 +211,16 @@ std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* 
         for (const auto& [system, code] : c.token_set) {
           std::string code_param = Bind(sql, code);
           if (!values.empty()) values += ", ";
-          values += "(" + Bind(sql, system) + ", " + code_param + ")";
+          values += "(" + BindSystem(sql, system) + ", " + code_param + ")";
           if (!codes.empty()) codes += ", ";
           codes += code_param;
         }
         return "((" + i + ".system, " + i + ".code) IN (VALUES " + values + ") OR (" + i +
-               ".system = '' AND " + i + ".code IN (" + codes + ")))";
+               ".system = " + BindSystem(sql, "") + " AND " + i + ".code IN (" + codes + ")))";
       }
       std::string s = "1=1";
       if (c.code) s += " AND " + i + ".code = " + Bind(sql, *c.code);
-      if (c.system) s += " AND " + i + ".system = " + Bind(sql, *c.system);
+      if (c.system) s += " AND " + i + ".system = " + BindSystem(sql, *c.system);
       return "(" + s + ")";
     }
     case IndexTable::kNumber:
@@ -217,7 +236,7 @@ std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* 
       }
       std::string s = RangeSql(c.cmp, i + ".value", i + ".value", c.low, c.high, sql);
       if (c.code) s += " AND " + i + ".code = " + Bind(sql, *c.code);
-      if (c.system) s += " AND " + i + ".system = " + Bind(sql, *c.system);
+      if (c.system) s += " AND " + i + ".system = " + BindSystem(sql, *c.system);
       return "(" + s + ")";
     }
     case IndexTable::kReference: {
@@ -244,19 +263,19 @@ std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* 
     case IndexTable::kComposite: {
       std::string s = "1=1";
       if (c.code) s += " AND " + i + ".c1_code = " + Bind(sql, *c.code);
-      if (c.system) s += " AND " + i + ".c1_system = " + Bind(sql, *c.system);
+      if (c.system) s += " AND " + i + ".c1_system = " + BindSystem(sql, *c.system);
       if (c.second) {
         const Condition& d = *c.second;
         switch (d.table) {
           case IndexTable::kToken:
             if (d.code) s += " AND " + i + ".c2_code = " + Bind(sql, *d.code);
-            if (d.system) s += " AND " + i + ".c2_system = " + Bind(sql, *d.system);
+            if (d.system) s += " AND " + i + ".c2_system = " + BindSystem(sql, *d.system);
             break;
           case IndexTable::kQuantity:
           case IndexTable::kNumber:
             s += " AND " + RangeSql(d.cmp, i + ".c2_low", i + ".c2_high", d.low, d.high, sql);
             if (d.code) s += " AND " + i + ".c2_code = " + Bind(sql, *d.code);
-            if (d.system) s += " AND " + i + ".c2_system = " + Bind(sql, *d.system);
+            if (d.system) s += " AND " + i + ".c2_system = " + BindSystem(sql, *d.system);
             break;
           case IndexTable::kDate:
             s += " AND " + RangeSql(d.cmp, i + ".c2_low", i + ".c2_high",
@@ -368,7 +387,7 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
       if (sql->correlated) {
         return std::string(c.negated ? "NOT EXISTS (" : "EXISTS (") + "SELECT 1 FROM " +
                "idx_reference " + i + " WHERE " + i +
-               ".pid = " + Bind(sql, ParamKey(c.has_type, c.param)) + " AND " + i +
+               ".pid = " + BindParamKey(sql, c.has_type, c.param) + " AND " + i +
                ".target_id = " + r + ".id AND " + i + ".target_type = " + r +
                ".type AND EXISTS (SELECT 1 FROM resources " + src +
                WhereClause(*c.subquery, src, sql, -1) + " AND " + src + ".rid = " + i + ".rid))";
@@ -377,9 +396,8 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
           "SELECT " + src + ".rid FROM resources " + src + WhereClause(*c.subquery, src, sql);
       std::string s = "SELECT " + tgt + ".rid FROM idx_reference " + i + " JOIN resources " + tgt +
                       " ON " + tgt + ".type = " + i + ".target_type AND " + tgt + ".id = " + i +
-                      ".target_id WHERE " + i +
-                      ".pid = " + Bind(sql, ParamKey(c.has_type, c.param)) + " AND " + i +
-                      ".rid IN (" + sources + ")";
+                      ".target_id WHERE " + i + ".pid = " + BindParamKey(sql, c.has_type, c.param) +
+                      " AND " + i + ".rid IN (" + sources + ")";
       return r + ".rid " + (c.negated ? "NOT IN (" : "IN (") + s + ")";
     }
   }
@@ -712,7 +730,7 @@ Sql SqlBuilder::CurrentRows(const std::vector<int64_t>& rids) const {
 std::string SqlBuilder::IncludeParamFilter(const IncludeSpec& spec, Sql* sql) const {
   std::string pid = dialect_ == SqlDialect::kSqlite ? "+i.pid" : "i.pid";
   if (spec.param != "*" && !spec.source_type.empty())
-    return " AND " + pid + " = " + Bind(sql, ParamKey(spec.source_type, spec.param));
+    return " AND " + pid + " = " + BindParamKey(sql, spec.source_type, spec.param);
   if (spec.param != "*")
     return " AND " + pid + " IN (SELECT pid FROM params WHERE param = " + Bind(sql, spec.param) +
            ")";

@@ -76,6 +76,12 @@ class SqlBuilder {
                                  Sql* sql) const;
   // Appends a bound parameter and returns its placeholder.
   std::string Bind(Sql* sql, SqlValue v) const;
+  // The key of a (type, parameter) pair as index rows hold it: on SQLite a small number from
+  // its `params` table, on PostgreSQL the pair's hash (store/param_key.h).
+  std::string BindParamKey(Sql* sql, const std::string& type, const std::string& param) const;
+  // A code system as index rows hold it: its key on SQLite (store/param_key.h), its URI on
+  // PostgreSQL.
+  std::string BindSystem(Sql* sql, const std::string& system) const;
 
  private:
   // " WHERE ..." for q over the resource table aliased `alias`.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "store/body_codec.h"
 #include "store/param_key.h"
@@ -267,20 +268,23 @@ std::vector<std::string> SearchIndexes(const std::filesystem::path& db) {
   return names;
 }
 
-size_t CodeMatches(Store& store, const std::string& code) {
+// Observations with the code, in the system when one is given ("" for none: `|code`).
+size_t CodeMatches(Store& store, const std::string& code,
+                   std::optional<std::string> system = std::nullopt) {
   auto txn = store.BeginRead();
   Query q;
   q.types = {"Observation"};
   Condition c;
   c.param = "code";
   c.code = code;
+  c.system = std::move(system);
   q.clauses.push_back({c});
   return (*txn)->Search(q, 100)->size();
 }
 
 TEST_F(SqliteStoreTest, BulkLoadSetsIndexesAsideOnlyInAStoreOfFewResourcesAndBuildsThemAtTheEnd) {
   std::vector<std::string> indexes = SearchIndexes(dir_ / "t.db");
-  ASSERT_GT(indexes.size(), 15u);
+  ASSERT_GT(indexes.size(), 10u);
   // A new platform holds its own content (code systems, naming systems) before any load.
   {
     auto txn = store_->BeginWrite();
@@ -335,26 +339,51 @@ TEST_F(SqliteStoreTest, IndexesOfABulkLoadThatDiedAreBuiltWhenTheStoreOpens) {
 namespace kangyun::store {
 namespace {
 
+// The store's kangyun_param_key(type, param), which the migrations of older schemas call.
+void ParamKeyInSql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto text = [](sqlite3_value* v) {
+    return std::string(reinterpret_cast<const char*>(sqlite3_value_text(v)));
+  };
+  sqlite3_result_int64(ctx, ParamKey(text(argv[0]), text(argv[1])));
+}
+
 void ExecSql(const std::filesystem::path& db, const std::string& sql) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_create_function_v2(raw, "kangyun_param_key", 2, SQLITE_UTF8, nullptr, ParamKeyInSql,
+                             nullptr, nullptr, nullptr);
   char* err = nullptr;
   EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   sqlite3_free(err);
   sqlite3_close(raw);
 }
 
-TEST_F(SqliteStoreTest, TwoParametersWithOneKeyAreRefusedNotMerged) {
-  // Pretend another (type, parameter) pair already holds the key of Observation.code.
-  ExecSql(dir_ / "t.db", "INSERT INTO params VALUES (" +
-                             std::to_string(ParamKey("Observation", "code")) +
-                             ", 'Other', 'thing')");
-  auto txn = store_->BeginWrite();
-  ASSERT_TRUE(txn.ok());
-  auto written = (*txn)->Write(Version("a", 1, "x"));
-  ASSERT_FALSE(written.ok());
-  EXPECT_NE(written.status().message().find("same key"), std::string::npos)
-      << written.status().message();
+int64_t ScalarInt(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(raw, sql.c_str(), -1, &s, nullptr);
+  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(raw);
+  return n;
+}
+
+TEST_F(SqliteStoreTest, ParametersAreNumberedNotHashedInIndexRows) {
+  {
+    auto txn = store_->BeginWrite();
+    ResourceWrite w = Version("a", 1, "x");
+    w.index.strings.push_back({"name", "x", "x"});
+    ASSERT_TRUE((*txn)->Write(w).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // A number below 128 takes one byte in every index entry that holds it.
+  EXPECT_LT(ScalarInt(dir_ / "t.db", "SELECT max(pid) FROM params"), 128);
+  EXPECT_EQ(ScalarInt(dir_ / "t.db",
+                      "SELECT count(*) FROM idx_token JOIN params USING (pid) "
+                      "WHERE type = 'Observation' AND param = 'code'"),
+            1);
+  EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
 }
 
 TEST_F(SqliteStoreTest, IndexRowsOfAnOlderSchemaAreKeyedOnUpgrade) {
@@ -376,6 +405,137 @@ TEST_F(SqliteStoreTest, IndexRowsOfAnOlderSchemaAreKeyedOnUpgrade) {
   store_ = std::move(reopened).value();
   EXPECT_EQ(CodeMatches(*store_, "x"), 1u);
   EXPECT_EQ(CodeMatches(*store_, "y"), 0u);
+}
+
+TEST_F(SqliteStoreTest, TwoCodeSystemsWithOneKeyAreRefusedNotMerged) {
+  // Pretend another system already holds the key of LOINC.
+  ExecSql(dir_ / "t.db", "INSERT INTO code_systems VALUES (" +
+                             std::to_string(SystemKey("http://loinc.org")) + ", 'urn:other')");
+  auto txn = store_->BeginWrite();
+  ASSERT_TRUE(txn.ok());
+  auto written = (*txn)->Write(Version("a", 1, "x"));
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.status().message().find("same key"), std::string::npos)
+      << written.status().message();
+}
+
+std::string IntegrityCheck(const std::filesystem::path& db) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &s, nullptr);
+  std::string out;
+  while (sqlite3_step(s) == SQLITE_ROW)
+    out += reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) + std::string("\n");
+  sqlite3_finalize(s);
+  sqlite3_close(raw);
+  return out;
+}
+
+TEST_F(SqliteStoreTest, ASystemIsMatchedByItsKeyAndAnUpdateLeavesNoRowsOfTheOldVersion) {
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("a", 1, "x")).ok());
+    ResourceWrite b = Version("b", 1, "x");
+    b.index.tokens[0].system = "";  // a bare code
+    ASSERT_TRUE((*txn)->Write(b).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(CodeMatches(*store_, "x", "http://loinc.org"), 1u);
+  EXPECT_EQ(CodeMatches(*store_, "x", "http://snomed.info/sct"), 0u);
+  EXPECT_EQ(CodeMatches(*store_, "x", ""), 1u);  // `|x`: the code without a system
+  EXPECT_EQ(CodeMatches(*store_, "x"), 2u);
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("a", 2, "y")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(CodeMatches(*store_, "x", "http://loinc.org"), 0u);
+  EXPECT_EQ(CodeMatches(*store_, "y", "http://loinc.org"), 1u);
+  store_.reset();
+  EXPECT_EQ(IntegrityCheck(dir_ / "t.db"), "ok\n");
+}
+
+TEST_F(SqliteStoreTest, IndexRowsOfSchemaSixAreKeptByResourceAndSystemsKeyedOnUpgrade) {
+  // A database of schema version 6: index rows in rowid tables with rid indexes, code
+  // systems as URIs, and a compartment membership written twice.
+  store_.reset();
+  std::filesystem::path old = dir_ / "old.db";
+  const auto& migrations = sqlite_schema::Migrations();
+  ASSERT_GE(migrations.size(), 7u);
+  std::string sql = "CREATE TABLE schema_version (version INTEGER NOT NULL);";
+  for (size_t v = 0; v < 6; ++v) sql += std::string(migrations[v]) + ";";
+  const std::string code = std::to_string(ParamKey("Observation", "code"));
+  const std::string subject = std::to_string(ParamKey("Observation", "subject"));
+  const std::string cv = std::to_string(ParamKey("Observation", "code-value-quantity"));
+  sql +=
+      "INSERT INTO schema_version VALUES (1), (2), (3), (4), (5), (6);"
+      "INSERT INTO params VALUES (" +
+      code + ", 'Observation', 'code'), (" + subject + ", 'Observation', 'subject'), (" + cv +
+      ", 'Observation', 'code-value-quantity');"
+      "INSERT INTO history VALUES (1, 'Observation', 'a', 1, 1000, 0, 'POST', "
+      "'{\"resourceType\":\"Observation\",\"id\":\"a\"}');"
+      "INSERT INTO resources VALUES (1, 'Observation', 'a', 1, 1000, 0, 1);"
+      "INSERT INTO idx_token VALUES (1, " +
+      code +
+      ", 'http://loinc.org', 'x', 'glucose'),"
+      " (1, " +
+      code +
+      ", '', 'x', '');"
+      "INSERT INTO idx_reference VALUES (1, " +
+      subject +
+      ", 'Patient', 'p1', '');"
+      "INSERT INTO idx_composite VALUES (1, " +
+      cv +
+      ", 'http://loinc.org', 'x',"
+      " 'http://unitsofmeasure.org', 'mg', 5, 5, '');"
+      "INSERT INTO compartment VALUES (1, 'p1'), (1, 'p1');";
+  ExecSql(old, sql);
+  auto reopened = OpenSqliteStore(old.string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(reopened).value();
+  EXPECT_EQ(CodeMatches(*store_, "x", "http://loinc.org"), 1u);
+  EXPECT_EQ(CodeMatches(*store_, "x", "http://snomed.info/sct"), 0u);
+  EXPECT_EQ(CodeMatches(*store_, "x", ""), 1u);
+  {
+    auto txn = store_->BeginRead();
+    Query q;
+    q.types = {"Observation"};
+    Condition c;
+    c.param = "subject";
+    c.table = IndexTable::kReference;
+    c.target_id = "p1";
+    c.target_types = {"Patient"};
+    q.clauses.push_back({c});
+    EXPECT_EQ((*txn)->Search(q, 10)->size(), 1u);
+    Condition composite;
+    composite.param = "code-value-quantity";
+    composite.table = IndexTable::kComposite;
+    composite.system = "http://loinc.org";
+    composite.code = "x";
+    Condition unit;
+    unit.table = IndexTable::kQuantity;
+    unit.system = "http://unitsofmeasure.org";
+    unit.code = "mg";
+    unit.low = unit.high = 5;
+    composite.second = std::make_shared<Condition>(unit);
+    Query by_composite;
+    by_composite.types = {"Observation"};
+    by_composite.clauses.push_back({composite});
+    EXPECT_EQ((*txn)->Search(by_composite, 10)->size(), 1u);
+  }
+  // The new version's rows replace every row of the old, found by the resource's key.
+  {
+    auto txn = store_->BeginWrite();
+    ASSERT_TRUE((*txn)->Write(Version("a", 2, "z")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(CodeMatches(*store_, "x"), 0u);
+  EXPECT_EQ(CodeMatches(*store_, "z"), 1u);
+  store_.reset();
+  EXPECT_EQ(IntegrityCheck(old), "ok\n");
+  std::vector<std::string> indexes = SearchIndexes(old);
+  for (const std::string& name : indexes) EXPECT_EQ(name.find("_rid"), std::string::npos) << name;
 }
 
 TEST_F(SqliteStoreTest, AParameterFirstSeenInARolledBackWriteIsRegisteredByTheNextOne) {

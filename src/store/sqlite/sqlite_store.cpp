@@ -130,14 +130,19 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-// kangyun_param_key(type, param) in SQL, for the migration that introduced the keys.
+std::string_view ValueText(sqlite3_value* v) {
+  const unsigned char* t = sqlite3_value_text(v);
+  return std::string_view(t ? reinterpret_cast<const char*>(t) : "",
+                          static_cast<size_t>(sqlite3_value_bytes(v)));
+}
+
+// kangyun_param_key(type, param) and kangyun_system_key(uri) in SQL, for the migrations that
+// introduced the keys.
 void ParamKeyFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  auto text = [](sqlite3_value* v) {
-    const unsigned char* t = sqlite3_value_text(v);
-    return std::string_view(t ? reinterpret_cast<const char*>(t) : "",
-                            static_cast<size_t>(sqlite3_value_bytes(v)));
-  };
-  sqlite3_result_int64(ctx, ParamKey(text(argv[0]), text(argv[1])));
+  sqlite3_result_int64(ctx, ParamKey(ValueText(argv[0]), ValueText(argv[1])));
+}
+void SystemKeyFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  sqlite3_result_int64(ctx, SystemKey(ValueText(argv[0])));
 }
 
 std::string ColumnText(sqlite3_stmt* s, int i) {
@@ -646,6 +651,10 @@ class SqliteStore : public Store {
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, ParamKeyFunction,
                                    nullptr, nullptr, nullptr) != SQLITE_OK)
       return SqliteError(writer_->db(), "cannot register kangyun_param_key");
+    if (sqlite3_create_function_v2(writer_->db(), "kangyun_system_key", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, SystemKeyFunction,
+                                   nullptr, nullptr, nullptr) != SQLITE_OK)
+      return SqliteError(writer_->db(), "cannot register kangyun_system_key");
     KY_RETURN_IF_ERROR(
         writer_->Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
     KY_ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -689,35 +698,60 @@ class SqliteStore : public Store {
     return FetchDictionary(*txn, id);
   }
 
-  // The key of (type, param) for index rows, registered in `params` on first use. Called only
-  // by the running write transaction (under write_mu_). The cache is what the writer
-  // connection sees, uncommitted inserts included, so any rollback marks it stale.
+  // The key of (type, param) for index rows: the pair's number in `params`, given on first
+  // use (one or two bytes in every index entry, where a hash took six). Called only by the
+  // running write transaction (under write_mu_). The caches are what the writer connection
+  // sees, uncommitted inserts included, so any rollback marks them stale.
   Result<int64_t> KeyFor(const std::string& type, const std::string& param) {
-    if (keys_stale_) {
-      keys_.clear();
-      KY_ASSIGN_OR_RETURN(sqlite3_stmt * q,
-                          writer_->Prepare("SELECT pid, type || '|' || param FROM params"));
-      while (sqlite3_step(q) == SQLITE_ROW)
-        keys_.emplace(sqlite3_column_int64(q, 0), ColumnText(q, 1));
-      sqlite3_reset(q);
-      keys_stale_ = false;
-    }
-    int64_t pid = ParamKey(type, param);
+    KY_RETURN_IF_ERROR(LoadKeys());
     std::string pair = type + "|" + param;
-    auto it = keys_.find(pid);
-    if (it != keys_.end()) {
-      if (it->second != pair)
-        return Internal("search parameters " + it->second + " and " + pair + " have the same key");
-      return pid;
-    }
+    if (auto it = params_.find(pair); it != params_.end()) return it->second;
     KY_ASSIGN_OR_RETURN(
         sqlite3_stmt * ins,
-        writer_->Prepare("INSERT INTO params VALUES (?1, ?2, ?3)", {pid, type, param}));
+        writer_->Prepare("INSERT INTO params (type, param) VALUES (?1, ?2)", {type, param}));
     int rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     if (rc != SQLITE_DONE) return SqliteError(writer_->db(), "cannot register a search parameter");
-    keys_.emplace(pid, std::move(pair));
+    int64_t pid = sqlite3_last_insert_rowid(writer_->db());
+    params_.emplace(std::move(pair), pid);
     return pid;
+  }
+
+  // The key of a code system for index rows (store/param_key.h), registered in `code_systems`,
+  // where a collision of two systems' keys is caught.
+  Result<int64_t> SystemKeyFor(const std::string& uri) {
+    if (uri.empty()) return int64_t{0};
+    KY_RETURN_IF_ERROR(LoadKeys());
+    int64_t key = SystemKey(uri);
+    if (auto it = systems_.find(key); it != systems_.end()) {
+      if (it->second != uri)
+        return Internal("code systems " + it->second + " and " + uri + " have the same key");
+      return key;
+    }
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * ins,
+                        writer_->Prepare("INSERT INTO code_systems VALUES (?1, ?2)", {key, uri}));
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) return SqliteError(writer_->db(), "cannot register a code system");
+    systems_.emplace(key, uri);
+    return key;
+  }
+
+  Status LoadKeys() {
+    if (!keys_stale_) return Status::Ok();
+    params_.clear();
+    systems_.clear();
+    KY_ASSIGN_OR_RETURN(sqlite3_stmt * q,
+                        writer_->Prepare("SELECT pid, type || '|' || param FROM params"));
+    while (sqlite3_step(q) == SQLITE_ROW)
+      params_.emplace(ColumnText(q, 1), sqlite3_column_int64(q, 0));
+    sqlite3_reset(q);
+    KY_ASSIGN_OR_RETURN(q, writer_->Prepare("SELECT key, uri FROM code_systems"));
+    while (sqlite3_step(q) == SQLITE_ROW)
+      systems_.emplace(sqlite3_column_int64(q, 0), ColumnText(q, 1));
+    sqlite3_reset(q);
+    keys_stale_ = false;
+    return Status::Ok();
   }
 
   // REQUIRES: holds write_mu_. Commits the open group (its last member may have left the
@@ -1044,7 +1078,9 @@ class SqliteStore : public Store {
   std::mutex write_mu_;  // held by the running write transaction
   std::unique_ptr<Connection> writer_;
   std::atomic<int> write_waiters_{0};
-  std::unordered_map<int64_t, std::string> keys_;  // pid -> "type|param"; guarded by write_mu_
+  // These three guarded by write_mu_.
+  std::unordered_map<std::string, int64_t> params_;   // "type|param" -> pid
+  std::unordered_map<int64_t, std::string> systems_;  // system key -> URI
   bool keys_stale_ = true;
   bool group_open_ = false;  // these four: guarded by write_mu_
   bool member_has_savepoint_ = false;
@@ -1061,17 +1097,39 @@ class SqliteStore : public Store {
   std::map<std::string, JobRecord> jobs_;
 };
 
+// Where the rows of store/index_table_rows.h hold code systems, which this store keeps as keys.
+std::vector<size_t> SystemColumns(std::string_view table) {
+  if (table == "idx_token" || table == "idx_quantity") return {2};
+  if (table == "idx_composite") return {2, 4};
+  return {};
+}
+
 Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
                                           const IndexRows& x) {
   KY_ASSIGN_OR_RETURN(
       std::vector<TableRows> tables,
       ToTableRows(rid, x, [&](const std::string& param) { return store_->KeyFor(type, param); }));
-  for (const TableRows& t : tables) {
+  for (TableRows& t : tables) {
     if (t.rows.empty()) continue;
-    std::string sql = std::string("INSERT INTO ") + t.table + " VALUES (";
-    for (int c = 1; c <= t.columns; ++c) sql += (c > 1 ? ", ?" : "?") + std::to_string(c);
+    // Index tables are keyed by (rid, pid, ord), ord the row's place among the resource's rows
+    // of the table, and their columns begin with the key (SQLite 3.40's integrity check
+    // misreads a WITHOUT ROWID table whose key columns come later); compartment memberships
+    // are keyed by (rid, patient), each kept once.
+    bool compartment = std::string_view(t.table) == "compartment";
+    int columns = compartment ? t.columns : t.columns + 1;
+    std::string sql = std::string(compartment ? "INSERT OR IGNORE INTO " : "INSERT INTO ") +
+                      t.table + " VALUES (";
+    for (int c = 1; c <= columns; ++c) sql += (c > 1 ? ", ?" : "?") + std::to_string(c);
     sql += ")";
-    for (const auto& row : t.rows) KY_RETURN_IF_ERROR(Run(sql, row));
+    std::vector<size_t> systems = SystemColumns(t.table);
+    int64_t ord = 0;
+    for (auto& row : t.rows) {
+      for (size_t c : systems) {
+        KY_ASSIGN_OR_RETURN(row[c], store_->SystemKeyFor(std::get<std::string>(row[c])));
+      }
+      if (!compartment) row.insert(row.begin() + 2, SqlValue(++ord));
+      KY_RETURN_IF_ERROR(Run(sql, row));
+    }
   }
   return Status::Ok();
 }
