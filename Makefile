@@ -3,7 +3,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DB ?= data/demo.db
 
-.PHONY: deps build demo test test-release test-asan fuzz bench bench-smoke bench-access bench-audit bench-mpi format clean
+.PHONY: deps build portal demo test test-release test-portal test-asan fuzz bench bench-smoke bench-access bench-audit bench-mpi format clean
 
 deps:
 	./scripts/install-deps
@@ -12,11 +12,19 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release
 
-demo: build
+# The web portal (portal/), built into portal/dist and served by `kangyun serve` at /.
+portal: deps
+	cd portal && npm run build --silent
+
+demo: build portal
 	./scripts/demo $(HOST) $(PORT) $(DB)
 
 test-release: build
 	ctest --preset release
+
+# The portal in Debian's Chromium against a real server; screenshots in portal/test-results/.
+test-portal: build portal
+	cd portal && npx playwright test
 
 test-asan: deps
 	cmake --preset asan >/dev/null
@@ -46,10 +54,10 @@ bench-audit: build
 bench-mpi: build
 	./bench/mpi
 
-test: test-release bench-smoke test-asan fuzz
+test: test-release bench-smoke test-portal test-asan fuzz
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan portal/dist

@@ -31,6 +31,7 @@ audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
 
 int ServeCommand(const Args& args) {
   std::string db, definitions, export_dir, issuer, match_model;
+  std::string portal_dir = KANGYUN_DEFAULT_PORTAL;
   bool auth_flag = false, insecure_open = false;
   PlatformOptions options;
   double rate_limit = -1;  // unset: 500 a second per client with authentication, else none
@@ -88,11 +89,22 @@ int ServeCommand(const Args& args) {
       options.subscriptions.allow_http = true;
     else if (a == "--subscription-ca-file")
       options.subscriptions.runner.outbound.ca_file = value();
+    else if (a == "--portal")
+      portal_dir = value();
     else if (a == "--access-token-seconds")
       token_seconds = std::max(1, std::atoi(value().c_str()));
     else {
       std::fprintf(stderr, "kangyun serve: unknown option %s\n", a.c_str());
       return 2;
+    }
+  }
+  if (!portal_dir.empty()) {
+    auto portal = http::StaticFiles::Load(portal_dir);
+    if (portal.ok()) {
+      config.portal = std::move(portal).value();
+      Log(LogLevel::kInfo, "the portal is served at / from " + portal_dir);
+    } else {
+      Log(LogLevel::kInfo, "no portal: " + portal.status().message() + " (make portal builds it)");
     }
   }
   auto platform = OpenPlatform(db, definitions, export_dir, options);

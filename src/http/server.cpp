@@ -288,6 +288,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       res.prepare_payload();
       return res;
     }
+    if (config_.portal && req.method() == bhttp::verb::get && path != kFhirBase &&
+        !StartsWith(path, std::string(kFhirBase) + "/") && !StartsWith(path, "/auth/")) {
+      std::string_view encodings = req[bhttp::field::accept_encoding];
+      if (auto file = config_.portal->Get(path, encodings.find("gzip") != std::string_view::npos))
+        return TextMessage(file->status, version, file->headers, std::move(file->body));
+    }
     if (path == "/" || path.empty()) {
       bhttp::response<bhttp::string_body> res{bhttp::status::ok, version};
       AddCommonHeaders(res);

@@ -9,6 +9,7 @@
 #include "api/fhir_api.h"
 #include "auth/auth_server.h"
 #include "base/status.h"
+#include "http/static_files.h"
 
 namespace kangyun::http {
 
@@ -31,6 +32,9 @@ struct ServerConfig {
   // the bind address otherwise: a client must not choose the links others are sent to.
   std::string public_base_url;
   std::vector<std::string> allowed_hosts;
+  // The web portal, served at / (every path outside /fhir, /auth and /healthz); without it,
+  // / describes the server in JSON.
+  std::shared_ptr<const StaticFiles> portal;
 };
 
 class Server {

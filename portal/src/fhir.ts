@@ -1,0 +1,64 @@
+// The portal's only way to the platform: the public FHIR API with the user's token, under the
+// same reach rules and audit as any connected system. A 401 (the token expired) sends the user
+// to sign in again and back to the screen they were on.
+import { session, signIn, signOut } from './auth/session'
+
+export interface Bundle<T = FhirResource> {
+  resourceType: 'Bundle'
+  total?: number
+  link?: { relation: string; url: string }[]
+  entry?: { resource: T; search?: { mode?: string } }[]
+}
+
+export interface FhirResource {
+  resourceType: string
+  id?: string
+  [key: string]: unknown
+}
+
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+// The diagnostics of an OperationOutcome, or the status.
+async function errorOf(res: Response): Promise<FhirError> {
+  try {
+    const oo = (await res.json()) as { issue?: { diagnostics?: string }[] }
+    const text = oo.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ')
+    return new FhirError(res.status, text || `HTTP ${res.status}`)
+  } catch {
+    return new FhirError(res.status, `HTTP ${res.status}`)
+  }
+}
+
+export async function fhirGet<T = FhirResource>(path: string): Promise<T> {
+  // Paging links are absolute; everything else is relative to /fhir.
+  const url = path.startsWith('http') ? path : `/fhir/${path.replace(/^\//, '')}`
+  const res = await fetch(url, {
+    headers: {
+      Accept: 'application/fhir+json',
+      ...(session.token ? { Authorization: `Bearer ${session.token}` } : {}),
+    },
+  })
+  if (res.status === 401) {
+    const here = window.location.pathname + window.location.search
+    signOut()
+    await signIn(here)
+    throw new FhirError(401, 'signed out')
+  }
+  if (!res.ok) throw await errorOf(res)
+  return (await res.json()) as T
+}
+
+export function resourcesOf<T = FhirResource>(b: Bundle<T>): T[] {
+  return (b.entry ?? []).filter((e) => e.search?.mode !== 'outcome').map((e) => e.resource)
+}
+
+export function nextLink(b: Bundle): string | undefined {
+  return b.link?.find((l) => l.relation === 'next')?.url
+}

@@ -1,0 +1,43 @@
+// English, beside the Chinese: the same keys as zh-CN.ts.
+export default {
+  app: { title: 'Kangyun regional health cloud', language: '中文', signOut: 'Sign out', loading: 'Loading…' },
+  login: {
+    heading: 'Sign in to Kangyun',
+    intro: 'Residents, clinicians, staff and the health commission sign in with their platform account.',
+    signIn: 'Sign in',
+    expired: 'Your session has expired; please sign in again.',
+    failed: 'Sign-in failed: {reason}',
+  },
+  resident: {
+    heading: 'My health record',
+    timeline: 'Timeline',
+    access: 'Who accessed my record',
+    empty: 'Nothing recorded yet',
+    accessEmpty: 'No accesses recorded',
+    when: 'When',
+    who: 'Who',
+    what: 'What',
+    kind: {
+      Encounter: 'Visit',
+      Condition: 'Diagnosis',
+      Observation: 'Result',
+      MedicationRequest: 'Medication',
+      Immunization: 'Immunization',
+      ImagingStudy: 'Imaging',
+      DiagnosticReport: 'Report',
+    },
+    more: 'Load more',
+  },
+  clinician: {
+    heading: 'Find a patient',
+    query: 'Name (characters or pinyin), citizen ID or health card number',
+    search: 'Search',
+    none: 'No patient found',
+    name: 'Name',
+    gender: 'Gender',
+    birthDate: 'Date of birth',
+    record: 'Shared health record',
+  },
+  error: { generic: 'Something went wrong: {message}', forbidden: 'You are not allowed to see this.' },
+  gender: { male: 'Male', female: 'Female', other: 'Other', unknown: 'Unknown' },
+}

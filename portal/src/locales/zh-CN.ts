@@ -1,0 +1,43 @@
+// 中文 (简体): the portal's first language.
+export default {
+  app: { title: '康云区域健康云', language: 'English', signOut: '退出', loading: '加载中…' },
+  login: {
+    heading: '登录康云',
+    intro: '居民、医生、管理人员和卫健委用户请使用平台账号登录。',
+    signIn: '登录',
+    expired: '登录已过期，请重新登录。',
+    failed: '登录失败：{reason}',
+  },
+  resident: {
+    heading: '我的健康记录',
+    timeline: '就诊时间线',
+    access: '谁查看了我的记录',
+    empty: '暂无记录',
+    accessEmpty: '暂无访问记录',
+    when: '时间',
+    who: '访问者',
+    what: '操作',
+    kind: {
+      Encounter: '就诊',
+      Condition: '诊断',
+      Observation: '检查结果',
+      MedicationRequest: '用药',
+      Immunization: '疫苗接种',
+      ImagingStudy: '影像检查',
+      DiagnosticReport: '报告',
+    },
+    more: '加载更多',
+  },
+  clinician: {
+    heading: '查找患者',
+    query: '姓名（汉字或拼音）、身份证号或健康卡号',
+    search: '查找',
+    none: '未找到患者',
+    name: '姓名',
+    gender: '性别',
+    birthDate: '出生日期',
+    record: '共享健康记录',
+  },
+  error: { generic: '出错了：{message}', forbidden: '您无权查看此内容。' },
+  gender: { male: '男', female: '女', other: '其他', unknown: '未知' },
+}

@@ -1,0 +1,87 @@
+// What a resident's record shows of each resource: its kind, when, and a line of text.
+import type { FhirResource } from './fhir'
+
+export interface RecordItem {
+  id: string
+  kind: string
+  when: string
+  text: string
+  institution?: string
+}
+
+type Json = Record<string, unknown>
+const obj = (v: unknown): Json => (v && typeof v === 'object' ? (v as Json) : {})
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
+function conceptText(v: unknown): string {
+  const c = obj(v)
+  if (str(c.text)) return str(c.text)
+  const coding = Array.isArray(c.coding) ? (c.coding as Json[]) : []
+  return coding.map((x) => str(x.display) || str(x.code)).find(Boolean) ?? ''
+}
+
+function valueText(r: Json): string {
+  const q = obj(r.valueQuantity)
+  if (q.value !== undefined) return `${q.value} ${str(q.unit) || str(q.code)}`.trim()
+  const parts = Array.isArray(r.component) ? (r.component as Json[]) : []
+  const values = parts
+    .map((p) => obj(p.valueQuantity))
+    .filter((q2) => q2.value !== undefined)
+    .map((q2) => String(q2.value))
+  if (values.length) return `${values.join('/')} ${str(obj(obj(parts[0]).valueQuantity).unit)}`.trim()
+  return str(r.valueString) || conceptText(r.valueCodeableConcept)
+}
+
+const WHEN: Record<string, string[]> = {
+  Encounter: ['period.start'],
+  Condition: ['onsetDateTime', 'recordedDate'],
+  Observation: ['effectiveDateTime', 'issued'],
+  MedicationRequest: ['authoredOn'],
+  Immunization: ['occurrenceDateTime'],
+  ImagingStudy: ['started'],
+  DiagnosticReport: ['effectiveDateTime', 'issued'],
+}
+
+function at(r: Json, path: string): string {
+  let v: unknown = r
+  for (const k of path.split('.')) v = obj(v)[k]
+  return str(v)
+}
+
+export function toRecordItem(resource: FhirResource): RecordItem | null {
+  const r = resource as Json
+  const kind = resource.resourceType
+  const paths = WHEN[kind]
+  if (!paths) return null
+  const when = paths.map((p) => at(r, p)).find(Boolean) ?? ''
+  let text = ''
+  switch (kind) {
+    case 'Encounter':
+      text = conceptText((r.type as unknown[] | undefined)?.[0]) || conceptText(r.serviceType)
+      break
+    case 'Observation': {
+      const v = valueText(r)
+      text = conceptText(r.code) + (v ? `: ${v}` : '')
+      break
+    }
+    case 'MedicationRequest':
+      text = conceptText(r.medicationCodeableConcept)
+      break
+    case 'Immunization':
+      text = conceptText(r.vaccineCode)
+      break
+    case 'ImagingStudy':
+      text = str(r.description) || conceptText((r.procedureCode as unknown[] | undefined)?.[0])
+      break
+    default:
+      text = conceptText(r.code)
+  }
+  const provider = obj(r.serviceProvider)
+  return {
+    id: `${kind}/${resource.id ?? ''}`,
+    kind,
+    when,
+    text,
+    institution: str(provider.display) || str(provider.reference) || undefined,
+  }
+}

@@ -1,0 +1,68 @@
+// Generates a small synthetic city, loads it, adds the demo accounts and the portal's client,
+// and starts `kangyun serve --auth` with the built portal; stops it when the tests end.
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { accounts, PASSWORD, TOKEN_SECONDS } from './accounts'
+
+const root = resolve(import.meta.dirname, '..', '..')
+const binary = process.env.KANGYUN_BINARY ?? join(root, 'build', 'kangyun')
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`no server at ${url}`)
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const work = mkdtempSync(join(tmpdir(), 'kangyun-portal-'))
+  const db = `sqlite:${join(work, 'city.db')}`
+  const run = (...args: string[]) => execFileSync(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  run('generate', '--residents', '60', '--seed', '2026', '--out', join(work, 'city'))
+  run('load', '--db', db, join(work, 'city'))
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const origin = `http://127.0.0.1:${port}`
+  // The clinician works at the hospital that cared for pat-1.
+  const encounter = readFileSync(join(work, 'city', 'Encounter.ndjson'), 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"Patient/pat-1"'))
+  const hospital = /"serviceProvider":\{"reference":"Organization\/([^"]+)"/.exec(encounter ?? '')?.[1]
+  if (!hospital) throw new Error('no hospital for pat-1 in the city')
+  run('user', 'add', '--db', db, '--username', 'clinician-1', '--role', 'clinician',
+    '--organization', hospital, '--display', '医生 Clinician', '--password', PASSWORD)
+  // pat-1's name and citizen ID number, for the clinician's search.
+  const patient = JSON.parse(
+    readFileSync(join(work, 'city', 'Patient.ndjson'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"id":"pat-1"')) ?? '{}',
+  ) as { name?: { text?: string }[]; identifier?: { system?: string; value?: string }[] }
+  process.env.KANGYUN_TEST_PATIENT_NAME = patient.name?.[0]?.text ?? ''
+  process.env.KANGYUN_TEST_PATIENT_CID =
+    patient.identifier?.find((i) => i.system === 'urn:oid:2.16.156.10011.1.3')?.value ?? ''
+  for (const a of accounts)
+    run('user', 'add', '--db', db, '--username', a.username, '--role', a.role, ...a.binding,
+      '--display', a.display, '--password', PASSWORD)
+  run('client', 'add', '--db', db, '--id', 'kangyun-portal', '--role', 'clinician',
+    '--organization', 'platform', '--redirect-uri', `${origin}/callback`)
+  const server = spawn(binary, ['serve', '--db', db, '--auth', '--port', String(port),
+    '--portal', join(root, 'portal', 'dist'), '--access-token-seconds', String(TOKEN_SECONDS)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  server.stderr.on('data', (d) => (log += d))
+  await waitFor(`${origin}/healthz`).catch((e) => {
+    server.kill()
+    throw new Error(`${e}\n${log}`)
+  })
+  process.env.KANGYUN_PORTAL_URL = origin
+  return async () => {
+    server.kill('SIGTERM')
+    await new Promise((r) => server.once('exit', r))
+    rmSync(work, { recursive: true, force: true })
+  }
+}

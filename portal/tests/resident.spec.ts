@@ -1,0 +1,50 @@
+import { expect, test } from '@playwright/test'
+import { TOKEN_SECONDS } from './accounts'
+import { completeLogin, expectNoSeriousViolations, screenshotBothLanguages, signIn } from './portal'
+
+test('a resident signs in, reads their record as a timeline and who accessed it', async ({ page }) => {
+  await signIn(page, 'resident-1')
+  await expect(page).toHaveURL(/\/resident$/)
+  await expect(page.getByTestId('user-name')).toHaveText('居民 Resident pat-1')
+  const timeline = page.getByTestId('timeline')
+  await expect(timeline.locator('.el-timeline-item').first()).toBeVisible()
+  // Dates as read in China: 2026年7月1日.
+  await expect(timeline.locator('.el-timeline-item__timestamp').first()).toHaveText(/\d{4}年\d{1,2}月\d{1,2}日/)
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'resident-timeline')
+
+  await page.getByRole('tab', { name: '谁查看了我的记录' }).click()
+  const access = page.getByTestId('access-list')
+  // Their own reads just now are among the accesses recorded.
+  await expect(access.locator('tbody tr').first()).toBeVisible()
+  await expect(access).toContainText('居民 Resident pat-1')
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'resident-access')
+})
+
+test('the portal switches to English and back', async ({ page }) => {
+  await signIn(page, 'resident-1')
+  await page.getByTestId('language').click()
+  await expect(page.getByRole('heading', { name: 'My health record' })).toBeVisible()
+  await expect(page.getByRole('tab', { name: 'Who accessed my record' })).toBeVisible()
+  await page.getByTestId('language').click()
+  await expect(page.getByRole('heading', { name: '我的健康记录' })).toBeVisible()
+})
+
+test('a resident cannot open the clinician screen', async ({ page }) => {
+  await signIn(page, 'resident-1')
+  await expect(page).toHaveURL(/\/resident$/)
+  await page.evaluate(() => window.history.pushState({}, '', '/clinician'))
+  await page.evaluate(() => window.dispatchEvent(new PopStateEvent('popstate')))
+  await expect(page).toHaveURL(/\/resident$/)
+})
+
+test('a token that expires mid-session leads to the login and back to the same place', async ({ page }) => {
+  await signIn(page, 'resident-1')
+  await expect(page.getByTestId('timeline')).toBeVisible()
+  await page.waitForTimeout((TOKEN_SECONDS + 1) * 1000)
+  await page.getByRole('tab', { name: '谁查看了我的记录' }).click()
+  await completeLogin(page, 'resident-1')
+  await expect(page).toHaveURL(/\/resident$/)
+  await expect(page.getByTestId('timeline')).toBeVisible()
+})
