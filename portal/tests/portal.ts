@@ -29,6 +29,8 @@ export async function screenshotBothLanguages(page: Page, name: string): Promise
 }
 
 export async function expectNoSeriousViolations(page: Page): Promise<void> {
+  // Colours are checked as they end up, not halfway through a fade-in.
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'))
   const result = await new AxeBuilder({ page }).analyze()
   const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([])

@@ -13,11 +13,18 @@ test('a resident signs in, reads their record as a timeline and who accessed it'
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'resident-timeline')
 
+  await page.getByRole('tab', { name: '健康趋势' }).click()
+  // Blood pressure over the year, drawn once the readings are in.
+  await expect(page.getByTestId('trend-85354-9').locator('canvas')).toBeVisible()
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'resident-trends')
+
   await page.getByRole('tab', { name: '谁查看了我的记录' }).click()
   const access = page.getByTestId('access-list')
   // Their own reads just now are among the accesses recorded.
   await expect(access.locator('tbody tr').first()).toBeVisible()
   await expect(access).toContainText('居民 Resident pat-1')
+  await expect(access).toContainText('登录') // their sign-in, in their language
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'resident-access')
 })
