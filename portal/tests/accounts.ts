@@ -6,4 +6,5 @@ export const TOKEN_SECONDS = 15
 export const accounts = [
   { username: 'resident-1', role: 'resident', binding: ['--patient', 'pat-1'], display: '居民 Resident pat-1' },
   { username: 'admin-1', role: 'admin', binding: [], display: '平台管理员 Administrator' },
+  { username: 'regulator-1', role: 'regulator', binding: [], display: '卫健委 Regulator' },
 ]

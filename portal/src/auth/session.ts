@@ -116,8 +116,6 @@ export function homeOf(user: User | null): string {
       return '/resident'
     case 'regulator':
       return '/dashboard'
-    case 'admin':
-      return '/admin'
     case undefined:
     case '':
       return '/login'

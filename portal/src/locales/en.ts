@@ -44,6 +44,18 @@ export default {
     birthDate: 'Date of birth',
     record: 'Shared health record',
   },
+  dashboard: {
+    heading: 'Health commission dashboard',
+    residents: 'Residents',
+    elderly: 'Residents aged 65+',
+    elderlyShare: 'Share aged 65+',
+    contracts: 'Family-doctor contracts',
+    workers: 'Health workers (per 1,000)',
+    institutions: 'Health institutions',
+    byDistrict: 'By district',
+    district: 'District',
+    note: 'Counts under 5 are shown as "<5", so that no one can be singled out. Districts are those the institutions stand in.',
+  },
   audit: {
     read: 'Read',
     vread: 'Read a past version',

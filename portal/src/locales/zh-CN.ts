@@ -44,6 +44,18 @@ export default {
     birthDate: '出生日期',
     record: '共享健康记录',
   },
+  dashboard: {
+    heading: '卫生健康监管看板',
+    residents: '居民',
+    elderly: '65岁及以上居民',
+    elderlyShare: '65岁及以上占比',
+    contracts: '家庭医生签约',
+    workers: '卫生人员（每千人）',
+    institutions: '医疗卫生机构',
+    byDistrict: '按区县',
+    district: '区县',
+    note: '少于5的计数显示为“<5”，以免识别到个人。区县为辖区内医疗卫生机构所在区县。',
+  },
   // What an AuditEvent records (its subtype), as a resident reads it.
   audit: {
     read: '查看',
