@@ -36,14 +36,25 @@ async function errorOf(res: Response): Promise<FhirError> {
   }
 }
 
-export async function fhirGet<T = FhirResource>(path: string): Promise<T> {
+export function fhirGet<T = FhirResource>(path: string): Promise<T> {
+  return request<T>('GET', path)
+}
+
+export function fhirPost<T = FhirResource>(path: string, body: unknown): Promise<T> {
+  return request<T>('POST', path, body)
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   // Paging links are absolute; everything else is relative to /fhir.
   const url = path.startsWith('http') ? path : `/fhir/${path.replace(/^\//, '')}`
   const res = await fetch(url, {
+    method,
     headers: {
       Accept: 'application/fhir+json',
+      ...(body === undefined ? {} : { 'Content-Type': 'application/fhir+json' }),
       ...(session.token ? { Authorization: `Bearer ${session.token}` } : {}),
     },
+    body: body === undefined ? undefined : JSON.stringify(body),
   })
   if (res.status === 401) {
     const here = window.location.pathname + window.location.search

@@ -13,6 +13,7 @@ export const router = createRouter({
       component: () => import('./views/ClinicianView.vue'),
       meta: { roles: ['clinician', 'family-doctor', 'elder-care', 'admin'] },
     },
+    { path: '/registry', component: () => import('./views/RegistryView.vue'), meta: { roles: ['admin'] } },
     { path: '/dashboard', component: () => import('./views/DashboardView.vue'), meta: { roles: ['regulator'] } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],

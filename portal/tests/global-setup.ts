@@ -60,6 +60,26 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error(`${e}\n${log}`)
   })
   process.env.KANGYUN_PORTAL_URL = origin
+  // A second registration of pat-2 through the API (name, sex and birth date, no ID number):
+  // the person registry queues it for review.
+  const token = execFileSync(join(root, 'scripts', 'token'),
+    ['admin-1', PASSWORD, origin, 'kangyun-portal', `${origin}/callback`]).toString().trim()
+  const twin = JSON.parse(
+    readFileSync(join(work, 'city', 'Patient.ndjson'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"id":"pat-2"')) ?? '{}',
+  ) as { name?: unknown[]; gender?: string; birthDate?: string }
+  const posted = await fetch(`${origin}/fhir/Patient`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'Patient',
+      name: twin.name?.slice(0, 1),
+      gender: twin.gender,
+      birthDate: twin.birthDate,
+    }),
+  })
+  if (posted.status !== 201) throw new Error(`registering pat-2 again: HTTP ${posted.status}`)
   return async () => {
     server.kill('SIGTERM')
     await new Promise((r) => server.once('exit', r))

@@ -116,6 +116,8 @@ export function homeOf(user: User | null): string {
       return '/resident'
     case 'regulator':
       return '/dashboard'
+    case 'admin':
+      return '/registry'
     case undefined:
     case '':
       return '/login'

@@ -1,6 +1,7 @@
 // English, beside the Chinese: the same keys as zh-CN.ts.
 export default {
   app: { title: 'Kangyun regional health cloud', language: '中文', signOut: 'Sign out', loading: 'Loading…' },
+  nav: { registry: 'Registry review', patients: 'Find a patient' },
   login: {
     heading: 'Sign in to Kangyun',
     intro: 'Residents, clinicians, staff and the health commission sign in with their platform account.',
@@ -43,6 +44,21 @@ export default {
     gender: 'Gender',
     birthDate: 'Date of birth',
     record: 'Shared health record',
+  },
+  registry: {
+    heading: 'Person registry: possible second registrations',
+    empty: 'Nothing to review',
+    probability: 'Match probability {p}%',
+    grade: { probable: 'Probable', certain: 'Certain', possible: 'Possible' },
+    newRecord: 'New record',
+    candidate: 'Candidate record',
+    field: { name: 'Name', citizenId: 'Citizen ID', gender: 'Gender', birthDate: 'Date of birth', phone: 'Phone', address: 'Address' },
+    link: 'Same person: link',
+    merge: 'Duplicate: merge',
+    distinct: 'Two people',
+    decided: { link: 'Linked as one person', merge: 'Merged', distinct: 'Marked as two people' },
+    undo: 'Undo',
+    undone: 'Undone',
   },
   dashboard: {
     heading: 'Health commission dashboard',

@@ -1,6 +1,7 @@
 // 中文 (简体): the portal's first language.
 export default {
   app: { title: '康云区域健康云', language: 'English', signOut: '退出', loading: '加载中…' },
+  nav: { registry: '主索引审核', patients: '查找患者' },
   login: {
     heading: '登录康云',
     intro: '居民、医生、管理人员和卫健委用户请使用平台账号登录。',
@@ -43,6 +44,21 @@ export default {
     gender: '性别',
     birthDate: '出生日期',
     record: '共享健康记录',
+  },
+  registry: {
+    heading: '主索引审核：疑似重复登记',
+    empty: '没有待审核的记录',
+    probability: '匹配概率 {p}%',
+    grade: { probable: '可能匹配', certain: '确定匹配', possible: '疑似匹配' },
+    newRecord: '新登记记录',
+    candidate: '候选记录',
+    field: { name: '姓名', citizenId: '身份证号', gender: '性别', birthDate: '出生日期', phone: '电话', address: '住址' },
+    link: '同一人：关联',
+    merge: '重复登记：合并',
+    distinct: '不是同一人',
+    decided: { link: '已关联为同一人', merge: '已合并', distinct: '已标记为不同的人' },
+    undo: '撤销',
+    undone: '已撤销',
   },
   dashboard: {
     heading: '卫生健康监管看板',
