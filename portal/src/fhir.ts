@@ -36,15 +36,25 @@ async function errorOf(res: Response): Promise<FhirError> {
   }
 }
 
-export function fhirGet<T = FhirResource>(path: string): Promise<T> {
-  return request<T>('GET', path)
+// `headers`: for a clinician's break-glass access, `X-Break-Glass: <reason>` (docs/security.md).
+export function fhirGet<T = FhirResource>(path: string, headers: Record<string, string> = {}): Promise<T> {
+  return request<T>('GET', path, undefined, headers)
 }
 
 export function fhirPost<T = FhirResource>(path: string, body: unknown): Promise<T> {
   return request<T>('POST', path, body)
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export function fhirDelete(path: string): Promise<unknown> {
+  return request('DELETE', path)
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): Promise<T> {
   // Paging links are absolute; everything else is relative to /fhir.
   const url = path.startsWith('http') ? path : `/fhir/${path.replace(/^\//, '')}`
   const res = await fetch(url, {
@@ -53,6 +63,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       Accept: 'application/fhir+json',
       ...(body === undefined ? {} : { 'Content-Type': 'application/fhir+json' }),
       ...(session.token ? { Authorization: `Bearer ${session.token}` } : {}),
+      ...extra,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   })

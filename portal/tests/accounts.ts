@@ -8,3 +8,5 @@ export const accounts = [
   { username: 'admin-1', role: 'admin', binding: [], display: '平台管理员 Administrator' },
   { username: 'regulator-1', role: 'regulator', binding: [], display: '卫健委 Regulator' },
 ]
+// The health card of a resident outside every institution's care (made by the setup).
+export const STRANGER_CARD = 'EHC900000000000001'

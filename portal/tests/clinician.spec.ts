@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test'
+import { STRANGER_CARD } from './accounts'
 import { expectNoSeriousViolations, screenshotBothLanguages, signIn } from './portal'
 
 test("a clinician finds a patient and opens the shared record", async ({ page }) => {
@@ -19,4 +20,22 @@ test("a clinician finds a patient and opens the shared record", async ({ page })
   await expect(page.getByTestId('timeline').locator('.el-timeline-item').first()).toBeVisible()
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'clinician-record')
+})
+
+test('a clinician opens a record outside their care only by break-glass, with a reason', async ({ page }) => {
+  await signIn(page, 'clinician-1')
+  await page.getByTestId('patient-query').fill(STRANGER_CARD)
+  await page.getByRole('button', { name: '查找' }).click()
+  // Outside the institution's care the API finds no one.
+  await expect(page.getByTestId('patients')).toContainText('未找到患者')
+  await page.getByTestId('break-glass').click()
+  await page.getByTestId('break-glass-reason').fill('急诊抢救 emergency')
+  await page.getByRole('button', { name: '确认紧急访问' }).click()
+  const rows = page.getByTestId('patients').locator('tbody tr')
+  await expect(rows.first()).toContainText('欧阳远客')
+  await expect(page.getByTestId('break-glass-on')).toContainText('急诊抢救 emergency')
+  await rows.first().click()
+  await expect(page.getByText('共享健康记录')).toBeVisible()
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'clinician-break-glass')
 })

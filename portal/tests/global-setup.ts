@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { accounts, PASSWORD, TOKEN_SECONDS } from './accounts'
+import { accounts, PASSWORD, STRANGER_CARD, TOKEN_SECONDS } from './accounts'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const binary = process.env.KANGYUN_BINARY ?? join(root, 'build', 'kangyun')
@@ -80,6 +80,19 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     }),
   })
   if (posted.status !== 201) throw new Error(`registering pat-2 again: HTTP ${posted.status}`)
+  // A resident no institution cares for: a clinician reaches them only by break-glass.
+  const stranger = await fetch(`${origin}/fhir/Patient`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'Patient',
+      identifier: [{ system: 'https://kangyun.cn/fhir/sid/health-card', value: STRANGER_CARD }],
+      name: [{ use: 'official', text: '欧阳远客', family: '欧阳', given: ['远客'] }],
+      gender: 'male',
+      birthDate: '1950-03-03',
+    }),
+  })
+  if (stranger.status !== 201) throw new Error(`registering a stranger: HTTP ${stranger.status}`)
   return async () => {
     server.kill('SIGTERM')
     await new Promise((r) => server.once('exit', r))

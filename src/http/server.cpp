@@ -351,9 +351,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         return res;
       }
       principal->address = address_;
-      // An emergency override states its reason (docs/security.md, break-glass).
+      // An emergency override states its reason (docs/security.md, break-glass). A header
+      // carries only Latin-1, so a reason in Chinese comes percent-encoded as UTF-8.
       if (std::string_view reason = Trim(req["X-Break-Glass"]); !reason.empty()) {
-        principal->break_glass = std::string(reason.substr(0, 500));
+        std::string decoded = PercentDecode(reason, /*plus_is_space=*/false);
+        principal->break_glass =
+            (IsValidUtf8(decoded) ? decoded : std::string(reason)).substr(0, 500);
         principal->purpose = "BTG";
       }
       fr.principal = std::make_shared<const auth::Principal>(std::move(principal).value());

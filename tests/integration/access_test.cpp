@@ -544,9 +544,17 @@ TEST_F(Access, BreakGlassIsGrantedFlaggedAndReported) {
   HttpResult flagged = Get(Login("inspector"), "AuditEvent?patient=Patient/p2&_count=100");
   EXPECT_NE(flagged.body.find("\"BTG\""), std::string::npos);
   EXPECT_NE(flagged.body.find("unconscious in the emergency department"), std::string::npos);
+  // A reason in Chinese comes percent-encoded (a header carries only Latin-1) and is recorded
+  // as written.
+  auto chinese = Bearer(a);
+  chinese.emplace_back("X-Break-Glass", "%E6%80%A5%E8%AF%8A%E6%8A%A2%E6%95%91");  // 急诊抢救
+  EXPECT_EQ(HttpCall("127.0.0.1", Port(), "GET", "/fhir/Patient/p2", chinese, "").status, 200);
+  EXPECT_NE(
+      Get(Login("inspector"), "AuditEvent?patient=Patient/p2&_count=100").body.find("急诊抢救"),
+      std::string::npos);
   // No account of p2's exists here; the notice is in p2's record for when there is one.
   HttpResult notices = Get(Login("root"), "Communication?subject=Patient/p2");
-  EXPECT_EQ(TotalOf(notices), 1) << notices.body;
+  EXPECT_EQ(TotalOf(notices), 2) << notices.body;
   EXPECT_NE(notices.body.find("break-glass"), std::string::npos);
 }
 

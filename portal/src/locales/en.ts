@@ -43,6 +43,10 @@ export default {
     name: 'Name',
     gender: 'Gender',
     birthDate: 'Date of birth',
+    breakGlass: 'Break-glass access',
+    reason: 'Why this record is needed now (at least 4 characters)',
+    openAnyway: 'Open in an emergency',
+    breakGlassOn: 'Break-glass access: {reason}. This access is recorded and the resident is told.',
     record: 'Shared health record',
   },
   registry: {

@@ -43,6 +43,10 @@ export default {
     name: '姓名',
     gender: '性别',
     birthDate: '出生日期',
+    breakGlass: '紧急授权访问',
+    reason: '紧急访问原因（至少4个字）',
+    openAnyway: '确认紧急访问',
+    breakGlassOn: '紧急授权访问：{reason}。本次访问已记录，并将告知居民本人。',
     record: '共享健康记录',
   },
   registry: {
