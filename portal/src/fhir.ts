@@ -74,7 +74,8 @@ async function request<T>(
     throw new FhirError(401, 'signed out')
   }
   if (!res.ok) throw await errorOf(res)
-  return (await res.json()) as T
+  const text = await res.text() // a DELETE answers 204 with no body
+  return (text ? JSON.parse(text) : undefined) as T
 }
 
 export function resourcesOf<T = FhirResource>(b: Bundle<T>): T[] {
