@@ -15,6 +15,7 @@ export const router = createRouter({
     },
     { path: '/registry', component: () => import('./views/RegistryView.vue'), meta: { roles: ['admin'] } },
     { path: '/dashboard', component: () => import('./views/DashboardView.vue'), meta: { roles: ['regulator'] } },
+    { path: '/none', component: () => import('./views/NoScreenView.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

@@ -26,3 +26,9 @@ test('a regulator stays on their own screen', async ({ page }) => {
   await page.evaluate(() => window.dispatchEvent(new PopStateEvent('popstate')))
   await expect(page).toHaveURL(/\/dashboard$/)
 })
+
+test('a role without a screen yet is told so, not left on a blank page', async ({ page }) => {
+  await signIn(page, 'insurer-1')
+  await expect(page).toHaveURL(/\/none$/)
+  await expect(page.getByRole('heading', { name: '暂无页面' })).toBeVisible()
+})

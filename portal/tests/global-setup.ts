@@ -46,6 +46,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.KANGYUN_TEST_PATIENT_NAME = patient.name?.[0]?.text ?? ''
   process.env.KANGYUN_TEST_PATIENT_CID =
     patient.identifier?.find((i) => i.system === 'urn:oid:2.16.156.10011.1.3')?.value ?? ''
+  // An insurer: a role the portal has no screen for yet.
+  run('user', 'add', '--db', db, '--username', 'insurer-1', '--role', 'insurer',
+    '--organization', hospital, '--display', '医保 Insurer', '--password', PASSWORD)
   for (const a of accounts)
     run('user', 'add', '--db', db, '--username', a.username, '--role', a.role, ...a.binding,
       '--display', a.display, '--password', PASSWORD)

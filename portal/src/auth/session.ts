@@ -112,16 +112,20 @@ export function signOut(): void {
 // Where a user of this role starts.
 export function homeOf(user: User | null): string {
   switch (user?.role) {
+    case undefined:
+    case '':
+      return '/login'
     case 'resident':
       return '/resident'
     case 'regulator':
       return '/dashboard'
     case 'admin':
       return '/registry'
-    case undefined:
-    case '':
-      return '/login'
-    default:
+    case 'clinician':
+    case 'family-doctor':
+    case 'elder-care':
       return '/clinician'
+    default:
+      return '/none' // an insurer's screens are to come
   }
 }

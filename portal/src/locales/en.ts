@@ -109,6 +109,7 @@ export default {
     token: 'Token issued',
     refresh: 'Token renewed',
   },
+  none: { heading: 'No screen yet', text: 'The portal has no screen for the role "{role}" yet; your systems reach the platform through its API.' },
   error: { generic: 'Something went wrong: {message}', forbidden: 'You are not allowed to see this.' },
   gender: { male: 'Male', female: 'Female', other: 'Other', unknown: 'Unknown' },
 }

@@ -110,6 +110,7 @@ export default {
     token: '获取令牌',
     refresh: '续期令牌',
   },
+  none: { heading: '暂无页面', text: '门户暂未提供“{role}”角色的页面；您的系统可通过平台接口访问。' },
   error: { generic: '出错了：{message}', forbidden: '您无权查看此内容。' },
   gender: { male: '男', female: '女', other: '其他', unknown: '未知' },
 }
