@@ -7,6 +7,8 @@ import {
   ElEmpty,
   ElInput,
   ElOption,
+  ElRadioButton,
+  ElRadioGroup,
   ElSelect,
   ElSkeleton,
   ElTabPane,
@@ -25,7 +27,7 @@ import { router } from './router'
 const app = createApp(App)
 // Only the widgets the screens use, so that the rest of Element Plus is not sent.
 for (const c of [
-  ElAlert, ElButton, ElCard, ElConfigProvider, ElEmpty, ElInput, ElOption, ElSelect, ElSkeleton, ElTabPane, ElTable,
+  ElAlert, ElButton, ElCard, ElConfigProvider, ElEmpty, ElInput, ElOption, ElRadioButton, ElRadioGroup, ElSelect, ElSkeleton, ElTabPane, ElTable,
   ElTableColumn, ElTabs, ElTag, ElTimeline, ElTimelineItem,
 ])
   app.component(c.name!, c)

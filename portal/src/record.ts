@@ -6,7 +6,8 @@ export interface RecordItem {
   kind: string
   when: string
   text: string
-  institution?: string
+  institution?: string // "Organization/…": the encounter's service provider
+  encounter?: string // "Encounter/…" the resource was recorded in
 }
 
 type Json = Record<string, unknown>
@@ -76,12 +77,20 @@ export function toRecordItem(resource: FhirResource): RecordItem | null {
     default:
       text = conceptText(r.code)
   }
-  const provider = obj(r.serviceProvider)
+  const provider = str(obj(r.serviceProvider).reference)
+  const encounter = str(obj(r.encounter).reference) || str(obj(r.context).reference)
   return {
     id: `${kind}/${resource.id ?? ''}`,
     kind,
     when,
     text,
-    institution: str(provider.display) || str(provider.reference) || undefined,
+    institution: provider || undefined,
+    encounter: encounter.startsWith('Encounter/') ? encounter : undefined,
   }
+}
+
+// Each item's institution: its own, or that of the encounter it was recorded in.
+export function withInstitutions(items: RecordItem[]): RecordItem[] {
+  const of = new Map(items.filter((i) => i.kind === 'Encounter').map((i) => [i.id, i.institution]))
+  return items.map((i) => (i.institution || !i.encounter ? i : { ...i, institution: of.get(i.encounter) }))
 }

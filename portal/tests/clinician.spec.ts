@@ -6,11 +6,16 @@ test("a clinician finds a patient and opens the shared record", async ({ page })
   await signIn(page, 'clinician-1')
   await expect(page).toHaveURL(/\/clinician$/)
   await expectNoSeriousViolations(page)
-  // By name in characters, then by citizen ID number: both find pat-1, cared for here.
+  // By name in characters, in pinyin, then by citizen ID number: each finds pat-1, cared for
+  // here.
   const name = process.env.KANGYUN_TEST_PATIENT_NAME!
   await page.getByTestId('patient-query').fill(name)
   await page.getByRole('button', { name: '查找' }).click()
   const rows = page.getByTestId('patients').locator('tbody tr')
+  await expect(rows.first()).toContainText(name)
+  // In pinyin, as a clinician types it without the characters.
+  await page.getByTestId('patient-query').fill(process.env.KANGYUN_TEST_PATIENT_PINYIN!.toLowerCase())
+  await page.getByRole('button', { name: '查找' }).click()
   await expect(rows.first()).toContainText(name)
   await page.getByTestId('patient-query').fill(process.env.KANGYUN_TEST_PATIENT_CID!)
   await page.getByRole('button', { name: '查找' }).click()
@@ -20,6 +25,13 @@ test("a clinician finds a patient and opens the shared record", async ({ page })
   await expect(page.getByTestId('timeline').locator('.el-timeline-item').first()).toBeVisible()
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'clinician-record')
+  // Grouped by the institutions that recorded it, each named.
+  await page.getByText('按机构').click()
+  const groups = page.getByTestId('institution-group')
+  await expect(groups.first().locator('h4')).toHaveText(/(医院|卫生|社区|诊所|养老)/)
+  await expect(groups.first().locator('.el-timeline-item').first()).toBeVisible()
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'clinician-record-by-institution')
 })
 
 test('a clinician opens a record outside their care only by break-glass, with a reason', async ({ page }) => {

@@ -42,8 +42,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     readFileSync(join(work, 'city', 'Patient.ndjson'), 'utf8')
       .split('\n')
       .find((l) => l.includes('"id":"pat-1"')) ?? '{}',
-  ) as { name?: { text?: string }[]; identifier?: { system?: string; value?: string }[] }
+  ) as { name?: { text?: string; use?: string }[]; identifier?: { system?: string; value?: string }[] }
   process.env.KANGYUN_TEST_PATIENT_NAME = patient.name?.[0]?.text ?? ''
+  // The name in pinyin, as the synthetic city writes it beside the characters (use "usual").
+  process.env.KANGYUN_TEST_PATIENT_PINYIN = patient.name?.find((n) => n.use === 'usual')?.text ?? ''
   process.env.KANGYUN_TEST_PATIENT_CID =
     patient.identifier?.find((i) => i.system === 'urn:oid:2.16.156.10011.1.3')?.value ?? ''
   // An insurer: a role the portal has no screen for yet.

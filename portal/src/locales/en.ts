@@ -33,6 +33,10 @@ export default {
       ImagingStudy: 'Imaging',
       DiagnosticReport: 'Report',
     },
+    grouping: 'Arrangement',
+    byTime: 'By time',
+    byInstitution: 'By institution',
+    noInstitution: 'No institution recorded',
     more: 'Load more',
   },
   consent: {

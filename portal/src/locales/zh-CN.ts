@@ -33,6 +33,10 @@ export default {
       ImagingStudy: '影像检查',
       DiagnosticReport: '报告',
     },
+    grouping: '排列方式',
+    byTime: '按时间',
+    byInstitution: '按机构',
+    noInstitution: '未记录机构',
     more: '加载更多',
   },
   consent: {
