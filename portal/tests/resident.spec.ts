@@ -74,3 +74,16 @@ test('a resident lets an institution see their record, then withdraws it', async
   await consents.getByRole('button', { name: '撤销' }).click()
   await expect(consents).toContainText('暂无授权')
 })
+
+test("a resident sees their family doctor's contract", async ({ page }) => {
+  await signIn(page, 'resident-1')
+  await page.getByRole('tab', { name: '我的家庭医生' }).click()
+  const card = page.getByTestId('family-doctor').locator('.el-card').first()
+  // pat-1 of the test city holds a family-doctor contract with a community institution: its
+  // name (not a reference), the term in 年月日 and the service package.
+  await expect(card.locator('.el-card__header')).toHaveText(/(卫生|社区|医院)/)
+  await expect(card).toContainText(/签约期：\d{4}年\d{1,2}月\d{1,2}日 至 \d{4}年/)
+  await expect(card).toContainText('基础性签约服务包')
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'resident-family-doctor')
+})

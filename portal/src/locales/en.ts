@@ -39,6 +39,13 @@ export default {
     noInstitution: 'No institution recorded',
     more: 'Load more',
   },
+  familyDoctor: {
+    tab: 'My family doctor',
+    none: 'No family-doctor contract yet',
+    term: 'Contract term: {start} to {end}',
+    package: 'Service package',
+    team: 'Team',
+  },
   consent: {
     tab: 'My consents',
     explain: 'Let an institution see your health record, or refuse it; withdrawing takes effect at once.',

@@ -39,6 +39,13 @@ export default {
     noInstitution: '未记录机构',
     more: '加载更多',
   },
+  familyDoctor: {
+    tab: '我的家庭医生',
+    none: '尚未签约家庭医生',
+    term: '签约期：{start} 至 {end}',
+    package: '服务包',
+    team: '服务团队',
+  },
   consent: {
     tab: '我的授权',
     explain: '授权某个机构查看您的健康记录，或拒绝机构查看；撤销后立即生效。',
