@@ -28,3 +28,35 @@ test('an administrator moves between the registry and the patient search', async
   await page.getByRole('link', { name: '主索引审核' }).click()
   await expect(page).toHaveURL(/\/registry$/)
 })
+
+test('an administrator searches the audit trail by resident and for failures', async ({ page, request }) => {
+  // Something to find: a request without a token (refused, and recorded as a failure) and an
+  // administrator's look at pat-1's record.
+  expect((await request.get('/fhir/Patient/pat-1')).status()).toBe(401)
+  await signIn(page, 'admin-1')
+  await page.getByRole('link', { name: '查找患者' }).click()
+  await page.getByTestId('patient-query').fill(process.env.KANGYUN_TEST_PATIENT_CID!)
+  await page.getByRole('button', { name: '查找' }).click()
+  await page.getByTestId('patients').locator('tbody tr').first().click()
+  await expect(page.getByTestId('timeline')).toBeVisible()
+
+  await page.getByRole('link', { name: '审计日志' }).click()
+  await expect(page).toHaveURL(/\/audit$/)
+  const trail = page.getByTestId('access-list')
+  await expect(trail.locator('tbody tr').first()).toBeVisible()
+  // pat-1's records: every row names pat-1.
+  await page.getByTestId('audit-patient').fill('pat-1')
+  await page.getByRole('button', { name: '查找' }).click()
+  await expect(trail.locator('tbody tr').first()).toContainText('Patient/pat-1')
+  const residents = await trail.locator('tbody tr td:nth-child(4)').allInnerTexts()
+  expect(residents.every((r) => r.includes('Patient/pat-1'))).toBe(true)
+  // Failures only: the refused request is among them, and every row shows 失败.
+  await page.getByTestId('audit-patient').fill('')
+  await page.getByLabel('仅看失败').check()
+  await page.getByRole('button', { name: '查找' }).click()
+  await expect(trail.locator('tbody tr').first()).toContainText('失败')
+  const outcomes = await trail.locator('tbody tr td:nth-child(5)').allInnerTexts()
+  expect(outcomes.every((o) => o.includes('失败'))).toBe(true)
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'admin-audit')
+})

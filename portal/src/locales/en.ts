@@ -1,7 +1,7 @@
 // English, beside the Chinese: the same keys as zh-CN.ts.
 export default {
   app: { title: 'Kangyun regional health cloud', language: '中文', signOut: 'Sign out', loading: 'Loading…' },
-  nav: { registry: 'Registry review', patients: 'Find a patient' },
+  nav: { registry: 'Registry review', patients: 'Find a patient', audit: 'Audit trail' },
   login: {
     heading: 'Sign in to Kangyun',
     intro: 'Residents, clinicians, staff and the health commission sign in with their platform account.',
@@ -100,6 +100,17 @@ export default {
     byDistrict: 'By district',
     district: 'District',
     note: 'Counts under 5 are shown as "<5", so that no one can be singled out. Districts are those the institutions stand in.',
+  },
+  auditSearch: {
+    heading: 'Audit trail',
+    patient: 'Resident (Patient id)',
+    from: 'From',
+    to: 'To',
+    failuresOnly: 'Failures only',
+    residents: 'Residents',
+    outcome: 'Outcome',
+    failed: 'Failed',
+    succeeded: 'Succeeded',
   },
   audit: {
     read: 'Read',

@@ -1,7 +1,7 @@
 // 中文 (简体): the portal's first language.
 export default {
   app: { title: '康云区域健康云', language: 'English', signOut: '退出', loading: '加载中…' },
-  nav: { registry: '主索引审核', patients: '查找患者' },
+  nav: { registry: '主索引审核', patients: '查找患者', audit: '审计日志' },
   login: {
     heading: '登录康云',
     intro: '居民、医生、管理人员和卫健委用户请使用平台账号登录。',
@@ -102,6 +102,17 @@ export default {
     note: '少于5的计数显示为“<5”，以免识别到个人。区县为辖区内医疗卫生机构所在区县。',
   },
   // What an AuditEvent records (its subtype), as a resident reads it.
+  auditSearch: {
+    heading: '审计日志',
+    patient: '居民（Patient ID）',
+    from: '起始日期',
+    to: '截止日期',
+    failuresOnly: '仅看失败',
+    residents: '涉及居民',
+    outcome: '结果',
+    failed: '失败',
+    succeeded: '成功',
+  },
   audit: {
     read: '查看',
     vread: '查看历史版本',
