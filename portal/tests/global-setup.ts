@@ -85,6 +85,21 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     }),
   })
   if (posted.status !== 201) throw new Error(`registering pat-2 again: HTTP ${posted.status}`)
+  // A reminder sent to pat-1, as the reminders service sends them (docs/reminders.md).
+  const reminder = await fetch(`${origin}/fhir/Communication`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'Communication',
+      status: 'completed',
+      category: [{ coding: [{ system: 'https://kangyun.cn/fhir/CodeSystem/notification', code: 'reminder' }] }],
+      subject: { reference: 'Patient/pat-1' },
+      recipient: [{ reference: 'Patient/pat-1' }],
+      sent: new Date().toISOString(),
+      payload: [{ contentString: '明天上午九点复诊 Follow-up tomorrow at 9:00' }],
+    }),
+  })
+  if (reminder.status !== 201) throw new Error(`sending a reminder: HTTP ${reminder.status}`)
   // A resident no institution cares for: a clinician reaches them only by break-glass.
   const stranger = await fetch(`${origin}/fhir/Patient`, {
     method: 'POST',

@@ -87,3 +87,13 @@ test("a resident sees their family doctor's contract", async ({ page }) => {
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'resident-family-doctor')
 })
+
+test('a resident reads the reminders sent to them', async ({ page }) => {
+  await signIn(page, 'resident-1')
+  await page.getByRole('tab', { name: '我的消息' }).click()
+  const messages = page.getByTestId('messages')
+  await expect(messages).toContainText('明天上午九点复诊')
+  await expect(messages).toContainText('就诊提醒')
+  await expectNoSeriousViolations(page)
+  await screenshotBothLanguages(page, 'resident-messages')
+})

@@ -39,6 +39,14 @@ export default {
     noInstitution: 'No institution recorded',
     more: 'Load more',
   },
+  messages: {
+    tab: 'My messages',
+    empty: 'No messages',
+    sent: 'Sent',
+    kind: 'Kind',
+    text: 'Message',
+    category: { reminder: 'Reminder', 'break-glass': 'Break-glass access' },
+  },
   familyDoctor: {
     tab: 'My family doctor',
     none: 'No family-doctor contract yet',

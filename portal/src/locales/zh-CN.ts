@@ -39,6 +39,14 @@ export default {
     noInstitution: '未记录机构',
     more: '加载更多',
   },
+  messages: {
+    tab: '我的消息',
+    empty: '暂无消息',
+    sent: '时间',
+    kind: '类别',
+    text: '内容',
+    category: { reminder: '就诊提醒', 'break-glass': '紧急授权访问' },
+  },
   familyDoctor: {
     tab: '我的家庭医生',
     none: '尚未签约家庭医生',
