@@ -16,6 +16,11 @@ export interface FhirResource {
   [key: string]: unknown
 }
 
+// A resource's JSON, read field by field: `obj` and `str` give {} and '' for what is absent.
+export type Json = Record<string, unknown>
+export const obj = (v: unknown): Json => (v && typeof v === 'object' ? (v as Json) : {})
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
 export class FhirError extends Error {
   constructor(
     readonly status: number,
@@ -39,6 +44,18 @@ async function errorOf(res: Response): Promise<FhirError> {
 // `headers`: for a clinician's break-glass access, `X-Break-Glass: <reason>` (docs/security.md).
 export function fhirGet<T = FhirResource>(path: string, headers: Record<string, string> = {}): Promise<T> {
   return request<T>('GET', path, undefined, headers)
+}
+
+// Every resource a search matches, following its pages.
+export async function fhirGetAll(path: string): Promise<FhirResource[]> {
+  const all: FhirResource[] = []
+  let url: string | undefined = path
+  while (url) {
+    const page: Bundle = await fhirGet<Bundle>(url)
+    all.push(...resourcesOf(page))
+    url = nextLink(page)
+  }
+  return all
 }
 
 export function fhirPost<T = FhirResource>(path: string, body: unknown): Promise<T> {
@@ -76,6 +93,11 @@ async function request<T>(
   if (!res.ok) throw await errorOf(res)
   const text = await res.text() // a DELETE answers 204 with no body
   return (text ? JSON.parse(text) : undefined) as T
+}
+
+// What a failed request or sign-in says, for showing to the user.
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
 }
 
 export function resourcesOf<T = FhirResource>(b: Bundle<T>): T[] {

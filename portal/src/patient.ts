@@ -1,7 +1,6 @@
 // What screens show of a Patient: name, citizen ID number, phone, home address.
-import type { FhirResource } from './fhir'
+import type { FhirResource, Json } from './fhir'
 
-type Json = Record<string, unknown>
 export const CITIZEN_ID = 'urn:oid:2.16.156.10011.1.3'
 
 export function nameOf(p: FhirResource): string {

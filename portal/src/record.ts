@@ -1,5 +1,5 @@
 // What a resident's record shows of each resource: its kind, when, and a line of text.
-import type { FhirResource } from './fhir'
+import { obj, str, type FhirResource, type Json } from './fhir'
 
 export interface RecordItem {
   id: string
@@ -10,9 +10,6 @@ export interface RecordItem {
   encounter?: string // "Encounter/…" the resource was recorded in
 }
 
-type Json = Record<string, unknown>
-const obj = (v: unknown): Json => (v && typeof v === 'object' ? (v as Json) : {})
-const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
 function conceptText(v: unknown): string {
   const c = obj(v)

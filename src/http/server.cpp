@@ -26,6 +26,7 @@ namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 
 constexpr std::string_view kFhirBase = "/fhir";
+constexpr std::string_view kFhirPrefix = "/fhir/";
 
 template <class Body>
 void AddCommonHeaders(bhttp::response<Body>& res) {
@@ -289,7 +290,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return res;
     }
     if (config_.portal && req.method() == bhttp::verb::get && path != kFhirBase &&
-        !StartsWith(path, std::string(kFhirBase) + "/") && !StartsWith(path, "/auth/")) {
+        !StartsWith(path, kFhirPrefix) && !StartsWith(path, "/auth/")) {
       std::string_view encodings = req[bhttp::field::accept_encoding];
       if (auto file = config_.portal->Get(path, encodings.find("gzip") != std::string_view::npos))
         return TextMessage(file->status, version, file->headers, std::move(file->body));
@@ -325,7 +326,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return TextMessage(200, version, {{"Content-Type", "application/json"}},
                          auth_->SmartConfiguration());
     }
-    if (path != kFhirBase && !StartsWith(path, std::string(kFhirBase) + "/")) {
+    if (path != kFhirBase && !StartsWith(path, kFhirPrefix)) {
       return ErrorMessage(404, NotFound("Nothing at " + path + "; the FHIR API is at /fhir"),
                           version);
     }

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include "base/log.h"
@@ -1098,9 +1099,10 @@ class SqliteStore : public Store {
 };
 
 // Where the rows of store/index_table_rows.h hold code systems, which this store keeps as keys.
-std::vector<size_t> SystemColumns(std::string_view table) {
-  if (table == "idx_token" || table == "idx_quantity") return {2};
-  if (table == "idx_composite") return {2, 4};
+std::span<const size_t> SystemColumns(std::string_view table) {
+  static constexpr size_t kSystem[] = {2}, kComposite[] = {2, 4};
+  if (table == "idx_token" || table == "idx_quantity") return kSystem;
+  if (table == "idx_composite") return kComposite;
   return {};
 }
 
@@ -1121,7 +1123,7 @@ Status SqliteTransaction::InsertIndexRows(int64_t rid, const std::string& type,
                       t.table + " VALUES (";
     for (int c = 1; c <= columns; ++c) sql += (c > 1 ? ", ?" : "?") + std::to_string(c);
     sql += ")";
-    std::vector<size_t> systems = SystemColumns(t.table);
+    std::span<const size_t> systems = SystemColumns(t.table);
     int64_t ord = 0;
     for (auto& row : t.rows) {
       for (size_t c : systems) {
