@@ -3,10 +3,8 @@
 // planner and the terminology operations answer from.
 #include "content/platform_content.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "api/engine.h"
+#include "base/files.h"
 #include "json/json.h"
 
 namespace kangyun::api {
@@ -15,11 +13,8 @@ using json::Value;
 
 Status LoadTerminology(Engine& s) {
   if (!s.defs.dir().empty()) {
-    std::ifstream file(s.defs.dir() + "/valuesets.json", std::ios::binary);
-    if (file) {
-      std::stringstream text;
-      text << file.rdbuf();
-      KY_ASSIGN_OR_RETURN(Value bundle, json::Parse(text.str()));
+    if (std::optional<std::string> text = ReadFileBytes(s.defs.dir() + "/valuesets.json")) {
+      KY_ASSIGN_OR_RETURN(Value bundle, json::Parse(*text));
       KY_RETURN_IF_ERROR(s.terminology.AddBundle(bundle));
     }
   }

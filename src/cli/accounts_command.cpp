@@ -4,14 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "audit/audit_archive.h"
 #include "audit/audit_trail.h"
 #include "auth/accounts.h"
 #include "auth/jwt.h"
 #include "auth/password.h"
+#include "base/files.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "json/json.h"
@@ -29,11 +28,9 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db) {
 }
 
 Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Invalid("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> bytes = ReadFileBytes(path);
+  if (!bytes) return Invalid("cannot read " + path);
+  return std::move(*bytes);
 }
 
 int Fail(const Status& st) {

@@ -1,8 +1,7 @@
 // kangyun fhirpath 'EXPR' RESOURCE.json: a tool for writing SearchParameters.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include "base/files.h"
 #include "cli/commands.h"
 #include "fhir/definitions.h"
 #include "fhir/fhirpath/fhirpath.h"
@@ -31,14 +30,12 @@ int FhirPathCommand(const Args& args) {
     std::fprintf(stderr, "%s\n", expr.status().message().c_str());
     return 1;
   }
-  std::ifstream in(positional[1], std::ios::binary);
-  if (!in) {
+  std::optional<std::string> text = ReadFileBytes(positional[1]);
+  if (!text) {
     std::fprintf(stderr, "cannot read %s\n", positional[1].c_str());
     return 1;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto resource = json::Parse(ss.str());
+  auto resource = json::Parse(*text);
   if (!resource.ok()) {
     std::fprintf(stderr, "%s: %s\n", positional[1].c_str(), resource.status().message().c_str());
     return 1;

@@ -1,9 +1,8 @@
 #include "fhir/definitions.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "base/files.h"
 #include "base/strings.h"
 #include "json/json.h"
 
@@ -11,13 +10,11 @@ namespace kangyun::fhir {
 namespace {
 
 Result<json::Value> ReadJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::kInternal, "cannot open FHIR definitions file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  std::optional<std::string> text = ReadFileBytes(path);
+  if (!text) return Status(StatusCode::kInternal, "cannot open FHIR definitions file " + path);
   json::ParseOptions options;
   options.max_depth = 512;
-  auto v = json::Parse(ss.str(), options);
+  auto v = json::Parse(*text, options);
   if (!v.ok()) return Internal(path + ": " + v.status().message());
   return v;
 }

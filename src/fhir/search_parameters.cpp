@@ -1,8 +1,6 @@
 #include "fhir/search_parameters.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "base/files.h"
 #include "json/json.h"
 
 namespace kangyun::fhir {
@@ -19,11 +17,9 @@ SearchParamPtr SearchParameterRegistry::Snapshot::Find(std::string_view type,
 Result<std::unique_ptr<SearchParameterRegistry>> SearchParameterRegistry::Load(
     const std::string& dir, const Definitions& defs) {
   std::string path = dir + "/search-parameters.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Internal("cannot open " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  KY_ASSIGN_OR_RETURN(json::Value bundle, json::Parse(ss.str()));
+  std::optional<std::string> text = ReadFileBytes(path);
+  if (!text) return Internal("cannot open " + path);
+  KY_ASSIGN_OR_RETURN(json::Value bundle, json::Parse(*text));
   std::unique_ptr<SearchParameterRegistry> reg(new SearchParameterRegistry(defs));
   auto snap = std::make_shared<Snapshot>();
   std::vector<SearchParamPtr> composites;

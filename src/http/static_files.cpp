@@ -1,9 +1,8 @@
 #include "http/static_files.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "base/files.h"
 #include "base/strings.h"
 
 namespace kangyun::http {
@@ -28,14 +27,6 @@ std::string ContentType(std::string_view name) {
   return "application/octet-stream";
 }
 
-Result<std::string> ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Internal("cannot read " + p.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The portal draws everything from its own origin; Element Plus sets inline styles.
 constexpr const char* kPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -55,14 +46,16 @@ Result<std::unique_ptr<StaticFiles>> StaticFiles::Load(const std::string& root) 
     std::string name = "/" + fs::relative(entry.path(), root).generic_string();
     bool gz = EndsWith(name, ".gz");
     if (gz) name.resize(name.size() - 3);
-    KY_ASSIGN_OR_RETURN(std::string bytes, ReadFile(entry.path()));
+    std::optional<std::string> bytes = ReadFileBytes(entry.path().string());
+    if (!bytes) return Internal("cannot read " + entry.path().string());
     File& f = files->files_[name];
-    (gz ? f.gzip : f.body) = std::move(bytes);
+    (gz ? f.gzip : f.body) = std::move(*bytes);
+    if (!gz) f.present = true;
     f.content_type = ContentType(name);
   }
   if (ec) return Internal("cannot list " + root + ": " + ec.message());
   // A compressed copy without its original is not served.
-  std::erase_if(files->files_, [](const auto& kv) { return kv.second.body.empty(); });
+  std::erase_if(files->files_, [](const auto& kv) { return !kv.second.present; });
   return files;
 }
 

@@ -38,6 +38,7 @@ class StaticFiles {
   struct File {
     std::string body, gzip;
     std::string content_type;
+    bool present = false;  // the original was found (an empty file is a file)
   };
   StaticResponse Answer(std::string_view name, const File& f, bool accepts_gzip) const;
   std::map<std::string, File, std::less<>> files_;  // by path from the root, "/index.html"

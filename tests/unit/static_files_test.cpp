@@ -75,6 +75,17 @@ TEST_F(StaticFilesTest, NothingOutsideTheBuiltFilesIsServed) {
   EXPECT_EQ((*files)->size(), 3u);
 }
 
+TEST_F(StaticFilesTest, AnEmptyFileIsServedAndAGzipWithoutItsOriginalIsNot) {
+  Write("empty.txt", "");
+  Write("orphan.js.gz", "GZ");
+  auto files = StaticFiles::Load(root_.string());
+  ASSERT_TRUE(files.ok());
+  auto empty = (*files)->Get("/empty.txt", true);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->body, "");
+  EXPECT_FALSE((*files)->Get("/orphan.js", true));
+}
+
 TEST_F(StaticFilesTest, AFolderWithoutIndexHtmlIsNoPortal) {
   std::filesystem::remove(root_ / "index.html");
   auto files = StaticFiles::Load(root_.string());

@@ -1,11 +1,9 @@
 #include "services/person_registry/person_registry_service.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "api/access_policy.h"
 #include "api/engine.h"
 #include "api/operation_definition.h"
+#include "base/files.h"
 #include "content/platform_content.h"
 #include "json/json.h"
 #include "services/person_registry/person_registry.h"
@@ -18,11 +16,9 @@ PersonRegistryService::PersonRegistryService() : matching_(std::make_shared<Matc
 PersonRegistryService::~PersonRegistryService() = default;
 
 Status PersonRegistryService::UseMatchModel(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Invalid("cannot read the match model " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = json::Parse(text.str());
+  std::optional<std::string> text = ReadFileBytes(path);
+  if (!text) return Invalid("cannot read the match model " + path);
+  auto parsed = json::Parse(*text);
   if (!parsed.ok()) return Invalid(path + ": " + parsed.status().message());
   auto model = mpi::MatchModel::FromJson(*parsed);
   if (!model.ok()) return Invalid(path + ": " + model.status().message());
