@@ -25,6 +25,7 @@ export class FhirError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly expression = '', // the offending element an OperationOutcome names
   ) {
     super(message)
   }
@@ -33,9 +34,9 @@ export class FhirError extends Error {
 // The diagnostics of an OperationOutcome, or the status.
 async function errorOf(res: Response): Promise<FhirError> {
   try {
-    const oo = (await res.json()) as { issue?: { diagnostics?: string }[] }
+    const oo = (await res.json()) as { issue?: { diagnostics?: string; expression?: string[] }[] }
     const text = oo.issue?.map((i) => i.diagnostics).filter(Boolean).join('; ')
-    return new FhirError(res.status, text || `HTTP ${res.status}`)
+    return new FhirError(res.status, text || `HTTP ${res.status}`, oo.issue?.[0]?.expression?.[0] ?? '')
   } catch {
     return new FhirError(res.status, `HTTP ${res.status}`)
   }
@@ -62,8 +63,23 @@ export function fhirPost<T = FhirResource>(path: string, body: unknown): Promise
   return request<T>('POST', path, body)
 }
 
+// `headers`: If-Match, so that a change made meanwhile by someone else is refused.
+export function fhirPut<T = FhirResource>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  return request<T>('PUT', path, body, headers)
+}
+
 export function fhirDelete(path: string): Promise<unknown> {
   return request('DELETE', path)
+}
+
+// The administrators' account API (/auth/admin/users, /auth/admin/clients): plain JSON, with
+// errors as OperationOutcomes like the FHIR API's.
+export function accountGet<T>(path: string): Promise<T> {
+  return request<T>('GET', `/auth/admin/${path}`)
+}
+
+export function accountPut<T>(path: string, body: unknown): Promise<T> {
+  return request<T>('PUT', `/auth/admin/${path}`, body)
 }
 
 async function request<T>(
@@ -72,8 +88,8 @@ async function request<T>(
   body?: unknown,
   extra: Record<string, string> = {},
 ): Promise<T> {
-  // Paging links are absolute; everything else is relative to /fhir.
-  const url = path.startsWith('http') ? path : `/fhir/${path.replace(/^\//, '')}`
+  // Paging links are absolute, the account API is under /auth; everything else is under /fhir.
+  const url = path.startsWith('http') || path.startsWith('/auth/') ? path : `/fhir/${path.replace(/^\//, '')}`
   const res = await fetch(url, {
     method,
     headers: {

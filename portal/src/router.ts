@@ -14,6 +14,7 @@ export const router = createRouter({
       meta: { roles: ['clinician', 'family-doctor', 'elder-care', 'admin'] },
     },
     { path: '/registry', component: () => import('./views/RegistryView.vue'), meta: { roles: ['admin'] } },
+    { path: '/admin', component: () => import('./views/AdminView.vue'), meta: { roles: ['admin'] } },
     { path: '/audit', component: () => import('./views/AuditView.vue'), meta: { roles: ['admin'] } },
     { path: '/dashboard', component: () => import('./views/DashboardView.vue'), meta: { roles: ['regulator'] } },
     { path: '/none', component: () => import('./views/NoScreenView.vue') },

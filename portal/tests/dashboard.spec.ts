@@ -1,19 +1,44 @@
 import { expect, test } from '@playwright/test'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { PASSWORD } from './accounts'
 import { expectNoSeriousViolations, screenshotBothLanguages, signIn } from './portal'
 
-test('the health commission sees counts by district, small ones suppressed', async ({ page }) => {
+test('the health commission sees the plans\' indicators by district, small counts suppressed', async ({ page }) => {
   await signIn(page, 'regulator-1')
   await expect(page).toHaveURL(/\/dashboard$/)
   const cards = page.getByTestId('indicators')
-  // The city of the tests has 60 residents (and their duplicates in the registry).
-  await expect(cards).toContainText('居民')
+  await expect(cards).toContainText('每千人口床位数')
+  await expect(cards).toContainText('老年人健康管理率')
+  await expect(cards).toContainText('健康档案完整率')
+  // Beds per 1,000 residents is the API's two counts, as a regulator may ask them.
+  const token = execFileSync(join(import.meta.dirname, '..', '..', 'scripts', 'token'), [
+    'regulator-1', PASSWORD, process.env.KANGYUN_PORTAL_URL!, 'kangyun-portal', `${process.env.KANGYUN_PORTAL_URL}/callback`,
+  ]).toString().trim()
+  const total = async (query: string) =>
+    ((await (await page.request.get(`/fhir/${query}${query.includes('?') ? '&' : '?'}_summary=count`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { total: number }).total
+  const beds = await total('Location?physical-type=bd')
+  const residents = await total('Patient')
+  expect(beds).toBeGreaterThan(0)
+  await expect(page.getByTestId('indicator-beds')).toContainText(((beds * 1000) / residents).toFixed(2))
+  await expect(page.getByTestId('indicator-beds')).toContainText('目标 8.3')
+
   const districts = page.getByTestId('districts').locator('tbody tr')
   await expect(districts.first()).toBeVisible()
-  // In a city of 60, some district counts are under 5: shown as "<5", never as the number.
+  // In a city of 60, some district counts are under 5: shown as "<5", never as the number,
+  // and the rates made with them are left out.
   const text = await page.getByTestId('districts').innerText()
   expect(text).toMatch(/<5/)
+  expect(text).toMatch(/—/)
   expect(text).not.toMatch(/(^|\s)[1-4](\s|$)/)
   await expect(page.locator('canvas').first()).toBeVisible()
+  // Another indicator's chart, and a district's institutions on a click.
+  await page.getByTestId('indicator-nurses').click()
+  await expect(page.getByRole('heading', { name: /每千人口注册护士数/ })).toBeVisible()
+  await districts.first().click()
+  const institutions = page.getByTestId('district-institutions')
+  await expect(institutions.locator('tbody tr').first()).toBeVisible()
+  await expect(institutions).toContainText('床位')
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'dashboard')
 })

@@ -57,7 +57,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   run('client', 'add', '--db', db, '--id', 'kangyun-portal', '--role', 'clinician',
     '--organization', 'platform', '--redirect-uri', `${origin}/callback`)
   const server = spawn(binary, ['serve', '--db', db, '--auth', '--port', String(port),
-    '--portal', join(root, 'portal', 'dist'), '--access-token-seconds', String(TOKEN_SECONDS)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    '--portal', join(root, 'portal', 'dist'), '--access-token-seconds', String(TOKEN_SECONDS),
+    // A retry window of 1.8 s, so that a notification to a dead endpoint is undelivered soon.
+    '--subscription-http-endpoints', '--subscription-retry-hours', '0.0005'], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   server.stderr.on('data', (d) => (log += d))
   await waitFor(`${origin}/healthz`).catch((e) => {
@@ -85,6 +87,20 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     }),
   })
   if (posted.status !== 201) throw new Error(`registering pat-2 again: HTTP ${posted.status}`)
+  // A subscription whose endpoint never answers: the reminder below cannot be delivered to
+  // it, and the administrator finds it among the undelivered notifications.
+  const subscription = await fetch(`${origin}/fhir/Subscription`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify({
+      resourceType: 'Subscription',
+      status: 'requested',
+      reason: '提醒推送到停用的系统 Reminders to a retired system',
+      criteria: 'Communication?subject=Patient/pat-1',
+      channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:9/hook', payload: 'application/fhir+json' },
+    }),
+  })
+  if (subscription.status !== 201) throw new Error(`subscribing: HTTP ${subscription.status}`)
   // A reminder sent to pat-1, as the reminders service sends them (docs/reminders.md).
   const reminder = await fetch(`${origin}/fhir/Communication`, {
     method: 'POST',

@@ -25,7 +25,7 @@ test('an administrator moves between the registry and the patient search', async
   await signIn(page, 'admin-1')
   await page.getByRole('link', { name: '查找患者' }).click()
   await expect(page).toHaveURL(/\/clinician$/)
-  await page.getByRole('link', { name: '主索引审核' }).click()
+  await page.getByRole('link', { name: '注册管理' }).click()
   await expect(page).toHaveURL(/\/registry$/)
 })
 

@@ -84,6 +84,9 @@ test("a resident sees their family doctor's contract", async ({ page }) => {
   await expect(card.locator('.el-card__header')).toHaveText(/(卫生|社区|医院)/)
   await expect(card).toContainText(/签约期：\d{4}年\d{1,2}月\d{1,2}日 至 \d{4}年/)
   await expect(card).toContainText('基础性签约服务包')
+  // The team that serves them, with its members by name and role.
+  await expect(card).toContainText('服务团队：家庭医生团队（')
+  await expect(card).toContainText(/家庭医生 Family doctor：\S+/)
   await expectNoSeriousViolations(page)
   await screenshotBothLanguages(page, 'resident-family-doctor')
 })

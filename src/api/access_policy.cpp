@@ -1,5 +1,6 @@
 #include "api/access_policy.h"
 
+#include <algorithm>
 #include <set>
 
 #include "api/engine.h"
@@ -294,6 +295,23 @@ bool AccessPolicy::IsPartiesOnly(const std::string& type) const {
   return g && g->parties_only;
 }
 
+// A CareTeam that names no resident (a family-doctor team, a ward's team: subject and
+// participants are staff) is reference data, like the institution it belongs to: residents
+// see the team that serves them, institutions each other's teams. One that names a resident is
+// in that resident's compartment and reached as the rest of the record.
+Condition AccessPolicy::TeamNamingNoResident() {
+  Condition in_none;
+  in_none.kind = Condition::Kind::kCompartment;
+  in_none.any_patient = true;
+  in_none.negated = true;
+  Condition team;
+  team.kind = Condition::Kind::kMatches;
+  team.subquery = std::make_shared<store::Query>();
+  team.subquery->types = {"CareTeam"};
+  team.subquery->clauses.push_back({std::move(in_none)});
+  return team;
+}
+
 Result<Condition> AccessPolicy::PartyOf(store::ReadTransaction& txn, const std::string& type) {
   const ReachGrant& g = *FindReachGrant(type);
   const auth::Principal& p = *principal_;
@@ -376,6 +394,9 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
       } else {  // break-glass: every resident
         clause.push_back(TypeIs(compartment_types));
       }
+      if (std::find(compartment_types.begin(), compartment_types.end(), "CareTeam") !=
+          compartment_types.end())
+        clause.push_back(TeamNamingNoResident());
     }
     if (!open_types.empty() &&
         (types.empty() || !compartment_types.empty() || !party_types.empty()))

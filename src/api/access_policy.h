@@ -67,6 +67,8 @@ class AccessPolicy {
   // Read by its parties only (api/reach_model.h): Contract, Consent.
   bool IsPartiesOnly(const std::string& type) const;
   // "A resource of type the principal is a party to", as a condition on any resource.
+  // Team CareTeams, which name no resident: readable as reference data.
+  static store::Condition TeamNamingNoResident();
   Result<store::Condition> PartyOf(store::ReadTransaction& txn, const std::string& type);
   // The scopes of the principal that grant perm on type.
   std::vector<const auth::Scope*> Granting(const std::string& type, auth::Permission perm) const;

@@ -1,5 +1,10 @@
 #include "auth/accounts.h"
 
+#include <cctype>
+
+#include "auth/jwt.h"
+#include "auth/scopes.h"
+#include "base/strings.h"
 #include "json/json.h"
 
 namespace kangyun::auth {
@@ -105,7 +110,7 @@ Status CheckRoleBinding(Role role, const std::string& organization, const std::s
                         const std::string& practitioner) {
   switch (role) {
     case Role::kResident:
-      if (patient.empty()) return Invalid("A resident account needs --patient (a Patient id)");
+      if (patient.empty()) return Invalid("A resident account needs a patient (a Patient id)");
       return Status::Ok();
     case Role::kClinician:
     case Role::kFamilyDoctor:
@@ -113,11 +118,81 @@ Status CheckRoleBinding(Role role, const std::string& organization, const std::s
     case Role::kInsurer:
       if (organization.empty())
         return Invalid(std::string("A ") + RoleName(role) +
-                       " account needs --organization (an Organization id)");
+                       " account needs an organization (an Organization id)");
       return Status::Ok();
     default:
       return Status::Ok();
   }
+}
+
+namespace {
+
+// Account names and ids travel in URLs, tokens and audit records: letters, digits, '.', '_',
+// '-' and '@', 64 at most.
+bool ValidAccountName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' &&
+        c != '@')
+      return false;
+  return true;
+}
+
+Status Refuse(std::string* field, const char* name, Status st) {
+  *field = name;
+  return st;
+}
+
+Result<Key> ParsePublicKey(const std::string& text) {
+  if (StartsWith(Trim(text), "-----BEGIN")) return Key::FromPem(text);
+  KY_ASSIGN_OR_RETURN(json::Value jwks, json::Parse(text));
+  return Key::FromJwk(jwks);
+}
+
+}  // namespace
+
+Status CheckUser(const User& user, std::string* field) {
+  if (!ValidAccountName(user.username))
+    return Refuse(field, "username",
+                  Invalid("A username is 1 to 64 letters, digits, '.', '_', '-' or '@'"));
+  Status binding = CheckRoleBinding(user.role, user.organization, user.patient, user.practitioner);
+  if (!binding.ok())
+    return Refuse(field, user.role == Role::kResident ? "patient" : "organization", binding);
+  if (!user.scopes.empty())
+    if (auto parsed = ParseScopes(user.scopes); !parsed.ok())
+      return Refuse(field, "scopes", parsed.status());
+  return Status::Ok();
+}
+
+Status CheckClient(const Client& client, std::string* field) {
+  if (!ValidAccountName(client.id))
+    return Refuse(field, "id",
+                  Invalid("A client id is 1 to 64 letters, digits, '.', '_', '-' or '@'"));
+  if (client.role == Role::kResident)
+    return Refuse(field, "role", Invalid("A client cannot have the resident role"));
+  if (client.public_key.empty() && client.redirect_uris.empty())
+    return Refuse(field, "publicKey",
+                  Invalid("A client needs a public key (a system) or a redirect URI (an app)"));
+  for (const std::string& uri : client.redirect_uris)
+    if (!StartsWith(uri, "https://") && !StartsWith(uri, "http://"))
+      return Refuse(field, "redirectUris",
+                    Invalid("A redirect URI is an absolute http(s) URL: " + uri));
+  Status binding = CheckRoleBinding(client.role, client.organization, "", "");
+  if (!binding.ok()) return Refuse(field, "organization", binding);
+  if (!client.scopes.empty())
+    if (auto parsed = ParseScopes(client.scopes); !parsed.ok())
+      return Refuse(field, "scopes", parsed.status());
+  if (!client.public_key.empty()) {
+    auto key = ParsePublicKey(client.public_key);
+    if (!key.ok()) return Refuse(field, "publicKey", Invalid(key.status().message()));
+    if (key->algorithm().empty())
+      return Refuse(field, "publicKey",
+                    Invalid("The key must be EC P-384 (ES384) or RSA of 2048 bits or more "
+                            "(RS384)"));
+    if (key->has_private())
+      return Refuse(field, "publicKey", Invalid("Register the public key, not the private one"));
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<User>> GetUser(store::ReadTransaction& txn, const std::string& username) {

@@ -44,6 +44,14 @@ std::string DefaultScopes(Role role, const std::string& context);
 Status CheckRoleBinding(Role role, const std::string& organization, const std::string& patient,
                         const std::string& practitioner);
 
+// Whether an account may be saved as it stands; *field names the offending element ("role",
+// "organization", "publicKey", ...) of a refused one. The command line and the administrators'
+// API (account_admin.h) save accounts only through these, so both refuse alike.
+Status CheckUser(const User& user, std::string* field);
+// Also checks that a public key verifies (EC P-384 or RSA of 2048 bits or more, PEM or JWK Set)
+// and is not a private key, so that a key that cannot work is refused when registered.
+Status CheckClient(const Client& client, std::string* field);
+
 Result<std::optional<User>> GetUser(store::ReadTransaction& txn, const std::string& username);
 Status PutUser(store::WriteTransaction& txn, const User& user);
 Result<std::optional<Client>> GetClient(store::ReadTransaction& txn, const std::string& id);

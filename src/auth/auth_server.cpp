@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "auth/account_admin.h"
 #include "auth/accounts.h"
 #include "auth/crypto.h"
 #include "auth/password.h"
@@ -260,6 +261,8 @@ AuthHttpResponse AuthServer::HandleUnrecorded(const AuthHttpRequest& req) {
       if (req.method == "POST") return AuthorizeSubmit(req);
     } else if (req.path == "/auth/token") {
       if (req.method == "POST") return Token(req);
+    } else if (StartsWith(req.path, "/auth/admin/")) {
+      return AccountAdmin(req);
     } else if (req.path == "/auth/jwks") {
       if (req.method == "GET") {
         json::Value keys = json::Value::Array();
@@ -276,6 +279,20 @@ AuthHttpResponse AuthServer::HandleUnrecorded(const AuthHttpRequest& req) {
     Log(LogLevel::kError, "auth " + req.path + ": " + e.what());
     return OAuthError(500, "server_error", "The request could not be processed");
   }
+}
+
+AuthHttpResponse AuthServer::AccountAdmin(const AuthHttpRequest& req) {
+  auto principal = Authenticate(req.authorization);
+  if (!principal.ok()) {
+    AuthHttpResponse r = OAuthError(401, "invalid_token", principal.status().message());
+    r.headers = {{"Content-Type", "application/json; charset=utf-8"},
+                 {"WWW-Authenticate", "Bearer realm=\"kangyun\", error=\"invalid_token\""}};
+    return r;
+  }
+  // Accounts are the platform operators' to manage: no other role, whatever its scopes.
+  if (principal->role != Role::kAdmin)
+    return OAuthError(403, "insufficient_scope", "Only an administrator manages accounts");
+  return HandleAccountAdmin(store_, *principal, req, [this](AuthEvent e) { Emit(std::move(e)); });
 }
 
 AuthHttpResponse AuthServer::AuthorizePage(const AuthHttpRequest& req) {

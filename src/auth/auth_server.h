@@ -45,7 +45,8 @@ struct AuthHttpRequest {
   std::string query;  // raw, after '?'
   std::string body;
   std::string content_type;
-  std::string address;  // the peer's address, for the audit trail
+  std::string address;        // the peer's address, for the audit trail
+  std::string authorization;  // the Authorization header (the account API takes a Bearer token)
 };
 
 struct AuthHttpResponse {
@@ -55,16 +56,17 @@ struct AuthHttpResponse {
 };
 
 // What the audit trail records of authentication: logins (also failed and locked-out ones)
-// and token grants.
+// and token grants; and of account administration: who created or changed which account.
 struct AuthEvent {
-  std::string action;  // "login", "token", "refresh"
+  std::string action;  // "login", "token", "refresh"; "user-create", "client-update", ...
   bool success = false;
   std::string subject;  // "user/…" or "client/…", also when the attempt failed
   std::string client_id;
   std::string address;
   std::string detail;  // why it failed
   Role role = Role::kResident;
-  std::string patient;  // a resident's Patient id
+  std::string patient;          // a resident's Patient id
+  bool account_change = false;  // an administrator's change to an account (account_admin.h)
 };
 
 class AuthServer {
@@ -88,6 +90,8 @@ class AuthServer {
 
  private:
   AuthHttpResponse HandleUnrecorded(const AuthHttpRequest& req);
+  // /auth/admin/…: the account API (account_admin.h), for administrators' tokens only.
+  AuthHttpResponse AccountAdmin(const AuthHttpRequest& req);
   AuthHttpResponse AuthorizePage(const AuthHttpRequest& req);
   AuthHttpResponse AuthorizeSubmit(const AuthHttpRequest& req);
   AuthHttpResponse Token(const AuthHttpRequest& req);

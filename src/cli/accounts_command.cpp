@@ -8,12 +8,10 @@
 #include "audit/audit_archive.h"
 #include "audit/audit_trail.h"
 #include "auth/accounts.h"
-#include "auth/jwt.h"
 #include "auth/password.h"
 #include "base/files.h"
 #include "base/strings.h"
 #include "cli/commands.h"
-#include "json/json.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -74,12 +72,9 @@ int AddUser(const Args& args) {
     if (!text.ok()) return Fail(text.status());
     password = std::string(Trim(*text));
   }
+  std::string field;
+  if (Status st = auth::CheckUser(u, &field); !st.ok()) return Fail(st);
   if (Status st = auth::CheckPasswordStrength(password); !st.ok()) return Fail(st);
-  if (Status st = auth::CheckRoleBinding(u.role, u.organization, u.patient, u.practitioner);
-      !st.ok())
-    return Fail(st);
-  if (!u.scopes.empty())
-    if (auto parsed = auth::ParseScopes(u.scopes); !parsed.ok()) return Fail(parsed.status());
   auto hash = auth::HashPassword(password);
   if (!hash.ok()) return Fail(hash.status());
   u.password_hash = *hash;
@@ -120,26 +115,13 @@ int AddClient(const Args& args) {
   }
   if (c.id.empty()) return Fail(Invalid("--id is required"));
   if (!auth::ParseRole(role, &c.role)) return Fail(Invalid("unknown --role " + role));
-  if (key_file.empty() && c.redirect_uris.empty())
-    return Fail(Invalid("a client needs --public-key (a system) or --redirect-uri (an app)"));
-  if (c.role == auth::Role::kResident)
-    return Fail(Invalid("a client cannot have the resident role"));
-  if (Status st = auth::CheckRoleBinding(c.role, c.organization, "", ""); !st.ok()) return Fail(st);
   if (!key_file.empty()) {
     auto text = ReadFile(key_file);
     if (!text.ok()) return Fail(text.status());
-    // Checked now, so that a key that cannot verify is refused here, not at the first token.
-    auto key = StartsWith(Trim(*text), "-----BEGIN") ? auth::Key::FromPem(*text)
-                                                     : [&]() -> Result<auth::Key> {
-      KY_ASSIGN_OR_RETURN(json::Value jwks, json::Parse(*text));
-      return auth::Key::FromJwk(jwks);
-    }();
-    if (!key.ok()) return Fail(key.status());
-    if (key->algorithm().empty())
-      return Fail(Invalid("the key must be EC P-384 (ES384) or RSA of 2048 bits or more (RS384)"));
-    if (key->has_private()) return Fail(Invalid("register the public key, not the private one"));
     c.public_key = *text;
   }
+  std::string field;
+  if (Status st = auth::CheckClient(c, &field); !st.ok()) return Fail(st);
   auto store = OpenStore(db);
   if (!store.ok()) return Fail(store.status());
   auto txn = (*store)->BeginWrite();

@@ -11,11 +11,19 @@
 namespace kangyun::cli {
 namespace {
 
+// Account changes are recorded under a code system of their own (user-create, client-update,
+// ...), so that an audit search finds who changed which account.
+constexpr const char* kAccountChangeSystem = "https://kangyun.cn/fhir/CodeSystem/account-change";
+
 audit::AuditRecord AuthAuditRecord(const auth::AuthEvent& e) {
   audit::AuditRecord r;
-  r.authentication = true;
+  r.authentication = !e.account_change;
   r.subtype = e.action;
   r.action = 'E';
+  if (e.account_change) {
+    r.subtype_system = kAccountChangeSystem;
+    r.action = EndsWith(e.action, "-create") ? 'C' : 'U';
+  }
   r.outcome = e.success ? 0 : 4;
   r.outcome_text = e.detail;
   r.who_subject = e.subject;

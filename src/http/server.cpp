@@ -317,6 +317,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       ar.body = req.body();
       ar.content_type = std::string(req[bhttp::field::content_type]);
       ar.address = address_;
+      ar.authorization = std::string(req[bhttp::field::authorization]);
       auth::AuthHttpResponse out = auth_->Handle(ar);
       return TextMessage(out.status, version, out.headers, std::move(out.body));
     }

@@ -66,8 +66,8 @@ struct Condition {
   bool missing = false;
 
   // kCompartment over several Patients (an export of a Group): in the compartment of any of
-  // them; with `any_patient`, of any Patient at all; with a subquery (of Patient), of any
-  // Patient it matches (who may see what: api/access_policy.h).
+  // them; with `any_patient`, of any Patient at all (negated: of none); with a subquery (of
+  // Patient), of any Patient it matches (who may see what: api/access_policy.h).
   std::vector<std::string> patients;
   bool any_patient = false;
 

@@ -331,7 +331,7 @@ std::string SqlBuilder::ConditionSql(const Condition& c, const Query& q, const s
       return c.negated ? "NOT " + s : s;
     }
     case Condition::Kind::kCompartment:
-      if (c.any_patient) return membership("compartment", "1=1", false);
+      if (c.any_patient) return membership("compartment", "1=1", c.negated);
       if (c.subquery && sql->correlated) {
         std::string p = "p" + i;
         return membership("compartment",

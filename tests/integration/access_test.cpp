@@ -297,6 +297,39 @@ TEST_F(Access, AResidentSeesTheirOwnRecordAndTheirWardsOnly) {
   EXPECT_EQ(w.status, 403) << w.body;
 }
 
+// A team (CareTeam) that names no resident, such as a family-doctor team, is read like the
+// institution it belongs to; one that names a resident stays in that resident's record.
+TEST_F(Access, ATeamThatNamesNoResidentIsReadLikeItsInstitution) {
+  std::string root = Login("root");
+  auto put = [&](const std::string& path, const std::string& body) {
+    auto headers = Bearer(root);
+    headers.emplace_back("Content-Type", "application/fhir+json");
+    HttpResult r = HttpCall("127.0.0.1", Port(), "PUT", "/fhir/" + path, headers, body);
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << path << ": " << r.body;
+  };
+  put("CareTeam/team-b",
+      R"({"resourceType":"CareTeam","id":"team-b","status":"active","name":"B 家庭医生团队",)"
+      R"("participant":[{"member":{"reference":"Practitioner/dr-b"}}],)"
+      R"("managingOrganization":[{"reference":"Organization/hosp-b"}]})");
+  put("CareTeam/ct-p2",
+      R"({"resourceType":"CareTeam","id":"ct-p2","status":"active","name":"SECRET-P2 team",)"
+      R"("subject":{"reference":"Patient/p2"},)"
+      R"("participant":[{"member":{"reference":"Practitioner/dr-b"}}]})");
+  put("CareTeam/ct-member-p2",
+      R"({"resourceType":"CareTeam","id":"ct-member-p2","status":"active","name":"SECRET-P2 kin",)"
+      R"("participant":[{"member":{"reference":"Patient/p2"}}]})");
+  for (const std::string user : {"resident1", "doctor-a"}) {
+    RunMatrix(user, Login(user),
+              {{"CareTeam/team-b", 200},
+               {"CareTeam/ct-p2", 404},
+               {"CareTeam/ct-member-p2", 404},
+               {"CareTeam", 200, 1},
+               {"CareTeam?_summary=count", 200, 1}});
+  }
+  // The team's own institution, and the resident's family doctor, see the resident's team too.
+  EXPECT_EQ(Get(Login("gp-b"), "CareTeam/ct-p2").status, 200);
+}
+
 TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
   std::string t = Login("doctor-a");
   int64_t of_p1 = TotalOf(Get(Login("root"), "Observation?subject=Patient/p1"));
