@@ -1,6 +1,7 @@
 // The health commission's indicators (data/indicators.json): each a count over a population,
-// both asked of the API with _summary=count. A count of 1 to 4 is suppressed, and so is any
-// ratio made with one: with the other count known, a ratio would tell it.
+// both asked of the API with _summary=count. A count of 1 to 4 is suppressed (the server
+// withholds it from regulators), and so is any ratio made with one: with the other count
+// known, a ratio would tell it.
 import spec from './data/indicators.json'
 import { fhirGet, type Bundle } from './fhir'
 
@@ -36,10 +37,12 @@ export async function count(query: string, by: { param?: string; value?: string 
   let q = query.replace('{age65}', sixtyFiveYearsAgo())
   if (by.param && by.value) q += `${q.includes('?') ? '&' : '?'}${by.param}=${encodeURIComponent(by.value)}`
   const b = await fhirGet<Bundle>(`${q}${q.includes('?') ? '&' : '?'}_summary=count`)
-  return b.total ?? 0
+  // The server withholds a regulator's count under 5 (an outcome says so, no total): -1.
+  return b.total ?? -1
 }
 
-export const suppressed = (n: number) => n > 0 && n < SUPPRESS_BELOW
+// Withheld by the server, or small enough that the portal withholds it for anyone.
+export const suppressed = (n: number) => n < 0 || (n > 0 && n < SUPPRESS_BELOW)
 
 // The counts of every population and indicator in a district (or the whole city).
 export async function countAll(district?: string): Promise<Record<string, number>> {

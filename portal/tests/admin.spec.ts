@@ -104,7 +104,7 @@ test('a registry clerk looks up institutions and health workers, and an administ
   await screenshotBothLanguages(page, 'registry-workers')
 
   // The administrator's copy of the register may be changed; the change is the API's.
-  await page.goto('/admin')
+  await signIn(page, 'admin-1', '/admin')
   await page.getByRole('tab', { name: '医疗卫生机构' }).click()
   const editable = page.getByTestId('institutions')
   const query = page.getByTestId('institution-query')

@@ -501,7 +501,8 @@ Status AccessPolicy::Restrict(store::ReadTransaction& txn, store::Query* q, Perm
       // A chain looks into other resources: only into those the principal could search.
       auto sub = std::make_shared<store::Query>(*c.subquery);
       for (const std::string& t : sub->types) KY_RETURN_IF_ERROR(Allow(t, auth::kSearch));
-      KY_RETURN_IF_ERROR(Restrict(txn, sub.get(), auth::kSearch));
+      // A count may look through them as the count itself may (a regulator's aggregate).
+      KY_RETURN_IF_ERROR(Restrict(txn, sub.get(), auth::kSearch, aggregate));
       c.subquery = std::move(sub);
     }
   }

@@ -22,6 +22,10 @@ struct ApiConfig {
   // Matches kept for paging one search; a larger result is cut here (and says so).
   int64_t max_search_results = 10000;
   int64_t result_set_ttl_micros = int64_t{3600} * 1000000;
+  // The smallest count a regulator is told (_summary=count): a count from 1 to one below it is
+  // withheld and the Bundle says so, since a narrow count can single out a person (small-cell
+  // suppression, as statistical offices publish tables; docs/security.md).
+  int64_t regulator_min_count = 5;
   // Where bulk export jobs write their files (a folder per job). Processes that serve one
   // database share it.
   std::string export_dir;

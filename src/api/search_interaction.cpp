@@ -216,6 +216,14 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
     for (const auto& m : matches) KY_RETURN_IF_ERROR(add_entry(m, "match"));
     for (const auto& m : included) KY_RETURN_IF_ERROR(add_entry(m, "include"));
   }
+  if (sr.summary == "count" && req.principal && req.principal->role == auth::Role::kRegulator &&
+      total > 0 && total < s.config.regulator_min_count) {
+    bundle.Erase("total");
+    entries.Push(SearchWarningEntry(
+        "suppressed", "Fewer than " + std::to_string(s.config.regulator_min_count) +
+                          " resources match: a count this small is not given to regulators, "
+                          "so that no one is singled out"));
+  }
   if (cut_short && sr.summary != "count") {
     std::string note = "More than " + std::to_string(s.config.max_search_results) +
                        " resources match and the search is sorted: its pages reach the first " +

@@ -50,6 +50,7 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   config.audit = options.audit;
   config.audit_archive_dir = options.audit_archive_dir;
   if (options.max_search_results > 0) config.max_search_results = options.max_search_results;
+  if (options.regulator_min_count > 0) config.regulator_min_count = options.regulator_min_count;
   p->services.subscriptions->SetOptions(options.subscriptions);
   p->api = std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids,
                                           config, p->services.All());

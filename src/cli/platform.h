@@ -36,6 +36,8 @@ struct PlatformOptions {
   std::string audit_archive_dir;
   // Matches a sorted search pages through (api::ApiConfig); 0 keeps the default.
   int64_t max_search_results = 0;
+  // The smallest count a regulator is told (api::ApiConfig); 0 keeps the default.
+  int64_t regulator_min_count = 0;
   // How subscriptions are delivered (serve --subscription-*).
   services::SubscriptionsService::Options subscriptions;
 };

@@ -86,6 +86,8 @@ int ServeCommand(const Args& args) {
       options.audit_archive_dir = value();
     else if (a == "--max-search-results")
       options.max_search_results = std::max<int64_t>(1, std::atoll(value().c_str()));
+    else if (a == "--regulator-min-count")
+      options.regulator_min_count = std::max<int64_t>(1, std::atoll(value().c_str()));
     else if (a == "--match-model")
       match_model = value();
     else if (a == "--issuer")

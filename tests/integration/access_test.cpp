@@ -486,6 +486,18 @@ TEST_F(Access, ARegulatorCountsButReadsNoRecord) {
              {"Patient/p1", 403},
              {"Patient/p1/$everything", 403}});
   EXPECT_EQ(Get(t, "AuditEvent?_count=5").status, 200);
+  // A count may look through other resources (_has, chains) as counts do; one under 5 is
+  // withheld, so that a count about one resident does not tell their diagnosis.
+  HttpResult one = Get(t, "Patient?_has:Condition:subject:code:text=HIV&_summary=count");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.body.find("\"total\""), std::string::npos) << one.body;
+  EXPECT_NE(one.body.find("suppressed"), std::string::npos) << one.body;
+  EXPECT_EQ(
+      TotalOf(Get(Login("root"), "Patient?_has:Condition:subject:code:text=HIV&_summary=count")),
+      1);
+  EXPECT_EQ(TotalOf(Get(t, "Patient?_has:Condition:subject:code:text=nothing-such&_summary=count")),
+            0);
+  EXPECT_EQ(Get(t, "Patient?_has:Condition:subject:code:text=HIV").status, 403);
 }
 
 // p4 is in hospital B's care (an encounter and a family-doctor contract); p4's consents decide
