@@ -50,35 +50,6 @@ AuthHttpResponse Outcome(int status, std::string_view code, std::string_view dia
 
 AuthHttpResponse Unavailable() { return Outcome(503, "transient", "The store is busy; try again"); }
 
-json::Value UserView(const User& u) {
-  json::Value v = json::Value::Object();
-  v.Set("username", Str(u.username));
-  v.Set("display", Str(u.display));
-  v.Set("role", Str(RoleName(u.role)));
-  v.Set("organization", Str(u.organization));
-  v.Set("practitioner", Str(u.practitioner));
-  v.Set("patient", Str(u.patient));
-  v.Set("scopes", Str(u.scopes));
-  v.Set("disabled", json::Value::Bool(u.disabled));
-  return v;
-}
-
-json::Value ClientView(const Client& c) {
-  json::Value v = json::Value::Object();
-  v.Set("id", Str(c.id));
-  v.Set("name", Str(c.name));
-  v.Set("role", Str(RoleName(c.role)));
-  v.Set("organization", Str(c.organization));
-  v.Set("kind", Str(c.public_key.empty() ? "app" : "system"));
-  v.Set("publicKey", Str(c.public_key));
-  json::Value uris = json::Value::Array();
-  for (const std::string& u : c.redirect_uris) uris.Push(Str(u));
-  v.Set("redirectUris", std::move(uris));
-  v.Set("scopes", Str(c.scopes));
-  v.Set("disabled", json::Value::Bool(c.disabled));
-  return v;
-}
-
 // The query string's parameters (the first of a repeated name counts).
 std::string QueryParam(std::string_view query, std::string_view name) {
   for (const std::string& pair : Split(query, '&')) {
@@ -245,7 +216,7 @@ class AccountAdmin {
     return Page(*all, "users",
                 Filter<User>([](const User& u) { return u.username; },
                              [](const User& u) { return u.display; }),
-                UserView);
+                [](const User& u) { return PublicView(u); });
   }
 
   AuthHttpResponse ListClientsPage() {
@@ -259,7 +230,7 @@ class AccountAdmin {
     return Page(*all, "clients",
                 Filter<Client>([](const Client& c) { return c.id; },
                                [](const Client& c) { return c.name; }),
-                ClientView);
+                [](const Client& c) { return PublicView(c); });
   }
 
   bool RoleFilterValid() const {
@@ -277,7 +248,7 @@ class AccountAdmin {
     auto user = GetUser(**txn, username);
     if (!user.ok()) return Unavailable();
     if (!*user) return Outcome(404, "not-found", "No user " + username);
-    return Reply(200, UserView(**user));
+    return Reply(200, PublicView(**user));
   }
 
   AuthHttpResponse ReadClient(const std::string& id) {
@@ -286,7 +257,7 @@ class AccountAdmin {
     auto client = GetClient(**txn, id);
     if (!client.ok()) return Unavailable();
     if (!*client) return Outcome(404, "not-found", "No client " + id);
-    return Reply(200, ClientView(**client));
+    return Reply(200, PublicView(**client));
   }
 
   AuthHttpResponse SaveUser(const std::string& username) {
@@ -335,7 +306,7 @@ class AccountAdmin {
     Record(create ? "user-create" : "user-update",
            Describe("user", u.username, u.role, u.organization, u.disabled, !password.empty()),
            u.role == Role::kResident ? u.patient : "");
-    return Reply(create ? 201 : 200, UserView(u));
+    return Reply(create ? 201 : 200, PublicView(u));
   }
 
   AuthHttpResponse SaveClient(const std::string& id) {
@@ -368,7 +339,7 @@ class AccountAdmin {
     if (!PutClient(**txn, c).ok() || !(*txn)->Commit().ok()) return Unavailable();
     Record(create ? "client-create" : "client-update",
            Describe("client", c.id, c.role, c.organization, c.disabled, false), "");
-    return Reply(create ? 201 : 200, ClientView(c));
+    return Reply(create ? 201 : 200, PublicView(c));
   }
 
   void Record(const std::string& action, std::string detail, const std::string& patient) {

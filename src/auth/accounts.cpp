@@ -16,16 +16,8 @@ constexpr const char* kRoleNames[] = {"resident",  "clinician", "family-doctor",
 json::Value Str(const std::string& s) { return json::Value::String(s); }
 
 std::string UserJson(const User& u) {
-  json::Value v = json::Value::Object();
-  v.Set("username", Str(u.username));
-  v.Set("display", Str(u.display));
+  json::Value v = PublicView(u);
   v.Set("passwordHash", Str(u.password_hash));
-  v.Set("role", Str(RoleName(u.role)));
-  v.Set("organization", Str(u.organization));
-  v.Set("practitioner", Str(u.practitioner));
-  v.Set("patient", Str(u.patient));
-  v.Set("scopes", Str(u.scopes));
-  v.Set("disabled", json::Value::Bool(u.disabled));
   return json::Write(v);
 }
 
@@ -45,20 +37,7 @@ Result<User> ParseUser(const std::string& text) {
   return u;
 }
 
-std::string ClientJson(const Client& c) {
-  json::Value v = json::Value::Object();
-  v.Set("id", Str(c.id));
-  v.Set("name", Str(c.name));
-  v.Set("role", Str(RoleName(c.role)));
-  v.Set("organization", Str(c.organization));
-  v.Set("publicKey", Str(c.public_key));
-  json::Value uris = json::Value::Array();
-  for (const std::string& u : c.redirect_uris) uris.Push(Str(u));
-  v.Set("redirectUris", std::move(uris));
-  v.Set("scopes", Str(c.scopes));
-  v.Set("disabled", json::Value::Bool(c.disabled));
-  return json::Write(v);
-}
+std::string ClientJson(const Client& c) { return json::Write(PublicView(c)); }
 
 Result<Client> ParseClient(const std::string& text) {
   KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(text));
@@ -77,6 +56,35 @@ Result<Client> ParseClient(const std::string& text) {
 }
 
 }  // namespace
+
+json::Value PublicView(const User& u) {
+  json::Value v = json::Value::Object();
+  v.Set("username", Str(u.username));
+  v.Set("display", Str(u.display));
+  v.Set("role", Str(RoleName(u.role)));
+  v.Set("organization", Str(u.organization));
+  v.Set("practitioner", Str(u.practitioner));
+  v.Set("patient", Str(u.patient));
+  v.Set("scopes", Str(u.scopes));
+  v.Set("disabled", json::Value::Bool(u.disabled));
+  return v;
+}
+
+json::Value PublicView(const Client& c) {
+  json::Value v = json::Value::Object();
+  v.Set("id", Str(c.id));
+  v.Set("name", Str(c.name));
+  v.Set("role", Str(RoleName(c.role)));
+  v.Set("organization", Str(c.organization));
+  v.Set("kind", Str(c.public_key.empty() ? "app" : "system"));
+  v.Set("publicKey", Str(c.public_key));
+  json::Value uris = json::Value::Array();
+  for (const std::string& u : c.redirect_uris) uris.Push(Str(u));
+  v.Set("redirectUris", std::move(uris));
+  v.Set("scopes", Str(c.scopes));
+  v.Set("disabled", json::Value::Bool(c.disabled));
+  return v;
+}
 
 const char* RoleName(Role role) { return kRoleNames[static_cast<int>(role)]; }
 

@@ -9,6 +9,7 @@
 
 #include "auth/principal.h"
 #include "base/status.h"
+#include "json/value.h"
 #include "store/store.h"
 
 namespace kangyun::auth {
@@ -35,6 +36,11 @@ struct Client {
   std::string scopes;
   bool disabled = false;
 };
+
+// An account as its record stores it and the account API shows it, without the password hash
+// (a client's record holds no secret: its public key is public).
+json::Value PublicView(const User& user);
+json::Value PublicView(const Client& client);
 
 // The scopes an account of a role may hold when its record names none, in `context`
 // ("patient", "user" or "system").

@@ -1,7 +1,8 @@
 // The state of an account list of the administrators' API: a filtered page, its total, and the
-// page asked for. Users and clients are listed alike.
+// page asked for; and of the dialog that creates or changes one. Users and clients alike.
 import { ref, watch } from 'vue'
-import { accountGet, errorText, FhirError } from '../../fhir'
+import { useI18n } from 'vue-i18n'
+import { accountGet, accountPut, errorText, FhirError } from '../../fhir'
 import { useLoading } from '../../paging'
 
 export const PAGE_SIZE = 20
@@ -28,7 +29,43 @@ export function useAccountList<T>(kind: 'users' | 'clients') {
     if (page.value === 1) void load()
     else page.value = 1
   }
-  return { rows, total, page, q, role, loading, failure, load, search }
+  // Creating or changing one: `open` shows the dialog, `save` writes what it holds (by id) and
+  // says what to correct when refused; `toggle` disables or enables an account from the list.
+  const { t } = useI18n()
+  const editing = ref(false)
+  const creating = ref(false)
+  const saving = ref(false)
+  const saveFailure = ref('')
+  async function put(id: string, body: Record<string, unknown>) {
+    await accountPut(`${kind}/${encodeURIComponent(id)}`, body)
+    await load()
+  }
+  function open(isNew: boolean) {
+    creating.value = isNew
+    saveFailure.value = ''
+    editing.value = true
+  }
+  async function save(id: string, body: Record<string, unknown>) {
+    saving.value = true
+    saveFailure.value = ''
+    try {
+      await put(id.trim(), body)
+      editing.value = false
+    } catch (e) {
+      saveFailure.value = saveErrorText(e, t)
+    } finally {
+      saving.value = false
+    }
+  }
+  async function toggle(id: string, disabled: boolean) {
+    try {
+      await put(id, { disabled: !disabled })
+    } catch (e) {
+      failure.value = errorText(e)
+    }
+  }
+  const editor = { editing, creating, saving, saveFailure, open, save, toggle }
+  return { rows, total, page, q, role, loading, failure, load, search, editor }
 }
 
 // The labels of the account fields the API may name as offending.
