@@ -170,18 +170,33 @@ class AccountAdmin {
                        "created and changed with PUT, and disabled rather than deleted");
   }
 
-  // The page of a filtered list asked for by offset and count.
-  template <typename T, typename Keep, typename View>
-  AuthHttpResponse Page(const std::vector<T>& all, std::string_view member, Keep keep, View view) {
+  // The page asked for (offset, count) of the accounts that pass the filters: q (part of the
+  // id, name or organization, any case) and role; sorted by id.
+  template <typename T>
+  AuthHttpResponse Page(Result<std::vector<T>> (*list)(store::ReadTransaction&),
+                        std::string_view member, std::string (*id)(const T&),
+                        std::string (*name)(const T&)) {
+    if (!RoleFilterValid()) return BadRoleFilter();
+    auto txn = store_.BeginRead();
+    if (!txn.ok()) return Unavailable();
+    auto all = list(**txn);
+    if (!all.ok()) return Unavailable();
+    std::sort(all->begin(), all->end(), [&](const T& a, const T& b) { return id(a) < id(b); });
+    std::string q = AsciiLower(QueryParam(req_.query, "q"));
+    std::optional<Role> role;
+    if (Role r; ParseRole(QueryParam(req_.query, "role"), &r)) role = r;
     int offset = std::max(0, std::atoi(QueryParam(req_.query, "offset").c_str()));
     std::string count_text = QueryParam(req_.query, "count");
     int count = count_text.empty() ? kDefaultCount
                                    : std::clamp(std::atoi(count_text.c_str()), 0, kMaxCount);
     json::Value items = json::Value::Array();
     int total = 0;
-    for (const T& a : all) {
-      if (!keep(a)) continue;
-      if (total >= offset && total < offset + count) items.Push(view(a));
+    for (const T& a : *all) {
+      if (role && a.role != *role) continue;
+      if (!q.empty() && !Contains(id(a), q) && !Contains(name(a), q) &&
+          !Contains(a.organization, q))
+        continue;
+      if (total >= offset && total < offset + count) items.Push(PublicView(a));
       ++total;
     }
     json::Value out = json::Value::Object();
@@ -191,46 +206,16 @@ class AccountAdmin {
     return Reply(200, out);
   }
 
-  // Filters of a list: q (part of the id, name or organization, any case) and role.
-  template <typename T>
-  std::function<bool(const T&)> Filter(std::function<std::string(const T&)> id,
-                                       std::function<std::string(const T&)> name) {
-    std::string q = AsciiLower(QueryParam(req_.query, "q"));
-    std::string role_text = QueryParam(req_.query, "role");
-    std::optional<Role> role;
-    if (Role r; ParseRole(role_text, &r)) role = r;
-    return [=](const T& a) {
-      if (role && a.role != *role) return false;
-      return q.empty() || Contains(id(a), q) || Contains(name(a), q) || Contains(a.organization, q);
-    };
-  }
-
   AuthHttpResponse ListUsersPage() {
-    auto txn = store_.BeginRead();
-    if (!txn.ok()) return Unavailable();
-    auto all = ListUsers(**txn);
-    if (!all.ok()) return Unavailable();
-    std::sort(all->begin(), all->end(),
-              [](const User& a, const User& b) { return a.username < b.username; });
-    if (!RoleFilterValid()) return BadRoleFilter();
-    return Page(*all, "users",
-                Filter<User>([](const User& u) { return u.username; },
-                             [](const User& u) { return u.display; }),
-                [](const User& u) { return PublicView(u); });
+    return Page<User>(
+        ListUsers, "users", [](const User& u) { return u.username; },
+        [](const User& u) { return u.display; });
   }
 
   AuthHttpResponse ListClientsPage() {
-    auto txn = store_.BeginRead();
-    if (!txn.ok()) return Unavailable();
-    auto all = ListClients(**txn);
-    if (!all.ok()) return Unavailable();
-    std::sort(all->begin(), all->end(),
-              [](const Client& a, const Client& b) { return a.id < b.id; });
-    if (!RoleFilterValid()) return BadRoleFilter();
-    return Page(*all, "clients",
-                Filter<Client>([](const Client& c) { return c.id; },
-                               [](const Client& c) { return c.name; }),
-                [](const Client& c) { return PublicView(c); });
+    return Page<Client>(
+        ListClients, "clients", [](const Client& c) { return c.id; },
+        [](const Client& c) { return c.name; });
   }
 
   bool RoleFilterValid() const {
