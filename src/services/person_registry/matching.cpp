@@ -79,22 +79,28 @@ std::vector<std::string> PhoneticValues(const json::Value& resource) {
 }
 
 // The pinyin of the names' parts a name parameter covers (family, given or the whole name),
-// for names written in characters: "王明" is also found as "wang", "ming", "wang ming"; and
+// for names written in characters: "欧阳明" is also found as "ouyang", "ming", "ou yang ming",
+// "ouyangming" and "ouyang ming" (family and given each as one word, as people type them); and
 // the whole name as one word ("王明", which FHIR's name search finds only by its parts).
 std::vector<std::string> NamePinyin(const json::Value& resource, const std::string& part) {
   std::vector<std::string> out;
   const json::Value* names = resource.Find("name");
   if (!names) return out;
-  auto add = [&](std::string_view text, bool surname_first) {
-    if (!mpi::HasHan(text)) return;
+  auto keep = [&](const std::string& v) {
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  };
+  // Adds the spaced and joined pinyin of text; returns the joined form ("" without Han).
+  auto add = [&](std::string_view text, bool surname_first) -> std::string {
+    if (!mpi::HasHan(text)) return "";
     std::vector<std::string> syllables = mpi::PinyinSyllables(text, surname_first);
     std::string spaced, joined;
     for (const std::string& syl : syllables) {
       spaced += (spaced.empty() ? "" : " ") + syl;
       joined += syl;
     }
-    for (std::string* v : {&spaced, &joined})
-      if (!v->empty() && std::find(out.begin(), out.end(), *v) == out.end()) out.push_back(*v);
+    keep(spaced);
+    keep(joined);
+    return joined;
   };
   for (const json::Value& name : names->items()) {
     std::string family(name.GetString("family")), given;
@@ -107,9 +113,11 @@ std::vector<std::string> NamePinyin(const json::Value& resource, const std::stri
       std::string whole =
           family.empty() && given.empty() ? std::string(name.GetString("text")) : family + given;
       add(whole, true);
+      // The given name alone, and family and given as two words.
+      std::string family_pinyin = add(family, true), given_pinyin = add(given, false);
+      if (!family_pinyin.empty() && !given_pinyin.empty()) keep(family_pinyin + " " + given_pinyin);
       // Chinese names are written without a space between family and given name: 王亮.
-      if (mpi::HasHan(whole) && std::find(out.begin(), out.end(), whole) == out.end())
-        out.push_back(whole);
+      if (mpi::HasHan(whole)) keep(whole);
     }
   }
   return out;
