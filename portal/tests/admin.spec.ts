@@ -114,6 +114,7 @@ test('a registry clerk looks up institutions and health workers, and an administ
     await expect(editable.locator('tbody tr').first()).toContainText(text)
   }
   await find(first)
+  await screenshotBothLanguages(page, 'admin-institutions')
   await editable.locator('tbody tr').first().getByRole('button', { name: '修改' }).click()
   const name = page.getByTestId('institution-name')
   await name.fill('康云测试医院 Renamed hospital')

@@ -138,6 +138,18 @@ Status Validator::ValidateObject(const json::Value& obj, const std::string& def_
     auto child = defs_.ResolveChild(def_key, m.key);
     if (!child) return Unprocessable("Unknown element '" + m.key + "'", member_path);
     const ElementDef& def = *child->def;
+    if (def.is_choice) {
+      // A choice element holds one of its types: valueString or valueBoolean, not both.
+      for (const json::Member& other : obj.members()) {
+        if (&other == &m) break;
+        if (other.key.empty() || other.key[0] == '_') continue;
+        auto earlier = defs_.ResolveChild(def_key, other.key);
+        if (earlier && earlier->def == &def)
+          return Unprocessable("Only one type of '" + def.name + "[x]' may be given: '" +
+                                   other.key + "' and '" + m.key + "' are both present",
+                               member_path);
+      }
+    }
     if (def.many) {
       if (!m.value.is_array())
         return Unprocessable("Element '" + m.key + "' must be an array", member_path);
@@ -196,7 +208,47 @@ Status Validator::ValidateValue(const json::Value& v, const ChildElement& child,
   }
   if (!v.is_object())
     return Unprocessable("Element '" + child.def->name + "' must be a JSON object", path);
-  return ValidateObject(v, child.child_key, path, depth + 1);
+  KY_RETURN_IF_ERROR(ValidateObject(v, child.child_key, path, depth + 1));
+  if ((type == "CodeableConcept" || type == "Coding") && !child.def->required_valueset.empty())
+    return CheckRequiredBinding(v, type, *child.def, path);
+  return Status::Ok();
+}
+
+// A required binding on a Coding: its code (of its system) is in the value set; on a
+// CodeableConcept: one of its codings is (text alone does not conform). Value sets the
+// loaded definitions cannot enumerate (SNOMED CT, LOINC) are not checked.
+Status Validator::CheckRequiredBinding(const json::Value& v, const std::string& type,
+                                       const ElementDef& def, const std::string& path) const {
+  const std::vector<Definitions::Code>* expansion = defs_.ValueSetExpansion(def.required_valueset);
+  if (!expansion) return Status::Ok();
+  auto in_set = [&](const json::Value& coding) {
+    std::string_view system = coding.GetString("system"), code = coding.GetString("code");
+    if (code.empty()) return false;
+    for (const Definitions::Code& c : *expansion)
+      if (c.code == code && (system.empty() || c.system == system)) return true;
+    return false;
+  };
+  if (type == "Coding") {
+    if (in_set(v)) return Status::Ok();
+  } else if (const json::Value* codings = v.Find("coding"); codings && codings->is_array()) {
+    for (const json::Value& coding : codings->items())
+      if (coding.is_object() && in_set(coding)) return Status::Ok();
+  }
+  std::string given;
+  auto describe = [&](const json::Value& coding) {
+    given += (given.empty() ? "" : ", ") + std::string(coding.GetString("system")) + "|" +
+             std::string(coding.GetString("code"));
+  };
+  if (type == "Coding") {
+    describe(v);
+  } else if (const json::Value* codings = v.Find("coding"); codings && codings->is_array()) {
+    for (const json::Value& coding : codings->items())
+      if (coding.is_object()) describe(coding);
+  }
+  return Unprocessable("'" + def.name + "' must have a code from the required value set " +
+                           def.required_valueset +
+                           (given.empty() ? std::string(" (it has none)") : "; given: " + given),
+                       path);
 }
 
 }  // namespace kangyun::fhir

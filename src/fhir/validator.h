@@ -1,6 +1,7 @@
 // Structural validation of a resource against the R4 StructureDefinitions: known elements
-// (choice types, extensions, contained resources), primitive formats, cardinality and required
-// bindings. Errors carry the FHIRPath of the offending element.
+// (choice types, one type a choice element, extensions, contained resources), primitive
+// formats, cardinality and required bindings (on codes, Codings and CodeableConcepts). Errors carry
+// the FHIRPath of the offending element.
 #pragma once
 
 #include <string>
@@ -30,6 +31,8 @@ class Validator {
                         int depth) const;
   Status ValidateValue(const json::Value& v, const ChildElement& child, const std::string& path,
                        int depth) const;
+  Status CheckRequiredBinding(const json::Value& v, const std::string& type, const ElementDef& def,
+                              const std::string& path) const;
 
   const Definitions& defs_;
 };
