@@ -185,10 +185,20 @@ Result<FhirResponse> ConditionalDelete(Engine& s, Txn& txn, const FhirRequest& r
                                        const std::string& type);
 Result<FhirResponse> History(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                              const std::string& type, const std::string& id);
+// How an operation built on search ($everything) wants its pages.
+struct SearchOptions {
+  // The _include'd resources go into the paged list after the matches, once each, instead of
+  // onto every page that refers to them (when the matches fit in one paging list).
+  bool includes_in_list = false;
+  // The query the Bundle's links carry, when not `params` (an operation's own parameters
+  // rather than the search it makes of them).
+  std::optional<search::QueryParams> link_params;
+};
 Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
                             const search::QueryParams& params,
-                            std::vector<std::vector<store::Condition>> extra_clauses = {});
+                            std::vector<std::vector<store::Condition>> extra_clauses = {},
+                            const SearchOptions& options = {});
 Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                                 const std::string& patient_id);
 // Batch and transaction Bundles.

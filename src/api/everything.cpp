@@ -66,7 +66,10 @@ Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const Fh
       return Invalid("Unknown resource type '" + t + "' in _type", "_type");
   bool type_filtered = !types.empty();
   if (types.empty()) {
-    for (const auto& [t, ps] : s.defs.PatientCompartment()) types.push_back(t);
+    // The record, not the trail of who read it: AuditEvents only when asked for by _type, or
+    // each read would add to what the next one returns.
+    for (const auto& [t, ps] : s.defs.PatientCompartment())
+      if (t != "AuditEvent") types.push_back(t);
   }
   // The record as far as the requester's scopes reach.
   AccessPolicy access(s, req.principal);
@@ -123,7 +126,12 @@ Result<FhirResponse> Everything(Engine& s, store::ReadTransaction& txn, const Fh
   extra.push_back(std::move(compartments));
   FhirRequest sub = req;
   sub.path = "Patient/" + patient_id + "/$everything";
-  return Search(s, txn, sub, types, params, std::move(extra));
+  // Each resource once across the pages, and links that carry the operation's parameters,
+  // not the search made of them.
+  SearchOptions options;
+  options.includes_in_list = true;
+  options.link_params = req.query;
+  return Search(s, txn, sub, types, params, std::move(extra), options);
 }
 
 void RegisterEngineOperations(ServiceRegistry& registry) {

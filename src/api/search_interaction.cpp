@@ -35,12 +35,34 @@ std::string Hex8(uint64_t h) {
   return out;
 }
 
+// The store's form of one _include or _revinclude, its parameter checked.
+Result<store::IncludeSpec> IncludeSpecOf(const Engine& s, const search::IncludeRequest& inc,
+                                         bool rev) {
+  store::IncludeSpec spec;
+  spec.source_type = inc.source_type == "*" ? "" : inc.source_type;
+  spec.param = inc.param;
+  spec.target_type = inc.target_type;
+  if (!rev && spec.param != "*") {
+    auto def = s.params.Find(spec.source_type, spec.param);
+    if (!def || def->type != "reference")
+      return Invalid(
+          "Unknown reference parameter in _include: " + inc.source_type + ":" + inc.param,
+          "_include");
+  }
+  if (rev && spec.param != "*" && !s.params.Find(spec.source_type, spec.param))
+    return Invalid(
+        "Unknown reference parameter in _revinclude: " + inc.source_type + ":" + inc.param,
+        "_revinclude");
+  return spec;
+}
+
 }  // namespace
 
 Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRequest& req,
                             const std::vector<std::string>& types,
                             const search::QueryParams& params,
-                            std::vector<std::vector<store::Condition>> extra_clauses) {
+                            std::vector<std::vector<store::Condition>> extra_clauses,
+                            const SearchOptions& options) {
   KY_ASSIGN_OR_RETURN(search::SearchRequest sr, search::ParseSearchRequest(params));
   std::vector<std::string> searched = types;
   if (searched.empty()) {
@@ -65,6 +87,8 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
   count = std::min(count, s.config.max_count);
 
   std::vector<int64_t> page;
+  // The includes are in the paged list itself (options.includes_in_list), not added per page.
+  bool listed_includes = options.includes_in_list && !sr.page.empty();
   int64_t total = -1;
   std::string result_id = sr.page;
   int64_t offset = sr.offset;
@@ -98,6 +122,22 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
                         txn.Search(plan.query, s.config.max_search_results + 1));
     bool truncated = static_cast<int64_t>(rids.size()) > s.config.max_search_results;
     if (truncated) rids.resize(static_cast<size_t>(s.config.max_search_results));
+    if (options.includes_in_list && !truncated) {
+      // What the matches refer to joins the list once, after them (only what the requester
+      // may read), so that no page repeats what another page has.
+      std::unordered_set<int64_t> listed(rids.begin(), rids.end());
+      std::vector<int64_t> found;
+      for (const auto& inc : sr.includes) {
+        KY_ASSIGN_OR_RETURN(store::IncludeSpec spec, IncludeSpecOf(s, inc, false));
+        KY_ASSIGN_OR_RETURN(std::vector<int64_t> referred, txn.Included(rids, spec));
+        for (int64_t rid : referred)
+          if (listed.insert(rid).second) found.push_back(rid);
+      }
+      KY_ASSIGN_OR_RETURN(auto rows, txn.ReadRows(found));
+      KY_ASSIGN_OR_RETURN(rows, access.Filter(txn, std::move(rows), auth::kRead));
+      for (const auto& r : rows) rids.push_back(r.rid);
+      listed_includes = true;
+    }
     if (!truncated) total = static_cast<int64_t>(rids.size());
     keyset = truncated && plan.query.sort.empty();
     cut_short = truncated && !keyset;
@@ -122,7 +162,14 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
 
   // _include and _revinclude, optionally iterated over what they add.
   std::vector<store::StoredResource> included;
-  if (!sr.includes.empty() || !sr.revincludes.empty()) {
+  if (listed_includes) {
+    // Those of the list that the search did not match are its includes.
+    std::vector<store::StoredResource> matched;
+    for (auto& m : matches)
+      (std::find(searched.begin(), searched.end(), m.type) == searched.end() ? included : matched)
+          .push_back(std::move(m));
+    matches = std::move(matched);
+  } else if (!sr.includes.empty() || !sr.revincludes.empty()) {
     std::unordered_set<int64_t> seen;
     for (const auto& m : matches) seen.insert(m.rid);
     std::vector<store::StoredResource> frontier = matches;
@@ -137,21 +184,7 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
             if (rev || inc.source_type == "*" || inc.source_type == r.type) from.push_back(r.rid);
           }
           if (from.empty()) continue;
-          store::IncludeSpec spec;
-          spec.source_type = inc.source_type == "*" ? "" : inc.source_type;
-          spec.param = inc.param;
-          spec.target_type = inc.target_type;
-          if (!rev && spec.param != "*") {
-            auto def = s.params.Find(spec.source_type, spec.param);
-            if (!def || def->type != "reference")
-              return Invalid(
-                  "Unknown reference parameter in _include: " + inc.source_type + ":" + inc.param,
-                  "_include");
-          }
-          if (rev && spec.param != "*" && !s.params.Find(spec.source_type, spec.param))
-            return Invalid(
-                "Unknown reference parameter in _revinclude: " + inc.source_type + ":" + inc.param,
-                "_revinclude");
+          KY_ASSIGN_OR_RETURN(store::IncludeSpec spec, IncludeSpecOf(s, inc, rev));
           KY_ASSIGN_OR_RETURN(std::vector<int64_t> rids,
                               rev ? txn.RevIncluded(from, spec) : txn.Included(from, spec));
           for (int64_t rid : rids)
@@ -179,7 +212,8 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
     l.Set("url", json::Value::String(url));
     links.Push(std::move(l));
   };
-  std::string query = SelfQuery(params, plan.ignored, true);
+  std::string query =
+      SelfQuery(options.link_params ? *options.link_params : params, plan.ignored, true);
   add_link("self", base_path + (query.empty() ? "" : "?" + query));
   if (more && keyset) {
     add_link("next", base_path + "?" + query + (query.empty() ? "" : "&") +

@@ -100,6 +100,18 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // A connection upgraded to a websocket (a subscription's channel): text messages both ways,
 // handed to what a service registered for the path (api/service.h: StreamEndpoint). Messages
 // are sent from other threads through Send, which queues them on the connection's strand.
+// The request target in origin form (/fhir/Patient?x=1): a target in absolute form
+// (http://host:port/fhir/Patient?x=1), which RFC 9112 says a server must accept and clients
+// send when they follow a full URL, loses its scheme and authority.
+std::string OriginForm(std::string_view target) {
+  if (!StartsWith(target, "http://") && !StartsWith(target, "https://")) return std::string(target);
+  size_t authority = target.find("://") + 3;
+  size_t path = target.find_first_of("/?", authority);
+  if (path == std::string_view::npos) return "/";
+  std::string out(target.substr(path));
+  return out[0] == '?' ? "/" + out : out;
+}
+
 template <class Stream>
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession<Stream>>,
                          public api::MessageStream {
@@ -228,6 +240,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     if (ec == bhttp::error::body_limit) {
+      // The rest of the body is still coming: read and dropped before closing, so that a
+      // client that sends it all before reading sees the 413, not a reset connection.
+      linger_ = true;
       Send(ErrorMessage(
                413,
                Status(StatusCode::kTooLarge, "The request body is larger than " +
@@ -248,7 +263,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto req = parser_->release();
     if (websocket::is_upgrade(req)) {
       // A subscription's websocket: the connection becomes the stream's.
-      std::string target(req.target());
+      std::string target = OriginForm(req.target());
       std::string path = target.substr(0, target.find('?'));
       std::string below = path.starts_with("/fhir/") ? path.substr(6) : "";
       if (api_.ServesStream(below)) {
@@ -276,7 +291,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   bhttp::response<bhttp::string_body> Handle(const bhttp::request<bhttp::string_body>& req) {
-    std::string target(req.target());
+    std::string target = OriginForm(req.target());
     std::string path = target.substr(0, target.find('?'));
     std::string query =
         target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
@@ -473,6 +488,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Close() {
+    if (linger_ && !kTls) return Linger();
     if constexpr (kTls) {
       // TLS ends with close_notify, then the socket.
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
@@ -481,6 +497,28 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     } else {
       CloseSocket();
     }
+  }
+
+  // A lingering close, as nginx makes one: stop sending, then read and drop what the client
+  // still sends, for a few seconds and a few megabytes at most, then close.
+  static constexpr int kLingerSeconds = 5;
+  static constexpr size_t kLingerBytes = 64 << 20;
+  void Linger() {
+    beast::error_code ec;
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest.expires_after(std::chrono::seconds(kLingerSeconds));
+    drain_ = std::make_unique<char[]>(kDrainChunk);
+    DrainSome(0);
+  }
+  static constexpr size_t kDrainChunk = 64 << 10;
+  void DrainSome(size_t drained) {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(drain_.get(), kDrainChunk),
+        [self = this->shared_from_this(), drained](beast::error_code ec, std::size_t n) {
+          if (ec || drained + n > kLingerBytes) return self->CloseSocket();
+          self->DrainSome(drained + n);
+        });
   }
 
   void CloseSocket() {
@@ -494,6 +532,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::file_body>> pending_file_;
+  bool linger_ = false;            // close by Linger(): the request was not read to its end
+  std::unique_ptr<char[]> drain_;  // where Linger() drops what it reads
   api::FhirApi& api_;
   const ServerConfig& config_;
   std::atomic<int>& connections_;

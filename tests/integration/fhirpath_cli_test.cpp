@@ -36,5 +36,18 @@ TEST(FhirPathCli, ReportsErrorsWithTheirPosition) {
   EXPECT_NE(o.exit_code, 0);
 }
 
+// Every command ends its options at `--` and shows its usage with --help.
+TEST(Cli, DoubleDashEndsTheOptionsAndHelpShowsTheCommandsUsage) {
+  Output o = RunFhirPath("-- \"Patient.birthDate\" " + kPatient);
+  EXPECT_EQ(o.exit_code, 0) << o.text;
+  EXPECT_EQ(o.text, "[\"1980-03-07\"]\n");
+  for (const char* command : {"fhirpath", "load", "serve", "user"}) {
+    Output help = RunKangyun(KANGYUN_BINARY, std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_NE(help.text.find(std::string("  ") + command + " "), std::string::npos) << help.text;
+    EXPECT_EQ(help.text.find("  generate "), std::string::npos) << command << ": " << help.text;
+  }
+}
+
 }  // namespace
 }  // namespace kangyun::testing
