@@ -753,6 +753,7 @@ Engine::Engine(const fhir::Definitions& d, fhir::SearchParameterRegistry& p, sto
       services(std::move(list)) {
   if (config.audit) audit = std::make_unique<audit::AuditTrail>(store, clock);
   RegisterEngineOperations(registry);
+  RegisterValidateOperation(registry, defs);
   RegisterPlatformSearchParameters(params);
   for (const auto& service : services) service->Register(registry);
   for (const JobKind& kind : registry.job_kinds()) jobs->AddKind(kind);

@@ -150,6 +150,8 @@ Status InstallPlatformContent(Engine& s);
 // Registers the engine's own operations ($everything) on the seam
 // (api/everything.cpp).
 void RegisterEngineOperations(ServiceRegistry& registry);
+// $validate on every resource type (api/validate_operation.cpp).
+void RegisterValidateOperation(ServiceRegistry& registry, const fhir::Definitions& defs);
 
 // Adds Kangyun's own search parameters (api/platform_parameters.cpp).
 void RegisterPlatformSearchParameters(fhir::SearchParameterRegistry& params);

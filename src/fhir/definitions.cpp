@@ -4,6 +4,7 @@
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "fhir/fhirpath/fhirpath.h"
 #include "json/json.h"
 
 namespace kangyun::fhir {
@@ -98,6 +99,19 @@ Status Definitions::LoadStructureDefinitions(const json::Value& bundle) {
     for (const json::Value& el : elements->items()) {
       ElementDef def;
       def.path = std::string(el.GetString("path"));
+      if (const json::Value* constraints = el.Find("constraint")) {
+        for (const json::Value& c : constraints->items()) {
+          std::string key(c.GetString("key"));
+          std::string expression(c.GetString("expression"));
+          if (key == "ele-1" || key == "ext-1" || expression.empty()) continue;
+          // An expression this FHIRPath engine cannot compile is left out, not guessed at.
+          auto compiled = fhirpath::Compile(expression);
+          if (!compiled.ok()) continue;
+          constraints_[def.path].push_back(Constraint{key, c.GetString("severity") == "error",
+                                                      std::string(c.GetString("human")),
+                                                      std::move(expression), *compiled});
+        }
+      }
       auto dot = def.path.rfind('.');
       if (dot == std::string::npos) continue;  // the root element
       std::string last = def.path.substr(dot + 1);
@@ -303,6 +317,12 @@ std::optional<ChildElement> Definitions::ResolveChild(std::string_view parent_ke
 const std::vector<const ElementDef*>& Definitions::Children(std::string_view parent_key) const {
   auto it = children_.find(std::string(parent_key));
   return it == children_.end() ? kNoChildren : it->second;
+}
+
+const std::vector<Constraint>& Definitions::Constraints(std::string_view key) const {
+  static const std::vector<Constraint> kNone;
+  auto it = constraints_.find(std::string(key));
+  return it == constraints_.end() ? kNone : it->second;
 }
 
 const std::unordered_set<std::string>* Definitions::ValueSetCodes(std::string_view url) const {

@@ -17,6 +17,10 @@
 
 namespace kangyun::fhir {
 
+namespace fhirpath {
+class Expression;
+}
+
 struct ElementDef {
   std::string path;  // "Patient.contact.name"; choice elements end in "[x]"
   std::string name;  // last path segment without "[x]": "name", "value"
@@ -27,6 +31,16 @@ struct ElementDef {
   std::string content_reference;   // "Questionnaire.item" for a recursive element, else ""
   std::string required_valueset;   // canonical URL when the binding strength is required
   bool is_summary = false;         // part of the _summary=true view
+};
+
+// An invariant of the base specification (ElementDefinition.constraint): a FHIRPath
+// expression that holds for every instance of the element it is declared on.
+struct Constraint {
+  std::string key;         // "pat-1"
+  bool error = true;       // severity error; else a warning
+  std::string human;       // what it requires, in words
+  std::string expression;  // FHIRPath, with the instance as its focus
+  std::shared_ptr<const fhirpath::Expression> compiled;
 };
 
 // The element a JSON member name denotes, below a node whose definition key is known.
@@ -58,6 +72,11 @@ class Definitions {
                                            std::string_view json_name) const;
   // Elements directly below parent_key (for cardinality checks).
   const std::vector<const ElementDef*>& Children(std::string_view parent_key) const;
+
+  // The invariants declared on the element or type of definition key `key` ("Patient",
+  // "Patient.contact", "Period"), without ele-1 and ext-1: the structural checks already
+  // refuse empty elements and check extensions.
+  const std::vector<Constraint>& Constraints(std::string_view key) const;
 
   // Codes of a ValueSet that a required binding names, or nullptr when the set cannot be
   // enumerated from the loaded files (such bindings are then not enforced).
@@ -98,6 +117,7 @@ class Definitions {
   std::unordered_map<std::string, std::string> base_type_;  // type -> base type name
   std::unordered_map<std::string, ElementDef> elements_;    // by path
   std::unordered_map<std::string, std::vector<const ElementDef*>> children_;
+  std::unordered_map<std::string, std::vector<Constraint>> constraints_;  // by path
   std::unordered_map<std::string, std::unordered_set<std::string>> valuesets_;
   std::unordered_map<std::string, std::vector<Code>> expansions_;
   std::unordered_map<std::string, json::Value> operation_definitions_;  // by url

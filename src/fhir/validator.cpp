@@ -2,6 +2,7 @@
 
 #include "base/strings.h"
 #include "fhir/datetime.h"
+#include "fhir/invariants.h"
 
 namespace kangyun::fhir {
 namespace {
@@ -98,7 +99,13 @@ Status Validator::Validate(const json::Value& resource) const {
   if (type.empty()) return Invalid("Missing resourceType", "resourceType");
   if (!defs_.IsResourceType(type))
     return Invalid("Unknown resource type '" + std::string(type) + "'", "resourceType");
-  return ValidateResource(resource, std::string(type), 0);
+  KY_RETURN_IF_ERROR(ValidateResource(resource, std::string(type), 0));
+  std::vector<InvariantFailure> failed = FailedInvariants(defs_, resource, /*warnings=*/false);
+  if (!failed.empty())
+    return Unprocessable(
+        "Invariant " + failed[0].constraint->key + " failed: " + failed[0].constraint->human,
+        failed[0].path);
+  return Status::Ok();
 }
 
 Status Validator::ValidateResource(const json::Value& r, const std::string& path, int depth) const {

@@ -1,6 +1,7 @@
 // Structural validation of a resource against the R4 StructureDefinitions: known elements
 // (choice types, one type a choice element, extensions, contained resources), primitive
-// formats, cardinality and required bindings (on codes, Codings and CodeableConcepts). Errors carry
+// formats, cardinality and required bindings (on codes, Codings and CodeableConcepts); then the
+// base specification's invariants (invariants.h). Errors carry
 // the FHIRPath of the offending element.
 #pragma once
 

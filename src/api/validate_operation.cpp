@@ -1,0 +1,134 @@
+// [type]/$validate and [type]/[id]/$validate (R4 Resource-validate): a resource checked as a
+// write would check it (structure, bindings, the base invariants, the services' rules) without
+// storing it, answered with every issue found, warnings too, in an OperationOutcome (200: the
+// validation ran; 400 only when there is nothing to validate). The body is the resource, or
+// Parameters with `resource`, `mode` (create, update, delete) and `profile`.
+#include "api/access_policy.h"
+#include "api/engine.h"
+#include "fhir/invariants.h"
+#include "json/json.h"
+
+namespace kangyun::api {
+namespace {
+
+json::Value Issue(const std::string& severity, const std::string& code,
+                  const std::string& diagnostics, const std::string& expression) {
+  json::Value issue = json::Value::Object();
+  issue.Set("severity", json::Value::String(severity));
+  issue.Set("code", json::Value::String(code));
+  issue.Set("diagnostics", json::Value::String(diagnostics));
+  if (!expression.empty()) {
+    json::Value expressions = json::Value::Array();
+    expressions.Push(json::Value::String(expression));
+    issue.Set("expression", std::move(expressions));
+  }
+  return issue;
+}
+
+// The resource, mode and profile of the request: from Parameters, or the body itself, and the
+// query string.
+struct ValidateRequest {
+  std::optional<json::Value> resource;
+  std::string mode, profile;
+};
+
+Result<ValidateRequest> ReadRequest(const FhirRequest& req) {
+  ValidateRequest out;
+  for (const auto& [k, v] : req.query) {
+    if (k == "mode") out.mode = v;
+    if (k == "profile") out.profile = v;
+  }
+  if (req.body.empty()) return out;
+  KY_ASSIGN_OR_RETURN(json::Value body, json::Parse(req.body));
+  if (!body.is_object()) return Invalid("The body must be a resource or Parameters");
+  if (body.GetString("resourceType") != "Parameters") {
+    out.resource = std::move(body);
+    return out;
+  }
+  if (const json::Value* params = body.Find("parameter"); params && params->is_array()) {
+    for (const json::Value& p : params->items()) {
+      std::string_view name = p.GetString("name");
+      if (name == "resource" && p.Find("resource")) out.resource = *p.Find("resource");
+      if (name == "mode") out.mode = p.GetString("valueCode");
+      if (name == "profile") out.profile = p.GetString("valueUri");
+    }
+  }
+  return out;
+}
+
+Result<FhirResponse> Validate(OperationCall& call) {
+  Engine& s = call.engine;
+  KY_ASSIGN_OR_RETURN(ValidateRequest v, ReadRequest(call.req));
+  if (!v.mode.empty() && v.mode != "create" && v.mode != "update" && v.mode != "delete")
+    return Invalid("mode is create, update or delete, not '" + v.mode + "'", "mode");
+  json::Value issues = json::Value::Array();
+  if (v.mode == "delete") {
+    // Deleting is refused only by the access rules, checked before the operation ran.
+    if (call.id.empty()) return Invalid("mode=delete validates a resource by its id", "mode");
+  } else {
+    if (!v.resource && !call.id.empty()) {
+      KY_ASSIGN_OR_RETURN(auto stored, call.txn->ReadCurrent(call.type, call.id));
+      if (stored && !stored->deleted) {
+        KY_ASSIGN_OR_RETURN(json::Value parsed, json::Parse(stored->body));
+        v.resource = std::move(parsed);
+      }
+    }
+    if (!v.resource) return Invalid("There is no resource to validate: send one in the body");
+    const json::Value& r = *v.resource;
+    std::string_view type = r.GetString("resourceType");
+    if (!call.type.empty() && type != call.type)
+      issues.Push(Issue("error", "invalid",
+                        "The resource is a " + std::string(type) + ", not a " + call.type,
+                        "resourceType"));
+    if (v.mode == "update" && r.GetString("id").empty())
+      issues.Push(Issue("error", "required", "An update needs the resource's id", "id"));
+    Status structural = s.validator.Validate(r);
+    if (structural.ok()) structural = ValidateByServices(s, r);
+    if (!structural.ok()) {
+      issues.Push(Issue("error",
+                        structural.code() == StatusCode::kUnprocessable ? "invalid" : "structure",
+                        structural.message(), structural.expression()));
+    }
+    // Warnings too: what a write accepts but the specification advises against (dom-6, ...).
+    if (structural.ok() || structural.message().rfind("Invariant ", 0) == 0) {
+      for (const fhir::InvariantFailure& f : fhir::FailedInvariants(s.defs, r, true)) {
+        if (f.constraint->error && !structural.ok()) continue;  // already the error above
+        issues.Push(Issue(f.constraint->error ? "error" : "warning", "invariant",
+                          f.constraint->key + ": " + f.constraint->human, f.path));
+      }
+    }
+  }
+  if (!v.profile.empty())
+    issues.Push(Issue("warning", "not-supported",
+                      "Validation against profile " + v.profile +
+                          " is not available yet; the base specification was checked",
+                      "profile"));
+  if (issues.items().empty())
+    issues.Push(Issue("information", "informational", "No issues found", ""));
+  json::Value outcome = json::Value::Object();
+  outcome.Set("resourceType", json::Value::String("OperationOutcome"));
+  outcome.Set("issue", std::move(issues));
+  FhirResponse response;
+  response.body = json::Write(outcome);
+  return response;
+}
+
+}  // namespace
+
+void RegisterValidateOperation(ServiceRegistry& registry, const fhir::Definitions& defs) {
+  OperationSpec validate;
+  validate.name = "validate";
+  validate.levels = kTypeLevel | kInstanceLevel;
+  validate.types = defs.ResourceTypes();
+  validate.get = false;
+  validate.definition = "http://hl7.org/fhir/OperationDefinition/Resource-validate";
+  validate.authorize = [](AccessPolicy& access, OperationCall& call) -> Status {
+    // Checking a resource one sends discloses nothing; one stored is read as a read would.
+    if (call.id.empty()) return access.Allow(call.type, auth::kRead);
+    return AllowRead(access, *call.txn, call.type, call.id);
+  };
+  validate.run = Validate;
+  registry.AddOperation(std::move(validate));
+}
+
+}  // namespace kangyun::api
