@@ -60,7 +60,7 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
  {"request":{"method":"PUT","url":"Patient/p5"},"resource":{"resourceType":"Patient","id":"p5","name":[{"text":"王五"}]}},
  {"request":{"method":"PUT","url":"Observation/o5"},"resource":{"resourceType":"Observation","id":"o5","status":"final",
    "code":{"text":"weight"},"subject":{"reference":"Patient/p5"}}},
- {"request":{"method":"PUT","url":"Consent/k5"},"resource":{"resourceType":"Consent","id":"k5","status":"active",
+ {"request":{"method":"PUT","url":"Consent/k5"},"resource":{"resourceType":"Consent","policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"id":"k5","status":"active",
    "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
    "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p5"},
    "provision":{"type":"permit","actor":[{"role":{"text":"recipient"},"reference":{"reference":"Organization/ins-x"}}]}}},
@@ -377,7 +377,7 @@ TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
   // Consents are the residents' own.
   HttpResult consent = HttpCall(
       "127.0.0.1", Port(), "POST", "/fhir/Consent", Bearer(t),
-      R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"text":"x"}],"patient":{"reference":"Patient/p1"}})");
+      R"({"resourceType":"Consent","policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"text":"x"}],"patient":{"reference":"Patient/p1"}})");
   EXPECT_EQ(consent.status, 403) << consent.body;
   // Changing a record it may not see is refused.
   HttpResult put = HttpCall("127.0.0.1", Port(), "PUT", "/fhir/Patient/p2", Bearer(t),
@@ -510,7 +510,7 @@ TEST_F(Access, AResidentsConsentDecidesWhoElseSeesTheirRecord) {
   ASSERT_EQ(Get(insurer, "Claim/cl4").status, 404);
   auto consent = [&](const std::string& type, const std::string& actor) {
     std::string body =
-        R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+        R"({"resourceType":"Consent","policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
         R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p4"},)"
         R"("provision":{"type":")" +
         type + R"(")" +
@@ -559,7 +559,7 @@ TEST_F(Access, SensitiveCategoriesNeedTheirOwnConsent) {
   EXPECT_EQ(TotalOf(Get(p1, "Condition?subject=Patient/p1")), 2);  // the resident sees both
   HttpResult consent = HttpCall(
       "127.0.0.1", Port(), "POST", "/fhir/Consent", Bearer(p1),
-      R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+      R"({"resourceType":"Consent","policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
       R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p1"},)"
       R"("provision":{"type":"permit","actor":[{"role":{"text":"recipient"},"reference":{"reference":"Organization/hosp-a"}}],)"
       R"("securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"HIV"}]}})");

@@ -47,7 +47,7 @@ const char* kCity = R"({"resourceType":"Bundle","type":"transaction","entry":[
    "subject":[{"reference":"Patient/p-out"}],"authority":[{"reference":"Organization/hosp-b"}]}},
  {"request":{"method":"PUT","url":"ServiceRequest/sr-out"},"resource":{"resourceType":"ServiceRequest","id":"sr-out","status":"active",
    "intent":"order","subject":{"reference":"Patient/p-out"},"performer":[{"reference":"Organization/hosp-b"}]}},
- {"request":{"method":"PUT","url":"Consent/k-out"},"resource":{"resourceType":"Consent","id":"k-out","status":"active",
+ {"request":{"method":"PUT","url":"Consent/k-out"},"resource":{"resourceType":"Consent","policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"id":"k-out","status":"active",
    "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
    "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/p-out"},
    "provision":{"type":"permit","actor":[{"role":{"text":"recipient"},"reference":{"reference":"Organization/hosp-b"}}]}}},

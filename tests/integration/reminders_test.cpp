@@ -156,8 +156,18 @@ TEST_F(Reminders, APeriodThatEndsBeforeItStartsIsRefused) {
                                R"("occurrencePeriod":{"start":")" + InSeconds(3600) +
                                    R"(","end":")" + InSeconds(60) + "\"}",
                                "x"));
-  EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_NE(r.body.find("CommunicationRequest.occurrencePeriod.end"), std::string::npos) << r.body;
+  // R4's own invariant per-1 refuses it before the reminders service's check would.
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("per-1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("CommunicationRequest.occurrencePeriod"), std::string::npos) << r.body;
+  // Also when the end is a day before the start's time.
+  r = Call(
+      "POST", "/fhir/CommunicationRequest",
+      Reminder("p1",
+               R"("occurrencePeriod":{"start":"2030-05-02T10:00:00+08:00","end":"2030-05-01"})",
+               "x"));
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("per-1"), std::string::npos) << r.body;
 }
 
 }  // namespace

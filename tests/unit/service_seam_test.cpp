@@ -158,7 +158,9 @@ TEST_F(ServiceSeam, TheCapabilityStatementAndOperationDefinitionsComeFromTheRegi
       for (const json::Value& op : r.Find("operation")->items())
         observation_ops +=
             std::string(op.GetString("name")) + "=" + std::string(op.GetString("definition")) + " ";
+  // The engine's own $validate is on every type; the services' operations follow it.
   EXPECT_EQ(observation_ops,
+            "validate=http://hl7.org/fhir/OperationDefinition/Resource-validate "
             "tally=https://kangyun.cn/fhir/OperationDefinition/Observation-tally "
             "stamp=https://kangyun.cn/fhir/OperationDefinition/Observation-stamp ");
 
