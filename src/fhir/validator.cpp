@@ -93,13 +93,17 @@ std::string Validator::CheckPrimitive(std::string_view type, const json::Value& 
   return "";  // string, markdown, xhtml
 }
 
-Status Validator::Validate(const json::Value& resource) const {
+Status Validator::ValidateStructure(const json::Value& resource) const {
   if (!resource.is_object()) return Invalid("A resource must be a JSON object");
   std::string_view type = resource.GetString("resourceType");
   if (type.empty()) return Invalid("Missing resourceType", "resourceType");
   if (!defs_.IsResourceType(type))
     return Invalid("Unknown resource type '" + std::string(type) + "'", "resourceType");
-  KY_RETURN_IF_ERROR(ValidateResource(resource, std::string(type), 0));
+  return ValidateResource(resource, std::string(type), 0);
+}
+
+Status Validator::Validate(const json::Value& resource) const {
+  KY_RETURN_IF_ERROR(ValidateStructure(resource));
   std::vector<InvariantFailure> failed = FailedInvariants(defs_, resource, /*warnings=*/false);
   if (!failed.empty())
     return Unprocessable(

@@ -18,8 +18,11 @@ class Validator {
  public:
   explicit Validator(const Definitions& defs) : defs_(defs) {}
 
-  // OK, or kUnprocessable (kInvalid for an unknown resourceType) naming the element.
+  // OK, or kUnprocessable (kInvalid for an unknown resourceType) naming the element: the
+  // structure, then the invariants.
   Status Validate(const json::Value& resource) const;
+  // The structural checks alone (what Validate does before the invariants).
+  Status ValidateStructure(const json::Value& resource) const;
 
   // Format check of one primitive JSON value of FHIR type `type`; "" when valid, otherwise
   // what is wrong.
