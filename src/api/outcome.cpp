@@ -80,8 +80,8 @@ const char* IssueCode(StatusCode code) {
 }
 }  // namespace
 
-std::string OperationOutcomeJson(const std::string& severity, const std::string& code,
-                                 const std::string& diagnostics, const std::string& expression) {
+json::Value OutcomeIssue(const std::string& severity, const std::string& code,
+                         const std::string& diagnostics, const std::string& expression) {
   json::Value issue = json::Value::Object();
   issue.Set("severity", json::Value::String(severity));
   issue.Set("code", json::Value::String(code));
@@ -91,12 +91,21 @@ std::string OperationOutcomeJson(const std::string& severity, const std::string&
     expr.Push(json::Value::String(expression));
     issue.Set("expression", std::move(expr));
   }
+  return issue;
+}
+
+json::Value OperationOutcomeOf(json::Value issues) {
   json::Value oo = json::Value::Object();
   oo.Set("resourceType", json::Value::String("OperationOutcome"));
-  json::Value issues = json::Value::Array();
-  issues.Push(std::move(issue));
   oo.Set("issue", std::move(issues));
-  return json::Write(oo);
+  return oo;
+}
+
+std::string OperationOutcomeJson(const std::string& severity, const std::string& code,
+                                 const std::string& diagnostics, const std::string& expression) {
+  json::Value issues = json::Value::Array();
+  issues.Push(OutcomeIssue(severity, code, diagnostics, expression));
+  return json::Write(OperationOutcomeOf(std::move(issues)));
 }
 
 std::string OperationOutcomeFor(const Status& status) {

@@ -5,25 +5,12 @@
 // Parameters with `resource`, `mode` (create, update, delete) and `profile`.
 #include "api/access_policy.h"
 #include "api/engine.h"
+#include "api/outcome.h"
 #include "fhir/invariants.h"
 #include "json/json.h"
 
 namespace kangyun::api {
 namespace {
-
-json::Value Issue(const std::string& severity, const std::string& code,
-                  const std::string& diagnostics, const std::string& expression) {
-  json::Value issue = json::Value::Object();
-  issue.Set("severity", json::Value::String(severity));
-  issue.Set("code", json::Value::String(code));
-  issue.Set("diagnostics", json::Value::String(diagnostics));
-  if (!expression.empty()) {
-    json::Value expressions = json::Value::Array();
-    expressions.Push(json::Value::String(expression));
-    issue.Set("expression", std::move(expressions));
-  }
-  return issue;
-}
 
 // The resource, mode and profile of the request: from Parameters, or the body itself, and the
 // query string.
@@ -77,39 +64,36 @@ Result<FhirResponse> Validate(OperationCall& call) {
     const json::Value& r = *v.resource;
     std::string_view type = r.GetString("resourceType");
     if (!call.type.empty() && type != call.type)
-      issues.Push(Issue("error", "invalid",
-                        "The resource is a " + std::string(type) + ", not a " + call.type,
-                        "resourceType"));
+      issues.Push(OutcomeIssue("error", "invalid",
+                               "The resource is a " + std::string(type) + ", not a " + call.type,
+                               "resourceType"));
     if (v.mode == "update" && r.GetString("id").empty())
-      issues.Push(Issue("error", "required", "An update needs the resource's id", "id"));
+      issues.Push(OutcomeIssue("error", "required", "An update needs the resource's id", "id"));
     Status structural = s.validator.Validate(r);
     if (structural.ok()) structural = ValidateByServices(s, r);
     if (!structural.ok()) {
-      issues.Push(Issue("error",
-                        structural.code() == StatusCode::kUnprocessable ? "invalid" : "structure",
-                        structural.message(), structural.expression()));
+      issues.Push(OutcomeIssue(
+          "error", structural.code() == StatusCode::kUnprocessable ? "invalid" : "structure",
+          structural.message(), structural.expression()));
     }
     // Warnings too: what a write accepts but the specification advises against (dom-6, ...).
     if (structural.ok() || structural.message().rfind("Invariant ", 0) == 0) {
       for (const fhir::InvariantFailure& f : fhir::FailedInvariants(s.defs, r, true)) {
         if (f.constraint->error && !structural.ok()) continue;  // already the error above
-        issues.Push(Issue(f.constraint->error ? "error" : "warning", "invariant",
-                          f.constraint->key + ": " + f.constraint->human, f.path));
+        issues.Push(OutcomeIssue(f.constraint->error ? "error" : "warning", "invariant",
+                                 f.constraint->key + ": " + f.constraint->human, f.path));
       }
     }
   }
   if (!v.profile.empty())
-    issues.Push(Issue("warning", "not-supported",
-                      "Validation against profile " + v.profile +
-                          " is not available yet; the base specification was checked",
-                      "profile"));
+    issues.Push(OutcomeIssue("warning", "not-supported",
+                             "Validation against profile " + v.profile +
+                                 " is not available yet; the base specification was checked",
+                             "profile"));
   if (issues.items().empty())
-    issues.Push(Issue("information", "informational", "No issues found", ""));
-  json::Value outcome = json::Value::Object();
-  outcome.Set("resourceType", json::Value::String("OperationOutcome"));
-  outcome.Set("issue", std::move(issues));
+    issues.Push(OutcomeIssue("information", "informational", "No issues found", ""));
   FhirResponse response;
-  response.body = json::Write(outcome);
+  response.body = json::Write(OperationOutcomeOf(std::move(issues)));
   return response;
 }
 
