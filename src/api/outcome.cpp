@@ -1,5 +1,6 @@
 #include "api/outcome.h"
 
+#include "fhir/outcome.h"
 #include "json/json.h"
 
 namespace kangyun::api {
@@ -80,32 +81,11 @@ const char* IssueCode(StatusCode code) {
 }
 }  // namespace
 
-json::Value OutcomeIssue(const std::string& severity, const std::string& code,
-                         const std::string& diagnostics, const std::string& expression) {
-  json::Value issue = json::Value::Object();
-  issue.Set("severity", json::Value::String(severity));
-  issue.Set("code", json::Value::String(code));
-  issue.Set("diagnostics", json::Value::String(diagnostics));
-  if (!expression.empty()) {
-    json::Value expr = json::Value::Array();
-    expr.Push(json::Value::String(expression));
-    issue.Set("expression", std::move(expr));
-  }
-  return issue;
-}
-
-json::Value OperationOutcomeOf(json::Value issues) {
-  json::Value oo = json::Value::Object();
-  oo.Set("resourceType", json::Value::String("OperationOutcome"));
-  oo.Set("issue", std::move(issues));
-  return oo;
-}
-
 std::string OperationOutcomeJson(const std::string& severity, const std::string& code,
                                  const std::string& diagnostics, const std::string& expression) {
   json::Value issues = json::Value::Array();
-  issues.Push(OutcomeIssue(severity, code, diagnostics, expression));
-  return json::Write(OperationOutcomeOf(std::move(issues)));
+  issues.Push(fhir::OutcomeIssue(severity, code, diagnostics, expression));
+  return json::Write(fhir::OperationOutcomeOf(std::move(issues)));
 }
 
 std::string OperationOutcomeFor(const Status& status) {

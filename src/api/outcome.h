@@ -13,10 +13,6 @@ int HttpStatusFor(StatusCode code);
 // An OperationOutcome with one issue; expression is the FHIRPath of the offending element.
 std::string OperationOutcomeJson(const std::string& severity, const std::string& code,
                                  const std::string& diagnostics, const std::string& expression);
-// One issue ("" expression: none), and an OperationOutcome of several ($validate).
-json::Value OutcomeIssue(const std::string& severity, const std::string& code,
-                         const std::string& diagnostics, const std::string& expression);
-json::Value OperationOutcomeOf(json::Value issues);
 std::string OperationOutcomeFor(const Status& status);
 FhirResponse ErrorResponse(const Status& status);
 // A success outcome (e.g. for Prefer: return=OperationOutcome).

@@ -79,8 +79,9 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
   // Only what the requester may see is matched, counted, paged or included.
   AccessPolicy access(s, req.principal);
   for (const std::string& t : searched) KY_RETURN_IF_ERROR(access.Allow(t, auth::kSearch));
-  KY_RETURN_IF_ERROR(
-      access.Restrict(txn, &plan.query, auth::kSearch, /*aggregate=*/sr.summary == "count"));
+  // A count alone is an aggregate: a regulator may have it (small ones withheld, below).
+  bool aggregate = sr.summary == "count";
+  KY_RETURN_IF_ERROR(access.Restrict(txn, &plan.query, auth::kSearch, aggregate));
   // A result list is kept for its requester alone: its id carries theirs.
   std::string owner = req.principal ? Hex8(Fnv1a(req.principal->subject)) : "";
   int count = sr.count.value_or(s.config.default_count);
@@ -250,8 +251,8 @@ Result<FhirResponse> Search(Engine& s, store::ReadTransaction& txn, const FhirRe
     for (const auto& m : matches) KY_RETURN_IF_ERROR(add_entry(m, "match"));
     for (const auto& m : included) KY_RETURN_IF_ERROR(add_entry(m, "include"));
   }
-  if (sr.summary == "count" && req.principal && req.principal->role == auth::Role::kRegulator &&
-      total > 0 && total < s.config.regulator_min_count) {
+  if (aggregate && req.principal && req.principal->role == auth::Role::kRegulator && total > 0 &&
+      total < s.config.regulator_min_count) {
     bundle.Erase("total");
     entries.Push(SearchWarningEntry(
         "suppressed", "Fewer than " + std::to_string(s.config.regulator_min_count) +

@@ -5,8 +5,8 @@
 // Parameters with `resource`, `mode` (create, update, delete) and `profile`.
 #include "api/access_policy.h"
 #include "api/engine.h"
-#include "api/outcome.h"
 #include "fhir/invariants.h"
+#include "fhir/outcome.h"
 #include "json/json.h"
 
 namespace kangyun::api {
@@ -64,36 +64,38 @@ Result<FhirResponse> Validate(OperationCall& call) {
     const json::Value& r = *v.resource;
     std::string_view type = r.GetString("resourceType");
     if (!call.type.empty() && type != call.type)
-      issues.Push(OutcomeIssue("error", "invalid",
-                               "The resource is a " + std::string(type) + ", not a " + call.type,
-                               "resourceType"));
+      issues.Push(fhir::OutcomeIssue(
+          "error", "invalid", "The resource is a " + std::string(type) + ", not a " + call.type,
+          "resourceType"));
     if (v.mode == "update" && r.GetString("id").empty())
-      issues.Push(OutcomeIssue("error", "required", "An update needs the resource's id", "id"));
-    Status structural = s.validator.Validate(r);
-    if (structural.ok()) structural = ValidateByServices(s, r);
-    if (!structural.ok()) {
-      issues.Push(OutcomeIssue(
-          "error", structural.code() == StatusCode::kUnprocessable ? "invalid" : "structure",
-          structural.message(), structural.expression()));
-    }
-    // Warnings too: what a write accepts but the specification advises against (dom-6, ...).
-    if (structural.ok() || structural.message().rfind("Invariant ", 0) == 0) {
-      for (const fhir::InvariantFailure& f : fhir::FailedInvariants(s.defs, r, true)) {
-        if (f.constraint->error && !structural.ok()) continue;  // already the error above
-        issues.Push(OutcomeIssue(f.constraint->error ? "error" : "warning", "invariant",
-                                 f.constraint->key + ": " + f.constraint->human, f.path));
-      }
+      issues.Push(
+          fhir::OutcomeIssue("error", "required", "An update needs the resource's id", "id"));
+    // What a write checks, in its order, each part answered in full: the structure (which
+    // stops at its first error), then every invariant, warnings too (dom-6, ...), and the
+    // services' rules.
+    auto refused = [&](const Status& st) {
+      issues.Push(fhir::OutcomeIssue(
+          "error", st.code() == StatusCode::kUnprocessable ? "invalid" : "structure", st.message(),
+          st.expression()));
+    };
+    if (Status structure = s.validator.ValidateStructure(r); !structure.ok()) {
+      refused(structure);
+    } else {
+      for (const fhir::InvariantFailure& f : fhir::FailedInvariants(s.defs, r, true))
+        issues.Push(fhir::OutcomeIssue(f.constraint->error ? "error" : "warning", "invariant",
+                                       f.constraint->key + ": " + f.constraint->human, f.path));
+      if (Status rules = ValidateByServices(s, r); !rules.ok()) refused(rules);
     }
   }
   if (!v.profile.empty())
-    issues.Push(OutcomeIssue("warning", "not-supported",
-                             "Validation against profile " + v.profile +
-                                 " is not available yet; the base specification was checked",
-                             "profile"));
+    issues.Push(fhir::OutcomeIssue("warning", "not-supported",
+                                   "Validation against profile " + v.profile +
+                                       " is not available yet; the base specification was checked",
+                                   "profile"));
   if (issues.items().empty())
-    issues.Push(OutcomeIssue("information", "informational", "No issues found", ""));
+    issues.Push(fhir::OutcomeIssue("information", "informational", "No issues found", ""));
   FhirResponse response;
-  response.body = json::Write(OperationOutcomeOf(std::move(issues)));
+  response.body = json::Write(fhir::OperationOutcomeOf(std::move(issues)));
   return response;
 }
 

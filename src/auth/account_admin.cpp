@@ -5,8 +5,10 @@
 #include <optional>
 
 #include "auth/accounts.h"
+#include "auth/form.h"
 #include "auth/password.h"
 #include "base/strings.h"
+#include "fhir/outcome.h"
 #include "json/json.h"
 
 namespace kangyun::auth {
@@ -16,8 +18,6 @@ constexpr std::string_view kUsers = "/auth/admin/users";
 constexpr std::string_view kClients = "/auth/admin/clients";
 constexpr int kDefaultCount = 50;
 constexpr int kMaxCount = 500;
-
-json::Value Str(std::string_view s) { return json::Value::String(std::string(s)); }
 
 AuthHttpResponse Reply(int status, const json::Value& body) {
   AuthHttpResponse r;
@@ -29,36 +29,14 @@ AuthHttpResponse Reply(int status, const json::Value& body) {
 }
 
 // An OperationOutcome with one issue; `field` is the offending element of the request body.
-AuthHttpResponse Outcome(int status, std::string_view code, std::string_view diagnostics,
-                         std::string_view field = "") {
-  json::Value issue = json::Value::Object();
-  issue.Set("severity", Str("error"));
-  issue.Set("code", Str(code));
-  issue.Set("diagnostics", Str(diagnostics));
-  if (!field.empty()) {
-    json::Value expression = json::Value::Array();
-    expression.Push(Str(field));
-    issue.Set("expression", std::move(expression));
-  }
+AuthHttpResponse Outcome(int status, const std::string& code, const std::string& diagnostics,
+                         const std::string& field = "") {
   json::Value issues = json::Value::Array();
-  issues.Push(std::move(issue));
-  json::Value oo = json::Value::Object();
-  oo.Set("resourceType", Str("OperationOutcome"));
-  oo.Set("issue", std::move(issues));
-  return Reply(status, oo);
+  issues.Push(fhir::OutcomeIssue("error", code, diagnostics, field));
+  return Reply(status, fhir::OperationOutcomeOf(std::move(issues)));
 }
 
 AuthHttpResponse Unavailable() { return Outcome(503, "transient", "The store is busy; try again"); }
-
-// The query string's parameters (the first of a repeated name counts).
-std::string QueryParam(std::string_view query, std::string_view name) {
-  for (const std::string& pair : Split(query, '&')) {
-    size_t eq = pair.find('=');
-    if (PercentDecode(pair.substr(0, eq), true) == name)
-      return eq == std::string::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
-  }
-  return "";
-}
 
 bool Contains(std::string_view text, const std::string& lower_needle) {
   return AsciiLower(text).find(lower_needle) != std::string::npos;
@@ -142,7 +120,7 @@ class AccountAdmin {
  public:
   AccountAdmin(store::Store& store, const Principal& admin, const AuthHttpRequest& req,
                const std::function<void(AuthEvent)>& emit)
-      : store_(store), admin_(admin), req_(req), emit_(emit) {}
+      : store_(store), admin_(admin), req_(req), query_(ParseForm(req.query)), emit_(emit) {}
 
   AuthHttpResponse Handle() {
     bool users = StartsWith(req_.path, kUsers);
@@ -176,17 +154,21 @@ class AccountAdmin {
   AuthHttpResponse Page(Result<std::vector<T>> (*list)(store::ReadTransaction&),
                         std::string_view member, std::string (*id)(const T&),
                         std::string (*name)(const T&)) {
-    if (!RoleFilterValid()) return BadRoleFilter();
+    std::optional<Role> role;
+    if (std::string text = Get(query_, "role"); !text.empty()) {
+      Role r;
+      if (!ParseRole(text, &r))
+        return Outcome(400, "invalid", "Unknown role '" + text + "' in the role filter", "role");
+      role = r;
+    }
     auto txn = store_.BeginRead();
     if (!txn.ok()) return Unavailable();
     auto all = list(**txn);
     if (!all.ok()) return Unavailable();
     std::sort(all->begin(), all->end(), [&](const T& a, const T& b) { return id(a) < id(b); });
-    std::string q = AsciiLower(QueryParam(req_.query, "q"));
-    std::optional<Role> role;
-    if (Role r; ParseRole(QueryParam(req_.query, "role"), &r)) role = r;
-    int offset = std::max(0, std::atoi(QueryParam(req_.query, "offset").c_str()));
-    std::string count_text = QueryParam(req_.query, "count");
+    std::string q = AsciiLower(Get(query_, "q"));
+    int offset = std::max(0, std::atoi(Get(query_, "offset").c_str()));
+    std::string count_text = Get(query_, "count");
     int count = count_text.empty() ? kDefaultCount
                                    : std::clamp(std::atoi(count_text.c_str()), 0, kMaxCount);
     json::Value items = json::Value::Array();
@@ -216,15 +198,6 @@ class AccountAdmin {
     return Page<Client>(
         ListClients, "clients", [](const Client& c) { return c.id; },
         [](const Client& c) { return c.name; });
-  }
-
-  bool RoleFilterValid() const {
-    std::string text = QueryParam(req_.query, "role");
-    Role r;
-    return text.empty() || ParseRole(text, &r);
-  }
-  AuthHttpResponse BadRoleFilter() {
-    return Outcome(400, "invalid", "Unknown role in the role filter", "role");
   }
 
   AuthHttpResponse ReadUser(const std::string& username) {
@@ -344,6 +317,7 @@ class AccountAdmin {
   store::Store& store_;
   const Principal& admin_;
   const AuthHttpRequest& req_;
+  const Form query_;
   const std::function<void(AuthEvent)>& emit_;
 };
 

@@ -147,17 +147,18 @@ bool ValidAccountName(std::string_view name) {
 }
 
 Status Refuse(std::string* field, const char* name, Status st) {
-  *field = name;
+  if (field) *field = name;
   return st;
 }
 
-Result<Key> ParsePublicKey(const std::string& text) {
-  if (StartsWith(Trim(text), "-----BEGIN")) return Key::FromPem(text);
-  KY_ASSIGN_OR_RETURN(json::Value jwks, json::Parse(text));
-  return Key::FromJwk(jwks);
-}
-
 }  // namespace
+
+Result<Key> PublicKeyOf(const Client& client, std::string_view kid) {
+  std::string_view text = Trim(client.public_key);
+  if (StartsWith(text, "-----BEGIN")) return Key::FromPem(text);
+  KY_ASSIGN_OR_RETURN(json::Value jwks, json::Parse(text));
+  return Key::FromJwk(jwks, kid);
+}
 
 Status CheckUser(const User& user, std::string* field) {
   if (!ValidAccountName(user.username))
@@ -191,7 +192,7 @@ Status CheckClient(const Client& client, std::string* field) {
     if (auto parsed = ParseScopes(client.scopes); !parsed.ok())
       return Refuse(field, "scopes", parsed.status());
   if (!client.public_key.empty()) {
-    auto key = ParsePublicKey(client.public_key);
+    auto key = PublicKeyOf(client);
     if (!key.ok()) return Refuse(field, "publicKey", Invalid(key.status().message()));
     if (key->algorithm().empty())
       return Refuse(field, "publicKey",

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/jwt.h"
 #include "auth/principal.h"
 #include "base/status.h"
 #include "json/value.h"
@@ -50,13 +51,17 @@ std::string DefaultScopes(Role role, const std::string& context);
 Status CheckRoleBinding(Role role, const std::string& organization, const std::string& patient,
                         const std::string& practitioner);
 
-// Whether an account may be saved as it stands; *field names the offending element ("role",
-// "organization", "publicKey", ...) of a refused one. The command line and the administrators'
-// API (account_admin.h) save accounts only through these, so both refuse alike.
-Status CheckUser(const User& user, std::string* field);
+// The key a client's assertions are checked with: its PEM, or the key of its JWK Set that `kid`
+// names (the only one when kid is "").
+Result<Key> PublicKeyOf(const Client& client, std::string_view kid = "");
+
+// Whether an account may be saved as it stands; *field (when given) names the offending element
+// ("role", "organization", "publicKey", ...) of a refused one. The command line and the
+// administrators' API (account_admin.h) save accounts only through these, so both refuse alike.
+Status CheckUser(const User& user, std::string* field = nullptr);
 // Also checks that a public key verifies (EC P-384 or RSA of 2048 bits or more, PEM or JWK Set)
 // and is not a private key, so that a key that cannot work is refused when registered.
-Status CheckClient(const Client& client, std::string* field);
+Status CheckClient(const Client& client, std::string* field = nullptr);
 
 Result<std::optional<User>> GetUser(store::ReadTransaction& txn, const std::string& username);
 Status PutUser(store::WriteTransaction& txn, const User& user);

@@ -1,10 +1,9 @@
 #include "auth/auth_server.h"
 
-#include <map>
-
 #include "auth/account_admin.h"
 #include "auth/accounts.h"
 #include "auth/crypto.h"
+#include "auth/form.h"
 #include "auth/password.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -16,25 +15,6 @@ namespace {
 constexpr int64_t kMicros = 1000000;
 constexpr std::string_view kAssertionType =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-using Form = std::map<std::string, std::string>;
-
-Form ParseForm(std::string_view text) {
-  Form out;
-  for (const std::string& pair : Split(text, '&')) {
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string key = PercentDecode(pair.substr(0, eq), true);
-    std::string value = eq == std::string::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
-    out.emplace(std::move(key), std::move(value));  // the first of a repeated name counts
-  }
-  return out;
-}
-
-std::string Get(const Form& f, const std::string& k) {
-  auto it = f.find(k);
-  return it == f.end() ? "" : it->second;
-}
 
 json::Value Str(std::string_view s) { return json::Value::String(std::string(s)); }
 
@@ -125,13 +105,6 @@ std::string WithQuery(const std::string& uri, const std::string& query) {
 }
 
 // A client's registered key for an assertion: a PEM, or a JWK Set picked by the header's kid.
-Result<Key> ClientKey(const Client& c, const Jwt& jwt) {
-  std::string_view text = Trim(c.public_key);
-  if (StartsWith(text, "-----BEGIN")) return Key::FromPem(text);
-  KY_ASSIGN_OR_RETURN(json::Value jwks, json::Parse(text));
-  return Key::FromJwk(jwks, jwt.header.GetString("kid"));
-}
-
 int64_t IntClaim(const json::Value& claims, std::string_view name) {
   const json::Value* v = claims.Find(name);
   if (!v || !v->is_number()) return -1;
@@ -619,7 +592,7 @@ AuthHttpResponse AuthServer::ClientCredentialsGrant(const AuthHttpRequest& req,
   txn->reset();
   if (!client.ok() || !*client || (*client)->disabled || (*client)->public_key.empty())
     return refuse("Unknown client or one without a registered key");
-  auto key = ClientKey(**client, *jwt);
+  auto key = PublicKeyOf(**client, jwt->header.GetString("kid"));
   if (!key.ok())
     return refuse("The client's registered key cannot be used: " + key.status().message());
   if (Status sig = VerifyJwtSignature(*jwt, *key); !sig.ok()) return refuse(sig.message());

@@ -72,8 +72,7 @@ int AddUser(const Args& args) {
     if (!text.ok()) return Fail(text.status());
     password = std::string(Trim(*text));
   }
-  std::string field;
-  if (Status st = auth::CheckUser(u, &field); !st.ok()) return Fail(st);
+  if (Status st = auth::CheckUser(u); !st.ok()) return Fail(st);
   if (Status st = auth::CheckPasswordStrength(password); !st.ok()) return Fail(st);
   auto hash = auth::HashPassword(password);
   if (!hash.ok()) return Fail(hash.status());
@@ -120,8 +119,7 @@ int AddClient(const Args& args) {
     if (!text.ok()) return Fail(text.status());
     c.public_key = *text;
   }
-  std::string field;
-  if (Status st = auth::CheckClient(c, &field); !st.ok()) return Fail(st);
+  if (Status st = auth::CheckClient(c); !st.ok()) return Fail(st);
   auto store = OpenStore(db);
   if (!store.ok()) return Fail(store.status());
   auto txn = (*store)->BeginWrite();

@@ -97,9 +97,6 @@ struct Shared {
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-// A connection upgraded to a websocket (a subscription's channel): text messages both ways,
-// handed to what a service registered for the path (api/service.h: StreamEndpoint). Messages
-// are sent from other threads through Send, which queues them on the connection's strand.
 // The request target in origin form (/fhir/Patient?x=1): a target in absolute form
 // (http://host:port/fhir/Patient?x=1), which RFC 9112 says a server must accept and clients
 // send when they follow a full URL, loses its scheme and authority.
@@ -112,6 +109,9 @@ std::string OriginForm(std::string_view target) {
   return out[0] == '?' ? "/" + out : out;
 }
 
+// A connection upgraded to a websocket (a subscription's channel): text messages both ways,
+// handed to what a service registered for the path (api/service.h: StreamEndpoint). Messages
+// are sent from other threads through Send, which queues them on the connection's strand.
 template <class Stream>
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession<Stream>>,
                          public api::MessageStream {
