@@ -719,6 +719,8 @@ FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route) {
       if (s.clock.NowMicros() - s.search_parameters_checked.load() > 1'000'000) {
         auto synced = SyncStoredSearchParameters(s, **txn);
         if (!synced.ok()) return ErrorResponse(synced.status());
+        auto profiles = SyncStoredProfiles(s, **txn);
+        if (!profiles.ok()) return ErrorResponse(profiles.status());
       }
       result = Execute(s, *route, req, **txn, nullptr);
     }
@@ -809,6 +811,11 @@ Status FhirApi::LoadStoredSearchParameters() {
   return SyncStoredSearchParameters(*engine_, *txn).status();
 }
 
+Status FhirApi::LoadStoredProfiles() {
+  KY_ASSIGN_OR_RETURN(auto txn, engine_->store.BeginRead());
+  return SyncStoredProfiles(*engine_, *txn).status();
+}
+
 Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn) {
   store::HistoryQuery versions;
   versions.type = "SearchParameter";
@@ -838,6 +845,7 @@ Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn) 
 Result<std::unique_ptr<ApiTransaction>> BeginWrite(Engine& s, bool alone) {
   KY_ASSIGN_OR_RETURN(auto txn, BeginApiTransaction(s.store, alone));
   KY_RETURN_IF_ERROR(SyncStoredSearchParameters(s, *txn).status());
+  KY_RETURN_IF_ERROR(SyncStoredProfiles(s, *txn).status());
   for (const auto& listener : s.registry.commit_listeners()) txn->AfterCommit(listener);
   return txn;
 }

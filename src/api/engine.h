@@ -17,6 +17,7 @@
 #include "api/job_runner.h"
 #include "api/service.h"
 #include "audit/audit_trail.h"
+#include "fhir/profile.h"
 #include "fhir/validator.h"
 #include "json/json.h"
 #include "mpi/match_model.h"
@@ -59,6 +60,10 @@ class Engine {
   // read yet), and when a read last looked (micros); see SyncStoredSearchParameters.
   std::atomic<int64_t> search_parameter_versions{-1};
   std::atomic<int64_t> search_parameters_checked{0};
+  // The profiles stored in the database (api/profiles.cpp), and how many stored versions of
+  // StructureDefinition resources they reflect (-1: none read yet).
+  fhir::ProfileSet profiles;
+  std::atomic<int64_t> profile_versions{-1};
 
   // The CapabilityStatement, rebuilt when search parameters change.
   std::string CapabilityStatement();
@@ -78,6 +83,22 @@ class Engine {
 // what the registry last reflected, every stored one is registered again (adding replaces by
 // code). True when it did. Cheap otherwise: one count of an indexed range.
 Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn);
+// The profiles stored in the database, read again when the number of stored
+// StructureDefinition versions changed (as SyncStoredSearchParameters). True when it did.
+Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn);
+// The profiles a write of `resource` is checked against: those required for its type, and the
+// known ones it claims in meta.profile.
+std::vector<std::string> ProfilesToCheck(const Engine& s, const json::Value& resource);
+// The issues of `resource` against the profiles `urls` (one the server does not know is an
+// error of its own).
+std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value& resource,
+                                              const std::vector<std::string>& urls);
+// Whether a code is in a value set, as the terminology service can tell.
+fhir::CodeInValueSet CodesFor(const Engine& s);
+// What a write checks of profiles: the resource against ProfilesToCheck (the first error), and
+// a StructureDefinition that profiles a resource type can be used as one.
+Status CheckWriteProfiles(const Engine& s, const json::Value& resource);
+
 // A write transaction that sees every search parameter committed before it began: with the
 // store's writes serialised, the index rows it writes are complete for all of them. `alone`:
 // once no other write is open (Store::BeginWriteAlone), for a write run again after a deadlock.

@@ -2,6 +2,7 @@
 // answers a FhirRequest. Thread-safe: many request threads call Handle() at once.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "api/fhir_request.h"
@@ -38,6 +39,9 @@ struct ApiConfig {
   // The authorization server's origin when requests need tokens ("" when open): the
   // CapabilityStatement names its endpoints (SMART's oauth-uris).
   std::string oauth_issuer;
+  // The profiles every resource of a type must conform to (type -> canonical URLs), as the
+  // administrator requires them (serve --require-profile); api/profiles.cpp.
+  std::map<std::string, std::vector<std::string>> required_profiles;
 };
 
 class Engine;
@@ -64,6 +68,8 @@ class FhirApi {
 
   // Registers the SearchParameter resources stored in the database (run once at start-up).
   Status LoadStoredSearchParameters();
+  // Reads the profiles stored in the database (run once at start-up; api/profiles.cpp).
+  Status LoadStoredProfiles();
   // Stores the platform's own resources (NamingSystems, code systems) and loads the stored
   // code systems into the terminology service (run once at start-up).
   Status InstallPlatformContent();

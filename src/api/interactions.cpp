@@ -17,6 +17,7 @@ Result<json::Value> ParseResource(const Engine& s, const std::string& body) {
   KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(body));
   if (!v.is_object()) return Invalid("The body must be a JSON object (a FHIR resource)");
   KY_RETURN_IF_ERROR(s.validator.Validate(v));
+  KY_RETURN_IF_ERROR(CheckWriteProfiles(s, v));
   KY_RETURN_IF_ERROR(ValidateByServices(s, v));
   return v;
 }
@@ -519,6 +520,7 @@ Result<FhirResponse> Patch(Engine& s, Txn& txn, const FhirRequest& req, const st
   if (doc.GetString("resourceType") != type || doc.GetString("id") != id)
     return Unprocessable("A patch may not change resourceType or id");
   KY_RETURN_IF_ERROR(s.validator.Validate(doc));
+  KY_RETURN_IF_ERROR(CheckWriteProfiles(s, doc));
   KY_RETURN_IF_ERROR(ValidateByServices(s, doc));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                       WriteExisting(s, txn, req, std::move(doc), id, current, "PATCH"));

@@ -2,7 +2,8 @@
 // write would check it (structure, bindings, the base invariants, the services' rules) without
 // storing it, answered with every issue found, warnings too, in an OperationOutcome (200: the
 // validation ran; 400 only when there is nothing to validate). The body is the resource, or
-// Parameters with `resource`, `mode` (create, update, delete) and `profile`.
+// Parameters with `resource`, `mode` (create, update, delete) and `profile` (a profile checked
+// besides those a write checks, api/profiles.cpp; one the server does not know is an error).
 #include "api/access_policy.h"
 #include "api/engine.h"
 #include "fhir/invariants.h"
@@ -84,14 +85,18 @@ Result<FhirResponse> Validate(OperationCall& call) {
       for (const fhir::InvariantFailure& f : fhir::FailedInvariants(s.defs, r, true))
         issues.Push(fhir::OutcomeIssue(f.constraint->error ? "error" : "warning", "invariant",
                                        f.constraint->key + ": " + f.constraint->human, f.path));
+      // The profiles a write would check, and the one asked for.
+      std::vector<std::string> profiles = ProfilesToCheck(s, r);
+      if (!v.profile.empty() &&
+          std::find(profiles.begin(), profiles.end(), v.profile) == profiles.end())
+        profiles.push_back(v.profile);
+      if (r.GetString("resourceType") == "StructureDefinition")
+        if (Status usable = CheckWriteProfiles(s, r); !usable.ok()) refused(usable);
+      for (const fhir::ProfileIssue& issue : CheckProfiles(s, r, profiles))
+        issues.Push(fhir::OutcomeIssue(issue.severity, issue.code, issue.message, issue.path));
       if (Status rules = ValidateByServices(s, r); !rules.ok()) refused(rules);
     }
   }
-  if (!v.profile.empty())
-    issues.Push(fhir::OutcomeIssue("warning", "not-supported",
-                                   "Validation against profile " + v.profile +
-                                       " is not available yet; the base specification was checked",
-                                   "profile"));
   if (issues.items().empty())
     issues.Push(fhir::OutcomeIssue("information", "informational", "No issues found", ""));
   FhirResponse response;

@@ -19,6 +19,7 @@ int ClientCommand(const Args& args);
 int AuditCommand(const Args& args);
 int MpiEvalCommand(const Args& args);
 int MpiEstimateCommand(const Args& args);
+int PackageCommand(const Args& args);
 
 // The value after option args[*i] (advancing *i); exits with usage status 2 when it is missing.
 std::string OptionValue(const char* command, const Args& args, size_t* i);

@@ -39,14 +39,16 @@ const char* kUsage =
     "        [--match-model FILE] [--max-search-results N] [--no-audit-trail]\n"
     "        [--audit-archive DIR]\n"
     "        [--subscription-retry-hours H] [--subscription-http-endpoints]\n"
-    "        [--subscription-ca-file PEM] [--portal DIR]\n"
+    "        [--subscription-ca-file PEM] [--portal DIR] [--regulator-min-count N]\n"
+    "        [--require-profile TYPE=URL]...\n"
     "        serve the FHIR R4 API at http://H:N/fhir (PostgreSQL: with authentication\n"
     "        unless --insecure-open; SQLite: open unless --auth); a sorted search pages\n"
     "        through its first N matches (10000); --no-audit-trail only to measure what\n"
     "        the audit trail costs; --audit-archive: where `audit archive` put the trail's\n"
     "        months, searched for a resident's records; a subscription's failing\n"
     "        endpoint is tried for H hours (72) before it goes to error; the web portal\n"
-    "        is served at / from DIR (portal/dist, built by make portal; \"\" for none)\n"
+    "        is served at / from DIR (portal/dist, built by make portal; \"\" for none);\n"
+    "        every TYPE written must conform to the profile URL (installed by `package`)\n"
     "  user add --db DB --username U --role ROLE [--organization ID] [--patient ID]\n"
     "        [--practitioner ID] [--display NAME] [--scopes S] --password-file FILE|--password "
     "P\n"
@@ -82,6 +84,9 @@ const char* kUsage =
     "        copy the embedded store while it serves (SQLite online backup)\n"
     "  restore --from FILE --db sqlite:PATH\n"
     "        put a backup back (the store must not be open)\n"
+    "  package install FILE.tgz --db sqlite:PATH|postgresql://URL\n"
+    "        install an implementation guide from a FHIR package: its profiles, value\n"
+    "        sets, code systems and concept maps (restart a running server after it)\n"
     "  version\n";
 
 void Usage() { std::fputs(kUsage, stderr); }
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
   if (command == "audit") return kangyun::cli::AuditCommand(args);
   if (command == "mpi-eval") return kangyun::cli::MpiEvalCommand(args);
   if (command == "mpi-estimate") return kangyun::cli::MpiEstimateCommand(args);
+  if (command == "package") return kangyun::cli::PackageCommand(args);
   if (command == "version" || command == "--version") {
     std::printf("kangyun 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

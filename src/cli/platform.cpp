@@ -37,6 +37,9 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   if (!defs.ok())
     return Status(defs.status().code(), defs.status().message() + " (run scripts/install-deps)");
   p->defs = std::move(defs).value();
+  for (const auto& [type, urls] : options.required_profiles)
+    if (!p->defs->IsResourceType(type))
+      return Invalid("--require-profile: '" + type + "' is not a FHIR R4 resource type");
   KY_ASSIGN_OR_RETURN(p->params, fhir::SearchParameterRegistry::Load(dir, *p->defs));
   if (postgres) {
     KY_ASSIGN_OR_RETURN(p->store, store::OpenPostgresStore(db));
@@ -51,10 +54,12 @@ Result<std::unique_ptr<Platform>> OpenPlatform(const std::string& db,
   config.audit_archive_dir = options.audit_archive_dir;
   if (options.max_search_results > 0) config.max_search_results = options.max_search_results;
   if (options.regulator_min_count > 0) config.regulator_min_count = options.regulator_min_count;
+  config.required_profiles = options.required_profiles;
   p->services.subscriptions->SetOptions(options.subscriptions);
   p->api = std::make_unique<api::FhirApi>(*p->defs, *p->params, *p->store, *p->clock, *p->ids,
                                           config, p->services.All());
   KY_RETURN_IF_ERROR(p->api->LoadStoredSearchParameters());
+  KY_RETURN_IF_ERROR(p->api->LoadStoredProfiles());
   KY_RETURN_IF_ERROR(p->api->InstallPlatformContent());
   return p;
 }

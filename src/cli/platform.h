@@ -2,6 +2,7 @@
 // the regional services and the API over them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,8 @@ struct PlatformOptions {
   int64_t max_search_results = 0;
   // The smallest count a regulator is told (api::ApiConfig); 0 keeps the default.
   int64_t regulator_min_count = 0;
+  // The profiles every resource of a type must conform to (serve --require-profile).
+  std::map<std::string, std::vector<std::string>> required_profiles;
   // How subscriptions are delivered (serve --subscription-*).
   services::SubscriptionsService::Options subscriptions;
 };

@@ -88,7 +88,16 @@ int ServeCommand(const Args& args) {
       options.max_search_results = std::max<int64_t>(1, std::atoll(value().c_str()));
     else if (a == "--regulator-min-count")
       options.regulator_min_count = std::max<int64_t>(1, std::atoll(value().c_str()));
-    else if (a == "--match-model")
+    else if (a == "--require-profile") {
+      // TYPE=URL: every TYPE written must conform to the profile URL.
+      std::string v = value();
+      size_t eq = v.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
+        std::fprintf(stderr, "kangyun serve: --require-profile is TYPE=URL, not %s\n", v.c_str());
+        return 2;
+      }
+      options.required_profiles[v.substr(0, eq)].push_back(v.substr(eq + 1));
+    } else if (a == "--match-model")
       match_model = value();
     else if (a == "--issuer")
       issuer = value();

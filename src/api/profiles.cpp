@@ -1,0 +1,110 @@
+// Profiles on the FHIR API: the StructureDefinitions stored in the database that constrain a
+// resource type are the profiles the server knows (fhir/profile.h), also those another process
+// stored or `kangyun package install` put there. A write is checked against the known
+// profiles its resource claims in meta.profile and against those the administrator requires
+// for its type (`serve --require-profile`); a profile the server does not know is not held
+// against a resource that claims it (data from elsewhere claims guides not installed here),
+// but a required one it does not know refuses the write: the requirement cannot be met.
+#include "api/engine.h"
+#include "base/log.h"
+#include "fhir/profile.h"
+
+namespace kangyun::api {
+namespace {
+
+// A StructureDefinition that is a profile of a resource type (not an extension's definition
+// or a data type's profile, which are used through the profiles that name them).
+bool IsResourceProfile(const json::Value& sd) {
+  return sd.GetString("derivation") == "constraint" && sd.GetString("kind") == "resource";
+}
+
+Status FirstError(const std::vector<fhir::ProfileIssue>& issues) {
+  for (const fhir::ProfileIssue& issue : issues)
+    if (issue.severity == "error")
+      return Status(StatusCode::kUnprocessable, issue.message, issue.path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+fhir::CodeInValueSet CodesFor(const Engine& s) {
+  return [&s](std::string_view valueset, std::string_view system,
+              std::string_view code) -> std::optional<bool> {
+    auto codes = s.terminology.Expand(valueset);
+    if (!codes.ok()) return std::nullopt;
+    for (const terminology::Coding& c : *codes)
+      if (c.code == code && (system.empty() || c.system == system)) return true;
+    return false;
+  };
+}
+
+std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value& resource,
+                                              const std::vector<std::string>& asked) {
+  std::vector<fhir::ProfileIssue> issues;
+  fhir::CodeInValueSet codes = CodesFor(s);
+  for (const std::string& url : asked) {
+    if (auto profile = s.profiles.Find(url)) {
+      std::vector<fhir::ProfileIssue> found = profile->Check(resource, codes);
+      issues.insert(issues.end(), found.begin(), found.end());
+    } else {
+      issues.push_back({"error", "not-found",
+                        "The profile " + url +
+                            " is not known to this server (install its "
+                            "implementation guide with `kangyun package install`)",
+                        "meta.profile"});
+    }
+  }
+  return issues;
+}
+
+std::vector<std::string> ProfilesToCheck(const Engine& s, const json::Value& resource) {
+  std::vector<std::string> urls;
+  if (auto required =
+          s.config.required_profiles.find(std::string(resource.GetString("resourceType")));
+      required != s.config.required_profiles.end())
+    urls = required->second;
+  if (const json::Value* meta = resource.Find("meta"))
+    if (const json::Value* claimed = meta->Find("profile"); claimed && claimed->is_array())
+      for (const json::Value& url : claimed->items())
+        if (url.is_string() && s.profiles.Find(url.str()) &&
+            std::find(urls.begin(), urls.end(), url.str()) == urls.end())
+          urls.push_back(url.str());
+  return urls;
+}
+
+Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn) {
+  store::HistoryQuery versions;
+  versions.type = "StructureDefinition";
+  KY_ASSIGN_OR_RETURN(int64_t n, txn.CountHistory(versions));
+  if (n == s.profile_versions.load()) return false;
+  store::Query q;
+  q.types = {"StructureDefinition"};
+  KY_ASSIGN_OR_RETURN(auto rids, txn.Search(q, 100000));
+  KY_ASSIGN_OR_RETURN(auto rows, txn.ReadRows(rids));
+  std::vector<std::shared_ptr<const fhir::Profile>> profiles;
+  for (const auto& row : rows) {
+    KY_ASSIGN_OR_RETURN(json::Value sd, json::Parse(row.body));
+    if (!IsResourceProfile(sd)) continue;
+    auto profile = fhir::Profile::Parse(sd, s.defs);
+    if (!profile.ok()) {
+      Log(LogLevel::kWarning, "stored StructureDefinition/" + row.id +
+                                  " is not used as a profile: " + profile.status().message());
+      continue;
+    }
+    profiles.push_back(*profile);
+  }
+  s.profiles.Replace(std::move(profiles));
+  s.profile_versions = n;
+  return true;
+}
+
+Status CheckWriteProfiles(const Engine& s, const json::Value& resource) {
+  // A profile is stored only when it can be used as one.
+  if (resource.GetString("resourceType") == "StructureDefinition" && IsResourceProfile(resource))
+    KY_RETURN_IF_ERROR(fhir::Profile::Parse(resource, s.defs).status());
+  std::vector<std::string> urls = ProfilesToCheck(s, resource);
+  if (urls.empty()) return Status::Ok();
+  return FirstError(CheckProfiles(s, resource, urls));
+}
+
+}  // namespace kangyun::api
