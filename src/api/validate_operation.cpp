@@ -87,8 +87,14 @@ Result<FhirResponse> Validate(OperationCall& call) {
                                        f.constraint->key + ": " + f.constraint->human, f.path));
       // The profiles a write would check, and the one asked for.
       std::vector<std::string> profiles = ProfilesToCheck(s, r);
-      if (!v.profile.empty() &&
-          std::find(profiles.begin(), profiles.end(), v.profile) == profiles.end())
+      if (!v.profile.empty() && !s.profiles.Find(v.profile))
+        issues.Push(fhir::OutcomeIssue("error", "not-found",
+                                       "The profile " + v.profile +
+                                           " is not known to this server (install its "
+                                           "implementation guide with `kangyun package install`)",
+                                       "profile"));
+      else if (!v.profile.empty() &&
+               std::find(profiles.begin(), profiles.end(), v.profile) == profiles.end())
         profiles.push_back(v.profile);
       if (r.GetString("resourceType") == "StructureDefinition")
         if (Status usable = CheckWriteProfiles(s, r); !usable.ok()) refused(usable);

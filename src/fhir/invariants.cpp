@@ -7,16 +7,28 @@ namespace {
 
 class InvariantWalk {
  public:
-  InvariantWalk(const Definitions& defs, const json::Value& root, bool warnings,
+  InvariantWalk(const Definitions& defs, const json::Value& top, bool warnings,
                 std::vector<InvariantFailure>* out)
-      : defs_(defs), root_(root), warnings_(warnings), out_(out) {
+      : defs_(defs), top_(top), resource_(&top), warnings_(warnings), out_(out) {
     options_.definitions = &defs;
   }
 
-  void Resource(const json::Value& r) {
+  // %resource is the resource an element is part of: a Bundle entry's or a contained
+  // resource's own constraints (sdf-8, bdl-4) speak of it, not of the Bundle; %rootResource is
+  // a contained resource's container (ref-1: a local reference points among its contained).
+  void Resource(const json::Value& r, bool contained = false) {
     std::string type(r.GetString("resourceType"));
     if (!defs_.IsResourceType(type)) return;
+    const json::Value* outer = resource_;
+    const json::Value* outer_root = options_.root_resource;
+    if (!contained)
+      options_.root_resource = nullptr;
+    else if (!options_.root_resource)
+      options_.root_resource = resource_;
+    resource_ = &r;
     Object(r, type, type);
+    resource_ = outer;
+    options_.root_resource = outer_root;
   }
 
  private:
@@ -32,7 +44,7 @@ class InvariantWalk {
         if (!item.is_object()) return;
         steps_.push_back({&m.key, index});
         if (resource)
-          Resource(item);
+          Resource(item, m.key == "contained");
         else
           Object(item, child->type, child->child_key);
         steps_.pop_back();
@@ -49,7 +61,7 @@ class InvariantWalk {
     for (const Constraint& c : defs_.Constraints(key)) {
       if (!c.error && !warnings_) continue;
       fhirpath::Item focus = fhirpath::Item::Node(&obj, type, key);
-      auto result = fhirpath::EvaluateOn(*c.compiled, focus, root_, options_);
+      auto result = fhirpath::EvaluateOn(*c.compiled, focus, *resource_, options_);
       if (!result.ok() || result->size() != 1) continue;
       const fhirpath::Item& value = (*result)[0];
       if (value.kind == fhirpath::Item::Kind::kBoolean && !value.boolean)
@@ -59,7 +71,7 @@ class InvariantWalk {
 
   // The path to the object being checked, made only when it fails something.
   std::string Path() const {
-    std::string path(root_.GetString("resourceType"));
+    std::string path(top_.GetString("resourceType"));
     for (const Step& step : steps_) {
       path += "." + *step.member;
       if (step.index != kSingle) path += "[" + std::to_string(step.index) + "]";
@@ -73,7 +85,8 @@ class InvariantWalk {
     size_t index;  // kSingle for a member that is not an array
   };
   const Definitions& defs_;
-  const json::Value& root_;
+  const json::Value& top_;
+  const json::Value* resource_;  // the innermost resource being walked
   bool warnings_;
   std::vector<InvariantFailure>* out_;
   fhirpath::EvalOptions options_;

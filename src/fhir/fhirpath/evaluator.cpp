@@ -62,6 +62,12 @@ bool IsFhirPrimitiveName(std::string_view t) {
   return false;
 }
 
+bool IsSystemTypeName(std::string_view t) {
+  for (const char* n : {"Boolean", "String", "Integer", "Decimal", "Date", "DateTime", "Time"})
+    if (t == n) return true;
+  return false;
+}
+
 std::string InferType(const json::Value& v) {
   switch (v.type()) {
     case json::Type::kString:
@@ -171,10 +177,15 @@ void Evaluator::Navigate(const Item& item, std::string_view name, Collection* ou
     add(v, name);
     return;
   }
-  // Choice elements: `value` finds valueQuantity, valueString, ...
+  // Choice elements: `value` finds valueQuantity, valueString, ... With definitions, only an
+  // element that is a choice: `response` does not find TestScript's responseCode.
   for (const json::Member& m : obj.members()) {
     if (m.key.size() > name.size() && StartsWith(m.key, name) && m.key[name.size()] >= 'A' &&
         m.key[name.size()] <= 'Z') {
+      if (options_.definitions && !key.empty()) {
+        auto child = options_.definitions->ResolveChild(key, m.key);
+        if (child && !(child->def->is_choice && child->def->name == name)) continue;
+      }
       size_t n = out->size();
       add(&m.value, m.key);
       // Without definitions, type the choice from its suffix.
@@ -208,6 +219,11 @@ void Evaluator::AllChildren(const Item& item, Collection* out) const {
 bool Evaluator::IsType(const Item& item, std::string_view type_name) const {
   std::string t = StripNamespace(type_name);
   bool system = StartsWith(type_name, "System.");
+  // An unqualified name is the model's type first, then System's: `answer is Boolean` asks
+  // about System.Boolean, since FHIR's type is `boolean` (que-7).
+  if (!system && !StartsWith(type_name, "FHIR.") && IsSystemTypeName(t) &&
+      !(options_.definitions && options_.definitions->IsKnownType(t)))
+    system = true;
   switch (item.kind) {
     case Item::Kind::kBoolean:
       return t == "Boolean" || (!system && t == "boolean");
@@ -641,6 +657,10 @@ Collection Evaluator::Eval(const Node& node, const Collection& input, const Fram
       return frame.total ? *frame.total : Collection{};
     case Node::Kind::kVariable: {
       const std::string& n = node.name;
+      if (n == "rootResource" && options_.root_resource) {
+        std::string type(options_.root_resource->GetString("resourceType"));
+        return {Item::Node(options_.root_resource, type, type)};
+      }
       if (n == "resource" || n == "context" || n == "rootResource") return root_;
       if (n == "ucum") return {Item::String("http://unitsofmeasure.org")};
       if (n == "sct") return {Item::String("http://snomed.info/sct")};

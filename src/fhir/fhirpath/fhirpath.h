@@ -70,6 +70,9 @@ struct EvalOptions {
   const Definitions* definitions = nullptr;  // without them, node types are inferred from JSON
   ReferenceResolver resolver;
   int64_t now_micros = 0;  // now(), today(); 0 means the system clock
+  // %rootResource, when the evaluated resource is contained in another: the container, whose
+  // `contained` local references (#id) point into. Null: the evaluated resource itself.
+  const json::Value* root_resource = nullptr;
 };
 
 class Node;
