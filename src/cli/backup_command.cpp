@@ -3,6 +3,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "store/sqlite/sqlite_backup.h"
 
 namespace kangyun::cli {
@@ -38,7 +39,9 @@ int BackupCommand(const Args& args) {
     std::fprintf(stderr, "kangyun backup: --out FILE is required\n");
     return 2;
   }
-  Status st = store::BackupSqliteStore(path, out);
+  Progress progress("backing up", "");
+  Status st = store::BackupSqliteStore(path, out, [&](double share) { progress.Update(0, share); });
+  progress.Finish();
   if (!st.ok()) {
     std::fprintf(stderr, "kangyun backup: %s\n", st.message().c_str());
     return 1;
@@ -65,7 +68,10 @@ int RestoreCommand(const Args& args) {
     std::fprintf(stderr, "kangyun restore: --from FILE is required\n");
     return 2;
   }
-  Status st = store::RestoreSqliteStore(from, path);
+  Progress progress("restoring", "");
+  Status st =
+      store::RestoreSqliteStore(from, path, [&](double share) { progress.Update(0, share); });
+  progress.Finish();
   if (!st.ok()) {
     std::fprintf(stderr, "kangyun restore: %s\n", st.message().c_str());
     return 1;

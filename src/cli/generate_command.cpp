@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "synth/generator.h"
 
 namespace kangyun::cli {
@@ -44,7 +45,10 @@ int GenerateCommand(const Args& args) {
   }
   if (bundles) options.bundle_size = bundle_size > 0 ? bundle_size : 100;
   auto start = std::chrono::steady_clock::now();
+  Progress progress("generating", "residents", options.residents);
+  options.progress = [&](int64_t done) { progress.Update(done); };
   auto summary = synth::GenerateCity(options);
+  progress.Finish();
   if (!summary.ok()) {
     std::fprintf(stderr, "kangyun generate: %s\n", summary.status().message().c_str());
     return 1;

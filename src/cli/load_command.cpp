@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "cli/commands.h"
 #include "cli/platform.h"
+#include "cli/progress.h"
 #include "http/client.h"
 #include "json/json.h"
 
@@ -28,11 +29,17 @@ class NdjsonFolder : public services::bulk_data::ImportSource {
   explicit NdjsonFolder(const std::string& dir) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.is_regular_file() && entry.path().extension() == ".ndjson")
+      if (entry.is_regular_file() && entry.path().extension() == ".ndjson") {
         files_.push_back(entry.path());
+        total_bytes_ += static_cast<int64_t>(entry.file_size(ec));
+      }
     std::sort(files_.begin(), files_.end());
   }
   bool empty() const { return files_.empty(); }
+  // The share of the files' bytes read so far.
+  double Share() const {
+    return total_bytes_ > 0 ? static_cast<double>(read_bytes_.load()) / total_bytes_ : 1;
+  }
 
   bool Next(services::bulk_data::ImportLine* line) override {
     for (;;) {
@@ -45,6 +52,7 @@ class NdjsonFolder : public services::bulk_data::ImportSource {
       }
       while (std::getline(in_, line->text)) {
         ++number_;
+        read_bytes_ += static_cast<int64_t>(line->text.size()) + 1;
         if (line->text.find_first_not_of(" \t\r") == std::string::npos) continue;
         line->source = source_;
         line->number = number_;
@@ -60,6 +68,8 @@ class NdjsonFolder : public services::bulk_data::ImportSource {
   std::ifstream in_;
   std::string source_;
   int64_t number_ = 0;
+  int64_t total_bytes_ = 0;
+  std::atomic<int64_t> read_bytes_{0};
 };
 
 struct Timeline {
@@ -102,17 +112,13 @@ int LoadIntoStore(const std::string& db, const std::string& dir, const std::stri
   }
   Timeline timeline;
   auto start = std::chrono::steady_clock::now();
-  double last_report = 0;
+  Progress progress("loading", "resources");
   auto result = (*platform)->services.bulk_data->Import(folder, options, [&](int64_t written) {
     double at = Seconds(std::chrono::steady_clock::now() - start).count();
     timeline.points.emplace_back(at, written);
-    // A long load says how far it is, every ten seconds.
-    if (at - last_report >= 10) {
-      last_report = at;
-      std::fprintf(stderr, "  %lld resources loaded (%.0f/s)\n", static_cast<long long>(written),
-                   written / at);
-    }
+    progress.Update(written, folder.Share());
   });
+  progress.Finish();
   double seconds = Seconds(std::chrono::steady_clock::now() - start).count();
   (*platform)->api->Shutdown();
   if (!result.ok()) {
@@ -183,6 +189,7 @@ int LoadThroughApi(const std::string& url_text, const std::string& dir, int conn
     return *entries > 0;
   };
   auto start = std::chrono::steady_clock::now();
+  Progress progress("posting", "resources");
   auto work = [&] {
     std::string bundle;
     int entries = 0;
@@ -196,6 +203,7 @@ int LoadThroughApi(const std::string& url_text, const std::string& dir, int conn
       }
       if (r.status == 200) {
         loaded += entries;
+        progress.Update(loaded, folder.Share());
         continue;
       }
       refused += entries;
@@ -207,6 +215,7 @@ int LoadThroughApi(const std::string& url_text, const std::string& dir, int conn
   std::vector<std::thread> threads;
   for (int i = 0; i < std::max(1, connections); ++i) threads.emplace_back(work);
   for (std::thread& t : threads) t.join();
+  progress.Finish();
   double seconds = Seconds(std::chrono::steady_clock::now() - start).count();
   if (!first_error.empty()) std::fprintf(stderr, "first error: %s\n", first_error.c_str());
   double rate = loaded / std::max(seconds, 1e-9);

@@ -5,6 +5,7 @@
 // Patients, which have no ground truth, for `kangyun serve --match-model`.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "json/json.h"
 #include "mpi/evaluation.h"
 
@@ -156,9 +158,15 @@ int MpiEvalCommand(const Args& args) {
   std::vector<mpi::Person> people;
   std::vector<std::string> person_of, errors_of;
   std::string line;
-  int64_t line_no = 0;
+  int64_t line_no = 0, read_bytes = 0;
+  std::error_code size_error;
+  auto total_bytes =
+      static_cast<double>(std::filesystem::file_size(dir + "/Patient.ndjson", size_error));
+  Progress reading("reading", "Patients");
   while (std::getline(in, line)) {
     ++line_no;
+    read_bytes += static_cast<int64_t>(line.size()) + 1;
+    reading.Update(line_no, total_bytes > 0 ? read_bytes / total_bytes : -1);
     if (line.empty()) continue;
     auto patient = json::Parse(line);
     if (!patient.ok()) {
@@ -191,7 +199,10 @@ int MpiEvalCommand(const Args& args) {
     errors_of.push_back(t->second.errors);
     people.push_back(std::move(p));
   }
+  reading.Finish();
   double load_s = Seconds(start);
+  std::fprintf(stderr, "linking %zu Patients and estimating the matching model from them\n",
+               people.size());
   start = std::chrono::steady_clock::now();
   mpi::EvaluationReport report =
       mpi::Evaluate(people, person_of, errors_of, mpi::MatchModel(), 1000, examples);

@@ -27,8 +27,10 @@ Result<CitySummary> GenerateCity(const CityOptions& options) {
   ResidentWriter residents(city, {options.seed, as_of, options.duplicate_share});
   // Resources per resident, to name the median and the largest record (4 bytes a resident).
   std::vector<int32_t> sizes(static_cast<size_t>(options.residents));
-  for (int64_t i = 0; i < options.residents; ++i)
+  for (int64_t i = 0; i < options.residents; ++i) {
     sizes[static_cast<size_t>(i)] = static_cast<int32_t>(residents.Write(i, files));
+    if (options.progress && i % 100 == 99) options.progress(i + 1);
+  }
   city.WriteSlots(files, residents.booked_slots());
 
   CitySummary summary;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct CityOptions {
   // The city's date: care happens in the year before it. Fixed, so that output depends on
   // nothing but the options.
   std::string as_of = "2026-07-01";
+  // Called now and then with the residents written so far (for a command's progress).
+  std::function<void(int64_t residents_done)> progress;
 };
 
 struct CitySummary {

@@ -48,12 +48,26 @@ struct Db {
   }
 };
 
-// Copies every page of `from` into `to` in one step.
-Status CopyDatabase(Db& from, Db& to) {
+// Copies every page of `from` into `to`, a few thousand at a time to say how far it is. The
+// source is read in one read transaction held across the steps (in WAL mode a snapshot that
+// blocks no writer): the copy is of one moment, and writes meanwhile do not restart it.
+Status CopyDatabase(Db& from, Db& to, const CopyProgress& progress) {
+  KY_RETURN_IF_ERROR(from.Exec("BEGIN"));
+  KY_RETURN_IF_ERROR(from.Exec("SELECT count(*) FROM sqlite_master"));
   sqlite3_backup* b = sqlite3_backup_init(to.db, "main", from.db, "main");
-  if (!b) return to.Error("cannot start the copy");
-  int rc = sqlite3_backup_step(b, -1);
+  if (!b) {
+    (void)from.Exec("COMMIT");
+    return to.Error("cannot start the copy");
+  }
+  int rc = SQLITE_OK;
+  while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    rc = sqlite3_backup_step(b, progress ? 1024 : -1);
+    int total = sqlite3_backup_pagecount(b);
+    if (progress && total > 0)
+      progress(static_cast<double>(total - sqlite3_backup_remaining(b)) / total);
+  }
   sqlite3_backup_finish(b);
+  (void)from.Exec("COMMIT");
   if (rc != SQLITE_DONE) return to.Error("the copy failed");
   return Status::Ok();
 }
@@ -74,11 +88,12 @@ namespace {
 
 // A consistent copy of one database file as a new plain file (no WAL beside it, so that it
 // can be moved as it is), checked.
-Status CopyToNewFile(const std::string& path, const std::string& copy_path) {
+Status CopyToNewFile(const std::string& path, const std::string& copy_path,
+                     const CopyProgress& progress) {
   Db from, to;
   KY_RETURN_IF_ERROR(from.Open(path, SQLITE_OPEN_READONLY));
   KY_RETURN_IF_ERROR(to.Open(copy_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  Status st = CopyDatabase(from, to);
+  Status st = CopyDatabase(from, to, progress);
   if (st.ok()) st = to.Exec("PRAGMA journal_mode=DELETE");
   if (st.ok()) {
     std::string check = to.IntegrityCheck();
@@ -93,35 +108,38 @@ Status CopyToNewFile(const std::string& path, const std::string& copy_path) {
 }
 
 // Writes `from_path` over `to_path` (a store's file, kept in WAL mode).
-Status CopyOver(const std::string& from_path, const std::string& to_path) {
+Status CopyOver(const std::string& from_path, const std::string& to_path,
+                const CopyProgress& progress) {
   Db from;
   KY_RETURN_IF_ERROR(from.Open(from_path, SQLITE_OPEN_READONLY));
   std::string check = from.IntegrityCheck();
   if (check != "ok") return Invalid(from_path + " is not a sound database: " + check);
   Db to;
   Status st = to.Open(to_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (st.ok()) st = CopyDatabase(from, to);
+  if (st.ok()) st = CopyDatabase(from, to, progress);
   if (st.ok()) st = to.Exec("PRAGMA journal_mode=WAL");
   return st;
 }
 
 }  // namespace
 
-Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path) {
+Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path,
+                         const CopyProgress& progress) {
   if (!std::filesystem::exists(db_path)) return NotFound("no store at " + db_path);
   std::string audit = SqliteAuditPath(db_path), audit_copy = SqliteAuditPath(backup_path);
   if (std::filesystem::exists(backup_path) || std::filesystem::exists(audit_copy))
     return Invalid(backup_path + " exists; a backup never overwrites a file");
-  KY_RETURN_IF_ERROR(CopyToNewFile(db_path, backup_path));
+  KY_RETURN_IF_ERROR(CopyToNewFile(db_path, backup_path, progress));
   // The audit trail beside it, copied after the data: it holds at least every record of the
   // writes the copy holds.
   if (!std::filesystem::exists(audit)) return Status::Ok();
-  Status st = CopyToNewFile(audit, audit_copy);
+  Status st = CopyToNewFile(audit, audit_copy, {});
   if (!st.ok()) std::filesystem::remove(backup_path);
   return st;
 }
 
-Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_path) {
+Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_path,
+                          const CopyProgress& progress) {
   if (!std::filesystem::exists(backup_path)) return NotFound("no backup at " + backup_path);
   {
     Db from;
@@ -138,12 +156,12 @@ Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_
     return Status(StatusCode::kConflict,
                   db_path + " is open (a server or loader is using it); stop it, then restore");
   }
-  Status st = CopyOver(backup_path, db_path);
+  Status st = CopyOver(backup_path, db_path, progress);
   // The audit trail is not rewound with the data: what happened since the backup stays on
   // record. Only a store that lost its trail gets the backup's.
   std::string audit = SqliteAuditPath(db_path), audit_copy = SqliteAuditPath(backup_path);
   if (st.ok() && !std::filesystem::exists(audit) && std::filesystem::exists(audit_copy))
-    st = CopyOver(audit_copy, audit);
+    st = CopyOver(audit_copy, audit, {});
   ::close(fd);
   return st;
 }

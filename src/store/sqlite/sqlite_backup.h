@@ -4,6 +4,7 @@
 // back, only when no process has the store open.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -13,13 +14,17 @@ namespace kangyun::store {
 // Copies the store at `db_path` to a new file `backup_path` (refused if it exists) and its
 // audit trail beside it (SqliteAuditPath), and checks the copies with SQLite's integrity
 // check.
-Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path);
+// `progress` is told the share of the store's pages copied so far.
+using CopyProgress = std::function<void(double share)>;
+Status BackupSqliteStore(const std::string& db_path, const std::string& backup_path,
+                         const CopyProgress& progress = {});
 
 // Replaces the store at `db_path` with the backup at `backup_path`. Refused while a server or
 // loader has the store open, and when the backup is not a sound SQLite database. The audit
 // trail is kept as it is (what happened since the backup stays on record); the backup's is
 // restored only where the store has none.
-Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_path);
+Status RestoreSqliteStore(const std::string& backup_path, const std::string& db_path,
+                          const CopyProgress& progress = {});
 
 // Held by every open store (a shared lock on PATH.lock), so that a restore can tell that the
 // store is in use. The returned descriptor is closed by the owner; -1 with an error Status when
