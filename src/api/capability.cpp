@@ -59,7 +59,7 @@ std::string Engine::CapabilityStatement() {
   cs.Set("software", std::move(software));
   cs.Set("fhirVersion", json::Value::String("4.0.1"));
   cs.Set("format", Strings({"application/fhir+json", "json"}));
-  cs.Set("patchFormat", Strings({"application/json-patch+json"}));
+  cs.Set("patchFormat", Strings({"application/json-patch+json", "application/fhir+json"}));
   json::Value rest = json::Value::Object();
   rest.Set("mode", json::Value::String("server"));
   json::Value resources = json::Value::Array();

@@ -9,6 +9,7 @@
 #include "api/reach_model.h"
 #include "base/strings.h"
 #include "fhir/datetime.h"
+#include "fhir/fhirpath_patch.h"
 
 namespace kangyun::api {
 
@@ -501,18 +502,21 @@ Result<FhirResponse> ConditionalUpdate(Engine& s, Txn& txn, const FhirRequest& r
 
 Result<FhirResponse> Patch(Engine& s, Txn& txn, const FhirRequest& req, const std::string& type,
                            const std::string& id) {
-  std::string_view ct = req.Header("content-type");
-  if (ct.find("json-patch+json") == std::string_view::npos)
+  // JSON Patch (RFC 6902), or FHIRPath Patch: a Parameters resource as FHIR JSON.
+  std::string ct = AsciiLower(req.Header("content-type"));
+  bool json_patch = ct.find("json-patch+json") != std::string::npos;
+  if (!json_patch && ct.find("fhir+json") == std::string::npos)
     return Status(StatusCode::kUnsupportedMedia,
-                  "PATCH needs Content-Type application/json-patch+json (FHIRPath Patch is not "
-                  "supported)");
+                  "PATCH needs Content-Type application/json-patch+json (JSON Patch) or "
+                  "application/fhir+json (FHIRPath Patch, a Parameters resource)");
   KY_ASSIGN_OR_RETURN(json::Value patch, json::Parse(req.body));
   KY_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent(type, id));
   if (!current) return NotFound(type + "/" + id + " is not known");
   if (current->deleted) return Status(StatusCode::kGone, type + "/" + id + " was deleted");
   KY_RETURN_IF_ERROR(CheckIfMatch(req, current));
   KY_ASSIGN_OR_RETURN(json::Value doc, json::Parse(current->body));
-  Status applied = json::ApplyPatch(patch, &doc);
+  Status applied =
+      json_patch ? json::ApplyPatch(patch, &doc) : fhir::ApplyFhirPathPatch(s.defs, patch, &doc);
   if (!applied.ok()) {
     if (applied.code() == StatusCode::kUnprocessable) return applied;
     return Unprocessable("JSON Patch failed: " + applied.message());

@@ -61,8 +61,10 @@ FhirRequest EntryRequest(const FhirRequest& outer, const Entry& e, const std::st
     r.query = search::ParseQueryString(r.raw_query);
   }
   r.body = body;
-  r.headers["content-type"] =
-      e.method == "PATCH" ? "application/json-patch+json" : "application/fhir+json";
+  // A PATCH entry carries JSON Patch in a Binary, or FHIRPath Patch as Parameters.
+  bool json_patch =
+      e.method == "PATCH" && !(e.resource && e.resource->GetString("resourceType") == "Parameters");
+  r.headers["content-type"] = json_patch ? "application/json-patch+json" : "application/fhir+json";
   if (auto p = outer.Header("prefer"); !p.empty()) r.headers["prefer"] = std::string(p);
   if (e.request) {
     auto copy = [&](const char* field, const char* header) {
