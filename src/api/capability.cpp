@@ -113,7 +113,10 @@ std::string Engine::CapabilityStatement() {
   rest.Set("interaction", std::move(interactions));
   rest.Set("operation", OperationsOn(registry, ""));
   json::Value compartments = json::Value::Array();
-  compartments.Push(json::Value::String("http://hl7.org/fhir/CompartmentDefinition/patient"));
+  for (std::string owner : defs.CompartmentOwners()) {
+    owner[0] = static_cast<char>(owner[0] - 'A' + 'a');  // the canonical's spelling: relatedPerson
+    compartments.Push(json::Value::String("http://hl7.org/fhir/CompartmentDefinition/" + owner));
+  }
   rest.Set("compartment", std::move(compartments));
   if (!config.oauth_issuer.empty()) {
     // SMART App Launch: the service, and where its endpoints are (also in

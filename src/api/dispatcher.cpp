@@ -205,10 +205,16 @@ Result<Route> Resolve(const Engine& s, const FhirRequest& req) {
     return OperationRoute(s, req, std::string_view(seg[2]).substr(1), kInstanceLevel, r);
   if (seg.size() == 3 && s.defs.IsResourceType(seg[2])) {
     if (!get) return MethodNotAllowed(req);
-    if (r.type != "Patient")
-      return Status(StatusCode::kNotFound, "Only the Patient compartment is supported");
-    if (!s.defs.PatientCompartment().count(seg[2]))
-      return Status(StatusCode::kNotFound, seg[2] + " is not in the Patient compartment");
+    const fhir::Definitions::Compartment* compartment = s.defs.CompartmentOf(r.type);
+    if (!compartment)
+      return Status(StatusCode::kNotFound, r.type + " has no compartment (those with one: " +
+                                               Join(s.defs.CompartmentOwners(), ", ") + ")");
+    if (!compartment->count(seg[2]))
+      return Status(StatusCode::kNotFound, seg[2] + " is not in the " + r.type + " compartment");
+    // The audit trail is not stored as resources: it is searched by resident only.
+    if (seg[2] == "AuditEvent" && r.type != "Patient")
+      return Status(StatusCode::kNotFound,
+                    "AuditEvent is searched in the Patient compartment only (AuditEvent?patient=)");
     r.kind = K::kCompartmentSearch;
     r.compartment_type = seg[2];
     return r;
@@ -246,6 +252,46 @@ Result<FhirResponse> ReindexRoute(Engine& s, const FhirRequest& req) {
   }
   KY_ASSIGN_OR_RETURN(r.body, s.reindexer->StatusJson());
   return r;
+}
+
+// The clause of a compartment search: in the Patient compartment, as the store keeps it; in
+// another (Encounter, Practitioner, RelatedPerson, Device), a reference to the owner through
+// any of the parameters its CompartmentDefinition names for the type ("{def}": the owner
+// itself).
+std::vector<store::Condition> InCompartment(const Engine& s, const std::string& owner_type,
+                                            const std::string& owner_id, const std::string& type) {
+  std::vector<store::Condition> any;
+  if (owner_type == "Patient") {
+    store::Condition c;
+    c.kind = store::Condition::Kind::kCompartment;
+    c.text = owner_id;
+    any.push_back(std::move(c));
+    return any;
+  }
+  const fhir::Definitions::Compartment* compartment = s.defs.CompartmentOf(owner_type);
+  auto params = compartment->find(type);
+  for (const std::string& param : params->second) {
+    store::Condition c;
+    if (param == "{def}") {
+      c.kind = store::Condition::Kind::kId;
+      c.text = owner_id;
+    } else {
+      auto def = s.params.Find(type, param);
+      if (!def || def->type != "reference") continue;
+      c.kind = store::Condition::Kind::kIndex;
+      c.table = store::IndexTable::kReference;
+      c.param = param;
+      c.target_types = {owner_type};
+      c.target_id = owner_id;
+    }
+    any.push_back(std::move(c));
+  }
+  if (any.empty()) {
+    store::Condition never;
+    never.kind = store::Condition::Kind::kNever;
+    any.push_back(std::move(never));
+  }
+  return any;
 }
 
 // JSON bodies must say so; a missing Content-Type is read as FHIR JSON.
@@ -313,9 +359,10 @@ Status Authorize(Engine& s, AccessPolicy& access, const Route& route, const Fhir
     case K::kTypeSearch:
       return access.Allow(route.type, auth::kSearch);
     case K::kCompartmentSearch: {
+      // The owner is read as a read would: one the requester may not see is not known.
       KY_RETURN_IF_ERROR(access.Allow(route.compartment_type, auth::kSearch));
-      KY_ASSIGN_OR_RETURN(bool hidden, unseen("Patient", route.id, auth::kSearch));
-      if (hidden) return NotFound("Patient/" + route.id + " is not known");
+      KY_ASSIGN_OR_RETURN(bool hidden, unseen(route.type, route.id, auth::kSearch));
+      if (hidden) return NotFound(route.type + "/" + route.id + " is not known");
       return Status::Ok();
     }
     case K::kSystemHistory:
@@ -436,12 +483,9 @@ Result<FhirResponse> Execute(Engine& s, const Route& route, const FhirRequest& r
       if (!route.type.empty()) types.push_back(route.type);
       return Search(s, rtxn, req, types, params);
     }
-    case K::kCompartmentSearch: {
-      store::Condition in_compartment;
-      in_compartment.kind = store::Condition::Kind::kCompartment;
-      in_compartment.text = route.id;
-      return Search(s, rtxn, req, {route.compartment_type}, req.query, {{in_compartment}});
-    }
+    case K::kCompartmentSearch:
+      return Search(s, rtxn, req, {route.compartment_type}, req.query,
+                    {InCompartment(s, route.type, route.id, route.compartment_type)});
     case K::kSystemHistory:
     case K::kTypeHistory:
     case K::kInstanceHistory:

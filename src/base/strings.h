@@ -10,6 +10,7 @@
 namespace kangyun {
 
 std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view Trim(std::string_view s);
 std::string AsciiLower(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);

@@ -1,6 +1,7 @@
 #include "fhir/definitions.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "base/files.h"
 #include "base/strings.h"
@@ -63,7 +64,15 @@ Result<std::unique_ptr<Definitions>> Definitions::Load(const std::string& dir) {
   }
   {
     KY_ASSIGN_OR_RETURN(json::Value cd, ReadJsonFile(dir + "/compartmentdefinition-patient.json"));
-    defs->LoadCompartment(cd);
+    KY_RETURN_IF_ERROR(defs->LoadCompartment(cd));
+  }
+  // The other compartments, where installed (scripts/install-deps takes them from R4's
+  // examples package, which carries the official definitions).
+  for (const char* owner : {"encounter", "relatedPerson", "practitioner", "device"}) {
+    std::string path = dir + "/compartmentdefinition-" + AsciiLower(owner) + ".json";
+    if (!std::filesystem::exists(path)) continue;
+    KY_ASSIGN_OR_RETURN(json::Value cd, ReadJsonFile(path));
+    KY_RETURN_IF_ERROR(defs->LoadCompartment(cd));
   }
   std::sort(defs->resource_types_.begin(), defs->resource_types_.end());
   if (defs->resource_types_.size() < 100)
@@ -232,24 +241,39 @@ std::optional<std::vector<std::string>> Definitions::Subsumed(std::string_view s
   return out;
 }
 
-void Definitions::LoadCompartment(const json::Value& cd) {
+Status Definitions::LoadCompartment(const json::Value& cd) {
+  std::string code(cd.GetString("code"));
+  if (code.empty()) return Internal("a CompartmentDefinition without its code");
+  Compartment& compartment = compartments_[code];
   const json::Value* resources = cd.Find("resource");
-  if (!resources) return;
+  if (!resources) return Status::Ok();
   for (const json::Value& r : resources->items()) {
     const json::Value* params = r.Find("param");
     if (!params) continue;
     std::string type(r.GetString("code"));
-    auto& list = patient_compartment_[type];
+    auto& list = compartment[type];
     for (const json::Value& p : params->items()) {
       // A Patient's `link` makes it part of the linked Patient's compartment. Kangyun's person
       // registry writes those links between records of different institutions, and access
       // rules are built on compartments: a record linked to a master would open the master to
       // whoever may see the record. The registry follows links itself where it should
       // ($everything, PIXm), as far as the requester may see each record.
-      if (type == "Patient" && p.str() == "link") continue;
+      if (code == "Patient" && type == "Patient" && p.str() == "link") continue;
       list.emplace_back(p.str());
     }
   }
+  return Status::Ok();
+}
+
+const Definitions::Compartment* Definitions::CompartmentOf(std::string_view owner_type) const {
+  auto it = compartments_.find(owner_type);
+  return it == compartments_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Definitions::CompartmentOwners() const {
+  std::vector<std::string> out;
+  for (const auto& [owner, compartment] : compartments_) out.push_back(owner);
+  return out;
 }
 
 bool Definitions::IsResourceType(std::string_view name) const {

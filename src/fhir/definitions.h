@@ -97,18 +97,21 @@ class Definitions {
   // nullptr.
   const json::Value* OperationDefinition(std::string_view url) const;
 
-  // Patient compartment: for each resource type, the search parameters that link it to a
-  // Patient ("subject", "performer", ...). Types absent here are not in the compartment.
-  // Patient.link is left out (see LoadCompartment).
-  const std::map<std::string, std::vector<std::string>>& PatientCompartment() const {
-    return patient_compartment_;
-  }
+  // A compartment (R4's CompartmentDefinitions: Patient, Encounter, RelatedPerson,
+  // Practitioner, Device): for each resource type in it, the search parameters that link it
+  // to the compartment's owner ("subject", "performer", ...; "{def}" for the owner itself).
+  using Compartment = std::map<std::string, std::vector<std::string>>;
+  const Compartment& PatientCompartment() const { return compartments_.at("Patient"); }
+  // Null for a type that owns no compartment (or whose definition was not installed).
+  const Compartment* CompartmentOf(std::string_view owner_type) const;
+  // The owner types, for the CapabilityStatement.
+  std::vector<std::string> CompartmentOwners() const;
 
  private:
   Definitions() = default;
   Status LoadStructureDefinitions(const json::Value& bundle);
   void LoadValueSets(const json::Value& bundle);
-  void LoadCompartment(const json::Value& compartment);
+  Status LoadCompartment(const json::Value& compartment);
   std::string ChildKeyFor(const ElementDef& def, const std::string& type) const;
 
   std::vector<std::string> resource_types_;
@@ -127,7 +130,7 @@ class Definitions {
     std::unordered_map<std::string, std::vector<std::string>> children;
   };
   std::unordered_map<std::string, CodeSystemTree> code_systems_;
-  std::map<std::string, std::vector<std::string>> patient_compartment_;
+  std::map<std::string, Compartment, std::less<>> compartments_;  // by owner type
   std::string dir_;
 };
 

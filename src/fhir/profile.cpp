@@ -87,12 +87,6 @@ bool Contains(const json::Value& instance, const json::Value& pattern) {
   return instance == pattern;
 }
 
-std::string Joined(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
 std::string Cardinality(const Element& el) {
   return std::to_string(el.min) + ".." + (el.max < 0 ? "*" : std::to_string(el.max));
 }
@@ -142,8 +136,8 @@ class Checker {
       if (el.choice && !el.types.empty() &&
           std::find(el.types.begin(), el.types.end(), f.type) == el.types.end()) {
         Issue("error", "structure", f.path,
-              "the type " + f.type + " is not one the profile allows here (" + Joined(el.types) +
-                  ")");
+              "the type " + f.type + " is not one the profile allows here (" +
+                  Join(el.types, ", ") + ")");
         continue;
       }
       if (!f.extensions_only) Node(*f.value, el, TypeOf(el, f), f.path);

@@ -342,7 +342,13 @@ TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
              {"Patient?_has:Encounter:patient:service-provider=Organization/hosp-b", 200, 0},
              {"Observation/o2", 404},
              {"AuditEvent", 403},
-             {"Linkage", 403}});
+             {"Linkage", 403},
+             // A compartment's owner is read as a read would be: an encounter at another
+             // hospital is not known, the institution's own shows what it holds.
+             {"Encounter/e2/Encounter", 404},
+             {"Encounter/e2/Condition", 404},
+             {"Encounter/e1/Encounter", 200, 1},
+             {"Patient/p2/Observation", 404}});
   // A write about a resident outside the institution's care is refused, and nothing stays.
   std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"request":{"method":"POST","url":"Observation"},"resource":{"resourceType":"Observation","status":"final",
