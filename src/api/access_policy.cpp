@@ -490,14 +490,19 @@ Result<std::vector<std::vector<Condition>>> AccessPolicy::Restriction(
   return clauses;
 }
 
-Status AccessPolicy::Restrict(store::ReadTransaction& txn, store::Query* q, Permission perm,
-                              bool aggregate) {
-  if (open()) return Status::Ok();
+Status AccessPolicy::RestrictChains(store::ReadTransaction& txn, store::Query* q, bool aggregate) {
   for (auto& clause : q->clauses) {
     for (Condition& c : clause) {
-      if (!c.subquery ||
-          (c.kind != Condition::Kind::kChain && c.kind != Condition::Kind::kReverseChain))
+      if (!c.subquery) continue;
+      // A condition on the resource itself (a _filter expression's parts): the resource is
+      // restricted where it is searched, but the chains inside look elsewhere.
+      if (c.kind == Condition::Kind::kMatches) {
+        auto sub = std::make_shared<store::Query>(*c.subquery);
+        KY_RETURN_IF_ERROR(RestrictChains(txn, sub.get(), aggregate));
+        c.subquery = std::move(sub);
         continue;
+      }
+      if (c.kind != Condition::Kind::kChain && c.kind != Condition::Kind::kReverseChain) continue;
       // A chain looks into other resources: only into those the principal could search.
       auto sub = std::make_shared<store::Query>(*c.subquery);
       for (const std::string& t : sub->types) KY_RETURN_IF_ERROR(Allow(t, auth::kSearch));
@@ -506,6 +511,13 @@ Status AccessPolicy::Restrict(store::ReadTransaction& txn, store::Query* q, Perm
       c.subquery = std::move(sub);
     }
   }
+  return Status::Ok();
+}
+
+Status AccessPolicy::Restrict(store::ReadTransaction& txn, store::Query* q, Permission perm,
+                              bool aggregate) {
+  if (open()) return Status::Ok();
+  KY_RETURN_IF_ERROR(RestrictChains(txn, q, aggregate));
   KY_ASSIGN_OR_RETURN(auto clauses, Restriction(txn, q->types, perm, aggregate));
   for (auto& clause : clauses) q->clauses.push_back(std::move(clause));
   return Status::Ok();

@@ -35,7 +35,8 @@ class AccessPolicy {
   Result<std::vector<std::vector<store::Condition>>> Restriction(
       store::ReadTransaction& txn, const std::vector<std::string>& types, auth::Permission perm,
       bool aggregate = false);
-  // Adds the restriction to q and, recursively, to the subqueries of its chains.
+  // Adds the restriction to q and, recursively, to the subqueries of its chains (also those
+  // within a _filter expression).
   Status Restrict(store::ReadTransaction& txn, store::Query* q, auth::Permission perm,
                   bool aggregate = false);
   // Whether the current version of type/id is one the principal may see.
@@ -50,6 +51,9 @@ class AccessPolicy {
   bool SeesAllOf(const std::vector<std::string>& types) const;
 
  private:
+  // The chains in q, also inside conditions on the resource itself (kMatches), each restricted
+  // to what the principal may search.
+  Status RestrictChains(store::ReadTransaction& txn, store::Query* q, bool aggregate);
   // The Patients whose records the role reaches, as a query of Patient; null when the role
   // reaches every record. Built once per request.
   Result<std::shared_ptr<store::Query>> Residents(store::ReadTransaction& txn);

@@ -107,6 +107,16 @@ std::string Engine::CapabilityStatement() {
     resources.Push(std::move(r));
   }
   rest.Set("resource", std::move(resources));
+  // Parameters of every type's search beyond each type's own.
+  json::Value common = json::Value::Array();
+  json::Value filter = json::Value::Object();
+  filter.Set("name", json::Value::String("_filter"));
+  filter.Set("type", json::Value::String("special"));
+  filter.Set("documentation",
+             json::Value::String("http://hl7.org/fhir/R4/search_filter.html: eq ne co sw gt lt "
+                                 "ge le sa eb ap pr in ni sb ss, and/or/not, chains"));
+  common.Push(std::move(filter));
+  rest.Set("searchParam", std::move(common));
   json::Value interactions = json::Value::Array();
   for (const char* i : {"transaction", "batch", "search-system", "history-system"})
     interactions.Push(Code(i));

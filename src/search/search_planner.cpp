@@ -368,6 +368,16 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
     query->clauses.push_back({c});
     return Status::Ok();
   }
+  // _filter: one expression, whose commas are its own (not alternatives).
+  if (f.code == "_filter") {
+    if (!f.modifier.empty()) return Invalid("_filter takes no modifier", f.name);
+    std::string text;
+    for (size_t i = 0; i < f.values.size(); ++i) text += (i ? "," : "") + f.values[i];
+    KY_ASSIGN_OR_RETURN(FilterNode node, ParseFilterExpression(text));
+    KY_ASSIGN_OR_RETURN(auto clauses, FilterClauses(node, types, snap, now, depth));
+    for (auto& clause : clauses) query->clauses.push_back(std::move(clause));
+    return Status::Ok();
+  }
   // _id and _lastUpdated live on the resource table.
   if (f.code == "_id" || f.code == "_lastUpdated") {
     if (f.modifier == "missing") {
@@ -487,6 +497,131 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
   }
   if (!clause.empty()) query->clauses.push_back(std::move(clause));
   return Status::Ok();
+}
+
+Result<std::vector<std::vector<Condition>>> SearchPlanner::FilterClauses(
+    const FilterNode& node, const std::vector<std::string>& types,
+    const fhir::SearchParameterRegistry::Snapshot& snap, int64_t now, int depth) const {
+  using Clauses = std::vector<std::vector<Condition>>;
+  // Each part as few subqueries deep as it can be: the embedded store's SQL parser has a
+  // bounded stack, and the access rules add their own subqueries to every chain.
+  auto as_one = [&](Clauses clauses) -> Condition {
+    if (clauses.size() == 1 && clauses[0].size() == 1) return std::move(clauses[0][0]);
+    Condition c;
+    c.kind = Condition::Kind::kMatches;
+    c.subquery = std::make_shared<store::Query>();
+    c.subquery->types = types;
+    c.subquery->clauses = std::move(clauses);
+    return c;
+  };
+  if (node.kind == FilterNode::Kind::kAnd) {
+    Clauses out;
+    for (const FilterNode& child : node.children) {
+      KY_ASSIGN_OR_RETURN(Clauses part, FilterClauses(child, types, snap, now, depth));
+      for (auto& clause : part) out.push_back(std::move(clause));
+    }
+    return out;
+  }
+  if (node.kind == FilterNode::Kind::kOr) {
+    std::vector<Condition> any;
+    for (const FilterNode& child : node.children) {
+      KY_ASSIGN_OR_RETURN(Clauses part, FilterClauses(child, types, snap, now, depth));
+      if (part.size() == 1) {
+        for (Condition& c : part[0]) any.push_back(std::move(c));
+      } else {
+        any.push_back(as_one(std::move(part)));
+      }
+    }
+    return Clauses{std::move(any)};
+  }
+  if (node.kind == FilterNode::Kind::kNot) {
+    KY_ASSIGN_OR_RETURN(Clauses inner, FilterClauses(node.children[0], types, snap, now, depth));
+    Condition c = as_one(std::move(inner));
+    c.negated = !c.negated;
+    return Clauses{{std::move(c)}};
+  }
+  // A test: the search parameter it names (the last of a chain), and the operator as that
+  // parameter's modifier or prefix.
+  auto refuse = [&](const std::string& why) {
+    return Invalid("_filter: " + node.path + " " + node.op + " " + node.value + ": " + why,
+                   "_filter");
+  };
+  std::string head = node.path, chain;
+  if (auto dot = node.path.find('.'); dot != std::string::npos) {
+    head = node.path.substr(0, dot);
+    chain = node.path.substr(dot + 1);
+  }
+  fhir::SearchParamPtr def;
+  for (const std::string& t : types)
+    if ((def = snap.Find(t, head))) break;
+  if (!def && head != "_id" && head != "_lastUpdated") return refuse("unknown search parameter");
+  std::string type = head == "_id" ? "token" : head == "_lastUpdated" ? "date" : def->type;
+  // A chain's type is its last parameter's, found step by step through the targets.
+  std::vector<std::string> targets = def ? def->targets : std::vector<std::string>{};
+  for (const std::string& step : chain.empty() ? std::vector<std::string>{} : Split(chain, '.')) {
+    if (type != "reference") return refuse("a chain goes on from reference parameters only");
+    fhir::SearchParamPtr next;
+    for (const std::string& target : targets)
+      if ((next = snap.Find(target, step))) break;
+    if (!next) return refuse("no target has a parameter '" + step + "'");
+    type = next->type;
+    targets = next->targets;
+  }
+  std::string modifier, prefix;
+  bool negate = false;
+  const std::string& op = node.op;
+  if (op == "pr") {
+    if (node.value != "true" && node.value != "false") return refuse("pr takes true or false");
+    if (!chain.empty()) return refuse("pr on a chain is not supported");
+    modifier = "missing";
+  } else if (op == "ne" && type != "number" && type != "date" && type != "quantity") {
+    negate = true;  // the resource has no value equal to it
+  } else if (type == "string") {
+    if (op == "eq")
+      modifier = "exact";
+    else if (op == "co")
+      modifier = "contains";
+    else if (op != "sw")
+      return refuse("a string is tested with eq, ne, co, sw or pr");
+  } else if (type == "token" || type == "reference" || type == "uri") {
+    if (op == "in")
+      modifier = "in";
+    else if (op == "ni")
+      modifier = "not-in";
+    else if (op == "sb")
+      modifier = "below";
+    else if (op == "ss")
+      modifier = "above";
+    else if (op != "eq")
+      return refuse("a " + type + " is tested with eq, ne, in, ni, sb, ss or pr");
+  } else if (type == "number" || type == "date" || type == "quantity") {
+    if (op == "co" || op == "sw" || op == "ew" || op == "in" || op == "ni" || op == "sb" ||
+        op == "ss" || op == "re" || op == "po")
+      return refuse("a " + type + " is compared with eq, ne, gt, lt, ge, le, sa, eb, ap or pr");
+    prefix = op;
+  } else {
+    return refuse("a " + type + " parameter is not supported in _filter");
+  }
+  FilterParam f;
+  f.name = "_filter";
+  f.code = head;
+  f.chain = chain.empty() ? "" : chain + (modifier.empty() ? "" : ":" + modifier);
+  f.modifier = chain.empty() ? modifier : "";
+  std::string value = op == "pr" ? (node.value == "true" ? "false" : "true") : prefix + node.value;
+  // The value is one, as written: escape what a search value would split or read.
+  std::string escaped;
+  for (char ch : value) {
+    if (ch == '\\' || ch == ',' || ch == '$') escaped += '\\';
+    escaped += ch;
+  }
+  f.values = {escaped};
+  std::vector<std::string> ignored;
+  store::Query test;
+  KY_RETURN_IF_ERROR(AddFilter(types, f, snap, true, now, depth + 1, &test, &ignored));
+  if (!negate) return test.clauses;
+  Condition c = as_one(std::move(test.clauses));
+  c.negated = !c.negated;
+  return Clauses{{std::move(c)}};
 }
 
 Result<SearchPlan> SearchPlanner::Plan(const std::vector<std::string>& types,

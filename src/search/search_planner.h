@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "fhir/definitions.h"
 #include "fhir/search_parameters.h"
+#include "search/filter_expression.h"
 #include "search/search_request.h"
 #include "store/query.h"
 #include "terminology/terminology.h"
@@ -40,6 +41,10 @@ class SearchPlanner {
   Status AddFilter(const std::vector<std::string>& types, const FilterParam& f,
                    const fhir::SearchParameterRegistry::Snapshot& snap, bool strict, int64_t now,
                    int depth, store::Query* query, std::vector<std::string>* ignored) const;
+  // A _filter expression (or a part of one) as clauses of a query on the resource.
+  Result<std::vector<std::vector<store::Condition>>> FilterClauses(
+      const FilterNode& node, const std::vector<std::string>& types,
+      const fhir::SearchParameterRegistry::Snapshot& snap, int64_t now, int depth) const;
 
   const fhir::Definitions& defs_;
   const fhir::SearchParameterRegistry& params_;

@@ -333,6 +333,15 @@ TEST_F(Access, ATeamThatNamesNoResidentIsReadLikeItsInstitution) {
 TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
   std::string t = Login("doctor-a");
   int64_t of_p1 = TotalOf(Get(Login("root"), "Observation?subject=Patient/p1"));
+  // What the filter below finds for whoever sees everything.
+  ASSERT_EQ(TotalOf(Get(Login("root"),
+                        "Observation?_filter=derived-from.subject.name%20co%20%22SECRET%22")),
+            1);
+  ASSERT_EQ(
+      TotalOf(Get(Login("root"),
+                  "Observation?_filter=(derived-from.subject.name%20co%20%22SECRET%22%20and%20"
+                  "status%20eq%20final)%20or%20code%20eq%20x")),
+      1);
   RunMatrix("clinician", t,
             {{"Patient/p1", 200},
              {"Patient/p2", 404},
@@ -348,6 +357,13 @@ TEST_F(Access, AClinicianSeesPatientsInTheCareOfTheirInstitution) {
              {"Encounter/e2/Encounter", 404},
              {"Encounter/e2/Condition", 404},
              {"Encounter/e1/Encounter", 200, 1},
+             // A _filter's chains look only where the clinician may: o1 is derived from o2,
+             // about a resident outside the institution's care.
+             {"Observation?_filter=derived-from.subject.name%20co%20%22SECRET%22", 200, 0},
+             // (and inside an or: a condition on the resource itself, holding the chain)
+             {"Observation?_filter=(derived-from.subject.name%20co%20%22SECRET%22%20and%20"
+              "status%20eq%20final)%20or%20code%20eq%20x",
+              200, 0},
              {"Patient/p2/Observation", 404}});
   // A write about a resident outside the institution's care is refused, and nothing stays.
   std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
