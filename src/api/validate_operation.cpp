@@ -6,6 +6,7 @@
 // besides those a write checks, api/profiles.cpp; one the server does not know is an error).
 #include "api/access_policy.h"
 #include "api/engine.h"
+#include "fhir/binding_advice.h"
 #include "fhir/invariants.h"
 #include "fhir/outcome.h"
 #include "json/json.h"
@@ -85,6 +86,8 @@ Result<FhirResponse> Validate(OperationCall& call) {
       for (const fhir::InvariantFailure& f : fhir::FailedInvariants(s.defs, r, true))
         issues.Push(fhir::OutcomeIssue(f.constraint->error ? "error" : "warning", "invariant",
                                        f.constraint->key + ": " + f.constraint->human, f.path));
+      for (const fhir::BindingAdvice& advice : fhir::AdvisoryBindingWarnings(s.defs, r))
+        issues.Push(fhir::OutcomeIssue("warning", "code-invalid", advice.message, advice.path));
       // The profiles a write would check, and the one asked for.
       std::vector<std::string> profiles = ProfilesToCheck(s, r);
       if (!v.profile.empty() && !s.profiles.Find(v.profile))

@@ -139,10 +139,14 @@ Status Definitions::LoadStructureDefinitions(const json::Value& bundle) {
       if (!content_ref.empty() && content_ref[0] == '#')
         def.content_reference = std::string(content_ref.substr(1));
       if (const json::Value* binding = el.Find("binding")) {
-        if (binding->GetString("strength") == "required") {
-          std::string vs(binding->GetString("valueSet"));
-          if (auto bar = vs.find('|'); bar != std::string::npos) vs.resize(bar);
+        std::string vs(binding->GetString("valueSet"));
+        if (auto bar = vs.find('|'); bar != std::string::npos) vs.resize(bar);
+        std::string_view strength = binding->GetString("strength");
+        if (strength == "required") {
           def.required_valueset = vs;
+        } else if (strength == "extensible" || strength == "preferred") {
+          def.advised_valueset = vs;
+          def.advised_strength = std::string(strength);
         }
       }
       std::string parent = def.path.substr(0, dot);

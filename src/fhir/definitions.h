@@ -30,7 +30,9 @@ struct ElementDef {
   std::vector<std::string> types;  // FHIR type codes: "HumanName", "BackboneElement", "dateTime"
   std::string content_reference;   // "Questionnaire.item" for a recursive element, else ""
   std::string required_valueset;   // canonical URL when the binding strength is required
-  bool is_summary = false;         // part of the _summary=true view
+  // Extensible and preferred bindings: a code from elsewhere is allowed, and $validate warns.
+  std::string advised_valueset, advised_strength;
+  bool is_summary = false;  // part of the _summary=true view
 };
 
 // An invariant of the base specification (ElementDefinition.constraint): a FHIRPath
