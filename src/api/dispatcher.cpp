@@ -763,9 +763,9 @@ FhirResponse Respond(Engine& s, const FhirRequest& req, Result<Route>& route) {
       if (s.clock.NowMicros() - s.search_parameters_checked.load() > 1'000'000) {
         auto synced = SyncStoredSearchParameters(s, **txn);
         if (!synced.ok()) return ErrorResponse(synced.status());
-        auto profiles = SyncStoredProfiles(s, **txn);
-        if (!profiles.ok()) return ErrorResponse(profiles.status());
       }
+      if (auto profiles = SyncStoredProfiles(s, **txn); !profiles.ok())
+        return ErrorResponse(profiles.status());
       result = Execute(s, *route, req, **txn, nullptr);
     }
     if (!result.ok()) {

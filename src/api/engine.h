@@ -64,6 +64,7 @@ class Engine {
   // StructureDefinition resources they reflect (-1: none read yet).
   fhir::ProfileSet profiles;
   std::atomic<int64_t> profile_versions{-1};
+  std::atomic<int64_t> profiles_checked{0};  // when they were last counted (micros; 0: now due)
 
   // The CapabilityStatement, rebuilt when search parameters change.
   std::string CapabilityStatement();
@@ -84,15 +85,21 @@ class Engine {
 // code). True when it did. Cheap otherwise: one count of an indexed range.
 Result<bool> SyncStoredSearchParameters(Engine& s, store::ReadTransaction& txn);
 // The profiles stored in the database, read again when the number of stored
-// StructureDefinition versions changed (as SyncStoredSearchParameters). True when it did.
+// StructureDefinition versions changed (as SyncStoredSearchParameters), counted at most once a
+// second (a profile another process stores applies within a second; one this process stores,
+// at once): not a statement more on every write. True when it read them.
 Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn);
 // The profiles a write of `resource` is checked against: those required for its type, and the
 // known ones it claims in meta.profile.
 std::vector<std::string> ProfilesToCheck(const Engine& s, const json::Value& resource);
 // The issues of `resource` against the profiles `urls` (one the server does not know is an
 // error of its own).
+// `unknown_at` is the expression an unknown profile's issue names (where the URL came from).
 std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value& resource,
-                                              const std::vector<std::string>& urls);
+                                              const std::vector<std::string>& urls,
+                                              const std::string& unknown_at = "meta.profile");
+// A StructureDefinition that profiles a resource type can be used as one (a snapshot, ...).
+Status CheckUsableAsProfile(const Engine& s, const json::Value& resource);
 // Whether a code is in a value set, as the terminology service can tell.
 fhir::CodeInValueSet CodesFor(const Engine& s);
 // What a write checks of profiles: the resource against ProfilesToCheck (the first error), and
@@ -112,6 +119,9 @@ Result<std::string> SubsetResource(const Engine& s, const std::string& body,
 // Parses a request body as a resource: UTF-8 JSON object, known type, valid structure, and
 // the services' rules for it.
 Result<json::Value> ParseResource(const Engine& s, const std::string& body);
+// What every write checks of a parsed resource: its structure and invariants, its profiles,
+// the services' rules.
+Status ValidateForWrite(const Engine& s, const json::Value& resource);
 // The services' validate hooks for a resource about to be written (api/service.h).
 Status ValidateByServices(const Engine& s, const json::Value& resource);
 // Sets id, meta.versionId and meta.lastUpdated (keeping the rest of meta).

@@ -17,10 +17,14 @@ Result<json::Value> ParseResource(const Engine& s, const std::string& body) {
   if (body.empty()) return Invalid("The request needs a resource in its body");
   KY_ASSIGN_OR_RETURN(json::Value v, json::Parse(body));
   if (!v.is_object()) return Invalid("The body must be a JSON object (a FHIR resource)");
-  KY_RETURN_IF_ERROR(s.validator.Validate(v));
-  KY_RETURN_IF_ERROR(CheckWriteProfiles(s, v));
-  KY_RETURN_IF_ERROR(ValidateByServices(s, v));
+  KY_RETURN_IF_ERROR(ValidateForWrite(s, v));
   return v;
+}
+
+Status ValidateForWrite(const Engine& s, const json::Value& resource) {
+  KY_RETURN_IF_ERROR(s.validator.Validate(resource));
+  KY_RETURN_IF_ERROR(CheckWriteProfiles(s, resource));
+  return ValidateByServices(s, resource);
 }
 
 Status ValidateByServices(const Engine& s, const json::Value& resource) {
@@ -162,6 +166,8 @@ Status RegisterAfterCommit(Engine& s, ApiTransaction& txn, const json::Value& re
   std::string_view type = resource.GetString("resourceType");
   for (const WriteHook* hook : s.registry.HooksFor(type))
     if (hook->after_commit) txn.AfterCommit([&s, hook, r = resource] { hook->after_commit(s, r); });
+  // A profile this process stores applies to its next write (api/profiles.cpp).
+  if (type == "StructureDefinition") txn.AfterCommit([&s] { s.profiles_checked = 0; });
   if (type == "CodeSystem" || type == "ValueSet" || type == "ConceptMap") {
     // The terminology service knows it once it is stored (an unusable one, without url, is
     // stored but not used).
@@ -523,9 +529,7 @@ Result<FhirResponse> Patch(Engine& s, Txn& txn, const FhirRequest& req, const st
   }
   if (doc.GetString("resourceType") != type || doc.GetString("id") != id)
     return Unprocessable("A patch may not change resourceType or id");
-  KY_RETURN_IF_ERROR(s.validator.Validate(doc));
-  KY_RETURN_IF_ERROR(CheckWriteProfiles(s, doc));
-  KY_RETURN_IF_ERROR(ValidateByServices(s, doc));
+  KY_RETURN_IF_ERROR(ValidateForWrite(s, doc));
   KY_ASSIGN_OR_RETURN(store::StoredResource stored,
                       WriteExisting(s, txn, req, std::move(doc), id, current, "PATCH"));
   return ResourceResponse(stored, 200, req.base_url, PreferredReturn(req), false);

@@ -39,7 +39,8 @@ fhir::CodeInValueSet CodesFor(const Engine& s) {
 }
 
 std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value& resource,
-                                              const std::vector<std::string>& asked) {
+                                              const std::vector<std::string>& asked,
+                                              const std::string& unknown_at) {
   std::vector<fhir::ProfileIssue> issues;
   fhir::CodeInValueSet codes = CodesFor(s);
   for (const std::string& url : asked) {
@@ -51,7 +52,7 @@ std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value
                         "The profile " + url +
                             " is not known to this server (install its "
                             "implementation guide with `kangyun package install`)",
-                        "meta.profile"});
+                        unknown_at});
     }
   }
   return issues;
@@ -73,6 +74,9 @@ std::vector<std::string> ProfilesToCheck(const Engine& s, const json::Value& res
 }
 
 Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn) {
+  int64_t now = s.clock.NowMicros();
+  if (s.profile_versions.load() >= 0 && now - s.profiles_checked.load() < 1'000'000) return false;
+  s.profiles_checked = now;
   store::HistoryQuery versions;
   versions.type = "StructureDefinition";
   KY_ASSIGN_OR_RETURN(int64_t n, txn.CountHistory(versions));
@@ -98,10 +102,15 @@ Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn) {
   return true;
 }
 
+Status CheckUsableAsProfile(const Engine& s, const json::Value& resource) {
+  if (resource.GetString("resourceType") != "StructureDefinition" || !IsResourceProfile(resource))
+    return Status::Ok();
+  return fhir::Profile::Parse(resource, s.defs).status();
+}
+
 Status CheckWriteProfiles(const Engine& s, const json::Value& resource) {
   // A profile is stored only when it can be used as one.
-  if (resource.GetString("resourceType") == "StructureDefinition" && IsResourceProfile(resource))
-    KY_RETURN_IF_ERROR(fhir::Profile::Parse(resource, s.defs).status());
+  KY_RETURN_IF_ERROR(CheckUsableAsProfile(s, resource));
   std::vector<std::string> urls = ProfilesToCheck(s, resource);
   if (urls.empty()) return Status::Ok();
   return FirstError(CheckProfiles(s, resource, urls));

@@ -89,19 +89,14 @@ Result<FhirResponse> Validate(OperationCall& call) {
       for (const fhir::BindingAdvice& advice : fhir::AdvisoryBindingWarnings(s.defs, r))
         issues.Push(fhir::OutcomeIssue("warning", "code-invalid", advice.message, advice.path));
       // The profiles a write would check, and the one asked for.
+      if (Status usable = CheckUsableAsProfile(s, r); !usable.ok()) refused(usable);
       std::vector<std::string> profiles = ProfilesToCheck(s, r);
-      if (!v.profile.empty() && !s.profiles.Find(v.profile))
-        issues.Push(fhir::OutcomeIssue("error", "not-found",
-                                       "The profile " + v.profile +
-                                           " is not known to this server (install its "
-                                           "implementation guide with `kangyun package install`)",
-                                       "profile"));
-      else if (!v.profile.empty() &&
-               std::find(profiles.begin(), profiles.end(), v.profile) == profiles.end())
-        profiles.push_back(v.profile);
-      if (r.GetString("resourceType") == "StructureDefinition")
-        if (Status usable = CheckWriteProfiles(s, r); !usable.ok()) refused(usable);
-      for (const fhir::ProfileIssue& issue : CheckProfiles(s, r, profiles))
+      std::vector<fhir::ProfileIssue> found = CheckProfiles(s, r, profiles);
+      if (!v.profile.empty() &&
+          std::find(profiles.begin(), profiles.end(), v.profile) == profiles.end())
+        for (fhir::ProfileIssue& issue : CheckProfiles(s, r, {v.profile}, "profile"))
+          found.push_back(std::move(issue));
+      for (const fhir::ProfileIssue& issue : found)
         issues.Push(fhir::OutcomeIssue(issue.severity, issue.code, issue.message, issue.path));
       if (Status rules = ValidateByServices(s, r); !rules.ok()) refused(rules);
     }

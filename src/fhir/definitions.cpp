@@ -21,14 +21,14 @@ Result<json::Value> ReadJsonFile(const std::string& path) {
   return v;
 }
 
+}  // namespace
+
 std::string Capitalize(std::string_view s) {
   std::string out(s);
   if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
   return out;
 }
 
-// Element types in snapshots use System.* codes for the value of primitives and for ids; the
-// FHIR type is then given by an extension.
 std::string TypeCode(const json::Value& type) {
   std::string code(type.GetString("code"));
   if (StartsWith(code, "http://hl7.org/fhirpath/System.")) {
@@ -46,6 +46,8 @@ std::string TypeCode(const json::Value& type) {
   }
   return code;
 }
+
+namespace {
 
 const std::vector<const ElementDef*> kNoChildren;
 

@@ -45,6 +45,12 @@ struct Constraint {
   std::shared_ptr<const fhirpath::Expression> compiled;
 };
 
+// The FHIR type code of an ElementDefinition.type: snapshots use System.* codes for the value
+// of primitives and for ids, and give the FHIR type by an extension.
+std::string TypeCode(const json::Value& type);
+// "Quantity" for "quantity": a choice element's type as its member name's suffix.
+std::string Capitalize(std::string_view s);
+
 // The element a JSON member name denotes, below a node whose definition key is known.
 struct ChildElement {
   const ElementDef* def = nullptr;

@@ -39,12 +39,6 @@ bool Locate(json::Value& at, const json::Value* target, Place* out) {
   return false;
 }
 
-std::string Capitalized(std::string_view s) {
-  std::string out(s);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
-  return out;
-}
-
 class Patcher {
  public:
   Patcher(const Definitions& defs, json::Value* resource) : defs_(defs), resource_(resource) {
@@ -152,7 +146,7 @@ class Patcher {
       child = defs_.ResolveChild(found[0].def_key, name + value.second);
     if (child) {
       many = child->def->many;
-      if (child->def->is_choice) member = name + Capitalized(value.second);
+      if (child->def->is_choice) member = name + Capitalize(value.second);
     }
     json::Value* existing = target->Find(member);
     if (many) {
@@ -227,9 +221,9 @@ class Patcher {
     // value is a string.
     std::string element = path.substr(path.rfind('.') + 1);
     if (!value.second.empty() && place.member != element && StartsWith(place.member, element) &&
-        place.member != element + Capitalized(value.second)) {
+        place.member != element + Capitalize(value.second)) {
       place.holder->Erase(place.member);
-      place.holder->Set(element + Capitalized(value.second), std::move(value.first));
+      place.holder->Set(element + Capitalize(value.second), std::move(value.first));
       return Status::Ok();
     }
     *member = std::move(value.first);

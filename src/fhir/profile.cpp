@@ -35,21 +35,6 @@ namespace {
 
 using Element = Profile::Element;
 
-std::string TypeCodeOf(const json::Value& type) {
-  std::string code(type.GetString("code"));
-  constexpr std::string_view kSystem = "http://hl7.org/fhirpath/System.";
-  if (StartsWith(code, kSystem)) {
-    if (const json::Value* exts = type.Find("extension"))
-      for (const json::Value& e : exts->items())
-        if (e.GetString("url") ==
-                "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type" &&
-            !e.GetString("valueUrl").empty())
-          return std::string(e.GetString("valueUrl"));
-    return AsciiLower(code.substr(kSystem.size()));
-  }
-  return code;
-}
-
 // fixed[x] and pattern[x]: the member whose name is the prefix and a type ("fixedUri").
 std::optional<json::Value> ValueOfPrefix(const json::Value& el, std::string_view prefix) {
   for (const json::Member& m : el.members())
@@ -385,7 +370,7 @@ Result<std::shared_ptr<const Profile>> Profile::Parse(const json::Value& sd,
       el->max = std::atoi(std::string(max).c_str());
     if (const json::Value* types = e.Find("type"))
       for (const json::Value& t : types->items()) {
-        el->types.push_back(TypeCodeOf(t));
+        el->types.push_back(TypeCode(t));
         if (const json::Value* profiles = t.Find("profile"))
           for (const json::Value& u : profiles->items()) el->type_profiles.push_back(u.str());
       }

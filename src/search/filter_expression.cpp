@@ -46,23 +46,20 @@ class Parser {
   }
 
   Result<FilterNode> Or(int depth) {
-    KY_ASSIGN_OR_RETURN(FilterNode left, And(depth));
-    while (Keyword("or")) {
-      KY_ASSIGN_OR_RETURN(FilterNode right, And(depth));
-      FilterNode n;
-      n.kind = FilterNode::Kind::kOr;
-      n.children = {std::move(left), std::move(right)};
-      left = std::move(n);
-    }
-    return left;
+    return Joined(depth, "or", FilterNode::Kind::kOr, &Parser::And);
+  }
+  Result<FilterNode> And(int depth) {
+    return Joined(depth, "and", FilterNode::Kind::kAnd, &Parser::Unary);
   }
 
-  Result<FilterNode> And(int depth) {
-    KY_ASSIGN_OR_RETURN(FilterNode left, Unary(depth));
-    while (Keyword("and")) {
-      KY_ASSIGN_OR_RETURN(FilterNode right, Unary(depth));
+  // operand (keyword operand)*, left to right.
+  Result<FilterNode> Joined(int depth, std::string_view keyword, FilterNode::Kind kind,
+                            Result<FilterNode> (Parser::*operand)(int)) {
+    KY_ASSIGN_OR_RETURN(FilterNode left, (this->*operand)(depth));
+    while (Keyword(keyword)) {
+      KY_ASSIGN_OR_RETURN(FilterNode right, (this->*operand)(depth));
       FilterNode n;
-      n.kind = FilterNode::Kind::kAnd;
+      n.kind = kind;
       n.children = {std::move(left), std::move(right)};
       left = std::move(n);
     }
