@@ -91,8 +91,10 @@ std::string Engine::CapabilityStatement() {
     auto it = snap->by_type.find(type);
     if (it != snap->by_type.end()) {
       for (const auto& p : it->second) {
-        // Parameters that cannot be evaluated are not claimed.
-        if (p->type == "special" || (!p->compiled && p->type != "composite")) continue;
+        // Parameters that cannot be evaluated are not claimed; _text and _content are answered
+        // from the text index (search/resource_text.h), not an expression.
+        bool text = p->code == "_text" || p->code == "_content";
+        if (!text && (p->type == "special" || (!p->compiled && p->type != "composite"))) continue;
         if (audit && !AuditTrailParameters().count(p->code)) continue;
         json::Value sp = json::Value::Object();
         sp.Set("name", json::Value::String(p->code));
@@ -116,6 +118,18 @@ std::string Engine::CapabilityStatement() {
              json::Value::String("http://hl7.org/fhir/R4/search_filter.html: eq ne co sw gt lt "
                                  "ge le sa eb ap pr in ni sb ss, and/or/not, chains"));
   common.Push(std::move(filter));
+  for (const char* text : {"_text", "_content"}) {
+    json::Value sp = json::Value::Object();
+    sp.Set("name", json::Value::String(text));
+    sp.Set("type", json::Value::String("string"));
+    sp.Set("documentation",
+           json::Value::String(std::string(text) == "_text"
+                                   ? "Words of the narrative, each found as a substring (Chinese "
+                                     "needs no spaces); comma-separated values are alternatives"
+                                   : "Words of all of the resource's text, each found as a "
+                                     "substring; comma-separated values are alternatives"));
+    common.Push(std::move(sp));
+  }
   rest.Set("searchParam", std::move(common));
   json::Value interactions = json::Value::Array();
   for (const char* i : {"transaction", "batch", "search-system", "history-system"})

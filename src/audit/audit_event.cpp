@@ -9,7 +9,7 @@ namespace {
 
 using json::Value;
 
-Value Str(const std::string& s) { return Value::String(s); }
+using json::Str;
 
 Value Coding(const char* system, const std::string& code, const std::string& display = "") {
   Value c = Value::Object();

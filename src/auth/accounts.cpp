@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kRoleNames[] = {"resident",  "clinician", "family-doctor", "elder-care",
                                       "regulator", "insurer",   "admin"};
 
-json::Value Str(const std::string& s) { return json::Value::String(s); }
+using json::Str;
 
 std::string UserJson(const User& u) {
   json::Value v = PublicView(u);

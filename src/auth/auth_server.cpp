@@ -16,7 +16,7 @@ constexpr int64_t kMicros = 1000000;
 constexpr std::string_view kAssertionType =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-json::Value Str(std::string_view s) { return json::Value::String(std::string(s)); }
+using json::Str;
 
 AuthHttpResponse Json(int status, const json::Value& body) {
   AuthHttpResponse r;

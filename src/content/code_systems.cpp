@@ -15,7 +15,7 @@ namespace {
 
 using json::Value;
 
-Value Str(const std::string& s) { return Value::String(s); }
+using json::Str;
 
 struct Concept {
   const char* code;

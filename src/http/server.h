@@ -1,5 +1,5 @@
 // The HTTP/1.1 server: connections, limits and timeouts, and the mapping of HTTP messages to
-// FhirRequest/FhirResponse. Boost.Beast stays inside server.cpp.
+// FhirRequest/FhirResponse. Boost.Beast stays inside http/ (session_impl.h).
 #pragma once
 
 #include <cstddef>

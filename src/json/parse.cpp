@@ -165,10 +165,10 @@ class Parser {
             out->push_back('\t');
             break;
           case 'u': {
-            uint32_t cp;
+            uint32_t cp = 0;
             if (!ParseHex4(&cp)) return false;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-              uint32_t lo;
+              uint32_t lo = 0;
               if (s_.substr(pos_, 2) != "\\u") return FailB("lone surrogate in \\u escape");
               pos_ += 2;
               if (!ParseHex4(&lo)) return false;

@@ -70,4 +70,7 @@ struct Member {
   Value value;
 };
 
+// A string value: the shorthand of code that builds resources.
+inline Value Str(std::string_view s) { return Value::String(std::string(s)); }
+
 }  // namespace kangyun::json

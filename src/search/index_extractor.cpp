@@ -8,6 +8,7 @@
 #include "fhir/fhirpath/fhirpath.h"
 #include "fhir/fhirpath/quantity.h"
 #include "fhir/normalize.h"
+#include "search/resource_text.h"
 
 namespace kangyun::search {
 namespace {
@@ -366,6 +367,13 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
   }
 }
 
+void IndexExtractor::AddText(const std::string& param, const json::Value& resource,
+                             store::IndexRows* rows) {
+  std::string text = param == "_text" ? NarrativeText(resource) : ContentText(resource);
+  std::string norm = fhir::NormalizeForSearch(text);
+  if (!Trim(norm).empty()) rows->texts.push_back({param, std::move(norm)});
+}
+
 store::IndexRows IndexExtractor::Extract(const json::Value& resource) const {
   store::IndexRows rows;
   std::string type(resource.GetString("resourceType"));
@@ -378,6 +386,8 @@ store::IndexRows IndexExtractor::Extract(const json::Value& resource) const {
       ExtractParam(*p, resource, &rows);
     }
   }
+  AddText("_text", resource, &rows);
+  AddText("_content", resource, &rows);
   rows.patient_compartments = CompartmentsFromReferences(resource, rows.references);
   return rows;
 }
@@ -409,8 +419,12 @@ store::IndexRows IndexExtractor::ExtractOnly(const json::Value& resource,
                                              const std::vector<std::string>& params) const {
   store::IndexRows rows;
   std::string type(resource.GetString("resourceType"));
-  for (const std::string& code : params)
-    if (auto def = params_.Find(type, code)) ExtractParam(*def, resource, &rows);
+  for (const std::string& code : params) {
+    if (code == "_text" || code == "_content")
+      AddText(code, resource, &rows);
+    else if (auto def = params_.Find(type, code))
+      ExtractParam(*def, resource, &rows);
+  }
   // The compartment's own parameters too: membership is read from reference rows.
   store::IndexRows compartment_refs;
   const auto& compartment = defs_.PatientCompartment();

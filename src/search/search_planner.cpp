@@ -417,6 +417,28 @@ Status SearchPlanner::AddFilter(const std::vector<std::string>& types, const Fil
     if (!clause.empty()) query->clauses.push_back(std::move(clause));
     return Status::Ok();
   }
+  // _text (the narrative) and _content (all of the resource's text): every word of a value,
+  // as a substring; the values of one parameter are alternatives.
+  if (f.code == "_text" || f.code == "_content") {
+    if (!f.modifier.empty() && f.modifier != "missing")
+      return Invalid("Modifier :" + f.modifier + " is not supported on " + f.code, f.name);
+    for (const std::string& raw : f.values) {
+      Condition c;
+      c.table = IndexTable::kText;
+      c.param = f.code;
+      if (f.modifier == "missing") {
+        if (raw != "true" && raw != "false") return BadValue(f, raw, "expected true or false");
+        c.kind = Condition::Kind::kMissing;
+        c.missing = raw == "true";
+      } else {
+        c.text = fhir::NormalizeForSearch(Unescape(raw));
+        if (Trim(c.text).empty()) return BadValue(f, raw, "expected words to search for");
+      }
+      clause.push_back(std::move(c));
+    }
+    query->clauses.push_back(std::move(clause));
+    return Status::Ok();
+  }
   // Find the definition on any of the searched types.
   fhir::SearchParamPtr def;
   for (const std::string& t : types) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace kangyun::search {
 namespace {
 
@@ -135,6 +137,12 @@ bool IndexMatch(const Condition& c, const store::IndexRows& rows) {
         return (!c.code || *c.code == r.c1_code) && (!c.system || *c.system == r.c1_system) &&
                (!c.second || SecondMatches(*c.second, r));
       });
+    case IndexTable::kText:
+      return AnyRow(rows.texts, p, [&](const store::TextRow& r) {
+        for (const std::string& word : Split(c.text, ' '))
+          if (r.norm.find(word) == std::string::npos) return false;
+        return true;
+      });
   }
   return false;
 }
@@ -158,6 +166,8 @@ bool HasRows(IndexTable table, const std::string& p, const store::IndexRows& row
       return any(rows.uris);
     case IndexTable::kComposite:
       return any(rows.composites);
+    case IndexTable::kText:
+      return any(rows.texts);
   }
   return false;
 }

@@ -53,6 +53,13 @@ struct CompositeRow {
   std::string c2_text;             // string (normalised) or reference ("Type/id")
 };
 
+// The words of a resource for _text (its narrative) and _content (all its text), normalised
+// like string values, searched by substring so that Chinese, written without spaces, is found.
+struct TextRow {
+  std::string param;  // "_text" or "_content"
+  std::string norm;
+};
+
 struct IndexRows {
   std::vector<StringRow> strings;
   std::vector<TokenRow> tokens;
@@ -62,6 +69,7 @@ struct IndexRows {
   std::vector<ReferenceRow> references;
   std::vector<UriRow> uris;
   std::vector<CompositeRow> composites;
+  std::vector<TextRow> texts;
   // Ids of the Patients whose compartment holds this resource (the key a sharded store
   // co-locates a resident's data by).
   std::vector<std::string> patient_compartments;

@@ -3,9 +3,9 @@
 namespace kangyun::store {
 
 const std::vector<const char*>& IndexRowTables() {
-  static const std::vector<const char*> kTables = {"idx_string", "idx_token",     "idx_number",
-                                                   "idx_date",   "idx_quantity",  "idx_reference",
-                                                   "idx_uri",    "idx_composite", "compartment"};
+  static const std::vector<const char*> kTables = {
+      "idx_string",    "idx_token", "idx_number",    "idx_date", "idx_quantity",
+      "idx_reference", "idx_uri",   "idx_composite", "idx_text", "compartment"};
   return kTables;
 }
 
@@ -55,6 +55,9 @@ Result<std::vector<TableRows>> ToTableRows(
   KY_RETURN_IF_ERROR(add("idx_composite", 9, x.composites, [&](const CompositeRow& r, int64_t k) {
     return Values{rid,       k,        r.c1_system, r.c1_code, r.c2_system,
                   r.c2_code, r.c2_low, r.c2_high,   r.c2_text};
+  }));
+  KY_RETURN_IF_ERROR(add("idx_text", 3, x.texts, [&](const TextRow& r, int64_t k) {
+    return Values{rid, k, r.norm};
   }));
   TableRows compartment{"compartment", 2, {}};
   for (const std::string& p : x.patient_compartments) compartment.rows.push_back(Values{rid, p});

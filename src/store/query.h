@@ -11,7 +11,17 @@
 
 namespace kangyun::store {
 
-enum class IndexTable { kString, kToken, kNumber, kDate, kQuantity, kReference, kUri, kComposite };
+enum class IndexTable {
+  kString,
+  kToken,
+  kNumber,
+  kDate,
+  kQuantity,
+  kReference,
+  kUri,
+  kComposite,
+  kText,  // _text and _content: every word of `text` (split at spaces) occurs in the text
+};
 
 // Search prefixes (http://hl7.org/fhir/R4/search.html#prefix).
 enum class Comparator { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };

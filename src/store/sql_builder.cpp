@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "base/strings.h"
 #include "json/json.h"
 #include "store/param_key.h"
 
@@ -49,6 +50,8 @@ const char* IndexTableName(IndexTable t) {
       return "idx_uri";
     case IndexTable::kComposite:
       return "idx_composite";
+    case IndexTable::kText:
+      return "idx_text";
   }
   return "idx_token";
 }
@@ -188,6 +191,16 @@ std::string SqlBuilder::RangeSql(Comparator cmp, const std::string& lo, const st
 
 std::string SqlBuilder::MatchSql(const Condition& c, const std::string& i, Sql* sql) const {
   switch (c.table) {
+    case IndexTable::kText: {
+      // Every word, as a substring: Chinese has no spaces between its words.
+      std::string out;
+      for (const std::string& word : Split(c.text, ' ')) {
+        if (word.empty()) continue;
+        out += (out.empty() ? "" : " AND ") + i + ".norm LIKE " +
+               Bind(sql, "%" + EscapeLike(word) + "%") + " ESCAPE '\\'";
+      }
+      return out.empty() ? "1=1" : "(" + out + ")";
+    }
     case IndexTable::kString:
       switch (c.string_mode) {
         case Condition::StringMode::kExact:
@@ -429,6 +442,9 @@ int DriverRank(const std::vector<Condition>& clause) {
           case IndexTable::kString:
             rank = c.string_mode == Condition::StringMode::kContains ? 9 : 3;
             break;
+          case IndexTable::kText:
+            rank = 8;
+            break;
           case IndexTable::kComposite:
             rank = 3;
             break;
@@ -646,6 +662,9 @@ Sql SqlBuilder::Search(const Query& q, int64_t limit, int driver, bool correlate
             break;
           case IndexTable::kComposite:
             col = "c1_code";
+            break;
+          case IndexTable::kText:
+            col = "norm";
             break;
         }
         // Through the (rid, pid) index, as probes are.

@@ -7,7 +7,9 @@
 
 namespace kangyun::terminology {
 
-namespace {
+// What the terminology holds, in a namespace of its own rather than an anonymous one because
+// Terminology::State, a member of a class with linkage, is made of them.
+namespace held {
 
 struct ConceptData {
   std::string code, display;
@@ -35,6 +37,15 @@ struct ConceptMapData {
   std::string url;
   std::vector<MapGroup> groups;
 };
+
+}  // namespace held
+
+namespace {
+
+using held::CodeSystemData;
+using held::ConceptData;
+using held::ConceptMapData;
+using held::MapGroup;
 
 std::string WithoutVersion(std::string_view url) {
   std::string s(url);

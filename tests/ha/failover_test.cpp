@@ -97,9 +97,6 @@ class Failover : public ::testing::Test {
   std::vector<Exchange> exchanges_;  // guarded by mu_
 };
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 std::string Counter(const std::string& id, int64_t value) {
   return R"({"resourceType":"Patient","id":")" + id + R"(","multipleBirthInteger":)" +
          std::to_string(value) + "}";

@@ -25,9 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kPassword = "Kangyun-test-2026";
-constexpr const char* kApp = "portal";
-constexpr const char* kRedirect = "http://127.0.0.1/callback";
 constexpr const char* kSecret = "SECRET-P2";  // in the record of the resident few may see
 
 // Two hospitals; p1 has an encounter at A and is the guardian of p3; p2 has an encounter at B,

@@ -15,10 +15,6 @@
 namespace kangyun::testing {
 namespace {
 
-constexpr const char* kPassword = "Kangyun-test-2026";
-constexpr const char* kApp = "portal";
-constexpr const char* kRedirect = "http://127.0.0.1/callback";
-
 class AccountAdmin : public ::testing::Test {
  public:
   static void SetUpTestSuite() {

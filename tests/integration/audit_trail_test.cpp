@@ -14,9 +14,6 @@
 namespace kangyun::testing {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 // The ids of a searchset's AuditEvents, in order.
 std::vector<std::string> Ids(const HttpResult& r) {
   std::vector<std::string> out;

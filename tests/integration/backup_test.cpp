@@ -18,16 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
-int64_t Total(int port, const std::string& query) {
-  HttpResult r = HttpCall("127.0.0.1", port, "GET", "/fhir/" + query, {}, "");
-  auto bundle = json::Parse(r.body);
-  if (r.status != 200 || !bundle.ok() || !bundle->Find("total")) return -1;
-  return std::stoll(bundle->Find("total")->str());
-}
-
 TEST(SqliteBackup, ACopyTakenWhileServingIsConsistentAndRestores) {
   fs::path dir = fs::temp_directory_path() / ("kangyun-backup-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -66,7 +56,7 @@ TEST(SqliteBackup, ACopyTakenWhileServingIsConsistentAndRestores) {
     stop = true;
     for (auto& t : writers) t.join();
     // The server kept serving through the backup.
-    EXPECT_EQ(Total(server.port(), "Patient?_summary=count"),
+    EXPECT_EQ(SearchTotal(server.port(), "Patient?_summary=count"),
               static_cast<int64_t>(acknowledged.size()));
 
     // While the store is open, a restore over it is refused; a backup never overwrites.
@@ -87,13 +77,13 @@ TEST(SqliteBackup, ACopyTakenWhileServingIsConsistentAndRestores) {
   ASSERT_EQ(r.exit_code, 0) << r.text;
   ServerProcess restored(KANGYUN_BINARY, "sqlite:" + live);
   ASSERT_TRUE(restored.ok());
-  int64_t patients = Total(restored.port(), "Patient?_summary=count");
-  EXPECT_EQ(patients, Total(restored.port(), "Observation?_summary=count"))
+  int64_t patients = SearchTotal(restored.port(), "Patient?_summary=count");
+  EXPECT_EQ(patients, SearchTotal(restored.port(), "Observation?_summary=count"))
       << "a transaction is half in the backup";
   EXPECT_GE(patients, static_cast<int64_t>(before_backup.size()));
   EXPECT_LT(patients, static_cast<int64_t>(acknowledged.size()));
   for (const std::string& tag : before_backup)
-    EXPECT_EQ(Total(restored.port(), "Patient?identifier=urn:b|" + tag), 1) << tag;
+    EXPECT_EQ(SearchTotal(restored.port(), "Patient?identifier=urn:b|" + tag), 1) << tag;
   restored.Terminate();
 
   CommandOutput bad = RunKangyun(

@@ -21,23 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
-std::string Scratch(const std::string& name) {
-  fs::path dir =
-      fs::temp_directory_path() / ("kangyun-export-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-int64_t Total(int port, const std::string& query) {
-  HttpResult r = HttpCall("127.0.0.1", port, "GET", "/fhir/" + query, {}, "");
-  auto bundle = json::Parse(r.body);
-  if (r.status != 200 || !bundle.ok() || !bundle->Find("total")) return -1;
-  return std::stoll(bundle->Find("total")->str());
-}
+std::string ExportFolder(const std::string& name) { return ScratchFolder("kangyun-export", name); }
 
 // A resource without the two meta elements a server sets on every write.
 json::Value WithoutVersionMeta(json::Value v) {
@@ -52,7 +36,7 @@ json::Value WithoutVersionMeta(json::Value v) {
 class BulkExport : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(Scratch("city"));
+    dir_ = new std::string(ExportFolder("city"));
     CommandOutput g =
         RunKangyun(KANGYUN_BINARY, "generate --residents 40 --seed 11 --out " + *dir_ + "/city");
     ASSERT_EQ(g.exit_code, 0) << g.text;
@@ -94,7 +78,8 @@ TEST_F(BulkExport, ASystemExportLoadedIntoAnEmptyServerGivesTheSameResources) {
     std::string type(o.GetString("type"));
     const auto& lines = files[type];
     EXPECT_EQ(static_cast<int64_t>(lines.size()), std::stoll(o.Find("count")->str())) << type;
-    EXPECT_EQ(static_cast<int64_t>(lines.size()), Total(Port(), type + "?_summary=count")) << type;
+    EXPECT_EQ(static_cast<int64_t>(lines.size()), SearchTotal(Port(), type + "?_summary=count"))
+        << type;
     std::ofstream f(out + "/" + type + ".ndjson");
     for (const std::string& line : lines) f << line << "\n";
   }
@@ -162,7 +147,7 @@ TEST_F(BulkExport, TypeSinceAndTypeFilterNarrowTheOutput) {
                   PercentEncode("Observation?category=vital-signs,Observation?_id=" + lab_id));
   ASSERT_EQ(filtered.final.status, 200) << filtered.final.body;
   auto observations = DownloadOutputs(Port(), filtered.manifest)["Observation"];
-  int64_t vital_signs = Total(Port(), "Observation?category=vital-signs&_summary=count");
+  int64_t vital_signs = SearchTotal(Port(), "Observation?category=vital-signs&_summary=count");
   EXPECT_GT(vital_signs, 0);
   EXPECT_EQ(static_cast<int64_t>(observations.size()), vital_signs + 1);
   std::set<std::string> exported_ids;
@@ -178,9 +163,10 @@ TEST_F(BulkExport, PatientAndGroupExportsHoldOnlyTheirResidentsRecords) {
   patients = RunExport(Port(), "/fhir/Patient/$export?_type=Patient,Encounter");
   ASSERT_EQ(patients.final.status, 200) << patients.final.body;
   auto all = DownloadOutputs(Port(), patients.manifest);
-  EXPECT_EQ(static_cast<int64_t>(all["Patient"].size()), Total(Port(), "Patient?_summary=count"));
+  EXPECT_EQ(static_cast<int64_t>(all["Patient"].size()),
+            SearchTotal(Port(), "Patient?_summary=count"));
   EXPECT_EQ(static_cast<int64_t>(all["Encounter"].size()),
-            Total(Port(), "Encounter?_summary=count"));
+            SearchTotal(Port(), "Encounter?_summary=count"));
 
   ASSERT_EQ(HttpCall("127.0.0.1", Port(), "PUT", "/fhir/Group/two", kJson,
                      R"({"resourceType":"Group","id":"two","type":"person","actual":true,)"
@@ -199,7 +185,7 @@ TEST_F(BulkExport, PatientAndGroupExportsHoldOnlyTheirResidentsRecords) {
   for (std::string type : {"Encounter", "Observation", "Condition"}) {
     int64_t expected = 0;
     for (const std::string& id : ids)
-      expected += Total(Port(), "Patient/" + id + "/" + type + "?_summary=count");
+      expected += SearchTotal(Port(), "Patient/" + id + "/" + type + "?_summary=count");
     EXPECT_EQ(static_cast<int64_t>(records[type].size()), expected) << type;
   }
   EXPECT_EQ(RunExport(Port(), "/fhir/Group/nobody/$export").kick_off.status, 404);
@@ -266,13 +252,13 @@ TEST_F(BulkExport, APostKickOffTakesAParametersResource) {
   auto files = DownloadOutputs(Port(), run.manifest);
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(static_cast<int64_t>(files["Organization"].size()),
-            Total(Port(), "Organization?_summary=count"));
+            SearchTotal(Port(), "Organization?_summary=count"));
 }
 
 // An export runs on the job runner: one whose server was killed mid-way runs again, from the
 // beginning and as its requester, once a server on the database is back, and completes.
 TEST(BulkExportRestart, AnExportWhoseServerWasKilledCompletesWhenTheServerIsBack) {
-  std::string dir = Scratch("restart");
+  std::string dir = ExportFolder("restart");
   CommandOutput g =
       RunKangyun(KANGYUN_BINARY, "generate --residents 600 --seed 5 --out " + dir + "/city");
   ASSERT_EQ(g.exit_code, 0) << g.text;
@@ -296,7 +282,8 @@ TEST(BulkExportRestart, AnExportWhoseServerWasKilledCompletesWhenTheServerIsBack
   auto files = DownloadOutputs(server->port(), run.manifest);
   ASSERT_GT(files["Patient"].size(), 500u);
   for (const auto& [type, lines] : files)
-    EXPECT_EQ(static_cast<int64_t>(lines.size()), Total(server->port(), type + "?_summary=count"))
+    EXPECT_EQ(static_cast<int64_t>(lines.size()),
+              SearchTotal(server->port(), type + "?_summary=count"))
         << type;
   fs::remove_all(dir);
 }

@@ -20,9 +20,7 @@ namespace fs = std::filesystem;
 
 using Output = CommandOutput;
 
-Output RunKangyun(const std::string& args) { return testing::RunKangyun(KANGYUN_BINARY, args); }
-
-std::string Scratch(const std::string& name) { return ScratchFolder("kangyun-load", name); }
+std::string LoadFolder(const std::string& name) { return ScratchFolder("kangyun-load", name); }
 
 // Lines per type of a generated folder.
 std::map<std::string, int64_t> CountLines(const std::string& dir) {
@@ -36,18 +34,10 @@ std::map<std::string, int64_t> CountLines(const std::string& dir) {
   return counts;
 }
 
-int64_t Total(int port, const std::string& query) {
-  HttpResult r = HttpCall("127.0.0.1", port, "GET", "/fhir/" + query, {}, "");
-  EXPECT_EQ(r.status, 200) << query << " " << r.body;
-  auto bundle = json::Parse(r.body);
-  if (!bundle.ok() || !bundle->Find("total")) return -1;
-  return std::stoll(bundle->Find("total")->str());
-}
-
 const std::string& City() {
   static const std::string dir = [] {
-    std::string d = Scratch("city") + "/city";
-    Output o = RunKangyun("generate --residents 120 --seed 5 --out " + d);
+    std::string d = LoadFolder("city") + "/city";
+    Output o = RunKangyun(KANGYUN_BINARY, "generate --residents 120 --seed 5 --out " + d);
     EXPECT_EQ(o.exit_code, 0) << o.text;
     return d;
   }();
@@ -57,12 +47,12 @@ const std::string& City() {
 void ExpectEveryTypeServed(int port, const std::map<std::string, int64_t>& lines) {
   ASSERT_GT(lines.size(), 15u);
   for (const auto& [type, count] : lines)
-    EXPECT_EQ(Total(port, type + "?_summary=count"), count) << type;
+    EXPECT_EQ(SearchTotal(port, type + "?_summary=count"), count) << type;
 }
 
 TEST(CityLoad, BulkPathStoresEveryResourceSearchableAsTheApiWouldIndexIt) {
-  std::string db = Scratch("bulk") + "/city.db";
-  Output o = RunKangyun("load --db " + TestStore(db) + " " + City());
+  std::string db = LoadFolder("bulk") + "/city.db";
+  Output o = RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + City());
   ASSERT_EQ(o.exit_code, 0) << o.text;
   EXPECT_NE(o.text.find("0 refused"), std::string::npos) << o.text;
   // The platform's own content, stored when the store opened, does not stop the bulk path.
@@ -83,42 +73,45 @@ TEST(CityLoad, BulkPathStoresEveryResourceSearchableAsTheApiWouldIndexIt) {
     if (ident.GetString("system") == "urn:oid:2.16.156.10011.1.3")
       citizen_id = std::string(ident.GetString("value"));
   ASSERT_FALSE(citizen_id.empty());
-  EXPECT_EQ(Total(server.port(), "Patient?identifier=urn:oid:2.16.156.10011.1.3|" + citizen_id), 1);
+  EXPECT_EQ(
+      SearchTotal(server.port(), "Patient?identifier=urn:oid:2.16.156.10011.1.3|" + citizen_id), 1);
   int64_t encounters = 0;
   std::ifstream in(City() + "/Encounter.ndjson");
   for (std::string line; std::getline(in, line);)
     encounters += line.find("\"Patient/pat-1\"") != std::string::npos;
-  EXPECT_EQ(Total(server.port(), "Encounter?subject=Patient/pat-1"), encounters);
-  EXPECT_EQ(Total(server.port(),
+  EXPECT_EQ(SearchTotal(server.port(), "Encounter?subject=Patient/pat-1"), encounters);
+  EXPECT_EQ(
+      SearchTotal(server.port(),
                   "Encounter?subject:Patient.identifier=urn:oid:2.16.156.10011.1.3|" + citizen_id),
-            encounters);
-  EXPECT_EQ(Total(server.port(), "Observation?date=ge2025-07-01&date=lt2026-07-02"),
+      encounters);
+  EXPECT_EQ(SearchTotal(server.port(), "Observation?date=ge2025-07-01&date=lt2026-07-02"),
             lines["Observation"]);
   server.Terminate();
 
   // Loading again makes new versions, not duplicates.
-  o = RunKangyun("load --db " + TestStore(db) + " " + City());
+  o = RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + City());
   ASSERT_EQ(o.exit_code, 0) << o.text;
   ServerProcess again(KANGYUN_BINARY, db);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(Total(again.port(), "Patient?_summary=count"), lines["Patient"]);
+  EXPECT_EQ(SearchTotal(again.port(), "Patient?_summary=count"), lines["Patient"]);
   HttpResult v2 = HttpCall("127.0.0.1", again.port(), "GET", "/fhir/Patient/pat-1", {}, "");
   EXPECT_NE(v2.body.find("\"versionId\":\"2\""), std::string::npos) << v2.body.substr(0, 300);
 }
 
 TEST(CityLoad, ThroughTheApiAsTransactionBundles) {
-  std::string db = Scratch("api") + "/city.db";
+  std::string db = LoadFolder("api") + "/city.db";
   ServerProcess server(KANGYUN_BINARY, db);
   ASSERT_TRUE(server.ok());
-  Output o = RunKangyun("load --url http://127.0.0.1:" + std::to_string(server.port()) + "/fhir " +
-                        City() + " --connections 3 --bundle-size 50");
+  Output o =
+      RunKangyun(KANGYUN_BINARY, "load --url http://127.0.0.1:" + std::to_string(server.port()) +
+                                     "/fhir " + City() + " --connections 3 --bundle-size 50");
   ASSERT_EQ(o.exit_code, 0) << o.text;
   EXPECT_NE(o.text.find("0 refused"), std::string::npos) << o.text;
   ExpectEveryTypeServed(server.port(), CountLines(City()));
 }
 
 TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
-  std::string dir = Scratch("bad");
+  std::string dir = LoadFolder("bad");
   {
     std::ofstream out(dir + "/Patient.ndjson");
     out << R"({"resourceType":"Patient","id":"good-1","gender":"female"})"
@@ -133,7 +126,7 @@ TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
         << "\n";
   }
   std::string db = dir + "/x.db";
-  Output o = RunKangyun("load --db " + TestStore(db) + " " + dir);
+  Output o = RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + dir);
   EXPECT_EQ(o.exit_code, 1) << o.text;
   EXPECT_NE(o.text.find("Patient.ndjson:2:"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("Patient.ndjson:3:"), std::string::npos) << o.text;
@@ -143,17 +136,18 @@ TEST(CityLoad, RefusedLinesAreNamedAndTheRestIsLoaded) {
   EXPECT_NE(o.text.find("3 refused"), std::string::npos) << o.text;
   ServerProcess server(KANGYUN_BINARY, db);
   ASSERT_TRUE(server.ok());
-  EXPECT_EQ(Total(server.port(), "Patient?_summary=count"), 2);
+  EXPECT_EQ(SearchTotal(server.port(), "Patient?_summary=count"), 2);
 
-  Output usage = RunKangyun("load " + dir);
+  Output usage = RunKangyun(KANGYUN_BINARY, "load " + dir);
   EXPECT_EQ(usage.exit_code, 2);
-  Output empty = RunKangyun("load --db " + TestStore(db) + " " + Scratch("empty"));
+  Output empty =
+      RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + LoadFolder("empty"));
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.text.find("no .ndjson files"), std::string::npos) << empty.text;
 }
 
 TEST(CityLoad, AnIdTwiceInOneLoadIsIndexedAsItsLastVersion) {
-  std::string dir = Scratch("twice");
+  std::string dir = LoadFolder("twice");
   {
     std::ofstream out(dir + "/Patient.ndjson");
     out << R"({"resourceType":"Patient","id":"twice","gender":"female","name":[{"family":"Li"}]})"
@@ -162,14 +156,14 @@ TEST(CityLoad, AnIdTwiceInOneLoadIsIndexedAsItsLastVersion) {
         << "\n";
   }
   std::string db = dir + "/x.db";
-  Output o = RunKangyun("load --db " + TestStore(db) + " " + dir);
+  Output o = RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + dir);
   ASSERT_EQ(o.exit_code, 0) << o.text;
   ServerProcess server(KANGYUN_BINARY, db);
   ASSERT_TRUE(server.ok());
   // One batch, one transaction: the second version's index rows replace the first's.
-  EXPECT_EQ(Total(server.port(), "Patient?family=Wang&gender=male"), 1);
-  EXPECT_EQ(Total(server.port(), "Patient?family=Li"), 0);
-  EXPECT_EQ(Total(server.port(), "Patient?gender=female"), 0);
+  EXPECT_EQ(SearchTotal(server.port(), "Patient?family=Wang&gender=male"), 1);
+  EXPECT_EQ(SearchTotal(server.port(), "Patient?family=Li"), 0);
+  EXPECT_EQ(SearchTotal(server.port(), "Patient?gender=female"), 0);
   HttpResult r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/twice", {}, "");
   EXPECT_NE(r.body.find("\"versionId\":\"2\""), std::string::npos) << r.body;
 }
@@ -177,7 +171,7 @@ TEST(CityLoad, AnIdTwiceInOneLoadIsIndexedAsItsLastVersion) {
 // A second load of resources the store holds already adds their next versions, indexed anew,
 // beside new resources in the same batch.
 TEST(CityLoad, LoadingAgainAddsVersionsOfStoredResources) {
-  std::string first = Scratch("again-1"), second = Scratch("again-2");
+  std::string first = LoadFolder("again-1"), second = LoadFolder("again-2");
   {
     std::ofstream out(first + "/Patient.ndjson");
     out << R"({"resourceType":"Patient","id":"again","name":[{"family":"Li"}]})"
@@ -191,13 +185,13 @@ TEST(CityLoad, LoadingAgainAddsVersionsOfStoredResources) {
         << "\n";
   }
   std::string db = first + "/x.db";
-  ASSERT_EQ(RunKangyun("load --db " + TestStore(db) + " " + first).exit_code, 0);
-  Output o = RunKangyun("load --db " + TestStore(db) + " " + second);
+  ASSERT_EQ(RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + first).exit_code, 0);
+  Output o = RunKangyun(KANGYUN_BINARY, "load --db " + TestStore(db) + " " + second);
   ASSERT_EQ(o.exit_code, 0) << o.text;
   ServerProcess server(KANGYUN_BINARY, db);
   ASSERT_TRUE(server.ok());
-  EXPECT_EQ(Total(server.port(), "Patient?family=Wang"), 2);
-  EXPECT_EQ(Total(server.port(), "Patient?family=Li"), 0);
+  EXPECT_EQ(SearchTotal(server.port(), "Patient?family=Wang"), 2);
+  EXPECT_EQ(SearchTotal(server.port(), "Patient?family=Li"), 0);
   HttpResult r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/again", {}, "");
   EXPECT_NE(r.body.find("\"versionId\":\"2\""), std::string::npos) << r.body;
   r = HttpCall("127.0.0.1", server.port(), "GET", "/fhir/Patient/again/_history", {}, "");
@@ -205,19 +199,20 @@ TEST(CityLoad, LoadingAgainAddsVersionsOfStoredResources) {
 }
 
 TEST(CityGenerate, RefusesBadOptionsWithAClearMessage) {
-  std::string out = Scratch("options") + "/city";
-  Output none = RunKangyun("generate --residents 0 --out " + out);
+  std::string out = LoadFolder("options") + "/city";
+  Output none = RunKangyun(KANGYUN_BINARY, "generate --residents 0 --out " + out);
   EXPECT_NE(none.exit_code, 0);
   EXPECT_NE(none.text.find("--residents must be at least 1"), std::string::npos) << none.text;
-  Output date = RunKangyun("generate --residents 5 --as-of 2026-13-45 --out " + out);
+  Output date =
+      RunKangyun(KANGYUN_BINARY, "generate --residents 5 --as-of 2026-13-45 --out " + out);
   EXPECT_NE(date.exit_code, 0);
   EXPECT_NE(date.text.find("--as-of must be a date"), std::string::npos) << date.text;
-  Output share = RunKangyun("generate --residents 5 --duplicates 1.5 --out " + out);
+  Output share = RunKangyun(KANGYUN_BINARY, "generate --residents 5 --duplicates 1.5 --out " + out);
   EXPECT_NE(share.exit_code, 0);
   EXPECT_NE(share.text.find("--duplicates"), std::string::npos) << share.text;
-  Output unknown = RunKangyun("generate --residents 5 --colour red --out " + out);
+  Output unknown = RunKangyun(KANGYUN_BINARY, "generate --residents 5 --colour red --out " + out);
   EXPECT_EQ(unknown.exit_code, 2);
-  Output ok = RunKangyun("generate --residents 5 --seed 3 --out " + out);
+  Output ok = RunKangyun(KANGYUN_BINARY, "generate --residents 5 --seed 3 --out " + out);
   EXPECT_EQ(ok.exit_code, 0) << ok.text;
   EXPECT_TRUE(fs::exists(out + "/Patient.ndjson"));
 }

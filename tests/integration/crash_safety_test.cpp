@@ -19,9 +19,6 @@
 namespace kangyun::testing {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 std::filesystem::path TempDir(const std::string& name) {
   auto dir =
       std::filesystem::temp_directory_path() / ("kangyun-" + name + "-" + std::to_string(getpid()));

@@ -14,9 +14,6 @@
 namespace kangyun::testing {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 TEST(GroupCommit, RollbacksOfSomeWritersKeepTheOthersWrites) {
   auto dir = std::filesystem::temp_directory_path() / ("kangyun-group-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);

@@ -17,9 +17,6 @@
 namespace kangyun::testing {
 namespace {
 
-constexpr const char* kPassword = "Kangyun-test-2026";
-constexpr const char* kApp = "portal";
-constexpr const char* kRedirect = "http://127.0.0.1/callback";
 constexpr const char* kResidentId = "11010519491231002X";  // the resident's own ID number
 
 // Hospital A cares for p-in; hospital B for p-out, through every kind of grant; p-res is the

@@ -16,9 +16,6 @@
 namespace kangyun::testing {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 // An instant `seconds` from now, as FHIR writes it (UTC, whole seconds).
 std::string InSeconds(int seconds) {
   std::time_t t = std::time(nullptr) + seconds;

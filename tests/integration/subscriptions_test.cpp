@@ -23,8 +23,6 @@ namespace {
 
 using json::Value;
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
 constexpr const char* kBackport =
     "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/";
 

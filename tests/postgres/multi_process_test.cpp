@@ -22,9 +22,6 @@
 namespace kangyun::testing {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 constexpr int kServers = 3, kClients = 12, kRounds = 25, kCounters = 4;
 
 class MultiProcess : public ::testing::Test {

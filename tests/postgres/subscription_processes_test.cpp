@@ -21,9 +21,6 @@
 namespace kangyun::testing {
 namespace {
 
-const std::vector<std::pair<std::string, std::string>> kJson = {
-    {"Content-Type", "application/fhir+json"}};
-
 struct Delivered {
   std::map<int64_t, int> times;          // event number -> deliveries
   std::map<int64_t, std::string> focus;  // event number -> "Observation/id/_history/v"

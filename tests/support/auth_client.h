@@ -11,6 +11,11 @@
 
 namespace kangyun::testing {
 
+// The password, portal client and redirect the tests' accounts are made with.
+constexpr const char* kPassword = "Kangyun-test-2026";
+constexpr const char* kApp = "portal";
+constexpr const char* kRedirect = "http://127.0.0.1/callback";
+
 struct TokenReply {
   int status = 0;
   std::string access_token, refresh_token, body;

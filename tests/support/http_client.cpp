@@ -245,6 +245,10 @@ int64_t TotalOf(const HttpResult& r) {
   return std::stoll(b->Find("total")->str());
 }
 
+int64_t SearchTotal(int port, const std::string& query) {
+  return TotalOf(HttpCall("127.0.0.1", port, "GET", "/fhir/" + query, {}, ""));
+}
+
 std::string Psql(const std::string& url, const std::string& sql) {
   std::string cmd = "psql -X -At '" + url + "' -c \"" + sql + "\" 2>&1";
   FILE* p = popen(cmd.c_str(), "r");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "http/client.h"
@@ -11,6 +12,10 @@ namespace kangyun::testing {
 using http::HttpCall;
 using http::HttpResult;
 using http::RawExchange;
+
+// The header of a request with a FHIR JSON body.
+inline const std::vector<std::pair<std::string, std::string>> kJson = {
+    {"Content-Type", "application/fhir+json"}};
 
 // The store a test runs on, for a database file path the test chose: `sqlite:path`, or, when
 // the environment names a throw-away PostgreSQL cluster (KANGYUN_TEST_POSTGRES_DIR, a folder
@@ -78,5 +83,7 @@ HttpResult PostThroughOpenServer(const std::string& binary, const std::string& s
                                  const std::string& bundle);
 // Bundle.total of a 200 answer; -1 otherwise.
 int64_t TotalOf(const HttpResult& r);
+// Bundle.total of GET /fhir/query on an open server; -1 when the answer is not a 200.
+int64_t SearchTotal(int port, const std::string& query);
 
 }  // namespace kangyun::testing

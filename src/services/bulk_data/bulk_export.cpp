@@ -57,7 +57,7 @@ constexpr int64_t kRetention = 24 * 3600 * kSecond;  // files are kept a day aft
 const std::set<std::string> kUnsupported = {"_elements", "patient", "includeAssociatedData",
                                             "organizeOutputBy", "_typeFilterIgnored"};
 
-json::Value Str(const std::string& s) { return json::Value::String(s); }
+using json::Str;
 
 std::string StateString(const json::Value& state, std::string_view key) {
   return std::string(state.GetString(key));

@@ -32,7 +32,7 @@ constexpr const char* kDecisionSystem = "https://kangyun.cn/fhir/CodeSystem/regi
 // operator sees from the first few.
 constexpr size_t kMaxReviews = 5;
 
-json::Value Str(std::string s) { return json::Value::String(std::move(s)); }
+using json::Str;
 
 json::Value Ref(const std::string& reference) {
   json::Value r = json::Value::Object();

@@ -25,7 +25,7 @@ using api::FhirResponse;
 
 using json::Value;
 
-Value Str(const std::string& s) { return Value::String(s); }
+using json::Str;
 
 // The operation's inputs by name: query parameters, or a Parameters body's value[x] (as text)
 // and resources.

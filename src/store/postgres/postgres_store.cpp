@@ -96,6 +96,7 @@ const std::vector<std::vector<const char*>>& IndexColumnTypes() {
       {"bigint", "text", "text", "text"},                                      // idx_reference
       {"bigint", "text"},                                                      // idx_uri
       {"bigint", "text", "text", "text", "text", "float8", "float8", "text"},  // idx_composite
+      {"bigint", "text"},                                                      // idx_text
       {"text"},                                                                // compartment
   };
   return kTypes;

@@ -139,6 +139,18 @@ ALTER TABLE history ADD COLUMN xid BIGINT;
 ALTER TABLE history ALTER COLUMN xid SET DEFAULT (pg_current_xact_id()::text)::bigint;
 CREATE INDEX history_xid ON history (xid, seq);
 )sql",
+      // 7: the text of _text (narrative) and _content (all of a resource's text), searched by
+      // substring through a trigram index (pg_trgm, a trusted extension a database owner may
+      // create). Trigrams of Chinese need a UTF-8 LC_CTYPE (scripts/pg-cluster: C.UTF-8); under
+      // the C ctype the index finds candidates for Latin text only and Chinese is checked row by
+      // row. Versions stored before have no text rows until they are reindexed.
+      R"sql(
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE idx_text (rid BIGINT NOT NULL, pid BIGINT NOT NULL, norm TEXT NOT NULL,
+                       resident BIGINT NOT NULL);
+CREATE INDEX idx_text_words ON idx_text USING gin (norm gin_trgm_ops);
+CREATE INDEX idx_text_rid ON idx_text (rid, pid);
+)sql",
   };
   return kMigrations;
 }

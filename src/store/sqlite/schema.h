@@ -336,6 +336,14 @@ DROP TABLE n_params;
 CREATE INDEX params_param ON params (param);
 CREATE UNIQUE INDEX params_type_param ON params (type, param);
 )sql",
+      // 8: the text of _text (narrative) and _content (all of a resource's text), searched by
+      // substring. Versions stored before have none until they are reindexed.
+      R"sql(
+CREATE TABLE idx_text (rid INTEGER NOT NULL, pid INTEGER NOT NULL, ord INTEGER NOT NULL,
+  norm TEXT NOT NULL,
+  PRIMARY KEY (rid, pid, ord)) WITHOUT ROWID;
+CREATE INDEX idx_text_lookup ON idx_text (pid, rid);
+)sql",
   };
   return kMigrations;
 }
