@@ -98,7 +98,10 @@ std::vector<std::string> ProfilesToCheck(const Engine& s, const json::Value& res
 std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value& resource,
                                               const std::vector<std::string>& urls,
                                               const std::string& unknown_at = "meta.profile");
-// A StructureDefinition that profiles a resource type can be used as one (a snapshot, ...).
+// The issues of every extension in `resource` whose url names a known extension definition.
+std::vector<fhir::ProfileIssue> CheckExtensionDefinitions(const Engine& s,
+                                                          const json::Value& resource);
+// A StructureDefinition that profiles a resource or data type can be used as one (a snapshot).
 Status CheckUsableAsProfile(const Engine& s, const json::Value& resource);
 // Whether a code is in a value set, as the terminology service can tell.
 fhir::CodeInValueSet CodesFor(const Engine& s);

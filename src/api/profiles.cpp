@@ -1,10 +1,12 @@
 // Profiles on the FHIR API: the StructureDefinitions stored in the database that constrain a
-// resource type are the profiles the server knows (fhir/profile.h), also those another process
-// stored or `kangyun package install` put there. A write is checked against the known
-// profiles its resource claims in meta.profile and against those the administrator requires
-// for its type (`serve --require-profile`); a profile the server does not know is not held
-// against a resource that claims it (data from elsewhere claims guides not installed here),
-// but a required one it does not know refuses the write: the requirement cannot be met.
+// resource type or a data type are the profiles the server knows (fhir/profile.h), also those
+// another process stored or `kangyun package install` put there. A write is checked against
+// the known profiles its resource claims in meta.profile and against those the administrator
+// requires for its type (`serve --require-profile`), and every extension it carries whose url
+// names a known extension definition against that definition; a profile the server does not
+// know is not held against a resource that claims it (data from elsewhere claims guides not
+// installed here), but a required one it does not know refuses the write: the requirement
+// cannot be met.
 #include "api/engine.h"
 #include "base/log.h"
 #include "fhir/profile.h"
@@ -12,10 +14,12 @@
 namespace kangyun::api {
 namespace {
 
-// A StructureDefinition that is a profile of a resource type (not an extension's definition
-// or a data type's profile, which are used through the profiles that name them).
-bool IsResourceProfile(const json::Value& sd) {
-  return sd.GetString("derivation") == "constraint" && sd.GetString("kind") == "resource";
+// A StructureDefinition that is a profile of a resource type or of a data type (an extension's
+// definition is one of the type Extension).
+bool IsProfile(const json::Value& sd) {
+  std::string_view kind = sd.GetString("kind");
+  return sd.GetString("derivation") == "constraint" &&
+         (kind == "resource" || kind == "complex-type");
 }
 
 Status FirstError(const std::vector<fhir::ProfileIssue>& issues) {
@@ -45,7 +49,7 @@ std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value
   fhir::CodeInValueSet codes = CodesFor(s);
   for (const std::string& url : asked) {
     if (auto profile = s.profiles.Find(url)) {
-      std::vector<fhir::ProfileIssue> found = profile->Check(resource, codes);
+      std::vector<fhir::ProfileIssue> found = profile->Check(resource, codes, &s.profiles);
       issues.insert(issues.end(), found.begin(), found.end());
     } else {
       issues.push_back({"error", "not-found",
@@ -56,6 +60,11 @@ std::vector<fhir::ProfileIssue> CheckProfiles(const Engine& s, const json::Value
     }
   }
   return issues;
+}
+
+std::vector<fhir::ProfileIssue> CheckExtensionDefinitions(const Engine& s,
+                                                          const json::Value& resource) {
+  return fhir::CheckExtensions(resource, s.profiles, CodesFor(s));
 }
 
 std::vector<std::string> ProfilesToCheck(const Engine& s, const json::Value& resource) {
@@ -88,7 +97,7 @@ Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn) {
   std::vector<std::shared_ptr<const fhir::Profile>> profiles;
   for (const auto& row : rows) {
     KY_ASSIGN_OR_RETURN(json::Value sd, json::Parse(row.body));
-    if (!IsResourceProfile(sd)) continue;
+    if (!IsProfile(sd)) continue;
     auto profile = fhir::Profile::Parse(sd, s.defs);
     if (!profile.ok()) {
       Log(LogLevel::kWarning, "stored StructureDefinition/" + row.id +
@@ -99,11 +108,28 @@ Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn) {
   }
   s.profiles.Replace(std::move(profiles));
   s.profile_versions = n;
+  // A guide installed beside a running server (`kangyun package install`) brings value sets and
+  // code systems with its profiles: they reach the terminology service with them, so that the
+  // profiles' bindings can be checked at once.
+  store::Query terms;
+  terms.types = {"CodeSystem", "ValueSet"};
+  KY_ASSIGN_OR_RETURN(auto term_rids, txn.Search(terms, 100000));
+  KY_ASSIGN_OR_RETURN(auto term_rows, txn.ReadRows(term_rids));
+  std::vector<json::Value> parsed;
+  parsed.reserve(term_rows.size());
+  for (const auto& row : term_rows) {
+    KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(row.body));
+    parsed.push_back(std::move(r));
+  }
+  std::vector<const json::Value*> pointers;
+  for (const json::Value& r : parsed) pointers.push_back(&r);
+  if (Status added = s.terminology.Add(pointers); !added.ok())
+    Log(LogLevel::kWarning, "stored value sets not all usable: " + added.message());
   return true;
 }
 
 Status CheckUsableAsProfile(const Engine& s, const json::Value& resource) {
-  if (resource.GetString("resourceType") != "StructureDefinition" || !IsResourceProfile(resource))
+  if (resource.GetString("resourceType") != "StructureDefinition" || !IsProfile(resource))
     return Status::Ok();
   return fhir::Profile::Parse(resource, s.defs).status();
 }
@@ -111,6 +137,7 @@ Status CheckUsableAsProfile(const Engine& s, const json::Value& resource) {
 Status CheckWriteProfiles(const Engine& s, const json::Value& resource) {
   // A profile is stored only when it can be used as one.
   KY_RETURN_IF_ERROR(CheckUsableAsProfile(s, resource));
+  KY_RETURN_IF_ERROR(FirstError(CheckExtensionDefinitions(s, resource)));
   std::vector<std::string> urls = ProfilesToCheck(s, resource);
   if (urls.empty()) return Status::Ok();
   return FirstError(CheckProfiles(s, resource, urls));

@@ -91,7 +91,9 @@ Result<FhirResponse> Validate(OperationCall& call) {
       // The profiles a write would check, and the one asked for.
       if (Status usable = CheckUsableAsProfile(s, r); !usable.ok()) refused(usable);
       std::vector<std::string> profiles = ProfilesToCheck(s, r);
-      std::vector<fhir::ProfileIssue> found = CheckProfiles(s, r, profiles);
+      std::vector<fhir::ProfileIssue> found = CheckExtensionDefinitions(s, r);
+      for (fhir::ProfileIssue& issue : CheckProfiles(s, r, profiles))
+        found.push_back(std::move(issue));
       if (!v.profile.empty() &&
           std::find(profiles.begin(), profiles.end(), v.profile) == profiles.end())
         for (fhir::ProfileIssue& issue : CheckProfiles(s, r, {v.profile}, "profile"))

@@ -87,8 +87,15 @@ struct Found {
 class Checker {
  public:
   Checker(const Profile& profile, const Definitions& defs, const json::Value& root,
-          const CodeInValueSet& codes, std::vector<ProfileIssue>* out)
-      : profile_(profile), defs_(defs), root_(root), codes_(codes), out_(out) {
+          const CodeInValueSet& codes, const ProfileSet* known, int depth,
+          std::vector<ProfileIssue>* out)
+      : profile_(profile),
+        defs_(defs),
+        root_(root),
+        codes_(codes),
+        known_(known),
+        depth_(depth),
+        out_(out) {
     options_.definitions = &defs;
   }
 
@@ -108,6 +115,7 @@ class Checker {
       if (value.kind == fhirpath::Item::Kind::kBoolean && !value.boolean)
         Issue(c.error ? "error" : "warning", "invariant", path, c.key + ": " + c.human);
     }
+    DataTypeProfiles(v, el, type, path);
     if (!v.is_object()) return;
     for (const Element* child : el.children) Child(v, *child, path);
   }
@@ -129,6 +137,22 @@ class Checker {
     }
     if (!el.slices.empty() && !el.discriminators.empty()) Slices(found, el, where);
   }
+
+  // A value whose type the profile constrains further with a data type's profile: checked
+  // against the profiles of its type the server knows. Extensions are checked by their url,
+  // wherever they are (CheckExtensions), so not here; a chain of profiles naming profiles ends
+  // after a few steps.
+  void DataTypeProfiles(const json::Value& v, const Element& el, const std::string& type,
+                        const std::string& path) {
+    if (!known_ || depth_ >= kMaxDepth || type.empty() || type == "Extension") return;
+    for (const std::string& url : el.type_profiles) {
+      std::shared_ptr<const Profile> p = known_->Find(url);
+      if (!p || p->of_resource() || p->type() != type) continue;
+      std::vector<ProfileIssue> found = p->CheckValue(v, path, root_, codes_, known_, depth_ + 1);
+      out_->insert(out_->end(), found.begin(), found.end());
+    }
+  }
+  static constexpr int kMaxDepth = 4;
 
   std::string TypeOf(const Element& el, const Found& f) const {
     if (el.choice) return f.type;
@@ -321,6 +345,8 @@ class Checker {
   const Definitions& defs_;
   const json::Value& root_;
   const CodeInValueSet& codes_;
+  const ProfileSet* known_;
+  int depth_;
   std::vector<ProfileIssue>* out_;
   fhirpath::EvalOptions options_;
 };
@@ -346,8 +372,9 @@ Result<std::shared_ptr<const Profile>> Profile::Parse(const json::Value& sd,
   if (sd.GetString("derivation") != "constraint")
     return refuse("a profile constrains a type (derivation constraint)",
                   "StructureDefinition.derivation");
-  if (!defs.IsResourceType(p->type_))
-    return refuse("'" + p->type_ + "' is not a resource type this server knows",
+  p->of_resource_ = defs.IsResourceType(p->type_);
+  if (!p->of_resource_ && (!defs.IsKnownType(p->type_) || defs.IsPrimitiveType(p->type_)))
+    return refuse("'" + p->type_ + "' is neither a resource type nor a data type this server knows",
                   "StructureDefinition.type");
   const json::Value* snapshot = sd.Find("snapshot");
   const json::Value* elements = snapshot ? snapshot->Find("element") : nullptr;
@@ -433,29 +460,88 @@ Result<std::shared_ptr<const Profile>> Profile::Parse(const json::Value& sd,
   return std::shared_ptr<const Profile>(std::move(p));
 }
 
-std::vector<ProfileIssue> Profile::Check(const json::Value& resource,
-                                         const CodeInValueSet& codes) const {
+std::vector<ProfileIssue> Profile::Check(const json::Value& resource, const CodeInValueSet& codes,
+                                         const ProfileSet* known) const {
   std::vector<ProfileIssue> out;
-  if (resource.GetString("resourceType") != type_) {
+  if (!of_resource_ || resource.GetString("resourceType") != type_) {
     out.push_back({"error", "structure",
                    "a " + std::string(resource.GetString("resourceType")) +
                        " cannot conform to profile " + url_ + ", which is of " + type_,
                    "resourceType"});
     return out;
   }
-  Checker(*this, *defs_, resource, codes, &out).Node(resource, *root_, type_, type_);
+  Checker(*this, *defs_, resource, codes, known, 0, &out).Node(resource, *root_, type_, type_);
   return out;
 }
 
-std::shared_ptr<const Profile> ProfileSet::Find(std::string_view canonical) const {
-  std::shared_ptr<const Map> map;
-  {
-    std::lock_guard lock(mu_);
-    map = by_url_;
+std::vector<ProfileIssue> Profile::CheckValue(const json::Value& value, const std::string& path,
+                                              const json::Value& root, const CodeInValueSet& codes,
+                                              const ProfileSet* known, int depth) const {
+  std::vector<ProfileIssue> out;
+  Checker(*this, *defs_, root, codes, known, depth, &out).Node(value, *root_, type_, path);
+  return out;
+}
+
+namespace {
+
+// Every extension below `v` (at `path`) whose url names a known extension definition.
+void WalkExtensions(const json::Value& v, const std::string& path, const json::Value& root,
+                    const ProfileSet& known, const CodeInValueSet& codes,
+                    std::vector<ProfileIssue>* out) {
+  if (v.is_array()) {
+    for (size_t i = 0; i < v.items().size(); ++i)
+      WalkExtensions(v.items()[i], path + "[" + std::to_string(i) + "]", root, known, codes, out);
+    return;
   }
+  if (!v.is_object()) return;
+  for (const json::Member& m : v.members()) {
+    std::string at = path + "." + m.key;
+    if ((m.key == "extension" || m.key == "modifierExtension") && m.value.is_array()) {
+      for (size_t i = 0; i < m.value.items().size(); ++i) {
+        const json::Value& ext = m.value.items()[i];
+        std::string ext_path = at + "[" + std::to_string(i) + "]";
+        std::shared_ptr<const Profile> p = known.Find(ext.GetString("url"));
+        if (p && !p->of_resource() && p->type() == "Extension") {
+          std::vector<ProfileIssue> found = p->CheckValue(ext, ext_path, root, codes, &known);
+          out->insert(out->end(), found.begin(), found.end());
+        } else {
+          WalkExtensions(ext, ext_path, root, known, codes, out);
+        }
+      }
+      continue;
+    }
+    if (m.key == "contained" && m.value.is_array()) {
+      // A contained resource's paths start from its own type, as the validator's do.
+      for (size_t i = 0; i < m.value.items().size(); ++i)
+        WalkExtensions(m.value.items()[i], at + "[" + std::to_string(i) + "]", root, known, codes,
+                       out);
+      continue;
+    }
+    WalkExtensions(m.value, at, root, known, codes, out);
+  }
+}
+
+}  // namespace
+
+std::vector<ProfileIssue> CheckExtensions(const json::Value& resource, const ProfileSet& known,
+                                          const CodeInValueSet& codes) {
+  std::vector<ProfileIssue> out;
+  if (!known.HasExtensions()) return out;
+  WalkExtensions(resource, std::string(resource.GetString("resourceType")), resource, known, codes,
+                 &out);
+  return out;
+}
+
+std::shared_ptr<const ProfileSet::Map> ProfileSet::Current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+std::shared_ptr<const Profile> ProfileSet::Find(std::string_view canonical) const {
+  std::shared_ptr<const Map> map = Current();
   size_t bar = canonical.find('|');
-  auto it = map->find(std::string(canonical.substr(0, bar)));
-  if (it == map->end()) return nullptr;
+  auto it = map->by_url.find(std::string(canonical.substr(0, bar)));
+  if (it == map->by_url.end()) return nullptr;
   if (bar != std::string_view::npos && it->second->version() != canonical.substr(bar + 1))
     return nullptr;
   return it->second;
@@ -463,14 +549,16 @@ std::shared_ptr<const Profile> ProfileSet::Find(std::string_view canonical) cons
 
 void ProfileSet::Replace(std::vector<std::shared_ptr<const Profile>> profiles) {
   auto map = std::make_shared<Map>();
-  for (auto& p : profiles) (*map)[p->url()] = std::move(p);
+  for (auto& p : profiles) {
+    if (!p->of_resource() && p->type() == "Extension") map->extensions = true;
+    map->by_url[p->url()] = std::move(p);
+  }
   std::lock_guard lock(mu_);
-  by_url_ = std::move(map);
+  current_ = std::move(map);
 }
 
-size_t ProfileSet::size() const {
-  std::lock_guard lock(mu_);
-  return by_url_->size();
-}
+size_t ProfileSet::size() const { return Current()->by_url.size(); }
+
+bool ProfileSet::HasExtensions() const { return Current()->extensions; }
 
 }  // namespace kangyun::fhir
