@@ -1,5 +1,7 @@
 #include "fhir/binding_advice.h"
 
+#include "fhir/codings.h"
+
 namespace kangyun::fhir {
 namespace {
 
@@ -41,14 +43,7 @@ class AdviceWalk {
              const std::string& path) {
     const std::vector<Definitions::Code>* expansion = defs_.ValueSetExpansion(def.advised_valueset);
     if (!expansion) return;
-    std::vector<std::pair<std::string_view, std::string_view>> codings;  // system, code
-    if (type == "code" && v.is_string()) codings.emplace_back("", v.str());
-    if (type == "Coding" && v.is_object())
-      codings.emplace_back(v.GetString("system"), v.GetString("code"));
-    if (type == "CodeableConcept" && v.is_object())
-      if (const json::Value* list = v.Find("coding"); list && list->is_array())
-        for (const json::Value& c : list->items())
-          if (c.is_object()) codings.emplace_back(c.GetString("system"), c.GetString("code"));
+    std::vector<CodingRef> codings = CodingsOf(v, type);
     if (codings.empty()) return;
     for (const auto& [system, code] : codings)
       for (const Definitions::Code& c : *expansion)

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "base/strings.h"
+#include "fhir/codings.h"
 #include "fhir/fhirpath/fhirpath.h"
 #include "json/json.h"
 
@@ -312,16 +313,9 @@ class Checker {
     if (el.binding_strength == "extensible" || el.binding_strength == "preferred")
       severity = "warning";
     if (severity.empty()) return;
-    std::vector<std::pair<std::string, std::string>> codings;  // system, code
-    if (v.is_string() && (type == "code" || type.empty())) codings.emplace_back("", v.str());
-    auto add = [&](const json::Value& coding) {
-      if (coding.is_object() && !coding.GetString("code").empty())
-        codings.emplace_back(coding.GetString("system"), coding.GetString("code"));
-    };
-    if (type == "Coding") add(v);
-    if (type == "CodeableConcept")
-      if (const json::Value* list = v.Find("coding"); list && list->is_array())
-        for (const json::Value& c : list->items()) add(c);
+    // A string of an element without a declared type is taken as a code.
+    std::vector<CodingRef> codings = CodingsOf(v, type.empty() && v.is_string() ? "code" : type);
+    std::erase_if(codings, [](const CodingRef& c) { return c.code.empty(); });
     if (codings.empty()) return;
     bool unknown = false;
     for (const auto& [system, code] : codings) {

@@ -1,6 +1,7 @@
 #include "fhir/validator.h"
 
 #include "base/strings.h"
+#include "fhir/codings.h"
 #include "fhir/datetime.h"
 #include "fhir/invariants.h"
 
@@ -232,30 +233,17 @@ Status Validator::CheckRequiredBinding(const json::Value& v, const std::string& 
                                        const ElementDef& def, const std::string& path) const {
   const std::vector<Definitions::Code>* expansion = defs_.ValueSetExpansion(def.required_valueset);
   if (!expansion) return Status::Ok();
-  auto in_set = [&](const json::Value& coding) {
-    std::string_view system = coding.GetString("system"), code = coding.GetString("code");
-    if (code.empty()) return false;
+  std::vector<CodingRef> codings = CodingsOf(v, type);
+  for (const CodingRef& coding : codings) {
+    if (coding.code.empty()) continue;
     for (const Definitions::Code& c : *expansion)
-      if (c.code == code && (system.empty() || c.system == system)) return true;
-    return false;
-  };
-  if (type == "Coding") {
-    if (in_set(v)) return Status::Ok();
-  } else if (const json::Value* codings = v.Find("coding"); codings && codings->is_array()) {
-    for (const json::Value& coding : codings->items())
-      if (coding.is_object() && in_set(coding)) return Status::Ok();
+      if (c.code == coding.code && (coding.system.empty() || c.system == coding.system))
+        return Status::Ok();
   }
   std::string given;
-  auto describe = [&](const json::Value& coding) {
-    given += (given.empty() ? "" : ", ") + std::string(coding.GetString("system")) + "|" +
-             std::string(coding.GetString("code"));
-  };
-  if (type == "Coding") {
-    describe(v);
-  } else if (const json::Value* codings = v.Find("coding"); codings && codings->is_array()) {
-    for (const json::Value& coding : codings->items())
-      if (coding.is_object()) describe(coding);
-  }
+  for (const CodingRef& coding : codings)
+    given +=
+        (given.empty() ? "" : ", ") + std::string(coding.system) + "|" + std::string(coding.code);
   return Unprocessable("'" + def.name + "' must have a code from the required value set " +
                            def.required_valueset +
                            (given.empty() ? std::string(" (it has none)") : "; given: " + given),
