@@ -180,6 +180,9 @@ Status LoadTerminology(Engine& s);
 // resources the services registered (once, and again when they change), adds the stored code
 // systems to the terminology service, and runs the services' start-up steps.
 Status InstallPlatformContent(Engine& s);
+// The code systems, value sets and concept maps stored in the database join the terminology
+// service (at start-up, and when a guide installed beside the running server brings them).
+Status AddStoredTerminology(Engine& s, store::ReadTransaction& txn);
 
 // Registers the engine's own operations ($everything) on the seam
 // (api/everything.cpp).

@@ -26,6 +26,21 @@ Status LoadTerminology(Engine& s) {
   return s.terminology.Add(pointers);
 }
 
+Status AddStoredTerminology(Engine& s, store::ReadTransaction& txn) {
+  store::Query q;
+  q.types = {"CodeSystem", "ValueSet", "ConceptMap"};
+  KY_ASSIGN_OR_RETURN(auto rids, txn.Search(q, 100000));
+  KY_ASSIGN_OR_RETURN(auto rows, txn.ReadRows(rids));
+  std::vector<Value> stored;
+  for (const store::StoredResource& row : rows) {
+    KY_ASSIGN_OR_RETURN(Value r, json::Parse(row.body));
+    stored.push_back(std::move(r));
+  }
+  std::vector<const Value*> pointers;
+  for (const Value& r : stored) pointers.push_back(&r);
+  return s.terminology.Add(pointers);
+}
+
 Status InstallPlatformContent(Engine& s) {
   // Each platform resource is written once, and again only when its content changed (a new
   // release of Kangyun); other versions stay in the history.
@@ -62,18 +77,7 @@ Status InstallPlatformContent(Engine& s) {
   txn.reset();
   // Code systems, value sets and maps clients stored join the platform's.
   KY_ASSIGN_OR_RETURN(auto read, s.store.BeginRead());
-  store::Query q;
-  q.types = {"CodeSystem", "ValueSet", "ConceptMap"};
-  KY_ASSIGN_OR_RETURN(auto rids, read->Search(q, 100000));
-  KY_ASSIGN_OR_RETURN(auto rows, read->ReadRows(rids));
-  std::vector<Value> stored;
-  for (const store::StoredResource& row : rows) {
-    KY_ASSIGN_OR_RETURN(Value r, json::Parse(row.body));
-    stored.push_back(std::move(r));
-  }
-  std::vector<const Value*> pointers;
-  for (const Value& r : stored) pointers.push_back(&r);
-  KY_RETURN_IF_ERROR(s.terminology.Add(pointers));
+  KY_RETURN_IF_ERROR(AddStoredTerminology(s, *read));
   for (const auto& [name, step] : s.registry.startup()) {
     Status done = step(s);
     if (!done.ok()) return Status(done.code(), name + ": " + done.message());

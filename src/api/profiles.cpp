@@ -106,25 +106,16 @@ Result<bool> SyncStoredProfiles(Engine& s, store::ReadTransaction& txn) {
     }
     profiles.push_back(*profile);
   }
+  bool at_start = s.profile_versions.load() < 0;
   s.profiles.Replace(std::move(profiles));
   s.profile_versions = n;
-  // A guide installed beside a running server (`kangyun package install`) brings value sets and
-  // code systems with its profiles: they reach the terminology service with them, so that the
-  // profiles' bindings can be checked at once.
-  store::Query terms;
-  terms.types = {"CodeSystem", "ValueSet"};
-  KY_ASSIGN_OR_RETURN(auto term_rids, txn.Search(terms, 100000));
-  KY_ASSIGN_OR_RETURN(auto term_rows, txn.ReadRows(term_rids));
-  std::vector<json::Value> parsed;
-  parsed.reserve(term_rows.size());
-  for (const auto& row : term_rows) {
-    KY_ASSIGN_OR_RETURN(json::Value r, json::Parse(row.body));
-    parsed.push_back(std::move(r));
+  // A guide installed beside a running server (`kangyun package install`) brings its value sets
+  // and code systems with its profiles: they reach the terminology service with them, so that
+  // the profiles' bindings are checked at once. At start-up, the platform's content loads them.
+  if (!at_start) {
+    if (Status added = AddStoredTerminology(s, txn); !added.ok())
+      Log(LogLevel::kWarning, "stored terminology not all usable: " + added.message());
   }
-  std::vector<const json::Value*> pointers;
-  for (const json::Value& r : parsed) pointers.push_back(&r);
-  if (Status added = s.terminology.Add(pointers); !added.ok())
-    Log(LogLevel::kWarning, "stored value sets not all usable: " + added.message());
   return true;
 }
 

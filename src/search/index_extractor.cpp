@@ -367,9 +367,8 @@ void IndexExtractor::ExtractParam(const fhir::SearchParamDef& p, const json::Val
   }
 }
 
-void IndexExtractor::AddText(const std::string& param, const json::Value& resource,
+void IndexExtractor::AddText(const std::string& param, const std::string& text,
                              store::IndexRows* rows) {
-  std::string text = param == "_text" ? NarrativeText(resource) : ContentText(resource);
   std::string norm = fhir::NormalizeForSearch(text);
   if (!Trim(norm).empty()) rows->texts.push_back({param, std::move(norm)});
 }
@@ -386,8 +385,9 @@ store::IndexRows IndexExtractor::Extract(const json::Value& resource) const {
       ExtractParam(*p, resource, &rows);
     }
   }
-  AddText("_text", resource, &rows);
-  AddText("_content", resource, &rows);
+  std::string narrative = NarrativeText(resource);
+  AddText("_text", narrative, &rows);
+  AddText("_content", ContentText(resource, std::move(narrative)), &rows);
   rows.patient_compartments = CompartmentsFromReferences(resource, rows.references);
   return rows;
 }
@@ -420,9 +420,10 @@ store::IndexRows IndexExtractor::ExtractOnly(const json::Value& resource,
   store::IndexRows rows;
   std::string type(resource.GetString("resourceType"));
   for (const std::string& code : params) {
-    if (code == "_text" || code == "_content")
-      AddText(code, resource, &rows);
-    else if (auto def = params_.Find(type, code))
+    if (code == "_text" || code == "_content") {
+      std::string narrative = NarrativeText(resource);
+      AddText(code, code == "_text" ? narrative : ContentText(resource, narrative), &rows);
+    } else if (auto def = params_.Find(type, code))
       ExtractParam(*def, resource, &rows);
   }
   // The compartment's own parameters too: membership is read from reference rows.

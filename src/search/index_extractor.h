@@ -28,9 +28,9 @@ class IndexExtractor {
   std::vector<std::string> PatientCompartments(const json::Value& resource) const;
 
  private:
-  // The row of _text (the narrative) or _content (search/resource_text.h), when it has words.
-  static void AddText(const std::string& param, const json::Value& resource,
-                      store::IndexRows* rows);
+  // The row of _text (the narrative) or _content (search/resource_text.h) for its text, when it
+  // has words.
+  static void AddText(const std::string& param, const std::string& text, store::IndexRows* rows);
   std::vector<std::string> CompartmentsFromReferences(
       const json::Value& resource, const std::vector<store::ReferenceRow>& references) const;
 

@@ -114,8 +114,8 @@ std::string NarrativeText(const json::Value& resource) {
   return trimmed;
 }
 
-std::string ContentText(const json::Value& resource) {
-  std::string out = NarrativeText(resource);
+std::string ContentText(const json::Value& resource, std::string narrative) {
+  std::string out = std::move(narrative);
   Collect(resource, &out);
   Cap(&out);
   return out;

@@ -18,7 +18,8 @@ std::string NarrativeText(const json::Value& resource);
 // Every string of the resource that people write or read: names, addresses, displays, notes,
 // the narrative's text. Ids, references, URIs, systems, versions, attachments' data, meta and
 // contained resources' ids are left out. Pieces are separated by a line break, so that a
-// word never spans two of them.
-std::string ContentText(const json::Value& resource);
+// word never spans two of them. `narrative` is NarrativeText(resource), which it begins with
+// (taken, not made again: a write needs both).
+std::string ContentText(const json::Value& resource, std::string narrative);
 
 }  // namespace kangyun::search

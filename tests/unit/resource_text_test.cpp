@@ -41,7 +41,7 @@ TEST(ResourceText, ContentIsWhatPeopleReadNotIdsLinksOrSystems) {
     "note":[{"text":"静息"}],
     "extension":[{"url":"http://example.org/ext","valueString":"扩展文本"}],
     "valueAttachment":{"data":"QUJD","title":"报告"}})");
-  std::string content = ContentText(r);
+  std::string content = ContentText(r, NarrativeText(r));
   for (const char* expected :
        {"8867-4", "Heart rate", "心率", "王建国", "静息", "扩展文本", "报告"})
     EXPECT_NE(content.find(expected), std::string::npos) << expected << " in " << content;
@@ -53,7 +53,7 @@ TEST(ResourceText, ContentIsWhatPeopleReadNotIdsLinksOrSystems) {
 TEST(ResourceText, ContentHoldsTheNarrativeAndSeparatesItsPieces) {
   json::Value r = Parse(R"({"resourceType":"Condition","text":{"div":"<div>甲</div>"},
     "code":{"text":"乙"},"note":[{"text":"丙"}]})");
-  EXPECT_EQ(ContentText(r), "甲\n乙\n丙");
+  EXPECT_EQ(ContentText(r, NarrativeText(r)), "甲\n乙\n丙");
 }
 
 TEST(ResourceText, TextIsCappedOnACharacterBoundary) {
@@ -66,7 +66,7 @@ TEST(ResourceText, TextIsCappedOnACharacterBoundary) {
   json::Value notes = json::Value::Array();
   notes.Push(note);
   r.Set("note", notes);
-  std::string content = ContentText(r);
+  std::string content = ContentText(r, NarrativeText(r));
   EXPECT_LE(content.size(), kMaxIndexedText);
   EXPECT_GT(content.size(), kMaxIndexedText - 3);
   EXPECT_TRUE(IsValidUtf8(content));
